@@ -1,0 +1,138 @@
+"""Command line: parse, dispatch, exit codes. No checking or rendering logic lives here.
+
+Exit codes: 0 everything as expected, 1 a verification failure, 2 usage or input error (with
+a one-line reason on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from verify import __version__
+from verify.errors import UsageError, VerifyError
+from verify.numeric import PROFILES
+from verify.registry import DEFAULT_PACKAGES, load
+from verify.render.console import render_list, render_run
+from verify.results import RunResult
+from verify.runner import run
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2
+        raise UsageError(message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m verify", description="Check preference-optimization derivations.")
+    p.add_argument("--version", action="version", version=f"verify {__version__}")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    def common(sp_: argparse.ArgumentParser) -> None:
+        sp_.add_argument("--json", metavar="PATH", help="write results as JSON to PATH ('-' for stdout)")
+        sp_.add_argument("--jobs", type=int, default=1, metavar="N", help="parallel processes (default 1)")
+        sp_.add_argument("--profile", choices=sorted(PROFILES), default="ci", help="fuzzing profile")
+        sp_.add_argument(
+            "--package", action="append", metavar="NAME",
+            help="import derivations from this package (repeatable; default: derivations)",
+        )
+        sp_.add_argument("--quiet", action="store_true", help="no progress bar or tables")
+
+    a = sub.add_parser("all", help="check every registered derivation")
+    common(a)
+    a.add_argument("--only", action="append", choices=["core", "audit", "experiment"], help="check only this kind")
+    c = sub.add_parser("check", help="check the derivations with these ids")
+    c.add_argument("ids", nargs="+", metavar="ID")
+    common(c)
+    ls = sub.add_parser("list", help="list derivations")
+    ls.add_argument("--package", action="append", metavar="NAME")
+    return p
+
+
+def _stderr(message: str) -> None:
+    print(f"verify: {message}", file=sys.stderr)
+
+
+def _check(args: argparse.Namespace) -> int:
+    registry = load(args.package or DEFAULT_PACKAGES)
+    ids = getattr(args, "ids", None)
+    kinds = getattr(args, "only", None)
+    chosen = registry.select(ids, kinds)
+    if args.jobs < 1:
+        raise UsageError(f"--jobs={args.jobs} must be at least 1")
+    for e in registry.errors:
+        _stderr(f"{e.module}: {e.reason}")
+    to_stdout = args.json == "-"
+    console = Console(stderr=to_stdout)
+    total = sum(len(d.steps) for d in chosen)
+    show = not args.quiet and console.is_terminal
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=True, disable=not show,
+    ) as progress:
+        task = progress.add_task("checking", total=total)
+
+        def tick(derivation_id: str, step_id: str) -> None:
+            progress.update(task, advance=1, description=f"{derivation_id}.{step_id}")
+
+        result = run(
+            registry, chosen, PROFILES[args.profile], jobs=args.jobs, progress=tick,
+            include_load_errors=not ids,
+        )
+    if args.json:
+        _write(args.json, result)
+    if not args.quiet and not to_stdout:
+        console.print(render_run(result))
+    return EXIT_FAILED if result.failed else EXIT_OK
+
+
+def _write(path: str, result: RunResult) -> None:
+    text = result.dumps()
+    if path == "-":
+        sys.stdout.write(text + "\n")
+        return
+    try:
+        Path(path).write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write --json {path!r}: {exc.strerror}") from None
+
+
+def _list(args: argparse.Namespace) -> int:
+    registry = load(args.package or DEFAULT_PACKAGES)
+    rows = [
+        (d.id, d.kind, d.title, len(d.steps), f"{d.source.document} {d.source.location}".strip())
+        for d in registry.derivations.values()
+    ]
+    Console().print(render_list(rows))
+    for e in registry.errors:
+        _stderr(f"{e.module}: {e.reason}")
+    return EXIT_FAILED if registry.errors else EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        if args.command is None:
+            raise UsageError("a command is required: all, check ID…, or list")
+        if args.command == "list":
+            return _list(args)
+        return _check(args)
+    except UsageError as exc:
+        _stderr(str(exc))
+        return EXIT_USAGE
+    except VerifyError as exc:
+        _stderr(str(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _stderr("interrupted")
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED

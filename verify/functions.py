@@ -1,0 +1,111 @@
+"""Functions of preference losses as SymPy functions with mpmath evaluators.
+
+``sigmoid(x) = 1/(1+e^{-x})``, ``logsigmoid(x) = -log(1+e^{-x})``, ``softplus(x) = log(1+e^x)``.
+Each knows its derivative, rewrites to ``exp``/``log`` for the simplifier and prints as in papers.
+"""
+
+from __future__ import annotations
+
+import mpmath
+import sympy as sp
+
+
+class sigmoid(sp.Function):  # noqa: N801 - mathematical function name
+    r"""The logistic function :math:`\sigma(x) = 1/(1+e^{-x})`."""
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_zero:
+            return sp.S.Half
+        if x is sp.oo:
+            return sp.S.One
+        if x is sp.S.NegativeInfinity:
+            return sp.S.Zero
+        return None
+
+    def fdiff(self, argindex=1):
+        x = self.args[0]
+        return sigmoid(x) * sigmoid(-x)
+
+    def _eval_rewrite_as_exp(self, x, **kwargs):
+        return 1 / (1 + sp.exp(-x))
+
+    def _eval_is_real(self):
+        return self.args[0].is_extended_real
+
+    def _eval_is_positive(self):
+        return True if self.args[0].is_real else None
+
+    def _latex(self, printer):
+        return r"\sigma\left(%s\right)" % printer._print(self.args[0])
+
+
+class logsigmoid(sp.Function):  # noqa: N801
+    r""":math:`\log\sigma(x) = -\log(1+e^{-x})`."""
+
+    def fdiff(self, argindex=1):
+        return sigmoid(-self.args[0])
+
+    def _eval_rewrite_as_exp(self, x, **kwargs):
+        return -sp.log(1 + sp.exp(-x))
+
+    def _eval_is_real(self):
+        return self.args[0].is_extended_real
+
+    def _eval_is_negative(self):
+        return True if self.args[0].is_real else None
+
+    def _latex(self, printer):
+        return r"\log\sigma\left(%s\right)" % printer._print(self.args[0])
+
+
+class softplus(sp.Function):  # noqa: N801
+    r""":math:`\operatorname{softplus}(x) = \log(1+e^{x})`."""
+
+    def fdiff(self, argindex=1):
+        return sigmoid(self.args[0])
+
+    def _eval_rewrite_as_exp(self, x, **kwargs):
+        return sp.log(1 + sp.exp(x))
+
+    def _eval_is_real(self):
+        return self.args[0].is_extended_real
+
+    def _eval_is_positive(self):
+        return True if self.args[0].is_real else None
+
+    def _latex(self, printer):
+        return r"\operatorname{softplus}\left(%s\right)" % printer._print(self.args[0])
+
+
+def _mp_sigmoid(x):
+    return 1 / (1 + mpmath.exp(-x))
+
+
+def _mp_logsigmoid(x):
+    # -log(1 + e^{-x}) evaluated without overflow for either sign of x
+    if mpmath.re(x) >= 0:
+        return -mpmath.log1p(mpmath.exp(-x))
+    return x - mpmath.log1p(mpmath.exp(x))
+
+
+def _mp_softplus(x):
+    return -_mp_logsigmoid(-x)
+
+
+#: name → mpmath implementation, for ``lambdify(..., modules=[MPMATH_FUNCTIONS, "mpmath"])``
+MPMATH_FUNCTIONS = {
+    "sigmoid": _mp_sigmoid,
+    "logsigmoid": _mp_logsigmoid,
+    "softplus": _mp_softplus,
+}
+
+SPECIAL_FUNCTIONS = (sigmoid, logsigmoid, softplus)
+
+
+def rewrite_special(expr: sp.Expr) -> sp.Expr:
+    """Replace sigmoid/logsigmoid/softplus by their exp/log definitions (nothing else changes)."""
+    for f in SPECIAL_FUNCTIONS:
+        if expr.has(f):
+            expr = expr.replace(f, lambda x, f=f: f(x)._eval_rewrite_as_exp(x))
+    return expr

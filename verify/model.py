@@ -1,0 +1,429 @@
+"""The proof-object model: derivations, steps and the claim kinds they are made of.
+
+A :class:`Derivation` is a named sequence of :class:`Step` s from one source. Each step holds
+one claim, a justification, the source location it transcribes, the ids of the steps it
+uses, and an expectation: ``holds`` (default) or ``refuted`` (a documented error in a
+source, kept as evidence). Each claim reduces to proof obligations
+(:mod:`verify.obligations`) that the symbolic and numeric checkers discharge.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from verify.errors import ClaimError
+from verify.obligations import Equation, Invariance, LimitOf, Obligation, Sign
+from verify.printing import to_latex
+
+SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
+EXPECTATIONS = ("holds", "refuted")
+KINDS = ("core", "audit", "experiment")
+
+
+def _expr(value: object, what: str) -> sp.Expr:
+    if isinstance(value, str):
+        raise ClaimError(
+            f"{what}={value!r} is a string; build claims from SymPy expressions, not text"
+        )
+    try:
+        return sp.sympify(value, strict=True)
+    except (sp.SympifyError, TypeError) as exc:
+        raise ClaimError(f"{what}={value!r} is not a SymPy expression ({exc})") from None
+
+
+class Claim:
+    """A checkable statement. Subclasses give :meth:`obligations` and :meth:`latex`."""
+
+    def obligations(self) -> list[Obligation]:
+        raise NotImplementedError
+
+    def latex(self) -> str:
+        raise NotImplementedError
+
+    def canonical(self) -> str:
+        """A string identifying the claim's content (for caches and change detection)."""
+        return repr([sp.srepr(o) if isinstance(o, sp.Basic) else repr(o) for o in self.obligations()])
+
+
+@dataclass
+class Equal(Claim):
+    r"""``lhs = rhs`` on the whole domain of the free symbols."""
+
+    lhs: sp.Expr
+    rhs: sp.Expr
+
+    def __post_init__(self) -> None:
+        self.lhs, self.rhs = _expr(self.lhs, "lhs"), _expr(self.rhs, "rhs")
+
+    def obligations(self) -> list[Obligation]:
+        return [Equation(lhs=self.lhs, rhs=self.rhs)]
+
+    def latex(self) -> str:
+        return f"{to_latex(self.lhs)} = {to_latex(self.rhs)}"
+
+
+@dataclass
+class EqualUpToConstant(Claim):
+    r"""``lhs = rhs + c`` where ``c`` does not depend on the symbols ``wrt``.
+
+    This is the equivalence of two objectives for optimisation over ``wrt``: they have the
+    same minimisers and maximisers.
+    """
+
+    lhs: sp.Expr
+    rhs: sp.Expr
+    wrt: Sequence[sp.Symbol]
+
+    def __post_init__(self) -> None:
+        self.lhs, self.rhs = _expr(self.lhs, "lhs"), _expr(self.rhs, "rhs")
+        self.wrt = tuple(self.wrt)
+        if not self.wrt or not all(isinstance(s, sp.Symbol) for s in self.wrt):
+            raise ClaimError(f"wrt={self.wrt!r} must be a non-empty sequence of SymPy symbols")
+
+    def obligations(self) -> list[Obligation]:
+        return [Invariance(expr=self.lhs - self.rhs, wrt=self.wrt)]
+
+    def latex(self) -> str:
+        names = ", ".join(to_latex(s) for s in self.wrt)
+        return (
+            f"{to_latex(self.lhs)} = {to_latex(self.rhs)} + "
+            rf"\mathrm{{const}}\left({names}\right)"
+        )
+
+
+@dataclass
+class IndependentOf(Claim):
+    r"""``expr`` does not depend on the symbols ``wrt`` (all its partial derivatives vanish)."""
+
+    expr: sp.Expr
+    wrt: Sequence[sp.Symbol]
+
+    def __post_init__(self) -> None:
+        self.expr = _expr(self.expr, "expr")
+        self.wrt = tuple(self.wrt)
+        if not self.wrt or not all(isinstance(s, sp.Symbol) for s in self.wrt):
+            raise ClaimError(f"wrt={self.wrt!r} must be a non-empty sequence of SymPy symbols")
+
+    def obligations(self) -> list[Obligation]:
+        return [Invariance(expr=self.expr, wrt=self.wrt)]
+
+    def latex(self) -> str:
+        names = ", ".join(to_latex(s) for s in self.wrt)
+        return rf"\frac{{\partial}}{{\partial ({names})}} \left[{to_latex(self.expr)}\right] = 0"
+
+
+@dataclass
+class Solves(Claim):
+    r"""The assignment ``solution`` satisfies every equation ``lhs = rhs`` of ``equations``."""
+
+    equations: Sequence[sp.Eq | tuple[sp.Expr, sp.Expr]]
+    solution: Mapping[sp.Symbol, sp.Expr]
+
+    def __post_init__(self) -> None:
+        eqs = []
+        for e in self.equations:
+            if isinstance(e, sp.Equality):
+                eqs.append((e.lhs, e.rhs))
+            elif isinstance(e, tuple) and len(e) == 2:
+                eqs.append((_expr(e[0], "equation lhs"), _expr(e[1], "equation rhs")))
+            else:
+                raise ClaimError(f"equation {e!r} must be sympy.Eq(lhs, rhs) or a (lhs, rhs) pair")
+        if not eqs:
+            raise ClaimError("Solves needs at least one equation")
+        self.equations = eqs
+        self.solution = {k: _expr(v, f"solution[{k}]") for k, v in self.solution.items()}
+
+    def obligations(self) -> list[Obligation]:
+        sub = dict(self.solution)
+        return [
+            Equation(label=f"equation {i + 1}", lhs=lhs.subs(sub), rhs=rhs.subs(sub))
+            for i, (lhs, rhs) in enumerate(self.equations)
+        ]
+
+    def latex(self) -> str:
+        sol = ", ".join(f"{to_latex(k)} = {to_latex(v)}" for k, v in self.solution.items())
+        eqs = r",\; ".join(f"{to_latex(a)} = {to_latex(b)}" for a, b in self.equations)
+        return rf"\left\{{{sol}\right\}} \text{{ solves }} {eqs}"
+
+
+_RELATIONS = {">=": (False, 1), ">": (True, 1), "<=": (False, -1), "<": (True, -1)}
+
+
+@dataclass
+class Inequality(Claim):
+    r"""``lhs rel rhs`` with ``rel`` one of ``>=, >, <=, <``, everywhere on the domain.
+
+    ``extremum={x: x*}`` proves a one-variable bound through its extremum: with
+    ``d = ±(lhs - rhs)`` (sign chosen so that ``d ≥ 0`` is the claim), ``d(x*) ≥ 0`` and
+    ``(x - x*)·∂d/∂x ≥ 0`` on the whole interval of ``x`` (``d`` falls up to ``x*`` and rises
+    after it), hence ``d(x) ≥ d(x*) ≥ 0``. Use it when SymPy cannot sign ``d`` directly.
+    """
+
+    lhs: sp.Expr
+    rel: str
+    rhs: sp.Expr
+    extremum: Mapping[sp.Symbol, sp.Expr] | None = None
+
+    def __post_init__(self) -> None:
+        self.lhs, self.rhs = _expr(self.lhs, "lhs"), _expr(self.rhs, "rhs")
+        if self.rel not in _RELATIONS:
+            raise ClaimError(f"rel={self.rel!r} is not one of {', '.join(_RELATIONS)}")
+        if self.extremum is not None:
+            if len(self.extremum) != 1:
+                raise ClaimError("extremum must name exactly one variable: {x: x_star}")
+            if _RELATIONS[self.rel][0]:
+                raise ClaimError("extremum proves non-strict bounds only (use >= or <=)")
+            self.extremum = {k: _expr(v, "extremum value") for k, v in self.extremum.items()}
+
+    def obligations(self) -> list[Obligation]:
+        strict, direction = _RELATIONS[self.rel]
+        d = direction * (self.lhs - self.rhs)
+        if self.extremum is None:
+            return [Sign(expr=d, strict=strict)]
+        (x, x_star), = self.extremum.items()
+        return [
+            Sign(label="bound holds at the extremum", expr=d.subs(x, x_star)),
+            Sign(label="falls before the extremum, rises after", expr=(x - x_star) * sp.diff(d, x)),
+        ]
+
+    def latex(self) -> str:
+        op = {">=": r"\geq", ">": ">", "<=": r"\leq", "<": "<"}[self.rel]
+        return f"{to_latex(self.lhs)} {op} {to_latex(self.rhs)}"
+
+
+@dataclass
+class Stationary(Claim):
+    r"""``point`` is a stationary point of ``f`` in the variables ``point.keys()``.
+
+    ``kind`` is ``"min"``, ``"max"`` or ``"stationary"``. The obligations are the first-order
+    conditions ∂f/∂x = 0 at the point and, for a min/max, the second-order condition (leading
+    principal minors of the Hessian of ±f positive at the point, Sylvester's criterion).
+    With ``scope="global"`` the optimum is shown global: in one variable by the sign of
+    (x − x*)·f′(x) over the whole domain (f falls before x* and rises after it), in several
+    variables by definiteness of the Hessian everywhere (strict convexity/concavity).
+    """
+
+    f: sp.Expr
+    point: Mapping[sp.Symbol, sp.Expr]
+    kind: str = "min"
+    scope: str = "local"
+
+    def __post_init__(self) -> None:
+        self.f = _expr(self.f, "f")
+        self.point = {k: _expr(v, f"point[{k}]") for k, v in self.point.items()}
+        if not self.point:
+            raise ClaimError("Stationary needs the point as {variable: value}")
+        if self.kind not in ("min", "max", "stationary"):
+            raise ClaimError(f"kind={self.kind!r} must be 'min', 'max' or 'stationary'")
+        if self.scope not in ("local", "global"):
+            raise ClaimError(f"scope={self.scope!r} must be 'local' or 'global'")
+        if self.kind == "stationary" and self.scope == "global":
+            raise ClaimError("scope='global' needs kind='min' or 'max'")
+
+    def obligations(self) -> list[Obligation]:
+        xs = list(self.point)
+        sub = dict(self.point)
+        obs: list[Obligation] = [
+            Equation(
+                label=f"first-order condition in {x}", lhs=sp.diff(self.f, x).subs(sub), rhs=0
+            )
+            for x in xs
+        ]
+        if self.kind == "stationary":
+            return obs
+        sign = 1 if self.kind == "min" else -1
+        hessian = sp.hessian(sign * self.f, xs)
+        where = "everywhere" if (self.scope == "global" and len(xs) > 1) else "at the point"
+        for k in range(1, len(xs) + 1):
+            minor = hessian[:k, :k].det() if k > 1 else hessian[0, 0]
+            if where == "at the point":
+                minor = minor.subs(sub)
+            obs.append(Sign(label=f"second-order condition: minor {k} {where}", expr=minor, strict=True))
+        if self.scope == "global" and len(xs) == 1:
+            x = xs[0]
+            obs.append(
+                Sign(
+                    label="f falls before the point and rises after it",
+                    expr=sign * (x - sub[x]) * sp.diff(self.f, x),
+                )
+            )
+        return obs
+
+    def latex(self) -> str:
+        pt = ", ".join(f"{to_latex(k)} = {to_latex(v)}" for k, v in self.point.items())
+        what = {"min": r"\operatorname{argmin}", "max": r"\operatorname{argmax}"}.get(self.kind)
+        vars_ = ", ".join(to_latex(k) for k in self.point)
+        if what is None:
+            return rf"\nabla_{{{vars_}}} \left({to_latex(self.f)}\right) = 0 \text{{ at }} {pt}"
+        scope = "" if self.scope == "global" else r"\text{ (local) }"
+        return rf"{pt} = {what}_{{{vars_}}}{scope} \left({to_latex(self.f)}\right)"
+
+
+@dataclass
+class Limit(Claim):
+    r"""``expr → value`` as ``var → to`` (``to`` is ``oo`` or ``-oo`` or a finite point)."""
+
+    expr: sp.Expr
+    var: sp.Symbol
+    to: sp.Expr
+    value: sp.Expr
+
+    def __post_init__(self) -> None:
+        self.expr = _expr(self.expr, "expr")
+        self.to, self.value = _expr(self.to, "to"), _expr(self.value, "value")
+        if not isinstance(self.var, sp.Symbol):
+            raise ClaimError(f"var={self.var!r} must be a SymPy symbol")
+
+    def obligations(self) -> list[Obligation]:
+        return [LimitOf(expr=self.expr, var=self.var, to=self.to, value=self.value)]
+
+    def latex(self) -> str:
+        return (
+            rf"\lim_{{{to_latex(self.var)} \to {to_latex(self.to)}}} {to_latex(self.expr)}"
+            f" = {to_latex(self.value)}"
+        )
+
+
+@dataclass
+class ForSizes(Claim):
+    r"""A family of claims indexed by a size ``n`` (support size, number of candidates).
+
+    ``build(n)`` returns the claim for size ``n``. Sizes in ``symbolic`` are proved with
+    SymPy; sizes in ``numeric`` are fuzzed only. The scope is recorded with the result.
+    ``display`` is an optional SymPy relation for the general statement (for LaTeX only).
+    """
+
+    build: Callable[[int], Claim]
+    symbolic: Sequence[int] = (2, 3, 4)
+    numeric: Sequence[int] = (5, 6, 8, 12, 16, 20)
+    display: sp.Basic | None = None
+    size_name: str = "n"
+    _cache: dict[int, Claim] = field(default_factory=dict, repr=False)
+
+    def claim(self, n: int) -> Claim:
+        if n not in self._cache:
+            c = self.build(n)
+            if not isinstance(c, Claim):
+                raise ClaimError(f"build({n}) returned {c!r}, not a claim")
+            self._cache[n] = c
+        return self._cache[n]
+
+    def obligations(self) -> list[Obligation]:
+        obs: list[Obligation] = []
+        for n, numeric_only in [(n, False) for n in self.symbolic] + [(n, True) for n in self.numeric]:
+            for o in self.claim(n).obligations():
+                label = f"{self.size_name}={n}" + (f", {o.label}" if o.label else "")
+                obs.append(_relabel(o, label, numeric_only))
+        return obs
+
+    def scope(self) -> str:
+        parts = []
+        if self.symbolic:
+            parts.append(f"symbolic for {self.size_name} ∈ {{{', '.join(map(str, self.symbolic))}}}")
+        if self.numeric:
+            ns = list(self.numeric)
+            span = f"{ns[0]}…{ns[-1]}" if ns == list(range(ns[0], ns[-1] + 1)) and len(ns) > 2 else ", ".join(map(str, ns))
+            parts.append(f"numeric for {self.size_name} ∈ {{{span}}}")
+        return "; ".join(parts)
+
+    def latex(self) -> str:
+        sizes = sorted(set(self.symbolic) | set(self.numeric))
+        body = to_latex(self.display) if self.display is not None else self.claim(sizes[0]).latex()
+        return rf"{body} \quad ({self.size_name} = {sizes[0]}, \dots, {sizes[-1]})"
+
+
+def _relabel(o: Obligation, label: str, numeric_only: bool) -> Obligation:
+    from dataclasses import replace
+
+    return replace(o, label=label, numeric_only=numeric_only or o.numeric_only)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a claim comes from: a document file name and the document's own location label."""
+
+    document: str
+    location: str = ""
+
+
+@dataclass
+class Step:
+    """One checkable statement of a derivation."""
+
+    id: str
+    claim: Claim
+    justification: str = ""
+    source: Source | str | None = None
+    uses: Sequence[str] = ()
+    expected: str = "holds"
+    correction: Claim | sp.Basic | None = None
+    diagnosis: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not SNAKE.match(self.id):
+            raise ClaimError(f"step id={self.id!r} must be snake_case (letters, digits, _)")
+        if not isinstance(self.claim, Claim):
+            raise ClaimError(f"step {self.id!r}: claim={self.claim!r} is not a claim object")
+        if self.expected not in EXPECTATIONS:
+            raise ClaimError(f"step {self.id!r}: expected={self.expected!r} must be 'holds' or 'refuted'")
+        self.uses = tuple(self.uses)
+
+    def correction_latex(self) -> str | None:
+        if self.correction is None:
+            return None
+        if isinstance(self.correction, Claim):
+            return self.correction.latex()
+        return to_latex(self.correction)
+
+
+@dataclass
+class Derivation:
+    """A named sequence of steps from one source."""
+
+    id: str
+    title: str
+    source: Source
+    steps: Sequence[Step]
+    kind: str = "core"
+    summary: str = ""
+
+    def __post_init__(self) -> None:
+        if not SNAKE.match(self.id):
+            raise ClaimError(f"derivation id={self.id!r} must be snake_case")
+        if self.kind not in KINDS:
+            raise ClaimError(f"derivation {self.id!r}: kind={self.kind!r} must be one of {KINDS}")
+        self.steps = list(self.steps)
+        if not self.steps:
+            raise ClaimError(f"derivation {self.id!r} has no steps")
+        seen: set[str] = set()
+        for s in self.steps:
+            if s.id in seen:
+                raise ClaimError(f"derivation {self.id!r}: step id {s.id!r} appears twice")
+            for u in s.uses:
+                if u not in seen:
+                    raise ClaimError(
+                        f"derivation {self.id!r}: step {s.id!r} uses {u!r}, which is not an "
+                        "earlier step of this derivation"
+                    )
+            seen.add(s.id)
+
+    def step_source(self, step: Step) -> Source:
+        if isinstance(step.source, Source):
+            return step.source
+        if isinstance(step.source, str):
+            return Source(self.source.document, step.source)
+        return self.source
+
+    def step(self, step_id: str) -> Step:
+        for s in self.steps:
+            if s.id == step_id:
+                return s
+        raise KeyError(step_id)
+
+
+def steps_by_id(steps: Iterable[Step]) -> dict[str, Step]:
+    return {s.id: s for s in steps}

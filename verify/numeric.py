@@ -1,0 +1,381 @@
+"""Numeric fuzzing: Hypothesis draws points from the symbols' domains, mpmath evaluates.
+
+Evaluation runs at ``dps`` significant digits (30 by default). A mismatch is trusted only if
+it survives doubling the precision: when ``|lhs - rhs|`` collapses by many orders of magnitude
+at twice the digits, it was rounding noise from catastrophic cancellation, not a violation.
+The relative error of an equation is ``|lhs - rhs| / max(|lhs|, |rhs|, |t| for t in terms)``
+where the terms are the top-level summands of both sides, so that exact cancellations to 0
+are measured against the size of what cancelled. A violation is shrunk by Hypothesis to a
+small counterexample, then re-evaluated at higher precision and reported with both values.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+
+import mpmath
+import sympy as sp
+from hypothesis import HealthCheck, Verbosity, given, reject, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
+
+from verify.domains import Domain
+from verify.obligations import Equation, Invariance, LimitOf, Obligation, Sign
+from verify.tape import Tape
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How hard the numeric checker tries. ``ci`` is deterministic; ``thorough`` is not."""
+
+    name: str
+    samples: int
+    derandomize: bool
+    crosscheck_samples: int = 25
+    family_samples: int = 15
+    dps: int = 30
+    rel_tol: float = 1e-15
+    symbolic_budget: float = 1.5
+    seed: int = 0
+
+
+PROFILES = {
+    "ci": Profile("ci", samples=200, derandomize=True),
+    "thorough": Profile(
+        "thorough", samples=2000, derandomize=False, crosscheck_samples=300, family_samples=300,
+        symbolic_budget=10.0,
+    ),
+}
+
+
+@dataclass
+class NumericOutcome:
+    status: str  # "confirmed" | "refuted" | "error"
+    samples: int = 0
+    max_rel_error: float = 0.0
+    counterexample: dict[str, str] | None = None
+    values: dict[str, str] | None = None
+    reason: str | None = None
+
+
+@dataclass
+class _Probe:
+    """The verdict of one point: ``ok`` None means the claim is undefined there (skipped)."""
+
+    ok: bool | None
+    err: float = 0.0
+    values: dict[str, str] = field(default_factory=dict)
+
+
+class _Violation(Exception):
+    pass
+
+
+def _finite(x) -> bool:
+    try:
+        return bool(mpmath.isfinite(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def _fmt(x) -> str:
+    if isinstance(x, mpmath.mpc) and x.imag != 0:
+        return mpmath.nstr(x, 20)
+    return mpmath.nstr(mpmath.re(x), 20)
+
+
+def _fmt_input(x: float) -> str:
+    return repr(float(x))
+
+
+def _terms(*exprs: sp.Expr) -> list[sp.Expr]:
+    out: list[sp.Expr] = []
+    for e in exprs:
+        args = sp.Add.make_args(sp.sympify(e))
+        if len(args) > 1:
+            out.extend(args)
+    return out
+
+
+class _Evaluator:
+    """Evaluates a list of expressions at a point (a name → float mapping) at given digits."""
+
+    def __init__(self, symbols: list[sp.Symbol], exprs: list[sp.Expr]):
+        self.symbols = symbols
+        self.tape = Tape(exprs)
+
+    def __call__(self, point: Mapping[str, float], dps: int) -> list | None:
+        with mpmath.workdps(dps):
+            try:
+                return self.tape(point)
+            except (ZeroDivisionError, ValueError, OverflowError, TypeError):
+                return None
+
+
+def _digits_needed(point: Mapping[str, float], dps: int) -> int:
+    """Working digits for confirming a mismatch: enough to span the inputs' magnitudes."""
+    span = 0.0
+    for v in point.values():
+        if isinstance(v, dict):
+            return max(_digits_needed(v, dps) for v in point.values() if isinstance(v, dict))
+        if v:
+            span = max(span, abs(math.log10(abs(v))))
+    return 2 * dps + 2 * int(span)
+
+
+def _compare(get: Callable[[int], list | None], profile: Profile, confirm_dps: int) -> _Probe:
+    """Compare the first two values; the rest are terms giving the scale.
+
+    A mismatch at the working precision is re-evaluated at ``confirm_dps`` and twice that. It
+    is real only if the difference stays the same at both (to 1e-6 relative); a difference
+    that vanishes was cancellation noise, and one that keeps changing leaves the point undecided.
+    """
+    vals = get(profile.dps)
+    if vals is None:
+        return _Probe(None)
+    lhs, rhs, *terms = vals
+    if not (_finite(lhs) and _finite(rhs)):
+        if _finite(lhs) or _finite(rhs):
+            return _Probe(False, math.inf, {"lhs": _fmt(lhs), "rhs": _fmt(rhs)})
+        return _Probe(None)
+
+    def rel(lhs, rhs, terms) -> tuple[float, mpmath.mpf]:
+        scale = max([abs(lhs), abs(rhs)] + [abs(t) for t in terms if _finite(t)])
+        diff = abs(lhs - rhs)
+        return (float(diff / scale) if scale else float(diff != 0)), diff
+
+    err, _ = rel(lhs, rhs, terms)
+    values = {"lhs": _fmt(lhs), "rhs": _fmt(rhs)}
+    if err <= profile.rel_tol:
+        return _Probe(True, err, values)
+    diffs = []
+    for dps in (confirm_dps, 2 * confirm_dps):
+        hi = get(dps)
+        if hi is None or not (_finite(hi[0]) and _finite(hi[1])):
+            return _Probe(None)
+        err, diff = rel(hi[0], hi[1], hi[2:])
+        if err <= profile.rel_tol:
+            return _Probe(True, err, values)
+        diffs.append(diff)
+        values = {"lhs": _fmt(hi[0]), "rhs": _fmt(hi[1])}
+    if abs(diffs[0] - diffs[1]) <= mpmath.mpf("1e-6") * diffs[1]:
+        return _Probe(False, err, values)
+    return _Probe(None)
+
+
+def _sign(get: Callable[[int], list | None], strict: bool, profile: Profile, confirm_dps: int) -> _Probe:
+    vals = get(profile.dps)
+    if vals is None:
+        return _Probe(None)
+    v, *terms = vals
+    if not _finite(v):
+        return _Probe(None)
+    scale = max([abs(v)] + [abs(t) for t in terms if _finite(t)])
+    values = {"value": _fmt(v)}
+    if isinstance(v, mpmath.mpc) and abs(v.imag) > profile.rel_tol * scale:
+        return _Probe(False, math.inf, values)
+    v = mpmath.re(v)
+    tol = profile.rel_tol * scale
+    if v > tol or (not strict and v >= -tol and v >= 0):
+        return _Probe(True, 0.0, values)
+    hi = get(confirm_dps)
+    if hi is None or not _finite(hi[0]):
+        return _Probe(None)
+    v2 = mpmath.re(hi[0])
+    values = {"value": _fmt(v2)}
+    noise = abs(v2) <= abs(v) * mpmath.mpf(10) ** (-profile.dps // 2) if v != 0 else v2 == 0
+    if strict:
+        ok = v2 > 0 and not noise
+    else:
+        ok = v2 >= 0 or noise
+    return _Probe(ok, 0.0 if ok else float(-v2 / scale) if scale else math.inf, values)
+
+
+def _search(
+    strategy: st.SearchStrategy, probe: Callable[[dict], _Probe], profile: Profile
+) -> tuple[int, float, tuple[dict, _Probe] | None]:
+    state = {"n": 0, "worst": 0.0, "failure": None}
+
+    def test(point: dict) -> None:
+        res = probe(point)
+        if res.ok is None:
+            reject()
+        state["n"] += 1
+        if res.ok:
+            state["worst"] = max(state["worst"], res.err)
+            return
+        state["failure"] = (point, res)
+        raise _Violation
+
+    run = settings(
+        max_examples=profile.samples,
+        derandomize=profile.derandomize,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+        verbosity=Verbosity.quiet,
+        print_blob=False,
+    )(given(strategy)(test))
+    if not profile.derandomize:
+        run = hypothesis_seed(profile.seed)(run)
+    try:
+        run()
+    except _Violation:
+        pass
+    except Unsatisfiable:
+        pass
+    return state["n"], state["worst"], state["failure"]
+
+
+def _domains_for(
+    symbols: list[sp.Symbol], domains: Mapping[sp.Symbol, Domain]
+) -> dict[str, st.SearchStrategy]:
+    return {s.name: domains[s].strategy() for s in symbols}
+
+
+def _sorted(symbols) -> list[sp.Symbol]:
+    return sorted(symbols, key=lambda s: s.name)
+
+
+def fuzz(
+    ob: Obligation, domains: Mapping[sp.Symbol, Domain], profile: Profile, samples: int | None = None
+) -> NumericOutcome:
+    """Search for a violation of ``ob`` by sampling its free symbols from their domains.
+
+    ``samples`` overrides the profile's sample count (for cross-checking proved claims).
+    """
+    if samples is not None:
+        profile = replace(profile, samples=samples)
+    missing = [s.name for s in ob.free_symbols() if s not in domains]
+    if missing:
+        return NumericOutcome(
+            "error", reason=f"no domain declared for symbol(s) {', '.join(sorted(missing))}"
+        )
+    try:
+        return _fuzz(ob, domains, profile)
+    except Exception as exc:  # evaluation bug on this claim: reported, never raised
+        return NumericOutcome("error", reason=f"numeric evaluation failed: {type(exc).__name__}: {exc}")
+
+
+def _fuzz(ob: Obligation, domains: Mapping[sp.Symbol, Domain], profile: Profile) -> NumericOutcome:
+    if isinstance(ob, LimitOf):
+        return _fuzz_limit(ob, domains, profile)
+    syms = _sorted(ob.free_symbols())
+    strategies = _domains_for(syms, domains)
+    if isinstance(ob, Equation):
+        ev = _Evaluator(syms, [ob.lhs, ob.rhs, *_terms(ob.lhs, ob.rhs)])
+
+        def probe(p: dict) -> _Probe:
+            return _compare(lambda dps: ev(p, dps), profile, _digits_needed(p, profile.dps))
+
+        strategy = st.fixed_dictionaries(strategies)
+    elif isinstance(ob, Sign):
+        ev = _Evaluator(syms, [ob.expr, *_terms(ob.expr)])
+
+        def probe(p: dict) -> _Probe:
+            return _sign(lambda dps: ev(p, dps), ob.strict, profile, _digits_needed(p, profile.dps))
+
+        strategy = st.fixed_dictionaries(strategies)
+    elif isinstance(ob, Invariance):
+        ev = _Evaluator(syms, [ob.expr, *_terms(ob.expr)])
+        wrt = [s.name for s in _sorted(ob.wrt)]
+
+        def probe(p: dict) -> _Probe:
+            base, alt = p["base"], {**p["base"], **p["alt"]}
+
+            def both(dps: int) -> list | None:
+                a, b = ev(base, dps), ev(alt, dps)
+                return None if a is None or b is None else [a[0], b[0], *a[1:], *b[1:]]
+
+            res = _compare(both, profile, _digits_needed(p, profile.dps))
+            res.values = {"at first point": res.values.get("lhs", ""), "at second point": res.values.get("rhs", "")}
+            return res
+
+        strategy = st.fixed_dictionaries(
+            {
+                "base": st.fixed_dictionaries(strategies),
+                "alt": st.fixed_dictionaries({n: strategies[n] for n in wrt}),
+            }
+        )
+    else:
+        return NumericOutcome("error", reason=f"no numeric checker for {type(ob).__name__}")
+    n, worst, failure = _search(strategy, probe, profile)
+    if failure is None:
+        if n == 0:
+            return NumericOutcome("error", reason="the claim could not be evaluated at any sampled point")
+        return NumericOutcome("confirmed", samples=n, max_rel_error=worst)
+    point, res = failure
+    check = probe(point)  # re-evaluate the shrunk counterexample
+    if check.ok is not False:
+        return NumericOutcome("error", samples=n, reason="a violation did not reproduce on re-evaluation")
+    return NumericOutcome(
+        "refuted",
+        samples=n,
+        max_rel_error=res.err,
+        counterexample=_format_point(point),
+        values=check.values,
+    )
+
+
+def _format_point(point: dict) -> dict[str, str]:
+    if "base" in point and isinstance(point["base"], dict):
+        out = {k: _fmt_input(v) for k, v in point["base"].items()}
+        out.update({f"{k}′": _fmt_input(v) for k, v in point["alt"].items()})
+        return out
+    return {k: _fmt_input(v) for k, v in point.items()}
+
+
+def _fuzz_limit(ob: LimitOf, domains: Mapping[sp.Symbol, Domain], profile: Profile) -> NumericOutcome:
+    """Evaluate along x_k → ``to`` for sampled values of the other symbols.
+
+    Confirmed when the distance to the claimed value shrinks over the tail of the sequence and
+    ends below 1e-8 (relative); for an infinite value, when the function passes ±1e12.
+    """
+    x = ob.var
+    others = _sorted(ob.free_symbols() - {x})
+    ev = _Evaluator([*others, x], [ob.expr])
+    to = sp.sympify(ob.to)
+    if to is sp.oo:
+        seq = [mpmath.mpf(2) ** k for k in range(1, 200, 4)]
+    elif to is sp.S.NegativeInfinity:
+        seq = [-(mpmath.mpf(2) ** k) for k in range(1, 200, 4)]
+    else:
+        a = mpmath.mpf(float(to))
+        seq = [a + mpmath.mpf(2) ** -k for k in range(1, 200, 4)]
+    target = sp.sympify(ob.value)
+    infinite = target.is_infinite
+
+    def probe(p: dict) -> _Probe:
+        vals = []
+        for t in seq:
+            r = ev({**p, x.name: t}, profile.dps * 2)
+            if r is None or not (_finite(r[0]) or infinite):
+                return _Probe(None)
+            vals.append(mpmath.re(r[0]))
+        last = vals[-1]
+        if infinite:
+            sgn = 1 if target is sp.oo else -1
+            ok = _finite(last) is False or sgn * last > 1e12
+            return _Probe(ok, 0.0, {"f at last point": _fmt(last)})
+        L = mpmath.mpf(float(target))
+        errs = [abs(v - L) for v in vals]
+        tail = errs[-6:]
+        ok = tail[-1] <= 1e-8 * max(1, abs(L)) and all(b <= a * (1 + 1e-9) for a, b in zip(tail, tail[1:]))
+        return _Probe(ok, float(tail[-1]), {"f at last point": _fmt(last), "claimed": _fmt(L)})
+
+    strategies = _domains_for(others, domains)
+    small = replace(profile, samples=max(5, profile.samples // 10))
+    n, worst, failure = _search(st.fixed_dictionaries(strategies), probe, small)
+    if failure is None:
+        if n == 0:
+            return NumericOutcome("error", reason="the limit could not be evaluated at any sampled point")
+        return NumericOutcome("confirmed", samples=n * len(seq), max_rel_error=worst)
+    point, res = failure
+    return NumericOutcome(
+        "refuted", samples=n * len(seq), max_rel_error=res.err, counterexample=_format_point(point),
+        values=res.values,
+    )

@@ -1,0 +1,66 @@
+"""Proof obligations: the primitive statements every claim reduces to.
+
+Both checkers speak only this small language, so a new claim kind needs no checker code:
+
+- :class:`Equation` — ``lhs = rhs`` for every point of the domains;
+- :class:`Sign` — ``expr ≥ 0`` (or ``> 0`` when strict) everywhere;
+- :class:`Invariance` — ``expr`` does not depend on the symbols ``wrt``;
+- :class:`LimitOf` — ``expr → value`` as ``var → to``.
+
+``numeric_only`` marks an obligation the symbolic checker is not asked to prove (for example
+a distribution identity at a support size too large for SymPy); ``label`` says which part of
+the claim it is ("first-order condition", "n=7", …).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+
+@dataclass(frozen=True)
+class Obligation:
+    label: str = ""
+    numeric_only: bool = False
+
+    def free_symbols(self) -> set[sp.Symbol]:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Equation(Obligation):
+    lhs: sp.Expr = sp.S.Zero
+    rhs: sp.Expr = sp.S.Zero
+
+    def free_symbols(self) -> set[sp.Symbol]:
+        return set(sp.sympify(self.lhs).free_symbols | sp.sympify(self.rhs).free_symbols)
+
+
+@dataclass(frozen=True)
+class Sign(Obligation):
+    expr: sp.Expr = sp.S.Zero
+    strict: bool = False
+
+    def free_symbols(self) -> set[sp.Symbol]:
+        return set(sp.sympify(self.expr).free_symbols)
+
+
+@dataclass(frozen=True)
+class Invariance(Obligation):
+    expr: sp.Expr = sp.S.Zero
+    wrt: tuple[sp.Symbol, ...] = ()
+
+    def free_symbols(self) -> set[sp.Symbol]:
+        return set(sp.sympify(self.expr).free_symbols) | set(self.wrt)
+
+
+@dataclass(frozen=True)
+class LimitOf(Obligation):
+    expr: sp.Expr = sp.S.Zero
+    var: sp.Symbol | None = None
+    to: sp.Expr = sp.oo
+    value: sp.Expr = sp.S.Zero
+
+    def free_symbols(self) -> set[sp.Symbol]:
+        return set(sp.sympify(self.expr).free_symbols)

@@ -1,0 +1,90 @@
+"""Discovery: import every module of the derivation packages and collect their derivations.
+
+A module contributes ``derivation`` (one :class:`~verify.model.Derivation`) or
+``DERIVATIONS`` (a list). A module that fails to import, or defines a malformed derivation,
+becomes a :class:`LoadError` with a one-line reason; it never stops the others from loading.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import traceback
+from dataclasses import dataclass, field
+
+from verify.errors import UsageError
+from verify.model import Derivation
+
+DEFAULT_PACKAGES = ("derivations",)
+
+
+@dataclass(frozen=True)
+class LoadError:
+    module: str
+    reason: str
+
+
+@dataclass
+class Registry:
+    derivations: dict[str, Derivation] = field(default_factory=dict)
+    errors: list[LoadError] = field(default_factory=list)
+
+    def select(self, ids: list[str] | None = None, kinds: list[str] | None = None) -> list[Derivation]:
+        """The derivations with these ids (in the given order) or kinds; unknown ids → UsageError."""
+        if ids:
+            unknown = [i for i in ids if i not in self.derivations]
+            if unknown:
+                known = ", ".join(sorted(self.derivations)) or "none"
+                raise UsageError(f"unknown derivation id(s): {', '.join(unknown)} (known: {known})")
+            chosen = [self.derivations[i] for i in ids]
+        else:
+            chosen = list(self.derivations.values())
+        if kinds:
+            chosen = [d for d in chosen if d.kind in kinds]
+        return chosen
+
+
+def _one_line(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}{where}" if text else f"{type(exc).__name__}{where}"
+
+
+def _module_names(package: str) -> list[str]:
+    pkg = importlib.import_module(package)
+    names = [package]
+    if hasattr(pkg, "__path__"):
+        for info in pkgutil.walk_packages(pkg.__path__, prefix=package + "."):
+            if not info.name.rsplit(".", 1)[-1].startswith("_"):
+                names.append(info.name)
+    return names
+
+
+def load(packages: tuple[str, ...] | list[str] = DEFAULT_PACKAGES) -> Registry:
+    """Import every module under ``packages`` and register the derivations they define."""
+    reg = Registry()
+    for package in packages:
+        try:
+            names = _module_names(package)
+        except ModuleNotFoundError:
+            raise UsageError(f"derivation package {package!r} cannot be imported; is it installed or on PYTHONPATH?") from None
+        except Exception as exc:
+            reg.errors.append(LoadError(package, _one_line(exc)))
+            continue
+        for name in names:
+            try:
+                module = importlib.import_module(name)
+            except Exception as exc:
+                reg.errors.append(LoadError(name, _one_line(exc)))
+                continue
+            found = []
+            if isinstance(getattr(module, "derivation", None), Derivation):
+                found.append(module.derivation)
+            found.extend(d for d in getattr(module, "DERIVATIONS", []) if isinstance(d, Derivation))
+            for d in found:
+                if d.id in reg.derivations:
+                    reg.errors.append(LoadError(name, f"derivation id {d.id!r} is defined twice"))
+                    continue
+                reg.derivations[d.id] = d
+    return reg

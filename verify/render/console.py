@@ -1,0 +1,105 @@
+"""Console rendering with Rich: a table of steps per derivation and a summary line."""
+
+from __future__ import annotations
+
+from rich.console import Console, ConsoleOptions, Group, RenderResult
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from verify.results import DerivationResult, RunResult, StepResult
+
+STYLE = {
+    "proved": "bold green",
+    "confirmed": "green",
+    "refuted": "bold red",
+    "error": "bold magenta",
+    "timeout": "yellow",
+}
+
+
+def _status(step: StepResult) -> Text:
+    text = Text(step.status, style=STYLE[step.status])
+    if step.expected == "refuted":
+        text.append(" (expected refuted)" if not step.failed else " (expected refuted!)", style="dim")
+    if step.failed:
+        text.append(" FAIL", style="bold red reverse")
+    return text
+
+
+def _detail(step: StepResult) -> str:
+    parts = []
+    if step.counterexample:
+        point = ", ".join(f"{k}={v}" for k, v in step.counterexample.items())
+        parts.append(f"counterexample: {point}")
+        if step.values:
+            parts.append("  " + ", ".join(f"{k} = {v}" for k, v in step.values.items()))
+    if step.reason and step.status != "proved":
+        parts.append(step.reason)
+    if step.scope:
+        parts.append(step.scope)
+    if step.diagnosis:
+        parts.append(f"diagnosis: {step.diagnosis}")
+    if step.correction_latex:
+        parts.append(f"correction: {step.correction_latex}")
+    return "\n".join(parts)
+
+
+class DerivationTable:
+    """A derivation's steps as a Rich table (status, method, samples, time, details)."""
+
+    def __init__(self, result: DerivationResult):
+        self.result = result
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        r = self.result
+        src = r.source["document"] + (f" {r.source['location']}" if r.source.get("location") else "")
+        table = Table(
+            title=f"[bold]{escape(r.id)}[/bold] — {escape(r.title)} [dim]({escape(src)}, {r.kind})[/dim]",
+            title_justify="left",
+            expand=True,
+        )
+        table.add_column("step", overflow="fold", ratio=3)
+        table.add_column("status", no_wrap=True)
+        table.add_column("method", no_wrap=True)
+        table.add_column("samples", justify="right")
+        table.add_column("time", justify="right")
+        table.add_column("details", overflow="fold", ratio=4)
+        for s in r.steps:
+            method = s.method or "-"
+            table.add_row(
+                escape(s.id), _status(s), method, str(s.samples), f"{s.seconds:.2f}s", escape(_detail(s))
+            )
+        yield table
+
+
+class Summary:
+    """The one-line summary of a run."""
+
+    def __init__(self, result: RunResult):
+        self.result = result
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        s = self.result.summary()
+        line = Text()
+        line.append(f"{s['derivations']} derivations, {s['steps']} steps: ")
+        for status in ("proved", "confirmed", "refuted", "error", "timeout"):
+            line.append(f"{s[status]} {status}", style=STYLE[status] if s[status] else "dim")
+            line.append(", ")
+        verdict = f"{s['failed']} failed" if s["failed"] else "all as expected"
+        line.append(verdict, style="bold red" if s["failed"] else "bold green")
+        line.append(f" ({s['seconds']:.1f}s, profile {self.result.profile})")
+        yield line
+
+
+def render_run(result: RunResult) -> Group:
+    return Group(*[DerivationTable(d) for d in result.derivations], Summary(result))
+
+
+def render_list(rows: list[tuple[str, str, str, int, str]]) -> Table:
+    table = Table(title="derivations", title_justify="left")
+    for col in ("id", "kind", "title", "steps", "source"):
+        table.add_column(col)
+    for ident, kind, title, n, source in rows:
+        table.add_row(escape(ident), kind, escape(title), str(n), escape(source))
+    return table

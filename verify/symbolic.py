@@ -1,0 +1,191 @@
+"""Symbolic proving: a pipeline of SymPy strategies, each under a wall-clock budget.
+
+An equation is ``proved`` only when one strategy turns ``lhs - rhs`` into exactly ``0``
+(structurally, not by ``==`` on the unsimplified sides); a sign obligation only when SymPy's
+assumption system answers ``True`` for a transformed form of the expression. Every strategy
+respects the declared assumptions: no ``force=True`` anywhere, so ``log(ab) = log a + log b``
+is never used unless ``a, b > 0`` are declared.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import sympy as sp
+
+from verify.functions import rewrite_special
+from verify.obligations import Equation, Invariance, LimitOf, Obligation, Sign
+
+Transform = Callable[[sp.Expr], sp.Expr]
+
+
+class SymbolicTimeout(Exception):
+    """A strategy exceeded its time budget."""
+
+
+@dataclass(frozen=True)
+class SymbolicOutcome:
+    status: str  # "proved" | "unproved" | "timeout" | "error"
+    method: str | None = None
+    reason: str | None = None
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise :class:`SymbolicTimeout` in the block after ``seconds`` (main thread only)."""
+    if threading.current_thread() is not threading.main_thread() or seconds <= 0:
+        yield
+        return
+
+    def _raise(signum, frame):
+        raise SymbolicTimeout
+
+    old = signal.signal(signal.SIGALRM, _raise)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _expand_log(e: sp.Expr) -> sp.Expr:
+    return sp.expand(sp.expand_log(sp.expand(e), force=False))
+
+
+#: Equality strategies, cheap first. Each maps ``lhs - rhs`` to a hopefully-zero form.
+def _expand_functions(e: sp.Expr) -> sp.Expr:
+    """Split exp of sums and log of products (positivity permitting) without multiplying out."""
+    return sp.expand(e, mul=False, multinomial=False, power_exp=True, log=True, force=False)
+
+
+EQUALITY_STRATEGIES: list[tuple[str, Transform]] = [
+    ("expand", sp.expand),
+    ("expand_log", _expand_log),
+    ("expand_log+together/cancel", lambda e: sp.cancel(sp.together(_expand_log(e)))),
+    ("expand exp/log+cancel", lambda e: sp.cancel(sp.together(_expand_functions(e)))),
+    ("expand_log+powsimp", lambda e: sp.expand(sp.powsimp(_expand_log(e), force=False))),
+    ("expand_log+simplify", lambda e: sp.simplify(_expand_log(e))),
+    ("logcombine+simplify", lambda e: sp.simplify(sp.logcombine(e, force=False))),
+    ("rewrite exp+simplify", lambda e: sp.simplify(_expand_log(e.rewrite(sp.exp)))),
+    ("simplify", sp.simplify),
+]
+
+#: Sign strategies: forms in which SymPy's assumptions may decide the sign.
+SIGN_STRATEGIES: list[tuple[str, Transform]] = [
+    ("assumptions", lambda e: e),
+    ("together/factor", lambda e: sp.factor(sp.together(e))),
+    ("expand_log+factor", lambda e: sp.factor(sp.together(_expand_log(e)))),
+    ("simplify", sp.simplify),
+    ("simplify+factor", lambda e: sp.factor(sp.simplify(e))),
+]
+
+
+def _attempt(transform: Transform, expr: sp.Expr, budget: float) -> sp.Expr | None:
+    with time_limit(budget):
+        return transform(expr)
+
+
+def prove_zero(expr: sp.Expr, budget: float) -> SymbolicOutcome:
+    """Try to simplify ``expr`` to exactly 0 under the symbols' assumptions."""
+    original = sp.sympify(expr)
+    expr = rewrite_special(original)
+    prefix = "rewrite σ; " if expr != original else ""
+    if expr == 0:
+        return SymbolicOutcome("proved", "automatic evaluation")
+    timeouts = []
+    for name, transform in EQUALITY_STRATEGIES:
+        try:
+            result = _attempt(transform, expr, budget)
+        except SymbolicTimeout:
+            timeouts.append(name)
+            continue
+        except Exception as exc:  # a SymPy failure on this form: try the next strategy
+            del exc
+            continue
+        if result == 0:  # structural: the strategy produced the expression 0 itself
+            return SymbolicOutcome("proved", prefix + name)
+    if timeouts and len(timeouts) == len(EQUALITY_STRATEGIES):
+        return SymbolicOutcome("timeout", reason=f"every strategy exceeded {budget:g} s")
+    reason = "no strategy simplified the difference to 0"
+    if timeouts:
+        reason += f" ({', '.join(timeouts)} exceeded {budget:g} s)"
+    return SymbolicOutcome("unproved", reason=reason)
+
+
+def prove_sign(expr: sp.Expr, strict: bool, budget: float) -> SymbolicOutcome:
+    """Try to show ``expr > 0`` (strict) or ``expr ≥ 0`` from the symbols' assumptions."""
+    expr = rewrite_special(sp.sympify(expr))
+    timeouts = []
+    for name, transform in SIGN_STRATEGIES:
+        try:
+            with time_limit(budget):
+                form = transform(expr)
+                verdict = form.is_positive if strict else form.is_nonnegative
+        except SymbolicTimeout:
+            timeouts.append(name)
+            continue
+        except Exception:
+            continue
+        if verdict is True:
+            return SymbolicOutcome("proved", f"sign by assumptions ({name})")
+    reason = "SymPy's assumptions could not decide the sign"
+    if timeouts:
+        reason += f" ({', '.join(timeouts)} exceeded {budget:g} s)"
+    return SymbolicOutcome("unproved", reason=reason)
+
+
+def prove_invariance(expr: sp.Expr, wrt: tuple[sp.Symbol, ...], budget: float) -> SymbolicOutcome:
+    """Show ``∂expr/∂x = 0`` for every ``x`` in ``wrt`` (so ``expr`` is constant in them)."""
+    methods = []
+    for x in wrt:
+        out = prove_zero(sp.diff(rewrite_special(expr), x), budget)
+        if out.status != "proved":
+            reason = out.reason or ""
+            return SymbolicOutcome(out.status, reason=f"∂/∂{x}: {reason}")
+        methods.append(out.method)
+    return SymbolicOutcome("proved", "derivatives vanish (" + ", ".join(sorted(set(methods))) + ")")
+
+
+def prove_limit(ob: LimitOf, budget: float) -> SymbolicOutcome:
+    """Compute the limit with :func:`sympy.limit` and compare it with the claimed value."""
+    expr = rewrite_special(ob.expr)
+    target = sp.sympify(ob.value)
+    try:
+        with time_limit(budget):
+            value = sp.limit(expr, ob.var, ob.to)
+    except SymbolicTimeout:
+        return SymbolicOutcome("timeout", reason=f"sympy.limit exceeded {budget:g} s")
+    except Exception as exc:
+        return SymbolicOutcome("unproved", reason=f"sympy.limit failed: {type(exc).__name__}")
+    if isinstance(value, sp.Limit) or value.has(sp.AccumBounds):
+        return SymbolicOutcome("unproved", reason=f"sympy.limit returned {value}")
+    if value.is_infinite or target.is_infinite:
+        ok = value == target
+    else:
+        ok = prove_zero(value - target, budget).status == "proved"
+    if ok:
+        return SymbolicOutcome("proved", "sympy.limit")
+    return SymbolicOutcome("unproved", reason=f"sympy.limit gives {value}, not {target}")
+
+
+def prove(ob: Obligation, budget: float = 2.0) -> SymbolicOutcome:
+    """Dispatch an obligation to its prover; exceptions become ``error`` outcomes."""
+    try:
+        if isinstance(ob, Equation):
+            return prove_zero(ob.lhs - ob.rhs, budget)
+        if isinstance(ob, Sign):
+            return prove_sign(ob.expr, ob.strict, budget)
+        if isinstance(ob, Invariance):
+            return prove_invariance(ob.expr, ob.wrt, budget)
+        if isinstance(ob, LimitOf):
+            return prove_limit(ob, budget)
+    except SymbolicTimeout:
+        return SymbolicOutcome("timeout", reason=f"exceeded {budget:g} s")
+    except Exception as exc:
+        return SymbolicOutcome("error", reason=f"{type(exc).__name__}: {exc}")
+    return SymbolicOutcome("error", reason=f"no prover for {type(ob).__name__}")
