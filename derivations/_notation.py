@@ -56,12 +56,12 @@ def rewards(n: int) -> list[sp.Symbol]:
 
 def kl(p: list[sp.Expr], q: list[sp.Expr]) -> sp.Expr:
     """``KL(p‖q) = Σ_i p_i log(p_i / q_i)``."""
-    return sp.Add(*[pi * sp.log(pi / qi) for pi, qi in zip(p, q)])
+    return sp.Add(*[pi * sp.log(pi / qi) for pi, qi in zip(p, q, strict=True)])
 
 
 def boltzmann(ref_: list[sp.Expr], r_: list[sp.Expr], temp: sp.Expr) -> tuple[list[sp.Expr], sp.Expr]:
     """``π*_i = ref_i e^{r_i/β} / Z`` with ``Z = Σ_j ref_j e^{r_j/β}``; returns ``(π*, Z)``."""
-    weights = [q * sp.exp(ri / temp) for q, ri in zip(ref_, r_)]
+    weights = [q * sp.exp(ri / temp) for q, ri in zip(ref_, r_, strict=True)]
     partition = sp.Add(*weights)
     return [w / partition for w in weights], partition
 

@@ -24,7 +24,7 @@ from verify.domains import POSITIVE, PROBABILITY, REAL, vector
 
 
 def _objective(pi, ref, r):
-    return sp.Add(*[p * ri for p, ri in zip(pi, r)]) - beta * kl(pi, ref)
+    return sp.Add(*[p * ri for p, ri in zip(pi, r, strict=True)]) - beta * kl(pi, ref)
 
 
 def _objective_decomposition(n: int) -> Equal:
@@ -35,8 +35,8 @@ def _objective_decomposition(n: int) -> Equal:
 
 def _reward_term_as_tilted_log(n: int) -> Equal:
     pi, ref, r = distribution("pi", n, r"\pi"), distribution("ref", n, r"\pi_{\mathrm{ref}}"), rewards(n)
-    lhs = sp.Add(*[p * (ri + beta * sp.log(q)) for p, ri, q in zip(pi, r, ref)])
-    rhs = beta * sp.Add(*[p * sp.log(q * sp.exp(ri / beta)) for p, ri, q in zip(pi, r, ref)])
+    lhs = sp.Add(*[p * (ri + beta * sp.log(q)) for p, ri, q in zip(pi, r, ref, strict=True)])
+    rhs = beta * sp.Add(*[p * sp.log(q * sp.exp(ri / beta)) for p, ri, q in zip(pi, r, ref, strict=True)])
     return Equal(lhs, rhs)
 
 
@@ -47,7 +47,7 @@ def _sums_to_one(n: int) -> Equal:
 
 def _kl_as_sum_of_convex_gaps(n: int) -> Equal:
     p, q = distribution("p", n), distribution("q", n)
-    return Equal(kl(p, q), sp.Add(*[pi * (qi / pi - 1 - sp.log(qi / pi)) for pi, qi in zip(p, q)]))
+    return Equal(kl(p, q), sp.Add(*[pi * (qi / pi - 1 - sp.log(qi / pi)) for pi, qi in zip(p, q, strict=True)]))
 
 
 def _gibbs(n: int) -> Inequality:
@@ -68,7 +68,7 @@ def _lagrangian(n: int):
     ref = distribution("ref", n, r"\pi_{\mathrm{ref}}")
     r = rewards(n)
     lag = _objective(pi, ref, r) - nu * (sp.Add(*pi) - 1)
-    point = {p: q * sp.exp((ri - nu) / beta - 1) for p, q, ri in zip(pi, ref, r)}
+    point = {p: q * sp.exp((ri - nu) / beta - 1) for p, q, ri in zip(pi, ref, r, strict=True)}
     return lag, point, ref, r
 
 

@@ -42,12 +42,12 @@ def plackett_luce(scores: list[sp.Expr]) -> sp.Expr:
 
 def _with_partition(k: int) -> sp.Expr:
     stars, refs = _candidates(k)
-    return plackett_luce([sp.exp(_reward(s, q)) for s, q in zip(stars, refs)])
+    return plackett_luce([sp.exp(_reward(s, q)) for s, q in zip(stars, refs, strict=True)])
 
 
 def _ratio_form(k: int) -> Equal:
     stars, refs = _candidates(k)
-    return Equal(_with_partition(k), plackett_luce([(s / q) ** beta for s, q in zip(stars, refs)]))
+    return Equal(_with_partition(k), plackett_luce([(s / q) ** beta for s, q in zip(stars, refs, strict=True)]))
 
 
 def _free_of_partition(k: int) -> IndependentOf:

@@ -40,9 +40,9 @@ __all__ = [
     "Var",
     "__version__",
     "logsigmoid",
+    "sigmoid",
     "simplex",
+    "softplus",
     "var",
     "vector",
-    "sigmoid",
-    "softplus",
 ]

@@ -40,7 +40,9 @@ def _parser() -> argparse.ArgumentParser:
         sp_.add_argument("--jobs", type=int, default=1, metavar="N", help="parallel processes (default 1)")
         sp_.add_argument("--profile", choices=sorted(PROFILES), default="ci", help="fuzzing profile")
         sp_.add_argument(
-            "--package", action="append", metavar="NAME",
+            "--package",
+            action="append",
+            metavar="NAME",
             help="import derivations from this package (repeatable; default: derivations)",
         )
         sp_.add_argument("--quiet", action="store_true", help="no progress bar or tables")
@@ -74,8 +76,13 @@ def _check(args: argparse.Namespace) -> int:
     total = sum(len(d.steps) for d in chosen)
     show = not args.quiet and console.is_terminal
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=True, disable=not show,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not show,
     ) as progress:
         task = progress.add_task("checking", total=total)
 
@@ -83,7 +90,11 @@ def _check(args: argparse.Namespace) -> int:
             progress.update(task, advance=1, description=f"{derivation_id}.{step_id}")
 
         result = run(
-            registry, chosen, PROFILES[args.profile], jobs=args.jobs, progress=tick,
+            registry,
+            chosen,
+            PROFILES[args.profile],
+            jobs=args.jobs,
+            progress=tick,
             include_load_errors=not ids,
         )
     if args.json:

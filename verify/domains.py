@@ -57,9 +57,7 @@ class Domain:
 
 
 REAL = Domain("real", -30.0, 30.0, (("real", True),), description="a real number (reward, margin)")
-POSITIVE = Domain(
-    "positive", 1e-3, 1e3, (("positive", True),), scale="log", description="a positive real (β, Z)"
-)
+POSITIVE = Domain("positive", 1e-3, 1e3, (("positive", True),), scale="log", description="a positive real (β, Z)")
 PROBABILITY = Domain(
     "probability",
     1e-6,
@@ -67,9 +65,7 @@ PROBABILITY = Domain(
     (("positive", True),),
     description="a probability in (0, 1)",
 )
-LOG_PROB = Domain(
-    "log_probability", -40.0, 0.0, (("nonpositive", True),), description="a log-probability ≤ 0"
-)
+LOG_PROB = Domain("log_probability", -40.0, 0.0, (("nonpositive", True),), description="a log-probability ≤ 0")
 WEIGHT = Domain(
     "weight",
     1e-3,
@@ -99,9 +95,7 @@ class Var:
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
             raise ClaimError(f"symbol name={self.name!r} is not an identifier; use letters, digits, _")
-        object.__setattr__(
-            self, "symbol", sp.Symbol(self.name, **self.domain.sympy_assumptions())
-        )
+        object.__setattr__(self, "symbol", sp.Symbol(self.name, **self.domain.sympy_assumptions()))
 
 
 def var(name: str, domain: Domain, latex: str | None = None) -> sp.Symbol:
@@ -149,8 +143,7 @@ class SymbolTable:
         v = self._vars.get(s)
         if v is None:
             raise ClaimError(
-                f"symbol {s.name!r} has no declared domain; declare it with "
-                f"verify.domains.var({s.name!r}, <domain>)"
+                f"symbol {s.name!r} has no declared domain; declare it with verify.domains.var({s.name!r}, <domain>)"
             )
         return v.domain
 

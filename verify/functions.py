@@ -37,7 +37,7 @@ class sigmoid(sp.Function):  # noqa: N801 - mathematical function name
         return True if self.args[0].is_real else None
 
     def _latex(self, printer):
-        return r"\sigma\left(%s\right)" % printer._print(self.args[0])
+        return rf"\sigma\left({printer._print(self.args[0])}\right)"
 
 
 class logsigmoid(sp.Function):  # noqa: N801
@@ -56,7 +56,7 @@ class logsigmoid(sp.Function):  # noqa: N801
         return True if self.args[0].is_real else None
 
     def _latex(self, printer):
-        return r"\log\sigma\left(%s\right)" % printer._print(self.args[0])
+        return rf"\log\sigma\left({printer._print(self.args[0])}\right)"
 
 
 class softplus(sp.Function):  # noqa: N801
@@ -75,7 +75,7 @@ class softplus(sp.Function):  # noqa: N801
         return True if self.args[0].is_real else None
 
     def _latex(self, printer):
-        return r"\operatorname{softplus}\left(%s\right)" % printer._print(self.args[0])
+        return rf"\operatorname{{softplus}}\left({printer._print(self.args[0])}\right)"
 
 
 def _mp_sigmoid(x):

@@ -26,9 +26,7 @@ KINDS = ("core", "audit", "experiment")
 
 def _expr(value: object, what: str) -> sp.Expr:
     if isinstance(value, str):
-        raise ClaimError(
-            f"{what}={value!r} is a string; build claims from SymPy expressions, not text"
-        )
+        raise ClaimError(f"{what}={value!r} is a string; build claims from SymPy expressions, not text")
     try:
         return sp.sympify(value, strict=True)
     except (sp.SympifyError, TypeError) as exc:
@@ -184,7 +182,7 @@ class Inequality(Claim):
         d = direction * (self.lhs - self.rhs)
         if self.extremum is None:
             return [Sign(expr=d, strict=strict)]
-        (x, x_star), = self.extremum.items()
+        ((x, x_star),) = self.extremum.items()
         return [
             Sign(label="bound holds at the extremum", expr=d.subs(x, x_star)),
             Sign(label="falls before the extremum, rises after", expr=(x - x_star) * sp.diff(d, x)),
@@ -228,10 +226,7 @@ class Stationary(Claim):
         xs = list(self.point)
         sub = dict(self.point)
         obs: list[Obligation] = [
-            Equation(
-                label=f"first-order condition in {x}", lhs=sp.diff(self.f, x).subs(sub), rhs=0
-            )
-            for x in xs
+            Equation(label=f"first-order condition in {x}", lhs=sp.diff(self.f, x).subs(sub), rhs=0) for x in xs
         ]
         if self.kind == "stationary":
             return obs
@@ -326,7 +321,8 @@ class ForSizes(Claim):
             parts.append(f"symbolic for {self.size_name} ∈ {{{', '.join(map(str, self.symbolic))}}}")
         if self.numeric:
             ns = list(self.numeric)
-            span = f"{ns[0]}…{ns[-1]}" if ns == list(range(ns[0], ns[-1] + 1)) and len(ns) > 2 else ", ".join(map(str, ns))
+            contiguous = ns == list(range(ns[0], ns[-1] + 1)) and len(ns) > 2
+            span = f"{ns[0]}…{ns[-1]}" if contiguous else ", ".join(map(str, ns))
             parts.append(f"numeric for {self.size_name} ∈ {{{span}}}")
         return "; ".join(parts)
 

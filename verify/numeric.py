@@ -11,6 +11,7 @@ small counterexample, then re-evaluated at higher precision and reported with bo
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -45,7 +46,11 @@ class Profile:
 PROFILES = {
     "ci": Profile("ci", samples=200, derandomize=True),
     "thorough": Profile(
-        "thorough", samples=2000, derandomize=False, crosscheck_samples=300, family_samples=300,
+        "thorough",
+        samples=2000,
+        derandomize=False,
+        crosscheck_samples=300,
+        family_samples=300,
         symbolic_budget=10.0,
     ),
 }
@@ -231,9 +236,7 @@ def _search(
     return state["n"], state["worst"], state["failure"]
 
 
-def _domains_for(
-    symbols: list[sp.Symbol], domains: Mapping[sp.Symbol, Domain]
-) -> dict[str, st.SearchStrategy]:
+def _domains_for(symbols: list[sp.Symbol], domains: Mapping[sp.Symbol, Domain]) -> dict[str, st.SearchStrategy]:
     return {s.name: domains[s].strategy() for s in symbols}
 
 
@@ -252,9 +255,7 @@ def fuzz(
         profile = replace(profile, samples=samples)
     missing = [s.name for s in ob.free_symbols() if s not in domains]
     if missing:
-        return NumericOutcome(
-            "error", reason=f"no domain declared for symbol(s) {', '.join(sorted(missing))}"
-        )
+        return NumericOutcome("error", reason=f"no domain declared for symbol(s) {', '.join(sorted(missing))}")
     try:
         return _fuzz(ob, domains, profile)
     except Exception as exc:  # evaluation bug on this claim: reported, never raised
@@ -364,7 +365,7 @@ def _fuzz_limit(ob: LimitOf, domains: Mapping[sp.Symbol, Domain], profile: Profi
         L = mpmath.mpf(float(target))
         errs = [abs(v - L) for v in vals]
         tail = errs[-6:]
-        ok = tail[-1] <= 1e-8 * max(1, abs(L)) and all(b <= a * (1 + 1e-9) for a, b in zip(tail, tail[1:]))
+        ok = tail[-1] <= 1e-8 * max(1, abs(L)) and all(b <= a * (1 + 1e-9) for a, b in itertools.pairwise(tail))
         return _Probe(ok, float(tail[-1]), {"f at last point": _fmt(last), "claimed": _fmt(L)})
 
     strategies = _domains_for(others, domains)
@@ -376,6 +377,9 @@ def _fuzz_limit(ob: LimitOf, domains: Mapping[sp.Symbol, Domain], profile: Profi
         return NumericOutcome("confirmed", samples=n * len(seq), max_rel_error=worst)
     point, res = failure
     return NumericOutcome(
-        "refuted", samples=n * len(seq), max_rel_error=res.err, counterexample=_format_point(point),
+        "refuted",
+        samples=n * len(seq),
+        max_rel_error=res.err,
+        counterexample=_format_point(point),
         values=res.values,
     )

@@ -68,7 +68,9 @@ def load(packages: tuple[str, ...] | list[str] = DEFAULT_PACKAGES) -> Registry:
         try:
             names = _module_names(package)
         except ModuleNotFoundError:
-            raise UsageError(f"derivation package {package!r} cannot be imported; is it installed or on PYTHONPATH?") from None
+            raise UsageError(
+                f"derivation package {package!r} cannot be imported; is it installed or on PYTHONPATH?"
+            ) from None
         except Exception as exc:
             reg.errors.append(LoadError(package, _one_line(exc)))
             continue

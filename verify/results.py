@@ -55,9 +55,21 @@ class StepResult:
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         order = [
-            "id", "source", "uses", "claim_latex", "justification", "expected", "status",
-            "failed", "method", "samples", "max_rel_error", "counterexample",
-            "correction_latex", "reason", "seconds",
+            "id",
+            "source",
+            "uses",
+            "claim_latex",
+            "justification",
+            "expected",
+            "status",
+            "failed",
+            "method",
+            "samples",
+            "max_rel_error",
+            "counterexample",
+            "correction_latex",
+            "reason",
+            "seconds",
         ]
         out = {k: d[k] for k in order}
         out.update({k: v for k, v in d.items() if k not in out})

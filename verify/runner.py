@@ -47,6 +47,17 @@ def _base(derivation: Derivation, step: Step) -> dict:
     }
 
 
+def _group(items: list[tuple[str, str]]) -> str:
+    """``[(label, reason)]`` → "label1, label2: reason; label3: other reason"."""
+    by_reason: dict[str, list[str]] = {}
+    for label, reason in items:
+        by_reason.setdefault(reason, []).append(label)
+    return "; ".join(
+        (", ".join(x for x in labels if x) + ": " if any(labels) else "") + reason
+        for reason, labels in by_reason.items()
+    )
+
+
 def check_step(derivation: Derivation, step: Step, profile: Profile) -> StepResult:
     """Check one step: every obligation symbolically (unless numeric-only), then by fuzzing."""
     start = time.perf_counter()
@@ -64,7 +75,7 @@ def check_step(derivation: Derivation, step: Step, profile: Profile) -> StepResu
     samples, worst = 0, 0.0
     notes: list[str] = []
     symbolic_methods: list[str] = []
-    unproved: list[str] = []
+    unproved: list[tuple[str, str]] = []
     attempted = 0
     for ob in obligations:
         label = f"{ob.label}: " if ob.label else ""
@@ -75,7 +86,7 @@ def check_step(derivation: Derivation, step: Step, profile: Profile) -> StepResu
             if sym.status == "proved":
                 symbolic_methods.append(sym.method or "")
             else:
-                unproved.append(label + (sym.reason or sym.status))
+                unproved.append((ob.label, sym.reason or sym.status))
         if ob.numeric_only:
             n = profile.family_samples
         elif sym is not None and sym.status == "proved":
@@ -88,14 +99,21 @@ def check_step(derivation: Derivation, step: Step, profile: Profile) -> StepResu
         if num.status == "refuted":
             if sym is not None and sym.status == "proved":
                 return result(
-                    "error", method="symbolic", samples=samples, counterexample=num.counterexample,
+                    "error",
+                    method="symbolic",
+                    samples=samples,
+                    counterexample=num.counterexample,
                     values=num.values,
                     reason=f"{label}checkers disagree: SymPy simplified it ({sym.method}) but a "
                     "numeric counterexample exists; the symbolic pipeline or a domain is wrong",
                 )
             return result(
-                "refuted", method="numeric", samples=samples, max_rel_error=num.max_rel_error,
-                counterexample=num.counterexample, values=num.values,
+                "refuted",
+                method="numeric",
+                samples=samples,
+                max_rel_error=num.max_rel_error,
+                counterexample=num.counterexample,
+                values=num.values,
                 reason=f"{label}counterexample found" if label else "counterexample found",
             )
         if num.status == "error":
@@ -106,12 +124,20 @@ def check_step(derivation: Derivation, step: Step, profile: Profile) -> StepResu
     methods = ", ".join(sorted(set(symbolic_methods))) or None
     if attempted and not unproved:
         return result(
-            "proved", method="symbolic", samples=samples, max_rel_error=worst, symbolic_method=methods,
+            "proved",
+            method="symbolic",
+            samples=samples,
+            max_rel_error=worst,
+            symbolic_method=methods,
             reason="; ".join(notes) or None,
         )
-    reasons = (["not proved symbolically: " + "; ".join(unproved)] if unproved else []) + notes
+    reasons = (["not proved symbolically: " + _group(unproved)] if unproved else []) + notes
     return result(
-        "confirmed", method="numeric", samples=samples, max_rel_error=worst, symbolic_method=methods,
+        "confirmed",
+        method="numeric",
+        samples=samples,
+        max_rel_error=worst,
+        symbolic_method=methods,
         reason="; ".join(reasons) or None,
     )
 
@@ -138,9 +164,15 @@ def load_error_result(module: str, reason: str) -> DerivationResult:
     """A module that could not be loaded, as a derivation with one ``error`` step."""
     ident = module.rsplit(".", 1)[-1]
     step = StepResult(
-        id="module_loads", source={"document": module, "location": ""}, uses=[],
-        claim_latex=r"\text{module loads}", justification="", expected="holds", status="error",
-        method=None, reason=reason,
+        id="module_loads",
+        source={"document": module, "location": ""},
+        uses=[],
+        claim_latex=r"\text{module loads}",
+        justification="",
+        expected="holds",
+        status="error",
+        method=None,
+        reason=reason,
     )
     return DerivationResult(ident, f"module {module}", "core", {"document": module, "location": ""}, [step])
 
@@ -188,7 +220,7 @@ def run(
         ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
             done = pool.map(_worker, [(d.id, profile.name) for d in derivations])
-            for d, res in zip(derivations, done):
+            for d, res in zip(derivations, done, strict=True):
                 results.append(res)
                 if progress:
                     for s in d.steps:

@@ -67,9 +67,7 @@ class DerivationTable:
         table.add_column("details", overflow="fold", ratio=4)
         for s in r.steps:
             method = s.method or "-"
-            table.add_row(
-                escape(s.id), _status(s), method, str(s.samples), f"{s.seconds:.2f}s", escape(_detail(s))
-            )
+            table.add_row(escape(s.id), _status(s), method, str(s.samples), f"{s.seconds:.2f}s", escape(_detail(s)))
         yield table
 
 
@@ -98,8 +96,11 @@ def render_run(result: RunResult) -> Group:
 
 def render_list(rows: list[tuple[str, str, str, int, str]]) -> Table:
     table = Table(title="derivations", title_justify="left")
-    for col in ("id", "kind", "title", "steps", "source"):
-        table.add_column(col)
+    table.add_column("id", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("title", overflow="fold")
+    table.add_column("steps", justify="right")
+    table.add_column("source", overflow="fold")
     for ident, kind, title, n, source in rows:
         table.add_row(escape(ident), kind, escape(title), str(n), escape(source))
     return table

@@ -1,0 +1,29 @@
+"""Shared fixtures: the core run is checked once per session."""
+
+from __future__ import annotations
+
+import pytest
+
+from verify.numeric import PROFILES
+from verify.registry import load
+from verify.runner import run
+
+CORE_IDS = [
+    "optimal_policy",
+    "reward_inversion",
+    "z_cancellation",
+    "plackett_luce",
+    "ipo_lemma",
+    "gaussian_rederivation",
+    "gradient_weighting",
+]
+
+
+@pytest.fixture(scope="session")
+def registry():
+    return load()
+
+
+@pytest.fixture(scope="session")
+def core_run(registry):
+    return run(registry, registry.select(CORE_IDS), PROFILES["ci"], jobs=2)
