@@ -150,6 +150,10 @@ def check_derivation(
         steps.append(check_step(derivation, step, profile))
         if progress:
             progress(derivation.id, step.id)
+    return _derivation_result(derivation, steps)
+
+
+def _derivation_result(derivation: Derivation, steps: list[StepResult]) -> DerivationResult:
     return DerivationResult(
         derivation.id,
         derivation.title,
@@ -180,10 +184,11 @@ def load_error_result(module: str, reason: str) -> DerivationResult:
 _WORKER_REGISTRY: Registry | None = None
 
 
-def _worker(args: tuple[str, str]) -> DerivationResult:
-    ident, profile_name = args
-    assert _WORKER_REGISTRY is not None
-    return check_derivation(_WORKER_REGISTRY.derivations[ident], PROFILES[profile_name])
+def _worker(args: tuple[str, str, str]) -> StepResult:
+    derivation_id, step_id, profile_name = args
+    assert _WORKER_REGISTRY is not None, "workers are forked after the registry is loaded"
+    derivation = _WORKER_REGISTRY.derivations[derivation_id]
+    return check_step(derivation, derivation.step(step_id), PROFILES[profile_name])
 
 
 def environment(profile: Profile) -> dict[str, str]:
@@ -215,16 +220,19 @@ def run(
     results: list[DerivationResult] = []
     if include_load_errors:
         results.extend(load_error_result(e.module, e.reason) for e in registry.errors)
-    if jobs > 1 and len(derivations) > 1 and profile.name in PROFILES:
+    if jobs > 1 and sum(len(d.steps) for d in derivations) > 1 and profile.name in PROFILES:
         _WORKER_REGISTRY = registry
+        tasks = [(d.id, s.id, profile.name) for d in derivations for s in d.steps]
         ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            done = pool.map(_worker, [(d.id, profile.name) for d in derivations])
-            for d, res in zip(derivations, done, strict=True):
-                results.append(res)
-                if progress:
-                    for s in d.steps:
+            steps = iter(pool.map(_worker, tasks))
+            for d in derivations:
+                checked = []
+                for s in d.steps:
+                    checked.append(next(steps))
+                    if progress:
                         progress(d.id, s.id)
+                results.append(_derivation_result(d, checked))
     else:
         for d in derivations:
             results.append(check_derivation(d, profile, progress))

@@ -23,8 +23,11 @@ from verify.obligations import Equation, Invariance, LimitOf, Obligation, Sign
 Transform = Callable[[sp.Expr], sp.Expr]
 
 
-class SymbolicTimeout(Exception):
-    """A strategy exceeded its time budget."""
+class SymbolicTimeout(BaseException):
+    """A strategy exceeded its time budget.
+
+    A ``BaseException`` so that SymPy's internal ``except Exception`` handlers cannot swallow it.
+    """
 
 
 @dataclass(frozen=True)
