@@ -40,8 +40,6 @@ def _detail(step: StepResult) -> str:
         parts.append(step.scope)
     if step.diagnosis:
         parts.append(f"diagnosis: {step.diagnosis}")
-    if step.correction_latex:
-        parts.append(f"correction: {step.correction_latex}")
     return "\n".join(parts)
 
 

@@ -1,0 +1,1 @@
+"""Audits: one module per source document, transcribing its claims as written."""

@@ -1,0 +1,36 @@
+"""Audits: documented errors are refuted with counterexamples that really violate the claim."""
+
+from __future__ import annotations
+
+import mpmath
+
+from verify.numeric import PROFILES
+from verify.runner import check_derivation
+
+
+def _weights_to_dist(point: dict[str, str], prefix: str) -> list[mpmath.mpf]:
+    keys = sorted((k for k in point if k.startswith(prefix)), key=lambda k: int(k.rsplit("_", 1)[1]))
+    w = [mpmath.mpf(point[k]) for k in keys]
+    return [x / sum(w) for x in w]
+
+
+def test_honey_reward_model_fact_in_b_is_refuted_and_the_correction_holds(registry):
+    result = check_derivation(registry.derivations["audit_honey_reward_model"], PROFILES["ci"])
+    steps = {s.id: s for s in result.steps}
+    wrong = steps["b_fact_reward_minus_beta_log_ref"]
+    assert wrong.status == "refuted" and wrong.expected == "refuted" and not wrong.failed
+    assert wrong.correction_latex and wrong.diagnosis
+    assert steps["b_fact_corrected_reward_plus_beta_log_ref"].status == "proved"
+    assert not result.failed
+
+    # independent re-evaluation of the counterexample (plain mpmath)
+    mpmath.mp.dps = 40
+    p = wrong.counterexample
+    pi, ref = _weights_to_dist(p, "w_pi_"), _weights_to_dist(p, "w_ref_")
+    r = [mpmath.mpf(p[f"r_{i + 1}"]) for i in range(len(pi))]
+    beta = mpmath.mpf(p["beta"])
+    lhs = sum(a * (ri - beta * mpmath.log(q)) for a, ri, q in zip(pi, r, ref, strict=True))
+    rhs = beta * sum(a * mpmath.log(q * mpmath.exp(ri / beta)) for a, ri, q in zip(pi, r, ref, strict=True))
+    assert abs(lhs - rhs) > mpmath.mpf("1e-3") * max(abs(lhs), abs(rhs))
+    # every other step of the document holds
+    assert all(s.status in ("proved", "confirmed") for k, s in steps.items() if k != wrong.id)
