@@ -34,3 +34,27 @@ def test_honey_reward_model_fact_in_b_is_refuted_and_the_correction_holds(regist
     assert abs(lhs - rhs) > mpmath.mpf("1e-3") * max(abs(lhs), abs(rhs))
     # every other step of the document holds
     assert all(s.status in ("proved", "confirmed") for k, s in steps.items() if k != wrong.id)
+
+
+def test_dpo_notes_step2_and_step3_are_refuted_with_real_counterexamples(registry):
+    result = check_derivation(registry.derivations["audit_dpo_notes"], PROFILES["ci"])
+    steps = {s.id: s for s in result.steps}
+    assert not result.failed
+    refuted = {k for k, s in steps.items() if s.status == "refuted"}
+    assert refuted == {"step2_alternative_reward_beta_log_p_add_lambda", "step3_reward_difference_from_step2_reward"}
+
+    mpmath.mp.dps = 40
+    # Step 2: r − β log p must not depend on the response; it does at the two points found.
+    c = {k: mpmath.mpf(v) for k, v in steps["step2_alternative_reward_beta_log_p_add_lambda"].counterexample.items()}
+
+    def gap(p, ref):
+        return mpmath.log(p) + c["beta"] * mpmath.log(ref) - c["beta"] * mpmath.log(p)
+
+    assert abs(gap(c["p"], c["ref"]) - gap(c["p′"], c["ref′"])) > mpmath.mpf("1e-6")
+    # Step 3: (log p_w + β log ref_w) − (log p_l + β log ref_l) ≠ β log(p_w/ref_w) − β log(p_l/ref_l)
+    c = {k: mpmath.mpf(v) for k, v in steps["step3_reward_difference_from_step2_reward"].counterexample.items()}
+    lhs = (mpmath.log(c["p_w"]) + c["beta"] * mpmath.log(c["ref_w"])) - (
+        mpmath.log(c["p_l"]) + c["beta"] * mpmath.log(c["ref_l"])
+    )
+    rhs = c["beta"] * mpmath.log(c["p_w"] / c["ref_w"]) - c["beta"] * mpmath.log(c["p_l"] / c["ref_l"])
+    assert abs(lhs - rhs) > mpmath.mpf("1e-6")

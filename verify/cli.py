@@ -69,11 +69,11 @@ def _check(args: argparse.Namespace) -> int:
     registry = load(args.package or DEFAULT_PACKAGES)
     ids = getattr(args, "ids", None)
     kinds = getattr(args, "only", None)
+    for e in registry.errors:
+        _stderr(f"{e.module}: {e.reason}")
     chosen = registry.select(ids, kinds)
     if args.jobs < 1:
         raise UsageError(f"--jobs={args.jobs} must be at least 1")
-    for e in registry.errors:
-        _stderr(f"{e.module}: {e.reason}")
     to_stdout = args.json == "-"
     console = Console(stderr=to_stdout)
     total = sum(len(d.steps) for d in chosen)
