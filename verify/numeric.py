@@ -86,6 +86,13 @@ def _finite(x) -> bool:
         return False
 
 
+def _nan(x) -> bool:
+    try:
+        return bool(mpmath.isnan(x))
+    except (TypeError, ValueError):
+        return True
+
+
 def _fmt(x) -> str:
     if isinstance(x, mpmath.mpc) and x.imag != 0:
         return mpmath.nstr(x, 20)
@@ -112,7 +119,8 @@ class _Evaluator:
         self.symbols = symbols
         self.tape = Tape(exprs)
 
-    def __call__(self, point: Mapping[str, float], dps: int) -> list | None:
+    def __call__(self, point: Mapping[str, float], dps: int) -> tuple[list, object] | None:
+        """``(values, largest intermediate magnitude)`` at ``dps`` digits, or None if undefined."""
         with mpmath.workdps(dps):
             try:
                 return self.tape(point)
@@ -131,21 +139,44 @@ def _digits_needed(point: Mapping[str, float], dps: int) -> int:
     return 2 * dps + 2 * int(span)
 
 
-def _compare(get: Callable[[int], list | None], profile: Profile, confirm_dps: int) -> _Probe:
+#: the most digits spent deciding one point; beyond it the point is left undecided
+MAX_DPS = 3000
+#: digits of headroom below which a result is treated as rounding noise
+NOISE_DIGITS = 8
+
+Getter = Callable[[int], "tuple[list, object] | None"]
+
+
+def _noise_floor(magnitude, dps: int):
+    """What rounding can produce at ``dps`` digits when intermediates reach ``magnitude``."""
+    return magnitude * mpmath.mpf(10) ** (NOISE_DIGITS - dps)
+
+
+def _next_dps(dps: int, magnitude, value) -> int:
+    """Enough digits to resolve ``value`` against intermediates of size ``magnitude``."""
+    if value and magnitude:
+        need = int(mpmath.log10(magnitude / abs(value))) + 2 * NOISE_DIGITS + dps // 4
+        return max(2 * dps, need)
+    return 2 * dps
+
+
+def _compare(get: Getter, profile: Profile, confirm_dps: int) -> _Probe:
     """Compare the first two values; the rest are terms giving the scale.
 
-    A mismatch at the working precision is re-evaluated at ``confirm_dps`` and twice that. It
-    is real only if the difference stays the same at both (to 1e-6 relative); a difference
-    that vanishes was cancellation noise, and one that keeps changing leaves the point undecided.
+    A mismatch is trusted only when the difference stands above the rounding noise of the
+    evaluation (10^-dps times the largest intermediate value, with some headroom) and stays
+    the same when the precision is doubled. Otherwise the precision is raised until the
+    difference resolves — into agreement (cancellation noise) or a real violation — or
+    :data:`MAX_DPS` is reached, and then the point is left undecided, never refuted.
     """
-    vals = get(profile.dps)
-    if vals is None:
+    got = get(profile.dps)
+    if got is None:
         return _Probe(None)
-    lhs, rhs, *terms = vals
+    (lhs, rhs, *terms), _ = got
     if not (_finite(lhs) and _finite(rhs)):
-        if _finite(lhs) or _finite(rhs):
-            return _Probe(False, math.inf, {"lhs": _fmt(lhs), "rhs": _fmt(rhs)})
-        return _Probe(None)
+        if _nan(lhs) or _nan(rhs) or not (_finite(lhs) or _finite(rhs)):
+            return _Probe(None)  # undefined at this point (nan, or infinite on both sides)
+        return _Probe(False, math.inf, {"lhs": _fmt(lhs), "rhs": _fmt(rhs)})
 
     def rel(lhs, rhs, terms) -> tuple[float, mpmath.mpf]:
         scale = max([abs(lhs), abs(rhs)] + [abs(t) for t in terms if _finite(t)])
@@ -156,26 +187,38 @@ def _compare(get: Callable[[int], list | None], profile: Profile, confirm_dps: i
     values = {"lhs": _fmt(lhs), "rhs": _fmt(rhs)}
     if err <= profile.rel_tol:
         return _Probe(True, err, values)
-    diffs = []
-    for dps in (confirm_dps, 2 * confirm_dps):
-        hi = get(dps)
-        if hi is None or not (_finite(hi[0]) and _finite(hi[1])):
+    dps, previous = max(confirm_dps, 2 * profile.dps), None
+    while dps <= MAX_DPS:
+        got = get(dps)
+        if got is None:
             return _Probe(None)
-        err, diff = rel(hi[0], hi[1], hi[2:])
+        (lhs, rhs, *terms), magnitude = got
+        if not (_finite(lhs) and _finite(rhs)):
+            return _Probe(None)
+        err, diff = rel(lhs, rhs, terms)
+        values = {"lhs": _fmt(lhs), "rhs": _fmt(rhs)}
         if err <= profile.rel_tol:
             return _Probe(True, err, values)
-        diffs.append(diff)
-        values = {"lhs": _fmt(hi[0]), "rhs": _fmt(hi[1])}
-    if abs(diffs[0] - diffs[1]) <= mpmath.mpf("1e-6") * diffs[1]:
-        return _Probe(False, err, values)
+        if diff > _noise_floor(magnitude, dps):
+            if previous is not None and abs(previous - diff) <= mpmath.mpf("1e-6") * diff:
+                return _Probe(False, err, values)
+            previous, dps = diff, 2 * dps
+        else:
+            previous, dps = None, _next_dps(dps, magnitude, diff)
     return _Probe(None)
 
 
-def _sign(get: Callable[[int], list | None], strict: bool, profile: Profile, confirm_dps: int) -> _Probe:
-    vals = get(profile.dps)
-    if vals is None:
+def _sign(get: Getter, strict: bool, profile: Profile, confirm_dps: int) -> _Probe:
+    """``value ≥ 0`` (or ``> 0``), decided only where the value stands above rounding noise.
+
+    A value that is exactly 0 at every precision up to :data:`MAX_DPS` digits is taken as 0
+    (violating a strict claim); one that stays inside the noise floor satisfies a non-strict
+    claim and leaves a strict one undecided.
+    """
+    got = get(profile.dps)
+    if got is None:
         return _Probe(None)
-    v, *terms = vals
+    (v, *terms), _ = got
     if not _finite(v):
         return _Probe(None)
     scale = max([abs(v)] + [abs(t) for t in terms if _finite(t)])
@@ -183,20 +226,28 @@ def _sign(get: Callable[[int], list | None], strict: bool, profile: Profile, con
     if isinstance(v, mpmath.mpc) and abs(v.imag) > profile.rel_tol * scale:
         return _Probe(False, math.inf, values)
     v = mpmath.re(v)
-    tol = profile.rel_tol * scale
-    if v > tol or (not strict and v >= -tol and v >= 0):
+    if v > profile.rel_tol * scale or (not strict and v >= 0):
         return _Probe(True, 0.0, values)
-    hi = get(confirm_dps)
-    if hi is None or not _finite(hi[0]):
-        return _Probe(None)
-    v2 = mpmath.re(hi[0])
-    values = {"value": _fmt(v2)}
-    noise = abs(v2) <= abs(v) * mpmath.mpf(10) ** (-profile.dps // 2) if v != 0 else v2 == 0
-    if strict:
-        ok = v2 > 0 and not noise
-    else:
-        ok = v2 >= 0 or noise
-    return _Probe(ok, 0.0 if ok else float(-v2 / scale) if scale else math.inf, values)
+    dps, previous = max(confirm_dps, 2 * profile.dps), None
+    while dps <= MAX_DPS:
+        got = get(dps)
+        if got is None or not _finite(got[0][0]):
+            return _Probe(None)
+        (value, *_), magnitude = got
+        v = mpmath.re(value)
+        values = {"value": _fmt(v)}
+        if v == 0:
+            previous, dps = None, 2 * dps  # exact 0 or underflow: only more digits can tell
+            if dps > MAX_DPS:  # 0 at every precision up to the cap: taken as an exact zero
+                return _Probe(not strict, 0.0 if not strict else math.inf, values)
+        elif abs(v) > _noise_floor(magnitude, dps):
+            if previous is not None and previous != 0 and abs(previous - v) <= mpmath.mpf("1e-6") * abs(v):
+                ok = v > 0 if strict else v >= 0
+                return _Probe(ok, 0.0 if ok else float(-v / scale) if scale else math.inf, values)
+            previous, dps = v, 2 * dps
+        else:
+            previous, dps = None, _next_dps(dps, magnitude, v)
+    return _Probe(True, 0.0, values) if not strict else _Probe(None)
 
 
 def _search(
@@ -288,9 +339,13 @@ def _fuzz(ob: Obligation, domains: Mapping[sp.Symbol, Domain], profile: Profile)
         def probe(p: dict) -> _Probe:
             base, alt = p["base"], {**p["base"], **p["alt"]}
 
-            def both(dps: int) -> list | None:
+            def both(dps: int) -> tuple[list, object] | None:
                 a, b = ev(base, dps), ev(alt, dps)
-                return None if a is None or b is None else [a[0], b[0], *a[1:], *b[1:]]
+                if a is None or b is None:
+                    return None
+                (va, *ta), ma = a
+                (vb, *tb), mb = b
+                return [va, vb, *ta, *tb], max(ma, mb)
 
             res = _compare(both, profile, _digits_needed(p, profile.dps))
             res.values = {"at first point": res.values.get("lhs", ""), "at second point": res.values.get("rhs", "")}
@@ -353,10 +408,10 @@ def _fuzz_limit(ob: LimitOf, domains: Mapping[sp.Symbol, Domain], profile: Profi
     def probe(p: dict) -> _Probe:
         vals = []
         for t in seq:
-            r = ev({**p, x.name: t}, profile.dps * 2)
-            if r is None or not (_finite(r[0]) or infinite):
+            got = ev({**p, x.name: t}, profile.dps * 2)
+            if got is None or not (_finite(got[0][0]) or infinite):
                 return _Probe(None)
-            vals.append(mpmath.re(r[0]))
+            vals.append(mpmath.re(got[0][0]))
         last = vals[-1]
         if infinite:
             sgn = 1 if target is sp.oo else -1

@@ -39,21 +39,34 @@ class SymbolicOutcome:
 
 @contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
-    """Raise :class:`SymbolicTimeout` in the block after ``seconds`` (main thread only)."""
+    """Raise :class:`SymbolicTimeout` in the block after ``seconds`` (main thread only).
+
+    The alarm repeats every 50 ms until the block exits: an exception raised while the
+    interpreter runs a garbage-collector or finaliser callback is swallowed as "unraisable",
+    so a single alarm could be lost and the budget silently ignored.
+    """
     if threading.current_thread() is not threading.main_thread() or seconds <= 0:
         yield
         return
+    active = [True]
 
     def _raise(signum, frame):
-        raise SymbolicTimeout
+        if active[0]:
+            raise SymbolicTimeout
 
     old = signal.signal(signal.SIGALRM, _raise)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+        while True:  # an alarm landing here must not skip the clean-up
+            try:
+                active[0] = False
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, old)
+                break
+            except SymbolicTimeout:
+                continue
 
 
 def _expand_log(e: sp.Expr) -> sp.Expr:

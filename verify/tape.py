@@ -97,8 +97,12 @@ class Tape:
             return mpmath.mpc(0, 1)
         return mpmath.mpmathify(complex(n) if n.is_complex and not n.is_real else n.evalf(mpmath.mp.dps + 5))
 
-    def __call__(self, point: Mapping[str, object]) -> list:
-        """Evaluate at the current mpmath precision; inputs are converted with ``mpf``."""
+    def __call__(self, point: Mapping[str, object]) -> tuple[list, object]:
+        """Evaluate at the current mpmath precision; inputs are converted with ``mpf``.
+
+        Returns the outputs and the largest magnitude among all intermediate values: a result
+        computed with ``d`` digits is only known to about ``10^-d`` times that magnitude.
+        """
         vals: list = []
         for op, args, const in self._ops:
             if op is None:
@@ -106,4 +110,5 @@ class Tape:
                 vals.append(mpmath.mpf(point[payload]) if kind == "symbol" else self._number(payload))
             else:
                 vals.append(op(*[vals[i] for i in args]))
-        return [vals[i] for i in self.outputs]
+        magnitude = max((abs(v) for v in vals if mpmath.isfinite(v)), default=mpmath.mpf(0))
+        return [vals[i] for i in self.outputs], magnitude
