@@ -38,7 +38,10 @@ def _parser() -> argparse.ArgumentParser:
     def common(sp_: argparse.ArgumentParser) -> None:
         sp_.add_argument("--json", metavar="PATH", help="write results as JSON to PATH ('-' for stdout)")
         sp_.add_argument(
-            "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+            "--jobs",
+            type=int,
+            default=os.cpu_count() or 1,
+            metavar="N",
             help="parallel processes (default: all cores)",
         )
         sp_.add_argument("--profile", choices=sorted(PROFILES), default="ci", help="fuzzing profile")
