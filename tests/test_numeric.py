@@ -5,7 +5,8 @@ without SymPy in front of it); a few go through :func:`verify.runner.check_step`
 counterexample is re-evaluated here with plain mpmath. ``FixedPoints`` domains pin the sampled
 values so that the points that matter (tiny inputs, poles) are certainly exercised.
 
-``xfail(strict=True)`` marks engine bugs: the test states the correct behaviour.
+Tests marked "regression" below failed on the engine as first committed (4847353..08c3809);
+they state the correct behaviour.
 """
 
 from __future__ import annotations
@@ -118,37 +119,41 @@ def test_small_but_real_differences_are_still_refuted(lhs, rhs, true_diff):
             assert mpmath.almosteq(ev, true_diff(v), rel_eps=mpf("1e-40"))
 
 
-# Engine bug: confirmation precision is chosen from the magnitudes of the INPUTS only
-# (numeric._digits_needed: 2·dps + 2·max|log10 input|). When an intermediate value such as
-# e^{-x} at x = 1000 is far below that precision, log(1 + e^{-x}) rounds to exactly 0 at
-# dps 30, 66 and 132 alike; the three evaluations agree, and the rounding error is trusted as a
-# violation of a TRUE claim.
+# Regression: confirmation precision used to be chosen from the magnitudes of the INPUTS only
+# (2·dps + 2·max|log10 input|). When an intermediate value such as e^{-x} at x = 1000 is far
+# below that precision, log(1 + e^{-x}) rounds to exactly 0 at dps 30, 66 and 132 alike; the
+# evaluations agreed, and the rounding error was trusted as a violation of a TRUE claim. The
+# second item of each parameter is what the old engine answered, the third the right status.
 CANCELLATION_BUGS = [
     pytest.param(
         lambda u: Inequality(sp.log(1 + u), ">=", u / (1 + u)),
         "refuted",
+        "confirmed",
         id="log1p_bound_refuted_at_x_1000",
     ),
     pytest.param(
         lambda u: Inequality(sp.exp(u), ">=", 1 + u),
         "refuted",
+        "confirmed",
         id="exp_tangent_bound_refuted_at_x_133",
     ),
     pytest.param(
         lambda u: Inequality(sp.exp(u), ">", 1 + u),
         "refuted",
+        "confirmed",
         id="strict_exp_tangent_bound_refuted_at_x_100",
     ),
     pytest.param(
         lambda u: Equal(-logsigmoid(-sp.log(u)), sp.log(1 + u)),
         "error",
+        "proved",
         id="true_identity_gets_error_checkers_disagree",
     ),
 ]
 
 
-@pytest.mark.parametrize(("make", "observed"), CANCELLATION_BUGS)
-def test_underflowing_intermediate_does_not_refute_true_claim(make, observed):
+@pytest.mark.parametrize(("make", "observed", "expected"), CANCELLATION_BUGS)
+def test_underflowing_intermediate_does_not_refute_true_claim(make, observed, expected):
     u = sp.exp(-p)  # p ∈ [1e-3, 1e3], so u reaches e^{-1000}
     res = check(make(u))
     # the claims are true (log(1+u) ≥ u/(1+u), e^u ≥ 1+u, e^u > 1+u for u > 0; −logσ(−log u) = log(1+u));
@@ -158,13 +163,16 @@ def test_underflowing_intermediate_does_not_refute_true_claim(make, observed):
             uu = mpmath.exp(-mpf(res.counterexample[p.name]))
             assert mpmath.log(1 + uu) > uu / (1 + uu)
             assert mpmath.exp(uu) > 1 + uu
-    assert res.status in ("proved", "confirmed"), (f"today: {observed}", res.status, res.counterexample, res.values)
+    why = (f"old engine: {observed}", res.status, res.counterexample, res.values)
+    # SymPy cannot sign the three inequalities (confirmed); it proves the identity
+    assert res.status == expected, why
 
 
 def test_strict_sign_with_noise_at_working_precision_is_not_refuted():
     t, dom = tiny(1e-40)
     out = fuzz(Sign(expr=sp.exp(t) - 1 - t, strict=True), {t: dom}, CI)
-    # today: refuted with values {'value': '5.0e-81'} — a positive value reported as violating "> 0"
+    # regression: the old engine answered refuted with values {'value': '5.0e-81'} — a positive
+    # value reported as violating "> 0" because cancellation noise was flagged at dps 30
     assert out.status == "confirmed", out
 
 
@@ -239,7 +247,8 @@ def test_nan_against_finite_value_is_skipped_not_refuted():
     dom = points_domain("tn_zero_and_more", 0.0, -2.0, 3.0)
     y = var("tn_y_zero", dom)
     out = fuzz(Equation(lhs=sp.log(y**2) - 2 * sp.log(sp.Abs(y)), rhs=0), {y: dom}, CI)
-    # today: refuted with counterexample {y: 0.0}, values {'lhs': 'nan', 'rhs': '0.0'}
+    # regression: the old engine answered refuted with counterexample {y: 0.0},
+    # values {'lhs': 'nan', 'rhs': '0.0'} (nan against a finite value counted as a violation)
     assert out.status == "confirmed", out
 
 

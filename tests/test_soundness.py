@@ -267,7 +267,9 @@ EQUAL_UP_TO_CONSTANT_CASES = [
         m_const_diff(lambda p: p["ts_beta"] * abs(p["ts_a"]) + mpmath.log(p["ts_Z"]) - p["ts_beta"] * p["ts_a"]),
     ),
     # log(aZ) − log a is constant in a only for a, Z > 0: with Z < 0 it jumps by 2πi where a
-    # changes sign. See test_symbolic.py::test_vanishing_derivative_does_not_prove_invariance.
+    # changes sign. Regression: the engine used to "prove" invariance from the vanishing
+    # derivative (1/a − 1/a = 0) and, with the nan at a = 0 counted as a violation, answered
+    # 'error' (checkers disagree). See also test_symbolic.py::test_jump_is_not_proved_invariant.
     Case(
         "log_product_objective_real_assumption_removed",
         EqualUpToConstant(sp.log(a * Zr), sp.log(a), [a]),
@@ -278,14 +280,6 @@ EQUAL_UP_TO_CONSTANT_CASES = [
                 if p["ts_a"] != 0
                 else mpmath.nan
             )
-        ),
-        marks=(
-            pytest.mark.xfail(
-                strict=True,
-                raises=AssertionError,
-                reason="engine bug: vanishing derivative 'proves' invariance across a branch jump; "
-                "status is 'error' (checkers disagree) and the counterexample is the undefined point a=0",
-            ),
         ),
     ),
 ]

@@ -156,15 +156,20 @@ def prove_sign(expr: sp.Expr, strict: bool, budget: float) -> SymbolicOutcome:
 
 
 def prove_invariance(expr: sp.Expr, wrt: tuple[sp.Symbol, ...], budget: float) -> SymbolicOutcome:
-    """Show ``∂expr/∂x = 0`` for every ``x`` in ``wrt`` (so ``expr`` is constant in them)."""
+    """Show ``expr(x) − expr(x′) = 0`` for a fresh ``x′`` with the assumptions of each ``x`` in ``wrt``.
+
+    Comparing two arbitrary points directly is sound where a vanishing derivative is not: the
+    derivative misses jumps (log branch cuts, a pole splitting the domain).
+    """
+    expr = rewrite_special(sp.sympify(expr))
     methods = []
     for x in wrt:
-        out = prove_zero(sp.diff(rewrite_special(expr), x), budget)
+        twin = sp.Dummy(f"{x.name}_2", **x.assumptions0)
+        out = prove_zero(expr - expr.subs(x, twin), budget)
         if out.status != "proved":
-            reason = out.reason or ""
-            return SymbolicOutcome(out.status, reason=f"∂/∂{x}: {reason}")
+            return SymbolicOutcome(out.status, reason=f"{x}: {out.reason or ''}")
         methods.append(out.method)
-    return SymbolicOutcome("proved", "derivatives vanish (" + ", ".join(sorted(set(methods))) + ")")
+    return SymbolicOutcome("proved", "equal at two arbitrary points (" + ", ".join(sorted(set(methods))) + ")")
 
 
 def prove_limit(ob: LimitOf, budget: float) -> SymbolicOutcome:
