@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import CORE_IDS
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -31,15 +33,7 @@ def cli(*args: str, cwd: Path | None = None, pythonpath: Path | None = None) -> 
 def test_list_shows_the_seven_core_derivations():
     out = cli("list")
     assert out.returncode == 0, out.stderr
-    for ident in (
-        "optimal_policy",
-        "reward_inversion",
-        "z_cancellation",
-        "plackett_luce",
-        "ipo_lemma",
-        "gaussian_rederivation",
-        "gradient_weighting",
-    ):
+    for ident in CORE_IDS:
         assert ident in out.stdout
 
 
