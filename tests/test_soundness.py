@@ -189,12 +189,13 @@ EQUAL_CASES = [
         "refuted",
         lambda p: differ(m_sigmoid(m_margin(p, swap=True)), m_bt(p)),
     ),
+    # the false variant is stated on a single margin variable (keeps the shrinking cheap)
     Case("dpo_loss_is_softplus_true", Equal(-logsigmoid(margin), softplus(-margin)), "proved"),
     Case(
         "dpo_loss_softplus_sign_flipped",
-        Equal(-logsigmoid(margin), softplus(margin)),
+        Equal(-logsigmoid(x), softplus(x)),
         "refuted",
-        lambda p: differ(-m_logsigmoid(m_margin(p)), m_softplus(m_margin(p))),
+        lambda p: differ(-m_logsigmoid(p["ts_x"]), m_softplus(p["ts_x"])),
     ),
     # assumption removed: √(x²) = x needs x ≥ 0
     Case("sqrt_of_square_positive", Equal(sp.sqrt(pa**2), pa), "proved"),
@@ -628,7 +629,7 @@ def f_sig(p, t):
 
 
 def f_loss(p, t):
-    return -m_logsigmoid(p["ts_beta"] * t)
+    return -m_logsigmoid(p.get("ts_beta", 1) * t)
 
 
 LIMIT_CASES = [
@@ -641,7 +642,7 @@ LIMIT_CASES = [
     ),
     Case(
         "sigmoid_direction_flipped",
-        Limit(sigmoid(beta * x), x, -sp.oo, 1),
+        Limit(sigmoid(x), x, -sp.oo, 1),
         "refuted",
         limit_violated(f_sig, mpf(1), -1),
     ),
@@ -650,7 +651,7 @@ LIMIT_CASES = [
     Case("dpo_loss_diverges", Limit(-logsigmoid(beta * x), x, -sp.oo, sp.oo), "proved"),
     Case(
         "dpo_loss_diverges_sign_flipped",
-        Limit(-logsigmoid(beta * x), x, -sp.oo, -sp.oo),
+        Limit(-logsigmoid(x), x, -sp.oo, -sp.oo),
         "refuted",
         limit_violated(f_loss, -mpmath.inf, -1),
     ),
