@@ -39,22 +39,6 @@ class Domain:
     def sympy_assumptions(self) -> dict[str, bool]:
         return dict(self.assumptions)
 
-    def interval(self) -> sp.Interval:
-        """The interval the assumptions describe (used for roots and limits)."""
-        a = dict(self.assumptions)
-        if a.get("positive"):
-            return sp.Interval.open(0, sp.oo)
-        if a.get("negative"):
-            return sp.Interval.open(-sp.oo, 0)
-        if a.get("nonpositive"):
-            return sp.Interval(-sp.oo, 0)
-        if a.get("nonnegative"):
-            return sp.Interval(0, sp.oo)
-        return sp.Interval(-sp.oo, sp.oo)
-
-    def contains(self, value: float) -> bool:
-        return self.lo <= value <= self.hi
-
 
 REAL = Domain("real", -30.0, 30.0, (("real", True),), description="a real number (reward, margin)")
 POSITIVE = Domain("positive", 1e-3, 1e3, (("positive", True),), scale="log", description="a positive real (β, Z)")
@@ -147,8 +131,9 @@ class SymbolTable:
             )
         return v.domain
 
-    def latex_names(self) -> dict[sp.Symbol, str]:
-        return {s: v.latex for s, v in self._vars.items() if v.latex}
+    def latex_of(self, s: sp.Symbol) -> str | None:
+        v = self._vars.get(s)
+        return v.latex if v is not None else None
 
 
 SYMBOL_TABLE = SymbolTable()

@@ -10,8 +10,8 @@ source, kept as evidence). Each claim reduces to proof obligations
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 import sympy as sp
 
@@ -41,10 +41,6 @@ class Claim:
 
     def latex(self) -> str:
         raise NotImplementedError
-
-    def canonical(self) -> str:
-        """A string identifying the claim's content (for caches and change detection)."""
-        return repr([sp.srepr(o) if isinstance(o, sp.Basic) else repr(o) for o in self.obligations()])
 
 
 @dataclass
@@ -333,8 +329,6 @@ class ForSizes(Claim):
 
 
 def _relabel(o: Obligation, label: str, numeric_only: bool) -> Obligation:
-    from dataclasses import replace
-
     return replace(o, label=label, numeric_only=numeric_only or o.numeric_only)
 
 
@@ -419,7 +413,3 @@ class Derivation:
             if s.id == step_id:
                 return s
         raise KeyError(step_id)
-
-
-def steps_by_id(steps: Iterable[Step]) -> dict[str, Step]:
-    return {s.id: s for s in steps}

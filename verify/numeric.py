@@ -116,7 +116,6 @@ class _Evaluator:
     """Evaluates a list of expressions at a point (a name → float mapping) at given digits."""
 
     def __init__(self, symbols: list[sp.Symbol], exprs: list[sp.Expr]):
-        self.symbols = symbols
         self.tape = Tape(exprs)
 
     def __call__(self, point: Mapping[str, float], dps: int) -> tuple[list, object] | None:

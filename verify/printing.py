@@ -12,7 +12,7 @@ class NotationPrinter(LatexPrinter):
     """SymPy's LaTeX printer, printing each declared symbol with its declared LaTeX name."""
 
     def _print_Symbol(self, expr, style="plain"):  # noqa: N802 - SymPy printer protocol
-        name = SYMBOL_TABLE.latex_names().get(expr)
+        name = SYMBOL_TABLE.latex_of(expr)
         if name is not None:
             return name
         return super()._print_Symbol(expr, style=style)

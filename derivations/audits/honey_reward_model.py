@@ -35,6 +35,7 @@ from derivations._notation import (
     star_w,
     z,
 )
+from derivations.optimal_policy import _reward_term_as_tilted_log as _fact_corrected
 from derivations.plackett_luce import _free_of_partition, _ratio_form
 from verify import Derivation, Equal, ForSizes, IndependentOf, Inequality, Source, Step, sigmoid, var
 from verify.domains import REAL
@@ -53,14 +54,6 @@ def _fact_as_written(n: int) -> Equal:
     pi, q, r = _pi_ref_r(n)
     return Equal(
         sp.Add(*[p * (ri - beta * sp.log(qi)) for p, ri, qi in zip(pi, r, q, strict=True)]),
-        beta * sp.Add(*[p * sp.log(qi * sp.exp(ri / beta)) for p, ri, qi in zip(pi, r, q, strict=True)]),
-    )
-
-
-def _fact_corrected(n: int) -> Equal:
-    pi, q, r = _pi_ref_r(n)
-    return Equal(
-        sp.Add(*[p * (ri + beta * sp.log(qi)) for p, ri, qi in zip(pi, r, q, strict=True)]),
         beta * sp.Add(*[p * sp.log(qi * sp.exp(ri / beta)) for p, ri, qi in zip(pi, r, q, strict=True)]),
     )
 
