@@ -7,9 +7,11 @@ a one-line reason on stderr).
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from pathlib import Path
+from types import ModuleType
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -23,6 +25,14 @@ from verify.results import RunResult
 from verify.runner import run
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+# Further subcommands live in verify/commands/<name>.py; each module defines
+# HELP (one line), add_arguments(parser) and run(args) -> exit code.
+COMMANDS: tuple[str, ...] = ()
+
+
+def _command_module(name: str) -> ModuleType:
+    return importlib.import_module(f"verify.commands.{name}")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -61,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     common(c)
     ls = sub.add_parser("list", help="list derivations")
     ls.add_argument("--package", action="append", metavar="NAME")
+    for name in COMMANDS:
+        module = _command_module(name)
+        module.add_arguments(sub.add_parser(name, help=module.HELP))
     return p
 
 
@@ -140,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError("a command is required: all, check ID…, or list")
         if args.command == "list":
             return _list(args)
+        if args.command in COMMANDS:
+            return int(_command_module(args.command).run(args))
         return _check(args)
     except UsageError as exc:
         _stderr(str(exc))

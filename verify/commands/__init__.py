@@ -1,0 +1,1 @@
+"""Subcommands beyond all/check/list: one module per command (see ``verify.cli.COMMANDS``)."""
