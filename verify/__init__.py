@@ -2,8 +2,8 @@
 
 Public API for writing derivations: :class:`Derivation`, :class:`Step`, :class:`Source`,
 the claim kinds (:class:`Equal`, :class:`EqualUpToConstant`, :class:`Solves`,
-:class:`Inequality`, :class:`Stationary`, :class:`Limit`, :class:`ForSizes`), symbol
-domains (:mod:`verify.domains`) and the extra functions ``sigmoid``, ``logsigmoid``,
+:class:`Inequality`, :class:`Stationary`, :class:`Limit`, :class:`ForSizes`,
+:class:`Reported`), symbol domains (:mod:`verify.domains`) and the extra functions ``sigmoid``, ``logsigmoid``,
 ``softplus``.
 """
 
@@ -17,6 +17,7 @@ from verify.model import (
     IndependentOf,
     Inequality,
     Limit,
+    Reported,
     Solves,
     Source,
     Stationary,
@@ -33,6 +34,7 @@ __all__ = [
     "IndependentOf",
     "Inequality",
     "Limit",
+    "Reported",
     "Solves",
     "Source",
     "Stationary",

@@ -12,12 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
 
 import sympy as sp
 
 from verify.errors import ClaimError
-from verify.obligations import Equation, Invariance, LimitOf, Obligation, Sign
-from verify.printing import to_latex
+from verify.obligations import Equation, Invariance, LimitOf, Obligation, Recomputation, Sign
+from verify.printing import latex_text, to_latex
 
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 EXPECTATIONS = ("holds", "refuted")
@@ -326,6 +327,55 @@ class ForSizes(Claim):
         sizes = sorted(set(self.symbolic) | set(self.numeric))
         body = to_latex(self.display) if self.display is not None else self.claim(sizes[0]).latex()
         return rf"{body} \quad ({self.size_name} = {sizes[0]}, \dots, {sizes[-1]})"
+
+
+@dataclass
+class Reported(Claim):
+    r"""A number the source reports: ``|recompute() − published| ≤ tolerance``.
+
+    ``published`` is the number as printed ("0.531"); unless ``tolerance`` is given it is half
+    a unit in the last printed digit (the printed number is a rounding of the recomputed one).
+    ``recompute`` reruns the source's stated setup (described in ``setting``) and returns the
+    number; it is called by the numeric checker only, and its result is reported beside the
+    published one whether or not they agree.
+    """
+
+    quantity: str
+    published: str
+    recompute: Callable[[], float]
+    setting: str = ""
+    tolerance: float | None = None
+
+    def __post_init__(self) -> None:
+        try:
+            value = Decimal(str(self.published).strip())
+        except InvalidOperation:
+            raise ClaimError(f"published={self.published!r} is not a number as printed") from None
+        if not value.is_finite():
+            raise ClaimError(f"published={self.published!r} must be finite")
+        if not callable(self.recompute):
+            raise ClaimError(f"recompute={self.recompute!r} must be a function of no arguments")
+        if self.tolerance is None:
+            exponent = value.as_tuple().exponent
+            self.tolerance = float(Decimal(5).scaleb(int(exponent) - 1))
+        if self.tolerance < 0:
+            raise ClaimError(f"tolerance={self.tolerance!r} must be non-negative")
+        self.value = float(value)
+
+    def obligations(self) -> list[Obligation]:
+        return [
+            Recomputation(
+                label=self.quantity,
+                numeric_only=True,
+                quantity=self.quantity,
+                published=self.value,
+                compute=self.recompute,
+                tolerance=float(self.tolerance),
+            )
+        ]
+
+    def latex(self) -> str:
+        return rf"\text{{{latex_text(self.quantity)}}} = {self.published}"
 
 
 def _relabel(o: Obligation, label: str, numeric_only: bool) -> Obligation:

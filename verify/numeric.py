@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 
 from verify.domains import Domain
-from verify.obligations import Equation, Invariance, LimitOf, Obligation, Sign
+from verify.obligations import Equation, Invariance, LimitOf, Obligation, Recomputation, Sign
 from verify.tape import Tape
 
 
@@ -64,6 +64,7 @@ class NumericOutcome:
     counterexample: dict[str, str] | None = None
     values: dict[str, str] | None = None
     reason: str | None = None
+    reproduction: dict | None = None
 
 
 @dataclass
@@ -312,7 +313,42 @@ def fuzz(
         return NumericOutcome("error", reason=f"numeric evaluation failed: {type(exc).__name__}: {exc}")
 
 
+def _recompute(ob: Recomputation) -> NumericOutcome:
+    """Rerun the source's setup once and compare with the printed number."""
+    if ob.compute is None:
+        return NumericOutcome("error", reason="no recomputation given")
+    value = float(ob.compute())
+    if not math.isfinite(value):
+        return NumericOutcome("error", samples=1, reason=f"the recomputation gave {value!r}")
+    diff = abs(value - ob.published)
+    ok = diff <= ob.tolerance
+    rel = diff / abs(ob.published) if ob.published else diff
+    shown = {"published": repr(ob.published), "recomputed": f"{value:.6g}", "tolerance": f"{ob.tolerance:g}"}
+    reproduction = {
+        "quantity": ob.quantity,
+        "published": ob.published,
+        "recomputed": value,
+        "tolerance": ob.tolerance,
+        "reproduced": ok,
+    }
+    verdict = "reproduced" if ok else "not reproduced"
+    reason = f"{verdict}: published {ob.published:g}, recomputed {value:.6g} (tolerance {ob.tolerance:g})"
+    if ok:
+        return NumericOutcome("confirmed", samples=1, max_rel_error=rel, reason=reason, reproduction=reproduction)
+    return NumericOutcome(
+        "refuted",
+        samples=1,
+        max_rel_error=rel,
+        counterexample=shown,
+        values=shown,
+        reason=reason,
+        reproduction=reproduction,
+    )
+
+
 def _fuzz(ob: Obligation, domains: Mapping[sp.Symbol, Domain], profile: Profile) -> NumericOutcome:
+    if isinstance(ob, Recomputation):
+        return _recompute(ob)
     if isinstance(ob, LimitOf):
         return _fuzz_limit(ob, domains, profile)
     syms = _sorted(ob.free_symbols())

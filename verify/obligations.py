@@ -5,7 +5,9 @@ Both checkers speak only this small language, so a new claim kind needs no check
 - :class:`Equation` — ``lhs = rhs`` for every point of the domains;
 - :class:`Sign` — ``expr ≥ 0`` (or ``> 0`` when strict) everywhere;
 - :class:`Invariance` — ``expr`` does not depend on the symbols ``wrt``;
-- :class:`LimitOf` — ``expr → value`` as ``var → to``.
+- :class:`LimitOf` — ``expr → value`` as ``var → to``;
+- :class:`Recomputation` — a number a source reports equals, within a tolerance, the number
+  recomputed from the source's stated setup (numeric only: there is nothing to simplify).
 
 ``numeric_only`` marks an obligation the symbolic checker is not asked to prove (for example
 a distribution identity at a support size too large for SymPy); ``label`` says which part of
@@ -14,6 +16,7 @@ the claim it is ("first-order condition", "n=7", …).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sympy as sp
@@ -64,3 +67,14 @@ class LimitOf(Obligation):
 
     def free_symbols(self) -> set[sp.Symbol]:
         return set(sp.sympify(self.expr).free_symbols)
+
+
+@dataclass(frozen=True)
+class Recomputation(Obligation):
+    quantity: str = ""
+    published: float = 0.0
+    compute: Callable[[], float] | None = None
+    tolerance: float = 0.0
+
+    def free_symbols(self) -> set[sp.Symbol]:
+        return set()

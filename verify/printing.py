@@ -21,3 +21,22 @@ class NotationPrinter(LatexPrinter):
 def to_latex(expr: sp.Basic) -> str:
     """LaTeX of a SymPy expression or relation in the project's notation."""
     return NotationPrinter({"ln_notation": False}).doprint(expr)
+
+
+_TEX_SPECIALS = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "&": r"\&",
+    "#": r"\#",
+    "%": r"\%",
+    "_": r"\_",
+    "^": r"\textasciicircum{}",
+    "~": r"\textasciitilde{}",
+}
+
+
+def latex_text(text: str) -> str:
+    """``text`` as literal LaTeX text: every special character escaped (``\\input`` prints as-is)."""
+    return "".join(_TEX_SPECIALS.get(ch, ch) for ch in text)

@@ -45,6 +45,7 @@ class StepResult:
     symbolic_method: str | None = None
     scope: str | None = None
     diagnosis: str | None = None
+    reproduction: dict[str, Any] | None = None
     failed: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:

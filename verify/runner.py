@@ -73,6 +73,7 @@ def check_step(derivation: Derivation, step: Step, profile: Profile) -> StepResu
         return result("error", method=None, reason=f"malformed claim: {exc}")
 
     samples, worst = 0, 0.0
+    reproduction = None
     notes: list[str] = []
     symbolic_methods: list[str] = []
     unproved: list[tuple[str, str]] = []
@@ -94,6 +95,10 @@ def check_step(derivation: Derivation, step: Step, profile: Profile) -> StepResu
         else:
             n = profile.samples
         num = fuzz(ob, domains, profile, samples=n)
+        if num.reproduction is not None:  # a reported number: say what was recomputed either way
+            reproduction = num.reproduction
+            if num.status == "confirmed":
+                notes.append(num.reason or "")
         samples += num.samples
         worst = max(worst, num.max_rel_error)
         if num.status == "refuted":
@@ -114,7 +119,12 @@ def check_step(derivation: Derivation, step: Step, profile: Profile) -> StepResu
                 max_rel_error=num.max_rel_error,
                 counterexample=num.counterexample,
                 values=num.values,
-                reason=f"{label}counterexample found" if label else "counterexample found",
+                reason=num.reason
+                if reproduction
+                else f"{label}counterexample found"
+                if label
+                else "counterexample found",
+                reproduction=reproduction,
             )
         if num.status == "error":
             if not (sym is not None and sym.status == "proved"):
@@ -139,6 +149,7 @@ def check_step(derivation: Derivation, step: Step, profile: Profile) -> StepResu
         max_rel_error=worst,
         symbolic_method=methods,
         reason="; ".join(reasons) or None,
+        reproduction=reproduction,
     )
 
 

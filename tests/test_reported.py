@@ -1,0 +1,61 @@
+"""Reported numbers: a printed value is reproduced within half a unit of its last digit, or refuted."""
+
+from __future__ import annotations
+
+import pytest
+
+from verify import Derivation, Reported, Source, Step
+from verify.errors import ClaimError
+from verify.numeric import PROFILES
+from verify.runner import check_step
+
+
+def _check(claim: Reported, expected: str = "holds"):
+    d = Derivation("paper", "Paper", Source("paper.txt"), [Step("number", claim, expected=expected)], kind="experiment")
+    return check_step(d, d.steps[0], PROFILES["ci"])
+
+
+def test_printed_digits_set_the_tolerance() -> None:
+    assert Reported("q", "0.531", lambda: 0.0).tolerance == pytest.approx(5e-4)
+    assert Reported("q", "12", lambda: 0.0).tolerance == pytest.approx(0.5)
+    assert Reported("q", "1.5e-3", lambda: 0.0).tolerance == pytest.approx(5e-5)
+    assert Reported("q", "0.5", lambda: 0.0, tolerance=0.1).tolerance == 0.1
+
+
+def test_reproduced_number_is_confirmed_with_both_values() -> None:
+    r = _check(Reported("theta for ratio 2", "0.531", lambda: 0.53149))
+    assert (r.status, r.failed, r.method, r.samples) == ("confirmed", False, "numeric", 1)
+    assert r.reproduction == {
+        "quantity": "theta for ratio 2",
+        "published": 0.531,
+        "recomputed": 0.53149,
+        "tolerance": pytest.approx(5e-4),
+        "reproduced": True,
+    }
+    assert r.reason.startswith("reproduced: published 0.531, recomputed 0.53149")
+
+
+def test_number_off_by_more_than_the_rounding_is_refuted() -> None:
+    r = _check(Reported("theta for ratio 2", "0.531", lambda: 0.5316))
+    assert (r.status, r.failed) == ("refuted", True)
+    assert r.reproduction["reproduced"] is False
+    assert r.counterexample == {"published": "0.531", "recomputed": "0.5316", "tolerance": "0.0005"}
+    assert r.reason.startswith("not reproduced")
+    assert _check(Reported("q", "0.531", lambda: 0.5316), expected="refuted").failed is False
+
+
+def test_a_crashing_or_nonfinite_recomputation_is_an_error_not_a_verdict() -> None:
+    assert _check(Reported("q", "1.0", lambda: 1 / 0)).status == "error"
+    assert _check(Reported("q", "1.0", lambda: float("nan"))).status == "error"
+
+
+@pytest.mark.parametrize("bad", ["abc", "inf", ""])
+def test_unprintable_published_value_is_rejected(bad: str) -> None:
+    with pytest.raises(ClaimError):
+        Reported("q", bad, lambda: 0.0)
+
+
+def test_latex_escapes_the_quantity() -> None:
+    assert Reported(r"50% _x_ #1 \input{a}", "1", lambda: 1.0).latex() == (
+        r"\text{50\% \_x\_ \#1 \textbackslash{}input\{a\}} = 1"
+    )
