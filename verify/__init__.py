@@ -3,8 +3,8 @@
 Public API for writing derivations: :class:`Derivation`, :class:`Step`, :class:`Source`,
 the claim kinds (:class:`Equal`, :class:`EqualUpToConstant`, :class:`Solves`,
 :class:`Inequality`, :class:`Stationary`, :class:`Limit`, :class:`ForSizes`,
-:class:`Reported`), symbol domains (:mod:`verify.domains`) and the extra functions ``sigmoid``, ``logsigmoid``,
-``softplus``.
+:class:`Implies`, :class:`Reported`), symbol domains (:mod:`verify.domains`) and the extra
+functions ``sigmoid``, ``logsigmoid``, ``softplus``.
 """
 
 from verify.domains import Var, simplex, var, vector
@@ -14,6 +14,7 @@ from verify.model import (
     Equal,
     EqualUpToConstant,
     ForSizes,
+    Implies,
     IndependentOf,
     Inequality,
     Limit,
@@ -31,6 +32,7 @@ __all__ = [
     "Equal",
     "EqualUpToConstant",
     "ForSizes",
+    "Implies",
     "IndependentOf",
     "Inequality",
     "Limit",

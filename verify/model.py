@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 import sympy as sp
 
 from verify.errors import ClaimError
-from verify.obligations import Equation, Invariance, LimitOf, Obligation, Recomputation, Sign
+from verify.obligations import Conditional, Equation, Invariance, LimitOf, Obligation, Recomputation, Sign
 from verify.printing import latex_text, to_latex
 
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -327,6 +327,69 @@ class ForSizes(Claim):
         sizes = sorted(set(self.symbolic) | set(self.numeric))
         body = to_latex(self.display) if self.display is not None else self.claim(sizes[0]).latex()
         return rf"{body} \quad ({self.size_name} = {sizes[0]}, \dots, {sizes[-1]})"
+
+
+_HYPOTHESIS_RELATIONS = {
+    sp.StrictGreaterThan: (True, 1),
+    sp.GreaterThan: (False, 1),
+    sp.StrictLessThan: (True, -1),
+    sp.LessThan: (False, -1),
+}
+
+
+@dataclass
+class Implies(Claim):
+    r"""``h₁ ∧ h₂ ∧ … ⇒ conclusion``: the conclusion wherever all hypotheses hold.
+
+    ``hypotheses`` are SymPy inequalities (``sp.Gt(a, b)``, ``sp.Ge``, ``sp.Lt``, ``sp.Le``), e.g.
+    "r is positively correlated with p_A" written out as a covariance > 0. The conclusion is an
+    :class:`Equal` or :class:`Inequality` (or anything reducing to equations and signs). The
+    symbolic checker tries the conclusion without the hypotheses (a stronger statement); the
+    numeric checker searches only points satisfying the hypotheses, so a counterexample is an
+    instance of the theorem's hypotheses that violates its conclusion.
+    """
+
+    hypotheses: Sequence[sp.Basic]
+    conclusion: Claim
+    names: Sequence[str] = ()
+
+    def __post_init__(self) -> None:
+        self.hypotheses = tuple(self.hypotheses)
+        if not self.hypotheses:
+            raise ClaimError("Implies needs at least one hypothesis (otherwise state the conclusion alone)")
+        for h in self.hypotheses:
+            if type(h) not in _HYPOTHESIS_RELATIONS:
+                raise ClaimError(
+                    f"hypothesis {h!r} must be a strict or non-strict inequality (sp.Gt, sp.Ge, sp.Lt, sp.Le)"
+                )
+        if not isinstance(self.conclusion, Claim):
+            raise ClaimError(f"conclusion={self.conclusion!r} is not a claim object")
+        self.names = tuple(self.names)
+        if self.names and len(self.names) != len(self.hypotheses):
+            raise ClaimError(f"names has {len(self.names)} entries for {len(self.hypotheses)} hypotheses")
+
+    def _signs(self) -> tuple[Sign, ...]:
+        out = []
+        for i, h in enumerate(self.hypotheses):
+            strict, direction = _HYPOTHESIS_RELATIONS[type(h)]
+            label = self.names[i] if self.names else f"hypothesis {i + 1}"
+            out.append(Sign(label=label, expr=direction * (h.lhs - h.rhs), strict=strict))
+        return tuple(out)
+
+    def obligations(self) -> list[Obligation]:
+        hyps = self._signs()
+        out: list[Obligation] = []
+        for o in self.conclusion.obligations():
+            if not isinstance(o, Equation | Sign):
+                raise ClaimError(
+                    f"the conclusion of Implies must reduce to equations and signs, not {type(o).__name__}"
+                )
+            out.append(Conditional(label=o.label, numeric_only=o.numeric_only, inner=o, hypotheses=hyps))
+        return out
+
+    def latex(self) -> str:
+        hyps = r" \wedge ".join(to_latex(h) for h in self.hypotheses)
+        return rf"{hyps} \;\Longrightarrow\; {self.conclusion.latex()}"
 
 
 @dataclass

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 
 from verify.domains import Domain
-from verify.obligations import Equation, Invariance, LimitOf, Obligation, Recomputation, Sign
+from verify.obligations import Conditional, Equation, Invariance, LimitOf, Obligation, Recomputation, Sign
 from verify.tape import Tape
 
 
@@ -353,6 +353,11 @@ def _fuzz(ob: Obligation, domains: Mapping[sp.Symbol, Domain], profile: Profile)
         return _fuzz_limit(ob, domains, profile)
     syms = _sorted(ob.free_symbols())
     strategies = _domains_for(syms, domains)
+    hypotheses: tuple[Sign, ...] = ()
+    if isinstance(ob, Conditional):
+        if not isinstance(ob.inner, Equation | Sign):
+            return NumericOutcome("error", reason="hypotheses are supported for equations and inequalities only")
+        hypotheses, ob = ob.hypotheses, ob.inner
     if isinstance(ob, Equation):
         ev = _Evaluator(syms, [ob.lhs, ob.rhs, *_terms(ob.lhs, ob.rhs)])
 
@@ -394,8 +399,12 @@ def _fuzz(ob: Obligation, domains: Mapping[sp.Symbol, Domain], profile: Profile)
         )
     else:
         return NumericOutcome("error", reason=f"no numeric checker for {type(ob).__name__}")
+    if hypotheses:
+        probe = _under(hypotheses, probe, syms, profile)
     n, worst, failure = _search(strategy, probe, profile)
     if failure is None:
+        if n == 0 and hypotheses:
+            return NumericOutcome("error", reason="no sampled point satisfied the hypotheses")
         if n == 0:
             return NumericOutcome("error", reason="the claim could not be evaluated at any sampled point")
         return NumericOutcome("confirmed", samples=n, max_rel_error=worst)
@@ -410,6 +419,32 @@ def _fuzz(ob: Obligation, domains: Mapping[sp.Symbol, Domain], profile: Profile)
         counterexample=_format_point(point),
         values=check.values,
     )
+
+
+def _under(
+    hypotheses: tuple[Sign, ...], probe: Callable[[dict], _Probe], syms: list[sp.Symbol], profile: Profile
+) -> Callable[[dict], _Probe]:
+    """``probe`` restricted to points where every hypothesis holds (decided above rounding noise)."""
+    evaluators = [_Evaluator(syms, [h.expr, *_terms(h.expr)]) for h in hypotheses]
+
+    def restricted(p: dict) -> _Probe:
+        shown = {}
+        for i, (h, ev) in enumerate(zip(hypotheses, evaluators, strict=True), 1):
+            got = ev(p, profile.dps)
+            if got is None or not _finite(got[0][0]):
+                return _Probe(None)
+            (v, *terms), _ = got
+            if mpmath.re(v) < -1e-6 * max([abs(v)] + [abs(t) for t in terms if _finite(t)]):
+                return _Probe(None)  # clearly outside: skip without confirming at higher precision
+            res = _sign(lambda dps: ev(p, dps), h.strict, profile, _digits_needed(p, profile.dps))
+            if res.ok is not True:
+                return _Probe(None)  # outside the hypotheses (or undecided there): not a test point
+            shown[h.label or f"hypothesis {i}"] = res.values.get("value", "")
+        res = probe(p)
+        res.values = {**res.values, **shown}
+        return res
+
+    return restricted
 
 
 def _format_point(point: dict) -> dict[str, str]:

@@ -6,6 +6,7 @@ Both checkers speak only this small language, so a new claim kind needs no check
 - :class:`Sign` — ``expr ≥ 0`` (or ``> 0`` when strict) everywhere;
 - :class:`Invariance` — ``expr`` does not depend on the symbols ``wrt``;
 - :class:`LimitOf` — ``expr → value`` as ``var → to``;
+- :class:`Conditional` — an Equation or Sign required only where hypotheses (Signs) hold;
 - :class:`Recomputation` — a number a source reports equals, within a tolerance, the number
   recomputed from the source's stated setup (numeric only: there is nothing to simplify).
 
@@ -78,3 +79,21 @@ class Recomputation(Obligation):
 
     def free_symbols(self) -> set[sp.Symbol]:
         return set()
+
+
+@dataclass(frozen=True)
+class Conditional(Obligation):
+    """``inner`` at every point where all ``hypotheses`` hold (points violating them are skipped).
+
+    Proving ``inner`` without the hypotheses proves it a fortiori; the numeric checker searches
+    only points that satisfy the hypotheses, so a counterexample satisfies them too.
+    """
+
+    inner: Obligation | None = None
+    hypotheses: tuple[Sign, ...] = ()
+
+    def free_symbols(self) -> set[sp.Symbol]:
+        out = set(self.inner.free_symbols()) if self.inner is not None else set()
+        for h in self.hypotheses:
+            out |= h.free_symbols()
+        return out

@@ -1,0 +1,84 @@
+"""Theorems with hypotheses: the search runs inside the hypotheses, and a counterexample satisfies them."""
+
+from __future__ import annotations
+
+import mpmath
+import pytest
+import sympy as sp
+
+from verify import Derivation, Equal, Implies, Inequality, Source, Step, var
+from verify.domains import POSITIVE, REAL
+from verify.errors import ClaimError
+from verify.numeric import PROFILES
+from verify.runner import check_step
+
+x = var("x_imp", REAL)
+y = var("y_imp", REAL)
+t = var("t_imp", POSITIVE)
+
+
+def _check(claim, expected: str = "holds"):
+    d = Derivation("implications", "Implications", Source("notes.md"), [Step("claim", claim, expected=expected)])
+    return check_step(d, d.steps[0], PROFILES["ci"])
+
+
+def test_true_implication_needing_its_hypothesis_is_confirmed_inside_it() -> None:
+    r = _check(Implies([sp.Gt(x, 1)], Inequality(x**2, ">", 1)))
+    assert r.status == "confirmed"
+    assert r.samples > 50
+    assert "does not use the hypotheses" in r.reason
+
+
+def test_conclusion_true_without_hypotheses_is_proved() -> None:
+    r = _check(Implies([sp.Gt(x, 0)], Equal(sp.exp(sp.log(t)), t)))
+    assert r.status == "proved"
+    assert "without needing the hypotheses" in r.symbolic_method
+
+
+def test_false_implication_is_refuted_at_a_point_inside_the_hypotheses() -> None:
+    # x > 0 does not give x³ > x (false on (0, 1])
+    r = _check(Implies([sp.Gt(x, 0)], Inequality(x**3, ">", x)), expected="refuted")
+    assert (r.status, r.failed) == ("refuted", False)
+    xv = mpmath.mpf(r.counterexample["x_imp"])
+    assert xv > 0  # the hypothesis holds at the counterexample ...
+    assert not xv**3 > xv  # ... and the conclusion fails there
+    assert "hypothesis 1" in r.values
+
+
+def test_a_counterexample_outside_the_hypotheses_does_not_count() -> None:
+    # unconditionally false (x = -2), but true for x ≥ 1
+    r = _check(Implies([sp.Ge(x, 1)], Inequality(x**3, ">=", x)))
+    assert r.status == "confirmed"
+
+
+def test_two_hypotheses_and_named_hypotheses() -> None:
+    claim = Implies([sp.Gt(x, y), sp.Gt(y, 0)], Inequality(x**2, ">", y**2), names=["x > y", "y > 0"])
+    r = _check(claim)
+    assert r.status == "confirmed"
+    false = Implies([sp.Gt(x, y), sp.Lt(y, 0)], Inequality(x**2, ">", y**2), names=["x > y", "y < 0"])
+    r = _check(false, expected="refuted")
+    assert r.status == "refuted"
+    xv, yv = mpmath.mpf(r.counterexample["x_imp"]), mpmath.mpf(r.counterexample["y_imp"])
+    assert xv > yv and yv < 0 and not xv**2 > yv**2
+    assert set(r.values) >= {"x > y", "y < 0"}
+
+
+def test_unsatisfiable_hypotheses_are_an_error_not_a_vacuous_truth() -> None:
+    r = _check(Implies([sp.Gt(x, 0), sp.Lt(x, 0)], Inequality(x, ">", 5)))
+    assert r.status == "error"
+    assert "no sampled point satisfied the hypotheses" in r.reason
+
+
+def test_malformed_implications_are_rejected() -> None:
+    with pytest.raises(ClaimError, match="at least one hypothesis"):
+        Implies([], Inequality(x, ">", 0))
+    with pytest.raises(ClaimError, match="must be a strict or non-strict inequality"):
+        Implies([sp.Eq(x, 1)], Inequality(x, ">", 0))
+    with pytest.raises(ClaimError, match="names has 2 entries"):
+        Implies([sp.Gt(x, 0)], Inequality(x, ">", 0), names=["a", "b"])
+
+
+def test_latex_shows_the_implication() -> None:
+    assert (
+        Implies([sp.Gt(x, 1)], Inequality(x**2, ">", 1)).latex() == r"x_{imp} > 1 \;\Longrightarrow\; x_{imp}^{2} > 1"
+    )
