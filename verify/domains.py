@@ -92,6 +92,8 @@ def var(name: str, domain: Domain, latex: str | None = None) -> sp.Symbol:
 def vector(name: str, n: int, domain: Domain, latex: str | None = None) -> list[sp.Symbol]:
     """Declare ``name_1 … name_n``; LaTeX ``latex_{i}``."""
     base = latex or name
+    if "_" in base:  # a name with its own subscript is braced: ``{\pi_{ref}}_{1}``, not a double subscript
+        base = f"{{{base}}}"
     return [var(f"{name}_{i}", domain, f"{base}_{{{i}}}") for i in range(1, n + 1)]
 
 
