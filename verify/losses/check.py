@@ -1,0 +1,168 @@
+"""The loss checker's API: parse a loss, check every property, return a :class:`LossReport`.
+
+The verdict is ``error`` when the preference direction or the reference orientation is
+violated at finite steps (training would move the wrong way), ``warning`` for any other
+surprise, ``ok`` otherwise.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+import sympy as sp
+
+from verify.errors import UsageError
+from verify.losses.catalog import CATALOG, Variant
+from verify.losses.compare import against as compare_against
+from verify.losses.compare import claimed_gradient
+from verify.losses.evaluate import CompiledLoss
+from verify.losses.parse import CANONICAL, LOGP_L, LOGP_W, parse_expression, parse_value
+from verify.losses.properties import (
+    BETA,
+    P,
+    beta_limits,
+    bounded_below,
+    convexity,
+    gradient_weighting,
+    make_context,
+    population_optimum,
+    preference_direction,
+    reference_orientation,
+    shift_invariance,
+)
+from verify.losses.results import LossReport
+from verify.printing import NotationPrinter
+
+LATEX_NAMES = {
+    "logp_w": r"\log\pi_\theta(y_w \mid x)",
+    "logp_l": r"\log\pi_\theta(y_l \mid x)",
+    "ref_logp_w": r"\log\pi_{\mathrm{ref}}(y_w \mid x)",
+    "ref_logp_l": r"\log\pi_{\mathrm{ref}}(y_l \mid x)",
+    "beta": r"\beta",
+    "len_w": r"|y_w|",
+    "len_l": r"|y_l|",
+    "gamma": r"\gamma",
+    "lambda": r"\lambda",
+    "eps": r"\epsilon",
+    "delta": r"\delta",
+    "tau": r"\tau",
+    "alpha": r"\alpha",
+}
+
+
+class LossPrinter(NotationPrinter):
+    """LaTeX with the loss checker's variable names (``logp_w`` prints as log π_θ(y_w | x))."""
+
+    def _print_Symbol(self, expr, style="plain"):  # noqa: N802 - SymPy printer protocol
+        return LATEX_NAMES.get(expr.name) or super()._print_Symbol(expr, style=style)
+
+
+def loss_latex(expr: sp.Expr) -> str:
+    return LossPrinter({"ln_notation": False}).doprint(expr)
+
+
+def _values(params: Mapping[str, object] | None) -> dict[str, sp.Rational]:
+    out = {}
+    for k, v in (params or {}).items():
+        out[k] = v if isinstance(v, sp.Rational) else parse_value(k, str(v))
+    return out
+
+
+def _optimum_candidates() -> dict[str, sp.Expr]:
+    out = {}
+    for v in CATALOG.values():
+        if v.optimum:
+            e, _ = parse_expression(v.optimum, {**CANONICAL, "p": P})
+            out[v.name] = e
+    return out
+
+
+def check_loss(
+    expression: str,
+    params: Mapping[str, object] | None = None,
+    *,
+    name: str = "loss",
+    against: str | None = None,
+    claimed_grad: str | None = None,
+    variant: Variant | None = None,
+) -> LossReport:
+    """Check every property of the loss ``expression`` with hyperparameter values ``params``.
+
+    Raises :class:`~verify.errors.UsageError` for bad input (syntax, a hyperparameter without a
+    value, an unknown ``against`` name).
+    """
+    start = time.perf_counter()
+    expr, hyper = parse_expression(expression)
+    values = _values(params)
+    missing = sorted(set(hyper) - set(values))
+    if missing:
+        hint = " ".join(f"--param {m}=VALUE" for m in missing)
+        raise UsageError(f"loss {name!r} uses hyperparameter(s) {', '.join(missing)} without a value; give {hint}")
+    unused = sorted(set(values) - set(hyper))
+    if unused:
+        raise UsageError(f"loss {name!r}: --param {', '.join(unused)} is not used by the expression {expression!r}")
+    if against is not None and against not in CATALOG:
+        raise UsageError(f"--against {against!r} is not a catalog loss; choose one of {', '.join(CATALOG)}")
+    grad_var, grad_expr = None, None
+    if claimed_grad is not None:
+        grad_var, grad_text = "logp_w", claimed_grad
+        head, sep, tail = claimed_grad.partition("=")
+        if sep:
+            grad_var, grad_text = head.strip(), tail
+            if grad_var not in ("logp_w", "logp_l", "ref_logp_w", "ref_logp_l"):
+                raise UsageError(
+                    f"--claimed-grad {claimed_grad!r}: {grad_var!r} is not a log-probability variable; "
+                    "write VARIABLE=EXPR with logp_w, logp_l, ref_logp_w or ref_logp_l"
+                )
+        grad_expr, grad_hyper = parse_expression(grad_text)
+        extra = sorted(set(grad_hyper) - set(values))
+        if extra:
+            raise UsageError(f"--claimed-grad uses hyperparameter(s) {', '.join(extra)} without a value; give --param")
+    loss = CompiledLoss(expr, values)
+    ctx = make_context(loss)
+    documented = None
+    if variant is not None and variant.optimum:
+        documented, _ = parse_expression(variant.optimum, {**CANONICAL, "p": P})
+    props = [
+        preference_direction(ctx),
+        reference_orientation(ctx),
+        shift_invariance(ctx),
+        gradient_weighting(ctx),
+        population_optimum(ctx, documented, _optimum_candidates()),
+        bounded_below(ctx),
+        convexity(ctx),
+        beta_limits(ctx),
+    ]
+    if against is not None:
+        ref = CATALOG[against]
+        other = CompiledLoss(parse_expression(ref.expression)[0], _values(ref.params))
+        props.append(compare_against(ctx, other, against, make_context(other)))
+    if grad_expr is not None:
+        props.append(claimed_gradient(ctx, grad_var, grad_expr))
+    grads = {v.name: loss_latex(sp.diff(expr, v)) for v in (LOGP_W, LOGP_L)}
+    return LossReport(
+        name=name,
+        expression=expression,
+        params={k: str(v) for k, v in values.items()},
+        latex=loss_latex(expr),
+        gradient_latex=grads,
+        properties=props,
+        source=variant.source if variant else None,
+        title=variant.title if variant else None,
+        documented=dict(variant.warnings) if variant else {},
+        seconds=time.perf_counter() - start,
+    )
+
+
+def check_variant(variant: Variant, **kwargs) -> LossReport:
+    """Check a catalog variant with its default hyperparameters."""
+    return check_loss(variant.expression, variant.params, name=variant.name, variant=variant, **kwargs)
+
+
+def check_catalog() -> list[LossReport]:
+    """Check every published variant of :data:`~verify.losses.catalog.CATALOG`."""
+    return [check_variant(v) for v in CATALOG.values()]
+
+
+__all__ = ["BETA", "check_catalog", "check_loss", "check_variant", "loss_latex"]

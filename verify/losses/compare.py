@@ -1,0 +1,201 @@
+"""Comparing a loss with another (``--against``) and with a hand-derived gradient (``--claimed-grad``).
+
+Two losses are classified, strongest first, as *equal*, *equal up to a constant* (their
+difference does not depend on the policy), *equal up to a positive scale* (their policy
+gradients are proportional with one positive factor), having the *same population minimisers*
+in the margin, or *different* — with a point where they differ.
+"""
+
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from verify.losses.evaluate import CompiledLoss, point_at
+from verify.losses.parse import CANONICAL
+from verify.losses.properties import PROBABILITIES, A, B, Context, _argmin, fmt, shifted
+from verify.losses.results import Counterexample, Evaluation, PropertyResult
+from verify.symbolic import prove_zero
+
+TOL = 1e-9
+
+
+def _policy_points(ctx: Context) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(5)
+    n = ctx.cfg[A].size
+    return shifted(ctx.cfg, **{A: -rng.uniform(0, 4, n) * ctx.scale, B: -rng.uniform(0, 4, n) * ctx.scale})
+
+
+def _close(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.abs(x - y) <= TOL * (np.abs(x) + np.abs(y)) + 1e-12
+
+
+def against(ctx: Context, other: CompiledLoss, other_name: str, other_ctx: Context) -> PropertyResult:
+    """Classify ``ctx.loss`` against ``other`` (checked on one shared set of points)."""
+    title = f"against {other_name}"
+    pid = "against"
+    pts = _policy_points(ctx)
+    mine, theirs = ctx.loss, other
+    l1, l2 = mine("L", pts), theirs("L", pts)
+    g1 = np.stack([mine(f"dL/d{A}", pts), mine(f"dL/d{B}", pts)])
+    g2 = np.stack([theirs(f"dL/d{A}", pts), theirs(f"dL/d{B}", pts)])
+    ok = np.isfinite(l1) & np.isfinite(l2) & np.all(np.isfinite(g1), 0) & np.all(np.isfinite(g2), 0)
+    n = int(ok.sum())
+    details = {"points": n}
+    if n == 0:
+        return PropertyResult(
+            pid, title, "undecided", "warning", "neither loss could be evaluated at the sampled points"
+        )
+    l1, l2, g1, g2 = l1[ok], l2[ok], g1[:, ok], g2[:, ok]
+    if np.all(_close(l1, l2)):
+        out = prove_zero(mine.expr - theirs.expr, 1.0)
+        how = f"proved ({out.method})" if out.status == "proved" else f"numerically at {n} points"
+        return PropertyResult(
+            pid,
+            title,
+            "holds",
+            "ok",
+            f"equal to {other_name} ({how})",
+            method="symbolic" if out.status == "proved" else "numeric",
+            details=details,
+        )
+    if np.all(_close(g1, g2)):
+        diff = l1 - l2
+        return PropertyResult(
+            pid,
+            title,
+            "holds",
+            "ok",
+            f"equal to {other_name} up to a constant in the policy (difference in "
+            f"[{fmt(diff.min())}, {fmt(diff.max())}], gradients equal at {n} points)",
+            details=details,
+        )
+    norm2 = np.sum(g2 * g2, 0)
+    k = np.sum(g1 * g2, 0) / np.where(norm2 > 0, norm2, np.nan)
+    usable = np.isfinite(k)
+    if usable.any() and np.all(k[usable] > 0) and np.all(_close(g1[:, usable], k[usable] * g2[:, usable])):
+        kk = k[usable]
+        same = np.all(_close(kk, np.full_like(kk, kk[0])))
+        scale = f"factor {fmt(kk[0])}" if same else f"factor in [{fmt(kk.min())}, {fmt(kk.max())}] (varies with β)"
+        return PropertyResult(
+            pid,
+            title,
+            "holds",
+            "ok",
+            f"equal to {other_name} up to a positive scale ({scale}; gradients proportional at {n} points)",
+            details=details,
+        )
+    same_min = _same_minimisers(ctx, other_ctx)
+    i = int(np.argmax(np.abs(l1 - l2) / (np.abs(l1) + np.abs(l2) + 1e-300)))
+    base = point_at(pts, int(np.nonzero(ok)[0][i]), {**ctx.params})
+    v1, v2 = mine.exact("L", base), theirs.exact("L", base)
+    p_other = {**base, **other.params}
+    ce = Counterexample(
+        base,
+        [Evaluation("L", "L", base, float(v1)), Evaluation(f"L_{other_name}", "L", p_other, float(v2))],
+        ("L", "!=", f"L_{other_name}"),
+        f"the losses differ: L={fmt(v1)}, {other_name}={fmt(v2)}",
+    )
+    if same_min:
+        return PropertyResult(
+            pid,
+            title,
+            "holds",
+            "ok",
+            f"same population minimisers as {other_name} ({same_min}), but different losses: " + ce.explanation,
+            details=details,
+            counterexample=ce,
+        )
+    return PropertyResult(
+        pid,
+        title,
+        "violated",
+        "warning",
+        f"different from {other_name}: {ce.explanation}",
+        details=details,
+        counterexample=ce,
+    )
+
+
+def _same_minimisers(ctx: Context, other: Context) -> str | None:
+    if ctx.margin is None or other.margin is None or ctx.margin.kind != other.margin.kind:
+        return None
+    from verify.losses.evaluate import numpy_function
+    from verify.losses.properties import BETA, H, P
+
+    pops = [numpy_function(P * m.g + (1 - P) * m.g.subs(H, -H), (H, BETA, P)) for m in (ctx.margin, other.margin)]
+    count = 0
+    for beta in (0.5, 2.0):
+        for p in PROBABILITIES:
+            xs = [
+                _argmin(
+                    lambda h, f=f, p=p, beta=beta: f(h, np.full_like(h, beta), np.full_like(h, p)),
+                    -60 / beta,
+                    60 / beta,
+                )
+                for f in pops
+            ]
+            (x1, e1, _), (x2, e2, _) = xs
+            if e1 or e2 or abs(x1 - x2) > 1e-5 * max(1.0, abs(x1)):
+                return None
+            count += 1
+    return f"argmin of p·L(h) + (1−p)·L(−h) agrees at {count} (p, β)"
+
+
+def claimed_gradient(ctx: Context, variable: str, claimed: sp.Expr) -> PropertyResult:
+    """Is ``claimed`` equal to ``∂L/∂variable``? Symbolic first, then at sampled points (50 digits)."""
+    title = f"claimed ∂L/∂{variable}"
+    pid = "claimed_gradient"
+    true = ctx.loss.quantities[f"dL/d{variable}"]
+    claimed = claimed.subs({s: sp.nsimplify(ctx.params[s.name]) for s in claimed.free_symbols if s.name in ctx.params})
+    extra = sorted(s.name for s in claimed.free_symbols if s.name not in CANONICAL)
+    if extra:
+        return PropertyResult(
+            pid,
+            title,
+            "undecided",
+            "warning",
+            f"the claimed gradient uses {', '.join(extra)} without a value (give --param)",
+        )
+    out = prove_zero(claimed - true, 1.0)
+    if out.status == "proved":
+        return PropertyResult(
+            pid, title, "holds", "ok", f"matches the true gradient (proved: {out.method})", method="symbolic"
+        )
+    cl = CompiledLoss(claimed)
+    pts = _policy_points(ctx)
+    for cfg in (ctx.cfg, pts):
+        x, y = cl("L", cfg), ctx.loss(f"dL/d{variable}", cfg)
+        fin = np.isfinite(x) & np.isfinite(y)
+        bad = np.nonzero(fin & ~_close(x, y))[0]
+        for i in bad[:6]:
+            p = point_at(cfg, int(i), ctx.params)
+            vc, vt = cl.exact("L", p), ctx.loss.exact(f"dL/d{variable}", p)
+            if abs(vc - vt) > mpmath.mpf(10) ** -30 * (abs(vc) + abs(vt)):
+                ce = Counterexample(
+                    p,
+                    [
+                        Evaluation("claimed", "claimed", p, float(vc)),
+                        Evaluation("true", f"dL/d{variable}", p, float(vt)),
+                    ],
+                    ("claimed", "!=", "true"),
+                    f"claimed ∂L/∂{variable} = {fmt(vc)} but the true value is {fmt(vt)}",
+                )
+                return PropertyResult(
+                    pid,
+                    title,
+                    "violated",
+                    "warning",
+                    f"the claimed gradient is wrong: {ce.explanation}; true: {sp.sstr(true)}",
+                    counterexample=ce,
+                    details={"true gradient": sp.sstr(true)},
+                )
+    n = int(ctx.cfg[A].size * 2)
+    return PropertyResult(
+        pid,
+        title,
+        "holds",
+        "ok",
+        f"matches the true gradient numerically at {n} points (symbolic: {out.reason or out.status})",
+    )

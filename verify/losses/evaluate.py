@@ -1,0 +1,106 @@
+"""Evaluation of a parsed loss and its partial derivatives: NumPy for scans, mpmath to confirm.
+
+Scans over many sampled configurations run in float64 (vectorised); every violation they
+suggest is re-evaluated with mpmath at :data:`CONFIRM_DPS` digits before it is reported, so a
+rounding artefact of float64 never becomes a counterexample.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from verify.functions import MPMATH_FUNCTIONS
+from verify.losses.parse import BETA, CANONICAL, LEN_L, LEN_W, LOGP_L, LOGP_W, REF_LOGP_L, REF_LOGP_W
+
+VARIABLES: tuple[sp.Symbol, ...] = (LOGP_W, LOGP_L, REF_LOGP_W, REF_LOGP_L, BETA, LEN_W, LEN_L)
+NAMES: tuple[str, ...] = tuple(v.name for v in VARIABLES)
+POLICY = (LOGP_W, LOGP_L)
+REFERENCE = (REF_LOGP_W, REF_LOGP_L)
+CONFIRM_DPS = 50
+
+
+def _np_sigmoid(x):
+    return np.exp(-np.logaddexp(0.0, -x))
+
+
+def _np_logsigmoid(x):
+    return -np.logaddexp(0.0, -x)
+
+
+def _np_softplus(x):
+    return np.logaddexp(0.0, x)
+
+
+NUMPY_FUNCTIONS = {"sigmoid": _np_sigmoid, "logsigmoid": _np_logsigmoid, "softplus": _np_softplus}
+
+
+def numpy_function(expr: sp.Expr, symbols: tuple[sp.Symbol, ...]):
+    """``expr`` as a vectorised float64 function of ``symbols`` (always returns an array)."""
+    f = sp.lambdify(symbols, expr, modules=[NUMPY_FUNCTIONS, "numpy"])
+
+    def call(*args):
+        with np.errstate(all="ignore"):
+            out = f(*args)
+        shape = np.broadcast_shapes(*(np.shape(a) for a in args)) if args else ()
+        return np.broadcast_to(np.asarray(out, dtype=float), shape)
+
+    return call
+
+
+def mpmath_function(expr: sp.Expr, symbols: tuple[sp.Symbol, ...]):
+    """``expr`` as an mpmath function of ``symbols`` (evaluate inside ``mpmath.workdps``)."""
+    return sp.lambdify(symbols, expr, modules=[MPMATH_FUNCTIONS, "mpmath"])
+
+
+class CompiledLoss:
+    """A loss with fixed hyperparameter values: values and partial derivatives, float64 and mpmath.
+
+    ``quantity`` names are ``"L"`` and ``"dL/d<variable>"`` for the four log-probabilities.
+    """
+
+    def __init__(self, expr: sp.Expr, params: Mapping[str, sp.Expr] | None = None):
+        self.symbolic = expr
+        subs = {s: params[s.name] for s in expr.free_symbols if params and s.name in params}
+        self.expr = expr.subs(subs)
+        self.params = {k: float(v) for k, v in (params or {}).items()}
+        extra = sorted(s.name for s in self.expr.free_symbols if s.name not in CANONICAL)
+        if extra:
+            raise ValueError(f"no value for hyperparameter(s) {', '.join(extra)}")
+        self.quantities: dict[str, sp.Expr] = {"L": self.expr}
+        for v in (*POLICY, *REFERENCE):
+            self.quantities[f"dL/d{v.name}"] = sp.diff(self.expr, v)
+        self._np = {q: numpy_function(e, VARIABLES) for q, e in self.quantities.items()}
+        self._mp: dict[str, object] = {}
+
+    def uses(self, symbol: sp.Symbol) -> bool:
+        return symbol in self.expr.free_symbols
+
+    def __call__(self, quantity: str, point: Mapping[str, np.ndarray | float]) -> np.ndarray:
+        """float64 values of ``quantity`` at the (array) point."""
+        return self._np[quantity](*(np.asarray(point[n], dtype=float) for n in NAMES))
+
+    def exact(self, quantity: str, point: Mapping[str, float], dps: int = CONFIRM_DPS) -> mpmath.mpf:
+        """``quantity`` at a single point with mpmath at ``dps`` digits (nan if undefined)."""
+        if quantity not in self._mp:
+            self._mp[quantity] = mpmath_function(self.quantities[quantity], VARIABLES)
+        with mpmath.workdps(dps):
+            try:
+                value = self._mp[quantity](*(mpmath.mpf(float(point[n])) for n in NAMES))
+            except (ZeroDivisionError, ValueError, OverflowError, TypeError):
+                return mpmath.mpf("nan")
+            if isinstance(value, mpmath.mpc):
+                if abs(value.imag) > mpmath.mpf(10) ** (10 - dps) * max(1, abs(value.real)):
+                    return mpmath.mpf("nan")
+                value = value.real
+            return +mpmath.mpf(value)
+
+
+def point_at(arrays: Mapping[str, np.ndarray], i: int, params: Mapping[str, float] | None = None) -> dict[str, float]:
+    """The ``i``-th configuration of ``arrays`` as plain floats, hyperparameters appended."""
+    out = {n: float(np.asarray(arrays[n])[i] if np.ndim(arrays[n]) else arrays[n]) for n in NAMES}
+    out.update(params or {})
+    return out

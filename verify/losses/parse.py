@@ -1,0 +1,244 @@
+"""A whitelisting parser for loss expressions: Python's ``ast`` walked node by node into SymPy.
+
+User text is never evaluated: :func:`ast.parse` only builds a syntax tree, and each allowed
+node type (numbers, names, ``+ - * / ** ^``, unary minus, calls of whitelisted functions) is
+turned into a SymPy object here. Anything else — attribute access, subscripts, dunder names,
+keywords, lambdas, strings, comparisons — is rejected with a one-line :class:`LossSyntaxError`.
+
+Canonical variables (DESIGN.md): ``logp_w``, ``logp_l``, ``ref_logp_w``, ``ref_logp_l`` (log
+probabilities, ≤ 0), ``beta`` (> 0), ``len_w``, ``len_l`` (token counts, > 0). Every other name
+is a hyperparameter (a real symbol); ``beta``, ``gamma``, ``lambda``, ``eps``, ``delta`` are
+always symbols, never SymPy's special functions.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import keyword
+import re
+import tokenize
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+
+import sympy as sp
+
+from verify.errors import UsageError
+from verify.functions import logsigmoid, sigmoid, softplus
+
+
+class LossSyntaxError(UsageError):
+    """A loss expression that is not in the accepted language (exit code 2)."""
+
+
+#: the canonical variables of a loss, with their assumptions
+LOGP_W = sp.Symbol("logp_w", real=True, nonpositive=True)
+LOGP_L = sp.Symbol("logp_l", real=True, nonpositive=True)
+REF_LOGP_W = sp.Symbol("ref_logp_w", real=True, nonpositive=True)
+REF_LOGP_L = sp.Symbol("ref_logp_l", real=True, nonpositive=True)
+BETA = sp.Symbol("beta", positive=True)
+LEN_W = sp.Symbol("len_w", positive=True)
+LEN_L = sp.Symbol("len_l", positive=True)
+CANONICAL: dict[str, sp.Symbol] = {s.name: s for s in (LOGP_W, LOGP_L, REF_LOGP_W, REF_LOGP_L, BETA, LEN_W, LEN_L)}
+
+
+def log1mexp(x: sp.Expr) -> sp.Expr:
+    """``log(1 − e^x)`` for ``x < 0`` (the log-probability of the complement)."""
+    return sp.log(1 - sp.exp(x))
+
+
+def relu(x: sp.Expr) -> sp.Expr:
+    """``max(x, 0)``."""
+    return sp.Max(x, 0)
+
+
+#: function name → (arity, builder); arity None means two or more arguments
+FUNCTIONS: dict[str, tuple[int | None, Callable[..., sp.Expr]]] = {
+    "sigmoid": (1, sigmoid),
+    "logsigmoid": (1, logsigmoid),
+    "softplus": (1, softplus),
+    "relu": (1, relu),
+    "log1mexp": (1, log1mexp),
+    "log": (1, sp.log),
+    "exp": (1, sp.exp),
+    "sqrt": (1, sp.sqrt),
+    "tanh": (1, sp.tanh),
+    "abs": (1, sp.Abs),
+    "Abs": (1, sp.Abs),
+    "log1p": (1, lambda x: sp.log(1 + x)),
+    "Max": (None, sp.Max),
+    "Min": (None, sp.Min),
+}
+
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+MAX_LENGTH = 2000
+MAX_DEPTH = 60
+_KEYWORD_SUFFIX = "_kw_"
+
+
+def _fail(text: str, message: str, col: int | None = None) -> LossSyntaxError:
+    where = f" at column {col + 1}" if col is not None else ""
+    return LossSyntaxError(f"loss expression {text!r}: {message}{where}")
+
+
+def _rename_keywords(text: str) -> str:
+    """Let ``lambda`` (a Python keyword) stand for a symbol; reject an actual lambda."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, IndentationError, SyntaxError) as exc:
+        raise _fail(text, f"cannot tokenize ({exc.args[0]})") from None
+    out = []
+    for i, tok in enumerate(tokens):
+        if tok.type == tokenize.NAME and keyword.iskeyword(tok.string):
+            nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+            if tok.string == "lambda" and nxt is not None and (nxt.type == tokenize.NAME or nxt.string == ":"):
+                raise _fail(text, "lambda functions are not allowed (write 'lambda' only as a hyperparameter)")
+            if tok.string != "lambda":
+                raise _fail(text, f"Python keyword {tok.string!r} is not allowed", tok.start[1])
+            tok = tok._replace(string=tok.string + _KEYWORD_SUFFIX)
+        out.append(tok)
+    return tokenize.untokenize(out)
+
+
+def _number(value: object, text: str, col: int) -> sp.Expr:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _fail(text, f"constant {value!r} is not a real number", col)
+    if isinstance(value, int):
+        return sp.Integer(value)
+    try:
+        return sp.Rational(str(Decimal(repr(value))))
+    except (InvalidOperation, ValueError):
+        raise _fail(text, f"constant {value!r} is not a finite number", col) from None
+
+
+class _Builder:
+    def __init__(self, text: str, symbols: dict[str, sp.Symbol]):
+        self.text = text
+        self.symbols = symbols
+        self.hyperparameters: dict[str, sp.Symbol] = {}
+
+    def name(self, raw: str, col: int) -> sp.Expr:
+        name = raw[: -len(_KEYWORD_SUFFIX)] if raw.endswith(_KEYWORD_SUFFIX) else raw
+        if name.startswith("_") or "__" in name or not _NAME.match(name):
+            raise _fail(self.text, f"name {name!r} is not allowed (names start with a letter, no '__')", col)
+        if name in FUNCTIONS:
+            raise _fail(self.text, f"{name!r} is a function; call it as {name}(...)", col)
+        if name in self.symbols:
+            return self.symbols[name]
+        if name not in self.hyperparameters:
+            self.hyperparameters[name] = sp.Symbol(name, real=True)
+        return self.hyperparameters[name]
+
+    def build(self, node: ast.AST, depth: int = 0) -> sp.Expr:
+        if depth > MAX_DEPTH:
+            raise _fail(self.text, f"nested deeper than {MAX_DEPTH} levels")
+        col = getattr(node, "col_offset", None)
+        if isinstance(node, ast.Expression):
+            return self.build(node.body, depth + 1)
+        if isinstance(node, ast.Constant):
+            return _number(node.value, self.text, node.col_offset)
+        if isinstance(node, ast.Name):
+            return self.name(node.id, node.col_offset)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+            arg = self.build(node.operand, depth + 1)
+            return -arg if isinstance(node.op, ast.USub) else arg
+        if isinstance(node, ast.BinOp):
+            left, right = self.build(node.left, depth + 1), self.build(node.right, depth + 1)
+            op = node.op
+            if isinstance(op, ast.Add):
+                return left + right
+            if isinstance(op, ast.Sub):
+                return left - right
+            if isinstance(op, ast.Mult):
+                return left * right
+            if isinstance(op, ast.Div):
+                if right == 0:
+                    raise _fail(self.text, "division by zero", col)
+                return left / right
+            if isinstance(op, ast.Pow | ast.BitXor):  # '^' means power, as in SymPy
+                return left**right
+            raise _fail(self.text, f"operator {type(op).__name__} is not allowed (use + - * / ** ^)", col)
+        if isinstance(node, ast.Call):
+            return self.call(node, depth)
+        what = {
+            ast.Attribute: "attribute access",
+            ast.Subscript: "subscripts",
+            ast.Lambda: "lambda functions",
+            ast.Compare: "comparisons",
+            ast.BoolOp: "boolean operators",
+            ast.IfExp: "conditional expressions",
+        }.get(type(node), f"{type(node).__name__} syntax")
+        raise _fail(self.text, f"not allowed: {what} (only numbers, names, + - * / ** and allowed functions)", col)
+
+    def call(self, node: ast.Call, depth: int) -> sp.Expr:
+        if not isinstance(node.func, ast.Name):
+            raise _fail(self.text, "only calls of the allowed functions by name are allowed", node.col_offset)
+        fname = node.func.id
+        if fname not in FUNCTIONS:
+            allowed = ", ".join(sorted(FUNCTIONS))
+            raise _fail(self.text, f"unknown function {fname!r} (allowed: {allowed})", node.col_offset)
+        if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+            raise _fail(self.text, f"{fname}() takes positional arguments only", node.col_offset)
+        arity, builder = FUNCTIONS[fname]
+        n = len(node.args)
+        if (arity is not None and n != arity) or (arity is None and n < 2):
+            need = f"{arity}" if arity is not None else "at least 2"
+            raise _fail(self.text, f"{fname}() takes {need} argument(s), got {n}", node.col_offset)
+        return builder(*(self.build(a, depth + 1) for a in node.args))
+
+
+def parse_expression(text: str, symbols: dict[str, sp.Symbol] | None = None) -> tuple[sp.Expr, dict[str, sp.Symbol]]:
+    """Parse ``text`` into a SymPy expression; returns it with the hyperparameter symbols it uses.
+
+    ``symbols`` maps names to fixed symbols (default: the canonical variables).
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise LossSyntaxError("loss expression is empty; write e.g. '-logsigmoid(beta*(logp_w - logp_l))'")
+    if len(text) > MAX_LENGTH:
+        raise _fail(text[:40] + "…", f"longer than {MAX_LENGTH} characters")
+    source = _rename_keywords(text.strip())
+    try:
+        tree = ast.parse(source.strip(), mode="eval")
+    except SyntaxError as exc:
+        col = (exc.offset - 1) if exc.offset else None
+        raise _fail(text, f"syntax error ({exc.msg})", col) from None
+    builder = _Builder(text, dict(CANONICAL if symbols is None else symbols))
+    expr = builder.build(tree)
+    if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        raise _fail(text, "the expression is undefined (division by zero or infinity)")
+    return expr, builder.hyperparameters
+
+
+def parse_value(name: str, text: str) -> sp.Rational:
+    """The value of hyperparameter ``name`` from ``text`` (a decimal number or a fraction ``a/b``)."""
+    try:
+        if "/" in text:
+            num, den = text.split("/", 1)
+            value = sp.Rational(sp.Rational(str(Decimal(num.strip()))), sp.Rational(str(Decimal(den.strip()))))
+        else:
+            d = Decimal(text.strip())
+            if not d.is_finite():
+                raise InvalidOperation
+            value = sp.Rational(str(d))
+    except (InvalidOperation, ValueError, ZeroDivisionError, TypeError):
+        raise UsageError(f"--param {name}={text!r}: the value must be a finite number such as 0.1 or 1/3") from None
+    return value
+
+
+def parse_params(items: list[str] | None) -> dict[str, sp.Rational]:
+    """``["gamma=0.5", …]`` → ``{"gamma": 1/2}``; a name without a value is an error."""
+    out: dict[str, sp.Rational] = {}
+    for item in items or []:
+        if "=" not in item:
+            raise UsageError(f"--param {item!r} has no value; write --param {item.strip() or 'NAME'}=VALUE")
+        name, value = (s.strip() for s in item.split("=", 1))
+        if not _NAME.match(name) or "__" in name:
+            raise UsageError(f"--param {item!r}: {name!r} is not a valid hyperparameter name")
+        if name in CANONICAL:
+            raise UsageError(f"--param {item!r}: {name!r} is a canonical variable of the loss, not a hyperparameter")
+        if not value:
+            raise UsageError(f"--param {item!r} has no value; write --param {name}=VALUE")
+        if name in out:
+            raise UsageError(f"--param {name} is given twice")
+        out[name] = parse_value(name, value)
+    return out
