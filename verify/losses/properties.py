@@ -212,7 +212,8 @@ def _mirror(
         bad = np.nonzero(ok & (lo > hi + tol))[0]
         for i in bad:
             candidates.append((float((lo[i] - hi[i]) / (abs(lo[i]) + abs(hi[i]) + 1e-300)), int(i), k))
-    candidates.sort(reverse=True)
+    # the smallest step first, then β = 1 (configuration 1), then the clearest violation
+    candidates.sort(key=lambda c: (c[2], c[1] != 1, -c[0]))
     for _, i, k in candidates[:6]:
         s = float(k * ctx.scale[i])
         base = point_at(ctx.cfg, i, ctx.params)

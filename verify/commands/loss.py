@@ -1,0 +1,84 @@
+"""``python -m verify loss``: check a preference loss (or a file of them, or the catalog).
+
+Exit codes: 0 no error (warnings allowed), 1 a sign or orientation error in some loss,
+2 bad input (a one-line reason on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from verify import __version__
+from verify.errors import UsageError
+from verify.losses.catalog import CATALOG
+from verify.losses.check import check_catalog, check_loss
+from verify.losses.parse import parse_params
+from verify.losses.results import LossReport, reports_json, worst
+from verify.losses.variants import is_variant_file, load_variants
+from verify.render.loss import render_reports, reports_latex
+
+HELP = "check a preference loss for sign errors and its properties (or --catalog)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "expr",
+        nargs="?",
+        metavar="EXPR",
+        help="loss in logp_w, logp_l, ref_logp_w, ref_logp_l, beta, len_w, len_l; or a .toml/.yaml file of variants",
+    )
+    parser.add_argument("--param", action="append", metavar="NAME=VALUE", help="hyperparameter value (repeatable)")
+    parser.add_argument("--against", metavar="NAME", help=f"compare with a catalog loss ({', '.join(CATALOG)})")
+    parser.add_argument(
+        "--claimed-grad", metavar="[VAR=]EXPR", help="a hand-derived ∂L/∂VAR to check (VAR defaults to logp_w)"
+    )
+    parser.add_argument("--catalog", action="store_true", help="check every published variant")
+    parser.add_argument("--json", metavar="PATH", help="write the report as JSON to PATH ('-' for stdout)")
+    parser.add_argument("--latex", metavar="PATH", help="write the formulas and gradients as LaTeX to PATH ('-')")
+    parser.add_argument("--quiet", action="store_true", help="no table")
+
+
+def _write(path: str, text: str, what: str) -> None:
+    if path == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {what} {path!r}: {exc.strerror}") from None
+
+
+def _reports(args: argparse.Namespace) -> list[LossReport]:
+    if args.catalog:
+        if args.expr or args.param or args.against or args.claimed_grad:
+            raise UsageError("--catalog takes no EXPR, --param, --against or --claimed-grad")
+        return check_catalog()
+    if not args.expr:
+        raise UsageError("loss needs EXPR (e.g. '-logsigmoid(beta*(logp_w - logp_l))'), a variant file, or --catalog")
+    if is_variant_file(args.expr):
+        if args.param or args.against or args.claimed_grad:
+            raise UsageError(f"{args.expr}: give params, against and claimed_grad inside the variant file")
+        if not Path(args.expr).is_file():
+            raise UsageError(f"variant file {args.expr!r} does not exist")
+        return [
+            check_loss(v.expr, v.params, name=v.name, against=v.against, claimed_grad=v.claimed_grad)
+            for v in load_variants(args.expr)
+        ]
+    params = parse_params(args.param)
+    return [check_loss(args.expr, params, against=args.against, claimed_grad=args.claimed_grad)]
+
+
+def run(args: argparse.Namespace) -> int:
+    reports = _reports(args)
+    if args.json:
+        _write(args.json, json.dumps(reports_json(reports, __version__), indent=2, ensure_ascii=False) + "\n", "--json")
+    if args.latex:
+        _write(args.latex, reports_latex(reports), "--latex")
+    if not args.quiet and "-" not in (args.json, args.latex):
+        Console().print(render_reports(reports, catalog=args.catalog))
+    return 1 if worst([r.verdict for r in reports]) == "error" else 0
