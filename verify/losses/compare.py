@@ -21,8 +21,8 @@ from verify.symbolic import prove_zero
 TOL = 1e-9
 
 
-def _policy_points(ctx: Context) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(5)
+def _policy_points(ctx: Context, seed: int = 5) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
     n = ctx.cfg[A].size
     return shifted(ctx.cfg, **{A: -rng.uniform(0, 4, n) * ctx.scale, B: -rng.uniform(0, 4, n) * ctx.scale})
 
@@ -71,19 +71,14 @@ def against(ctx: Context, other: CompiledLoss, other_name: str, other_ctx: Conte
             f"[{fmt(diff.min())}, {fmt(diff.max())}], gradients equal at {n} points)",
             details=details,
         )
-    norm2 = np.sum(g2 * g2, 0)
-    k = np.sum(g1 * g2, 0) / np.where(norm2 > 0, norm2, np.nan)
-    usable = np.isfinite(k)
-    if usable.any() and np.all(k[usable] > 0) and np.all(_close(g1[:, usable], k[usable] * g2[:, usable])):
-        kk = k[usable]
-        same = np.all(_close(kk, np.full_like(kk, kk[0])))
-        scale = f"factor {fmt(kk[0])}" if same else f"factor in [{fmt(kk.min())}, {fmt(kk.max())}] (varies with β)"
+    factor = _constant_factor(mine, theirs, pts, ok, _policy_points(ctx, seed=6))
+    if factor is not None:
         return PropertyResult(
             pid,
             title,
             "holds",
             "ok",
-            f"equal to {other_name} up to a positive scale ({scale}; gradients proportional at {n} points)",
+            f"equal to {other_name} up to a positive scale ({factor}; policy gradients proportional at {n} points)",
             details=details,
         )
     same_min = _same_minimisers(ctx, other_ctx)
@@ -116,6 +111,25 @@ def against(ctx: Context, other: CompiledLoss, other_name: str, other_ctx: Conte
         details=details,
         counterexample=ce,
     )
+
+
+def _ratio(mine: CompiledLoss, theirs: CompiledLoss, pts: dict[str, np.ndarray]) -> np.ndarray:
+    """The factor k with ∇L₁ = k·∇L₂ in the policy at each point (nan where not proportional)."""
+    g1 = np.stack([mine(f"dL/d{A}", pts), mine(f"dL/d{B}", pts)])
+    g2 = np.stack([theirs(f"dL/d{A}", pts), theirs(f"dL/d{B}", pts)])
+    norm2 = np.sum(g2 * g2, 0)
+    k = np.sum(g1 * g2, 0) / np.where(norm2 > 0, norm2, np.nan)
+    return np.where(np.all(_close(g1, k * g2), 0), k, np.nan)
+
+
+def _constant_factor(mine, theirs, pts, ok, other_pts) -> str | None:
+    """A positive factor that does not change with the policy (two policy points per configuration)."""
+    k1, k2 = _ratio(mine, theirs, pts)[ok], _ratio(mine, theirs, other_pts)[ok]
+    if not (np.all(np.isfinite(k1)) and np.all(np.isfinite(k2)) and np.all(k1 > 0) and np.all(_close(k1, k2))):
+        return None
+    if np.all(_close(k1, np.full_like(k1, k1[0]))):
+        return f"factor {fmt(k1[0])}"
+    return f"factor in [{fmt(k1.min())}, {fmt(k1.max())}], independent of the policy"
 
 
 def _same_minimisers(ctx: Context, other: Context) -> str | None:

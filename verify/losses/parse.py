@@ -82,7 +82,7 @@ def _fail(text: str, message: str, col: int | None = None) -> LossSyntaxError:
 
 
 def _rename_keywords(text: str) -> str:
-    """Let ``lambda`` (a Python keyword) stand for a symbol; reject an actual lambda."""
+    """Let ``lambda`` (a Python keyword) stand for a symbol, reject an actual lambda, read ``^`` as ``**``."""
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     except (tokenize.TokenError, IndentationError, SyntaxError) as exc:
@@ -96,6 +96,8 @@ def _rename_keywords(text: str) -> str:
             if tok.string != "lambda":
                 raise _fail(text, f"Python keyword {tok.string!r} is not allowed", tok.start[1])
             tok = tok._replace(string=tok.string + _KEYWORD_SUFFIX)
+        elif tok.type == tokenize.OP and tok.string == "^":  # power, as in SymPy, with power's precedence
+            tok = tok._replace(string="**")
         out.append(tok)
     return tokenize.untokenize(out)
 
@@ -155,7 +157,7 @@ class _Builder:
                 if right == 0:
                     raise _fail(self.text, "division by zero", col)
                 return left / right
-            if isinstance(op, ast.Pow | ast.BitXor):  # '^' means power, as in SymPy
+            if isinstance(op, ast.Pow):
                 return left**right
             raise _fail(self.text, f"operator {type(op).__name__} is not allowed (use + - * / ** ^)", col)
         if isinstance(node, ast.Call):
@@ -171,6 +173,10 @@ class _Builder:
         raise _fail(self.text, f"not allowed: {what} (only numbers, names, + - * / ** and allowed functions)", col)
 
     def call(self, node: ast.Call, depth: int) -> sp.Expr:
+        if isinstance(node.func, ast.Attribute):
+            raise _fail(
+                self.text, "not allowed: attribute access (call the allowed functions by name)", node.col_offset
+            )
         if not isinstance(node.func, ast.Name):
             raise _fail(self.text, "only calls of the allowed functions by name are allowed", node.col_offset)
         fname = node.func.id

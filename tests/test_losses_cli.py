@@ -1,0 +1,164 @@
+"""``python -m verify loss``: exit codes, JSON, variant files, --against, --claimed-grad, rendering."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from rich.console import Console
+
+from tests.losses_support import assert_counterexample_shows_violation, symbolic_loss
+from verify.cli import main
+from verify.losses import check_loss
+from verify.render.loss import LossTable, reports_latex
+
+DPO = "-logsigmoid(beta*((logp_w - ref_logp_w) - (logp_l - ref_logp_l)))"
+DPO_WRONG = "logsigmoid(beta*((logp_w - ref_logp_w) - (logp_l - ref_logp_l)))"
+
+
+def _json(capsys, argv):
+    code = main(argv)
+    out = capsys.readouterr()
+    return code, json.loads(out.out), out.err
+
+
+def test_correct_loss_exits_0_with_ok_verdict(capsys):
+    code, doc, _ = _json(capsys, ["loss", DPO, "--json", "-"])
+    assert code == 0 and doc["verdict"] == "ok" and doc["schema"] == 1
+    (loss,) = doc["losses"]
+    ids = [p["id"] for p in loss["properties"]]
+    assert ids[:2] == ["preference_direction", "reference_orientation"]
+    assert all(p["severity"] in ("ok", "info") for p in loss["properties"])
+    assert r"\log\sigma" in loss["latex"] and set(loss["gradient_latex"]) == {"logp_w", "logp_l"}
+
+
+def test_sign_error_exits_1_with_counterexample(capsys):
+    code, doc, _ = _json(capsys, ["loss", DPO_WRONG, "--json", "-"])
+    assert code == 1 and doc["verdict"] == "error"
+    p = doc["losses"][0]["properties"][0]
+    assert p["severity"] == "error" and p["counterexample"]["point"]["beta"] > 0
+    assert len(p["counterexample"]["evaluations"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["loss"], "loss needs EXPR"),
+        (["loss", "-logsigmoid(beta*(logp_w - logp_l) - gamma)"], "gamma without a value; give --param gamma=VALUE"),
+        (["loss", "-logsigmoid(beta*(logp_w - logp_l) - gamma)", "--param", "gamma"], "has no value"),
+        (["loss", DPO, "--param", "gamma=1"], "not used by the expression"),
+        (["loss", DPO, "--against", "nope"], "not a catalog loss"),
+        (["loss", DPO, "--claimed-grad", "beta=1"], "not a log-probability variable"),
+        (["loss", "--catalog", DPO], "--catalog takes no EXPR"),
+        (["loss", "missing.toml"], "does not exist"),
+        (["loss", "os.system('ls')"], "attribute access"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(capsys, argv, message):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_catalog_exits_0(capsys):
+    code, doc, _ = _json(capsys, ["loss", "--catalog", "--json", "-"])
+    assert code == 0 and doc["verdict"] == "warning"
+    names = [loss["name"] for loss in doc["losses"]]
+    assert len(names) == 18 and "discopop" in names
+    for loss in doc["losses"]:
+        assert loss["verdict"] != "error" and loss["source"]
+        for p in loss["properties"]:
+            if p["severity"] == "warning":
+                assert p["id"] in loss["documented"]
+
+
+def test_variant_file_toml(tmp_path, capsys):
+    path = tmp_path / "variants.toml"
+    path.write_text(
+        f"""
+[variants.mine]
+expr = "{DPO}"
+against = "dpo"
+
+[variants.scaled]
+expr = "2*softplus(-beta*((logp_w - ref_logp_w) - (logp_l - ref_logp_l))) + 3"
+against = "dpo"
+
+[variants.simpo]
+expr = "-logsigmoid(beta*(logp_w/len_w - logp_l/len_l) - gamma)"
+params = {{ gamma = 0.5 }}
+
+[variants.broken]
+expr = "{DPO_WRONG}"
+""",
+        encoding="utf-8",
+    )
+    code, doc, _ = _json(capsys, ["loss", str(path), "--json", "-"])
+    assert code == 1 and doc["verdict"] == "error"
+    by = {loss["name"]: loss for loss in doc["losses"]}
+    assert [by[n]["verdict"] for n in ("mine", "scaled", "simpo", "broken")] == ["ok", "ok", "ok", "error"]
+    against = {n: next(p for p in by[n]["properties"] if p["id"] == "against") for n in ("mine", "scaled")}
+    assert against["mine"]["summary"].startswith("equal to dpo (proved")
+    assert against["scaled"]["summary"].startswith("equal to dpo up to a positive scale (factor 2")
+
+
+def test_variant_file_errors(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[variants.x]\nexpression = 'logp_w'\n", encoding="utf-8")
+    assert main(["loss", str(bad)]) == 2
+    bad.write_text("not toml [", encoding="utf-8")
+    assert main(["loss", str(bad)]) == 2
+
+
+@pytest.mark.parametrize(
+    ("expr", "verdict"),
+    [
+        ("-logsigmoid(beta*((logp_w - ref_logp_w) - (logp_l - ref_logp_l))) + 5", "equal to dpo up to a constant"),
+        ("(1 - sigmoid(beta*((logp_w - ref_logp_w) - (logp_l - ref_logp_l))))", "different from dpo"),
+        ("-logsigmoid(2*beta*((logp_w - ref_logp_w) - (logp_l - ref_logp_l)))", "different from dpo"),
+    ],
+)
+def test_against(expr, verdict):
+    p = check_loss(expr, against="dpo").property("against")
+    assert p.summary.startswith(verdict), p.summary
+    if p.counterexample is not None:  # the two values really differ
+        assert abs(p.counterexample.evaluations[0].value - p.counterexample.evaluations[1].value) > 1e-6
+
+
+def test_scaled_ipo_is_equal_up_to_a_positive_scale():
+    # three times the IPO loss: the policy gradients are proportional with the constant factor 3
+    expr = "((logp_w - ref_logp_w) - (logp_l - ref_logp_l) - 1/(2*beta))**2 * 3"
+    p = check_loss(expr, against="ipo").property("against")
+    assert "positive scale (factor 3" in p.summary
+
+
+def test_claimed_gradient_right_and_wrong():
+    right = "-beta*sigmoid(-beta*((logp_w - ref_logp_w) - (logp_l - ref_logp_l)))"
+    p = check_loss(DPO, claimed_grad=right).property("claimed_gradient")
+    assert p.status == "holds" and "proved" in p.summary
+    wrong = "-beta*sigmoid(beta*((logp_w - ref_logp_w) - (logp_l - ref_logp_l)))"  # a classic slip: σ(+βh)
+    r = check_loss(DPO, claimed_grad=wrong)
+    p = r.property("claimed_gradient")
+    assert p.status == "violated" and p.severity == "warning" and r.verdict == "warning"
+    claimed = symbolic_loss(wrong, {})
+    assert_counterexample_shows_violation(symbolic_loss(DPO, {}), p.counterexample, claimed=claimed)
+    q = check_loss(DPO, claimed_grad=f"logp_l={right[1:]}").property("claimed_gradient")
+    assert q.status == "holds" and q.title == "claimed ∂L/∂logp_l"
+
+
+def test_table_renders_at_fixed_width():
+    r = check_loss(DPO_WRONG)
+    buf = io.StringIO()
+    Console(file=buf, width=120, color_system=None).print(LossTable(r))
+    text = buf.getvalue()
+    assert "preference_direction" in text and "error" in text and "counterexample:" in text
+    assert text.rstrip().splitlines()[-1].startswith("verdict: error")
+    tex = reports_latex([r])
+    assert r"\paragraph{loss}" in tex and r"\frac{\partial \mathcal{L}}" in tex
+
+
+def test_latex_option(tmp_path):
+    out = tmp_path / "loss.tex"
+    assert main(["loss", DPO, "--latex", str(out), "--quiet"]) == 0
+    assert r"\mathcal{L} = - \log\sigma" in out.read_text(encoding="utf-8")

@@ -1,0 +1,98 @@
+"""Planted sign errors: every mutant of a published loss must be an ``error`` with a real counterexample."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.losses_support import assert_counterexample_shows_violation, symbolic_loss
+from verify.losses import check_loss
+
+M = "((logp_w - ref_logp_w) - (logp_l - ref_logp_l))"
+RW, RL = "(logp_w - ref_logp_w)", "(logp_l - ref_logp_l)"
+
+#: name → (expression, params); each is a published loss with one planted mistake
+MUTANTS = {
+    # sign flips at each position of DPO
+    "dpo_outer_sign": (f"logsigmoid(beta*{M})", {}),
+    "dpo_inner_sign": (f"-logsigmoid(-beta*{M})", {}),
+    "dpo_flip_logp_w": ("-logsigmoid(beta*((-logp_w - ref_logp_w) - (logp_l - ref_logp_l)))", {}),
+    "dpo_flip_ref_logp_w": ("-logsigmoid(beta*((logp_w + ref_logp_w) - (logp_l - ref_logp_l)))", {}),
+    "dpo_flip_logp_l": ("-logsigmoid(beta*((logp_w - ref_logp_w) - (-logp_l - ref_logp_l)))", {}),
+    "dpo_flip_ref_logp_l": ("-logsigmoid(beta*((logp_w - ref_logp_w) - (logp_l + ref_logp_l)))", {}),
+    "dpo_flip_difference": ("-logsigmoid(beta*((logp_w - ref_logp_w) + (logp_l - ref_logp_l)))", {}),
+    "dpo_softplus_sign": (f"softplus(beta*{M})", {}),
+    # winner/loser swaps
+    "dpo_swap_winner_loser": (f"-logsigmoid(beta*({RL} - {RW}))", {}),
+    "reference_free_swap": ("-logsigmoid(beta*(logp_l - logp_w))", {}),
+    "simpo_swap": ("-logsigmoid(beta*(logp_l/len_l - logp_w/len_w) - gamma)", {"gamma": "0.5"}),
+    "apo_zero_swap": (f"1 - sigmoid(beta*{RL}) + sigmoid(beta*{RW})", {}),
+    "kto_loser_sign": (f"(1 - sigmoid(beta*{RW})) + (1 - sigmoid(beta*{RL}))", {}),
+    "nca_swap": (f"-logsigmoid(beta*{RL}) - 0.5*logsigmoid(-beta*{RL}) - 0.5*logsigmoid(-beta*{RW})", {}),
+    # policy/reference swaps and crossed references
+    "dpo_swap_policy_reference": ("-logsigmoid(beta*((ref_logp_w - logp_w) - (ref_logp_l - logp_l)))", {}),
+    "dpo_crossed_references": ("-logsigmoid(beta*((logp_w - ref_logp_l) - (logp_l - ref_logp_w)))", {}),
+    "ipo_swap_policy_reference": ("((ref_logp_w - logp_w) - (ref_logp_l - logp_l) - 1/(2*beta))**2", {}),
+    "bco_crossed_references": (
+        "-logsigmoid(beta*(logp_w - ref_logp_l)) - logsigmoid(-beta*(logp_l - ref_logp_w))",
+        {},
+    ),
+    # wrong target signs
+    "ipo_target_sign": (f"({M} + 1/(2*beta))**2", {}),
+    "sppo_target_signs": (f"({RW} + 1/(2*beta))**2 + ({RL} - 1/(2*beta))**2", {}),
+    "hinge_margin_sign": (f"relu(1 + beta*{M})", {}),
+    "exo_target_swapped": (
+        f"sigmoid(beta*{M})*(logsigmoid(beta*{M}) - log(eps)) + sigmoid(-beta*{M})*(logsigmoid(-beta*{M}) - log(1 - eps))",
+        {"eps": "0.001"},
+    ),
+    "dpop_penalty_sign": (f"-logsigmoid(beta*({M} + lambda*relu(ref_logp_w - logp_w)))", {"lambda": "50"}),
+    # NLL terms with the wrong sign
+    "dpo_sft_nll_sign": (f"-logsigmoid(beta*{M}) + alpha*logp_w/len_w", {"alpha": "1"}),
+    "dpo_sft_nll_on_loser": (f"-logsigmoid(beta*{M}) - alpha*logp_l/len_l", {"alpha": "1"}),
+    "orpo_nll_sign": (
+        "logp_w/len_w - lambda*logsigmoid((logp_w/len_w - log1mexp(logp_w/len_w)) "
+        "- (logp_l/len_l - log1mexp(logp_l/len_l)))",
+        {"lambda": "0.1"},
+    ),
+    # a loss blind to the preference
+    "dpo_symmetrised": (f"-logsigmoid(beta*{M}) - logsigmoid(-beta*{M})", {}),
+}
+
+
+@pytest.fixture(scope="module")
+def reports():
+    return {name: check_loss(e, p, name=name) for name, (e, p) in MUTANTS.items()}
+
+
+@pytest.mark.parametrize("name", list(MUTANTS))
+def test_mutant_is_an_error(reports, name):
+    r = reports[name]
+    assert r.verdict == "error", [(p.id, p.severity, p.summary) for p in r.properties]
+    errors = [p for p in r.properties if p.severity == "error"]
+    assert {p.id for p in errors} <= {"preference_direction", "reference_orientation"}
+
+
+@pytest.mark.parametrize("name", list(MUTANTS))
+def test_mutant_counterexamples_really_violate(reports, name):
+    expression, params = MUTANTS[name]
+    expr = symbolic_loss(expression, params)
+    shown = 0
+    for p in reports[name].properties:
+        if p.severity == "error" and p.counterexample is None:
+            assert "does not distinguish" in p.summary  # the one error without a point: no strict preference
+            continue
+        if p.counterexample is not None and p.counterexample.evaluations[0].quantity != "claimed":
+            assert_counterexample_shows_violation(expr, p.counterexample)
+            assert set(p.counterexample.point) >= {"logp_w", "logp_l", "ref_logp_w", "ref_logp_l", "beta"}
+            shown += 1
+    assert shown or name == "dpo_symmetrised"
+
+
+def test_specific_diagnoses(reports):
+    # flipping only the reference of the winner leaves the policy direction right but the reference wrong
+    r = reports["dpo_flip_ref_logp_w"]
+    assert r.property("preference_direction").severity == "ok"
+    assert r.property("reference_orientation").severity == "error"
+    # a wrong-signed NLL term pushes the preferred response down where β is small
+    ce = reports["dpo_sft_nll_sign"].property("preference_direction").counterexample
+    assert ce is not None and ce.point["beta"] < 2 * 1 / ce.point["len_w"]
+    assert reports["dpo_symmetrised"].property("preference_direction").summary.startswith("the loss never prefers")
