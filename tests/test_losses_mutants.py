@@ -41,7 +41,8 @@ MUTANTS = {
     "sppo_target_signs": (f"({RW} + 1/(2*beta))**2 + ({RL} - 1/(2*beta))**2", {}),
     "hinge_margin_sign": (f"relu(1 + beta*{M})", {}),
     "exo_target_swapped": (
-        f"sigmoid(beta*{M})*(logsigmoid(beta*{M}) - log(eps)) + sigmoid(-beta*{M})*(logsigmoid(-beta*{M}) - log(1 - eps))",
+        f"sigmoid(beta*{M})*(logsigmoid(beta*{M}) - log(eps)) "
+        f"+ sigmoid(-beta*{M})*(logsigmoid(-beta*{M}) - log(1 - eps))",
         {"eps": "0.001"},
     ),
     "dpop_penalty_sign": (f"-logsigmoid(beta*({M} + lambda*relu(ref_logp_w - logp_w)))", {"lambda": "50"}),

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from verify.cli import main
+from verify.errors import UsageError
 from verify.functions import logsigmoid, rewrite_special, sigmoid, softplus
 from verify.losses.parse import CANONICAL, LossSyntaxError, parse_expression, parse_params
-from verify.errors import UsageError
 
 MALICIOUS = [
     "__import__('os').system('touch {marker}')",
