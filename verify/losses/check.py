@@ -152,6 +152,7 @@ def check_loss(
         title=variant.title if variant else None,
         documented=dict(variant.warnings) if variant else {},
         seconds=time.perf_counter() - start,
+        formula=variant.formula if variant else None,
     )
 
 

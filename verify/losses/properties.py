@@ -629,6 +629,12 @@ def _simplify(e: sp.Expr, budget: float = 0.5) -> sp.Expr:
         return e
 
 
+def _tidy(e: sp.Expr) -> sp.Expr:
+    """A readable form: cheap factoring first; ``simplify`` (time-budgeted) only for large forms."""
+    e = sp.factor_terms(e)
+    return _simplify(e, 0.3) if sp.count_ops(e) > 25 else e
+
+
 def _zgrid(n: int = 4001, span: float = 20.0) -> np.ndarray:
     return np.linspace(-span, span, n)
 
@@ -638,7 +644,7 @@ def gradient_weighting(ctx: Context) -> PropertyResult:
     if ctx.margin is not None:
         g = ctx.margin.g
         w = -sp.diff(g, H)
-        unit = _simplify(w / BETA) if ctx.uses_beta else _simplify(w)
+        unit = _tidy(w / BETA) if ctx.uses_beta else _tidy(w)
         closed = f"−∂L/∂h = β·({sp.sstr(unit)})" if ctx.uses_beta else f"−∂L/∂h = {sp.sstr(unit)}"
         f = numpy_function(unit, (H, BETA))
         vals, crossings = [], []
@@ -671,8 +677,8 @@ def gradient_weighting(ctx: Context) -> PropertyResult:
                 "sign changes": [fmt(x) for x in cross],
             },
         )
-    ww = _simplify(-ctx.loss.quantities[f"dL/d{A}"], 0.3)
-    wl = _simplify(ctx.loss.quantities[f"dL/d{B}"], 0.3)
+    ww = sp.factor_terms(-ctx.loss.quantities[f"dL/d{A}"])
+    wl = sp.factor_terms(ctx.loss.quantities[f"dL/d{B}"])
     ga = -ctx.loss(f"dL/d{A}", ctx.cfg)
     gb = ctx.loss(f"dL/d{B}", ctx.cfg)
     summary = (
@@ -793,7 +799,7 @@ def population_optimum(
     method = "numeric"
     if matched_expr is not None:
         foc = sp.diff(pop, H).subs(H, matched_expr)
-        out = prove_zero(foc, 0.5)
+        out = prove_zero(foc, 0.3)
         details["closed form"] = sp.sstr(matched_expr)
         details["closed form from"] = matched
         details["first-order condition"] = out.status

@@ -122,6 +122,7 @@ class LossReport:
     title: str | None = None
     documented: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    formula: str | None = None  # a catalog variant's short formula, in the margin h
 
     @property
     def verdict(self) -> str:
@@ -139,6 +140,7 @@ class LossReport:
             "title": self.title,
             "source": self.source,
             "expression": self.expression,
+            "formula": self.formula,
             "params": self.params,
             "latex": self.latex,
             "gradient_latex": self.gradient_latex,

@@ -50,7 +50,9 @@ def _read(path: Path) -> dict:
     try:
         import yaml  # optional: pip install 'verify-po[yaml]'
     except ImportError:
-        raise UsageError(f"{path}: reading YAML needs PyYAML (pip install pyyaml); or write the file as TOML") from None
+        raise UsageError(
+            f"{path}: reading YAML needs PyYAML (pip install 'verify-po[yaml]'); or write the file as TOML"
+        ) from None
     try:
         data = yaml.safe_load(raw.decode("utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:

@@ -58,34 +58,54 @@ class LossTable:
         yield line
 
 
+SHORT = {
+    "preference_direction": "direction",
+    "reference_orientation": "reference",
+    "shift_invariance": "shift-invariant",
+    "population_optimum": "optimum",
+    "bounded_below": "bounded below",
+    "convexity": "convex",
+}
+
+
+def _profile(r: LossReport) -> Text:
+    """One line per loss: each property's short name, coloured by severity."""
+    text = Text()
+    for p in r.properties:
+        if p.id not in SHORT or p.status == "n/a":
+            continue
+        word = SHORT[p.id] if p.status == "holds" else f"{SHORT[p.id]}: {p.status}"
+        if p.id == "population_optimum" and "closed form" in p.details:
+            word = f"h* = {p.details['closed form']}"
+        if text:
+            text.append(" · ", style="dim")
+        text.append(word, style=SEVERITY_STYLE[p.severity])
+    return text
+
+
 class CatalogTable:
-    """One row per loss: verdict and the severity of each property."""
+    """One row per loss: verdict, formula, source and a one-line property profile."""
 
     def __init__(self, reports: list[LossReport]):
         self.reports = reports
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        ids = [p.id for p in self.reports[0].properties] if self.reports else []
-        table = Table(title="published loss variants", title_justify="left", expand=True)
+        table = Table(title="published loss variants", title_justify="left", expand=True, show_lines=True)
         table.add_column("loss", no_wrap=True)
         table.add_column("verdict", no_wrap=True)
-        for pid in ids:
-            table.add_column(pid.replace("_", " "), overflow="fold")
-        table.add_column("source", overflow="fold", ratio=1)
+        table.add_column("formula · source · profile", overflow="fold", ratio=1)
         for r in self.reports:
-            cells = []
-            for pid in ids:
-                p = r.property(pid)
-                cells.append(
-                    Text(p.status if p.severity in ("ok", "info") else p.severity, style=SEVERITY_STYLE[p.severity])
-                )
-            table.add_row(
-                escape(r.name), Text(r.verdict, style=VERDICT_STYLE[r.verdict]), *cells, escape(r.source or "")
-            )
+            params = ", ".join(f"{k}={v}" for k, v in r.params.items())
+            body = Text((r.formula or r.expression) + (f"   [{params}]" if params else ""))
+            body.append(f"\n{r.source or ''}", style="dim")
+            body.append("\n")
+            body.append_text(_profile(r))
+            table.add_row(escape(r.name), Text(r.verdict, style=VERDICT_STYLE[r.verdict]), body)
         yield table
+        yield Text("h = (logp_w − ref_logp_w) − (logp_l − ref_logp_l)", style="dim")
         for r in self.reports:
             for pid, why in r.documented.items():
-                yield Text(f"{r.name}.{pid} (documented): {why}", style="dim", overflow="fold")
+                yield Text(f"{r.name}.{pid} (documented warning): {why}", style="dim", overflow="fold")
 
 
 def render_reports(reports: list[LossReport], catalog: bool = False) -> Group:
