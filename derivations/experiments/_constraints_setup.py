@@ -47,7 +47,7 @@ TABLE1 = {0.01: "1.00", 0.05: "1.00", 0.1: "0.77", 0.5: "0.56", 1.0: "0.50", 5.0
 SETTINGS = {
     "table1": "loss (20) + θ² (App. B.2: λ = 1/2, paper); projected gradient descent on [1e-12, 1], 500 iterations "
     "(paper), θ₀ = 1/(1+ratio) (paper: (1−θ)/θ = ratio); step size 0.01 (not stated; every step in "
-    "[0.003, 0.3] gives the same two decimals)",
+    "[0.004, 0.29] gives the same two decimals)",
     "mode": "π_θ = θ·[1,0,0] + (1−θ)·[1/3,1/3,1/3], π_ref uniform, θ₀ = 0.5 (paper); pairs {a,b}, {c,b}, {a,c} "
     "with p* = 1, 1, 1/2 (paper), equal pair weights, λ = 1 (not stated); projected Adam on [0, 1], "
     "1000 steps (App. B.1: 1000 epochs), lr 1e-3 (not stated); RLHF reward r* = λ log(π*/π_ref) with "
@@ -223,3 +223,25 @@ def mann_whitney() -> dict[str, float]:
     sigma = math.sqrt(N1 * N2 * (N1 + N2 + 1) / 12)
     z = (u - mu) / sigma
     return {"U1": u1, "U2": u2, "U": u, "mu_U": mu, "sigma_U": sigma, "z": z, "p": 0.5 * math.erfc(-z / math.sqrt(2))}
+
+
+# ----------------------------------------------------------------------------- alternative readings
+
+
+def theta_dpo_for_lambda(lam: float, grid: int = 400_001) -> float:
+    """The converged θ_DPO of §3.3 for trade-off ``lam``: the minimiser of the population DPO loss on a grid."""
+    th = np.linspace(0.0, 1.0 - 1e-9, grid)
+    p = np.stack([(1 + 2 * th) / 3, (1 - th) / 3, (1 - th) / 3])
+    ls = lambda x: -np.logaddexp(0.0, -x)  # noqa: E731
+    la, lb, lc = np.log(p)
+    loss = -(ls(lam * (la - lb)) + ls(lam * (lc - lb)) + 0.5 * ls(lam * (la - lc)) + 0.5 * ls(lam * (lc - la)))
+    return float(th[int(np.argmin(loss))])
+
+
+def lambda_for_theta_dpo(target: float) -> float:
+    """The λ whose converged θ_DPO equals ``target`` (θ_DPO falls as λ grows; bisection on [0.3, 3])."""
+    lo, hi = 0.3, 3.0
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if theta_dpo_for_lambda(mid, 40_001) > target else (lo, mid)
+    return 0.5 * (lo + hi)
