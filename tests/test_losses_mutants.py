@@ -97,3 +97,14 @@ def test_specific_diagnoses(reports):
     ce = reports["dpo_sft_nll_sign"].property("preference_direction").counterexample
     assert ce is not None and ce.point["beta"] < 2 * 1 / ce.point["len_w"]
     assert reports["dpo_symmetrised"].property("preference_direction").summary.startswith("the loss never prefers")
+
+
+def test_undefined_everywhere_is_undecided_not_passed():
+    # log of a log-probability (≤ 0) is undefined at every sampled point: nothing may be reported as holding
+    r = check_loss("log(logp_w - logp_l - 1000)")
+    p = r.property("preference_direction")
+    assert p.status == "undecided" and p.severity == "warning"
+
+
+def test_constant_loss_is_an_error():
+    assert check_loss("1 + 0*logp_w").property("preference_direction").severity == "error"

@@ -360,6 +360,14 @@ def preference_direction(ctx: Context) -> PropertyResult:
         # the loss toward the winner must not exceed the loss toward the loser
         found[name] = _mirror(ctx, toward_winner, toward_loser, (labels[1], labels[0]), explain)
     checked = sum(f.checked for f in found.values())
+    if checked == 0:
+        return PropertyResult(
+            "preference_direction",
+            title,
+            "undecided",
+            "warning",
+            "the loss is undefined (nan or infinite) at every sampled configuration; nothing was checked",
+        )
     details: dict = {"mirror_tests": checked, "step_sizes": [f"{k}/β" if ctx.uses_beta else f"{k}" for k in STEPS]}
     for name in ("margin", "winner", "loser"):
         if found[name].counterexample is not None:
@@ -465,6 +473,14 @@ def reference_orientation(ctx: Context) -> PropertyResult:
         # a reference preferring the winner leaves more to learn: L(toward loser) ≤ L(toward winner)
         found[name] = _mirror(ctx, toward_loser, toward_winner, labels, explain)
     checked = sum(f.checked for f in found.values())
+    if checked == 0:
+        return PropertyResult(
+            "reference_orientation",
+            title,
+            "undecided",
+            "warning",
+            "the loss is undefined (nan or infinite) at every sampled configuration; nothing was checked",
+        )
     details: dict = {"mirror_tests": checked}
     for name in ("margin", "winner", "loser"):
         if found[name].counterexample is not None:
@@ -709,6 +725,8 @@ def _argmin(f: Callable[[np.ndarray], np.ndarray], lo: float, hi: float) -> tupl
     """
     x = np.linspace(lo, hi, 6001)
     y = f(x)
+    if not np.isfinite(y).any():
+        return math.nan, False, False
     y = np.where(np.isfinite(y), y, np.inf)
     j = int(np.argmin(y))
     edge = j <= 1 or j >= x.size - 2
@@ -762,6 +780,10 @@ def population_optimum(
             finite = not edge and abs(x) < span / 3
             numeric.append((p, beta, x, finite, span))
             table[f"p={p:g}, beta={beta:g}"] = _describe(x, edge, flat)
+    if any(math.isnan(x) for _, _, x, _, _ in numeric):
+        return PropertyResult(
+            "population_optimum", title, "undecided", "warning", "the population loss is undefined on the margin grid"
+        )
     wrong = [(p, b, x) for p, b, x, _, _ in numeric if p > 0.5 and x < -1e-6]
     pool = {}
     if documented is not None:
@@ -858,6 +880,10 @@ def bounded_below(ctx: Context) -> PropertyResult:
             return _unbounded(title, label, p, v)
     lows = [ctx.loss("L", shifted(ctx.cfg, **{A: k * ctx.scale, B: -k * ctx.scale})) for k in (-4, -1, 0, 1, 4)]
     low = np.concatenate(lows)
+    if not np.isfinite(low).any():
+        return PropertyResult(
+            "bounded_below", title, "undecided", "warning", "the loss is undefined at every sampled point"
+        )
     return PropertyResult(
         "bounded_below",
         title,
