@@ -59,6 +59,9 @@ Displayed equations not transcribed, with the reason:
   assignments for small n₁, n₂ (it is a distributional fact, not an algebraic identity).
 - (40), (41), (42), (47), (48): the constraint set and the problem; (41) is (32)–(36) with
   r = r_IPO; (42) is (40) multiplied by π_θ(y₁) > 0; (47), (48) enter the KKT step.
+- Figure 4 caption, log|u| = lim_{p→0} (|u|^p − 1)/p: true (the derivative of |u|^p at p = 0), not
+  transcribed because the numeric limit check loses every digit to cancellation in |u|^p − 1; the
+  caption's "∝ I[u ≠ 0]" is a heuristic, not an identity.
 - The printed numbers of §3.3 (θ^RLHF = 1.00, θ^DPO = 0.44), Table 1, Table 2, App. B.3 and the
   figures are numeric results of experiments, not transcribed here.
 """
