@@ -1,0 +1,131 @@
+"""What a proof report says, independent of its format: grouping, verdict and method wording.
+
+The LaTeX, Markdown and JUnit renderers share these so the three never disagree. Nothing here
+checks anything: every sentence is derived from the fields of a :class:`~verify.results.StepResult`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from verify.results import STATUSES, DerivationResult, RunResult, StepResult
+
+PART_TITLES = {"core": "Derivations", "audit": "Audits", "experiment": "Experiments"}
+
+
+@dataclass
+class Group:
+    """Derivations of one source document (``document`` is None for the core part)."""
+
+    document: str | None
+    derivations: list[DerivationResult]
+
+
+@dataclass
+class Part:
+    kind: str
+    title: str
+    groups: list[Group]
+
+
+def parts(result: RunResult) -> list[Part]:
+    """Core derivations first, then audits and experiments grouped by source document."""
+    kinds = list(PART_TITLES) + sorted({d.kind for d in result.derivations} - set(PART_TITLES))
+    out = []
+    for kind in kinds:
+        members = [d for d in result.derivations if d.kind == kind]
+        if not members:
+            continue
+        if kind == "core":
+            groups = [Group(None, members)]
+        else:
+            documents = sorted({d.source.get("document", "") for d in members})
+            groups = [Group(doc, [d for d in members if d.source.get("document", "") == doc]) for doc in documents]
+        out.append(Part(kind, PART_TITLES.get(kind, kind.capitalize()), groups))
+    return out
+
+
+def counts(derivation: DerivationResult) -> dict[str, int]:
+    """Steps per status, plus ``failed``."""
+    out = {s: sum(step.status == s for step in derivation.steps) for s in STATUSES}
+    out["failed"] = sum(step.failed for step in derivation.steps)
+    return out
+
+
+def location(source: dict[str, str]) -> str:
+    return " ".join(x for x in (source.get("document", ""), source.get("location", "")) if x)
+
+
+def error(x: float) -> str:
+    return f"{x:.2g}"
+
+
+def verdict(step: StepResult) -> str:
+    """One phrase: the status and how it relates to the expectation."""
+    if step.expected == "refuted":
+        if step.status == "refuted":
+            return "refuted, as expected (a documented error in the source)"
+        return f"FAILED: expected refuted (a documented error), but {step.status}"
+    if step.failed:
+        return f"FAILED: expected to hold, but {step.status}"
+    return step.status
+
+
+def method(step: StepResult) -> str:
+    """How the status was reached: symbolic method, numeric samples and worst relative error."""
+    numeric = f"{step.samples} numeric samples"
+    if step.samples and step.status in ("proved", "confirmed"):
+        numeric += f", worst relative error {error(step.max_rel_error)}"
+    if step.status == "proved":
+        how = f"symbolic ({step.symbolic_method})" if step.symbolic_method else "symbolic"
+        return f"{how}; numeric cross-check: {numeric}" if step.samples else how
+    if step.status == "confirmed":
+        return f"numeric only: {numeric}"
+    if step.status == "refuted":
+        return f"numeric: counterexample after {numeric}" if step.samples else "numeric: counterexample"
+    if step.status == "timeout":
+        return "timed out"
+    return f"not evaluated ({step.method})" if step.method else "not evaluated"
+
+
+def notes(step: StepResult) -> list[tuple[str, str]]:
+    """``(label, text)`` lines shown under a step: reason, scope, diagnosis."""
+    out = []
+    if step.reason and step.status != "proved":
+        out.append(("reason", step.reason))
+    elif step.reason:
+        out.append(("note", step.reason))
+    if step.scope:
+        out.append(("scope", step.scope))
+    if step.diagnosis:
+        out.append(("diagnosis", step.diagnosis))
+    return out
+
+
+def reproduction_rows(step: StepResult) -> list[tuple[str, str]]:
+    """Published vs recomputed value of a reported number, as ``(field, value)`` rows."""
+    r = step.reproduction or {}
+    keys = ("quantity", "published", "recomputed", "tolerance", "reproduced")
+    return [(k, _plain(r[k])) for k in keys if k in r] + [(k, _plain(v)) for k, v in r.items() if k not in keys]
+
+
+def _plain(v: object) -> str:
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return str(v)
+
+
+def environment_rows(result: RunResult) -> list[tuple[str, str]]:
+    env = dict(result.environment)
+    rows = [("verify", result.tool_version), ("profile", result.profile)]
+    rows += [(k, v) for k, v in env.items() if k != "profile"]
+    rows.append(("run time", f"{result.seconds:.1f} s"))
+    return rows
+
+
+def overall(result: RunResult) -> str:
+    s = result.summary()
+    head = f"{s['derivations']} derivations, {s['steps']} steps: " + ", ".join(f"{s[k]} {k}" for k in STATUSES)
+    return head + (f"; {s['failed']} FAILED" if s["failed"] else "; all as expected")
