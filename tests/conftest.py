@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import pytest
 
 from verify.numeric import PROFILES
 from verify.registry import load
 from verify.runner import run
+
+# the command line caches verdicts; the suite starts from an empty cache so that it checks for real
+os.environ["VERIFY_CACHE_DIR"] = tempfile.mkdtemp(prefix="verify-cache-")
 
 CORE_IDS = [
     "optimal_policy",

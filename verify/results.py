@@ -46,6 +46,7 @@ class StepResult:
     scope: str | None = None
     diagnosis: str | None = None
     reproduction: dict[str, Any] | None = None
+    cached: bool = False  # the verdict was reused from the verdict cache, not checked in this run
     failed: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
@@ -140,6 +141,7 @@ class RunResult:
         for status in STATUSES:
             out[status] = sum(s.status == status for s in steps)
         out["failed"] = sum(s.failed for s in steps)
+        out["cached"] = sum(s.cached for s in steps)
         out["seconds"] = round(self.seconds, 3)
         return out
 

@@ -9,18 +9,19 @@ of the two checkers disagreeing, which signals a bug rather than a verdict.
 
 from __future__ import annotations
 
-import multiprocessing
+import math
 import time
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator
 
 import sympy as sp
 
-from verify import __version__
+from verify import __version__, pool
+from verify.cache import VerdictCache
 from verify.domains import SYMBOL_TABLE
 from verify.errors import VerifyError
 from verify.model import Derivation, ForSizes, Step
 from verify.numeric import PROFILES, Profile, fuzz
+from verify.obligations import Conditional
 from verify.registry import Registry
 from verify.results import DerivationResult, RunResult, StepResult
 from verify.symbolic import prove
@@ -88,7 +89,11 @@ def check_step(derivation: Derivation, step: Step, profile: Profile) -> StepResu
                 symbolic_methods.append(sym.method or "")
             else:
                 unproved.append((ob.label, sym.reason or sym.status))
-        if ob.numeric_only:
+        if isinstance(ob, Conditional):
+            n = profile.samples  # a search for an instance of the hypotheses violating the conclusion
+            if ob.numeric_only:
+                notes.append(f"{label}hypotheses: searched numerically only")
+        elif ob.numeric_only:
             n = profile.family_samples
         elif sym is not None and sym.status == "proved":
             n = profile.crosscheck_samples
@@ -192,14 +197,81 @@ def load_error_result(module: str, reason: str) -> DerivationResult:
     return DerivationResult(ident, f"module {module}", "core", {"document": module, "location": ""}, [step])
 
 
-_WORKER_REGISTRY: Registry | None = None
+#: the hard wall-clock limit per step in seconds, for the ``ci`` profile's sample count (scaled
+#: with the profile's samples: the ``thorough`` profile gets ten times as long)
+DEFAULT_STEP_TIMEOUT = 300.0
+
+#: what forked workers check: set by :func:`run` just before the workers start
+_WORK: tuple[Profile, dict[tuple[str, int], tuple[Derivation, Step]]] | None = None
 
 
-def _worker(args: tuple[str, str, str]) -> StepResult:
-    derivation_id, step_id, profile_name = args
-    assert _WORKER_REGISTRY is not None, "workers are forked after the registry is loaded"
-    derivation = _WORKER_REGISTRY.derivations[derivation_id]
-    return check_step(derivation, derivation.step(step_id), PROFILES[profile_name])
+def default_step_timeout(profile: Profile) -> float:
+    """The default hard limit per step: 300 s at the ``ci`` profile's 200 samples, scaled up with samples."""
+    return DEFAULT_STEP_TIMEOUT * max(1.0, profile.samples / PROFILES["ci"].samples)
+
+
+def _worker(task: tuple[str, int]) -> StepResult:
+    assert _WORK is not None, "workers are forked after the work is set"
+    profile, steps = _WORK
+    derivation, step = steps[task]
+    return check_step(derivation, step, profile)
+
+
+def timeout_result(derivation: Derivation, step: Step, limit: float, elapsed: float) -> StepResult:
+    """The result of a step stopped at the hard limit."""
+    return StepResult(
+        **_base(derivation, step),
+        status="timeout",
+        method=None,
+        reason=f"exceeded the hard limit of {limit:g} s per step (--step-timeout); its worker process was stopped",
+        seconds=round(elapsed, 4),
+    )
+
+
+def crash_result(derivation: Derivation, step: Step, message: str, elapsed: float) -> StepResult:
+    """The result of a step whose checking process crashed."""
+    return StepResult(
+        **_base(derivation, step),
+        status="error",
+        method=None,
+        reason=f"checking crashed: {message}",
+        seconds=round(elapsed, 4),
+    )
+
+
+def check_steps(
+    work: list[tuple[Derivation, Step]],
+    profile: Profile,
+    jobs: int = 1,
+    step_timeout: float | None = None,
+) -> Iterator[tuple[int, StepResult]]:
+    """Check steps; yield ``(index into work, result)`` in completion order.
+
+    With ``step_timeout`` (seconds) every step runs in a worker process that is killed at the
+    limit (the step is reported ``timeout``), even with ``jobs=1``. Without it and with
+    ``jobs=1`` the steps are checked in this process.
+    """
+    global _WORK
+    if not work:
+        return
+    if jobs <= 1 and not step_timeout:
+        for i, (d, s) in enumerate(work):
+            yield i, check_step(d, s, profile)
+        return
+    _WORK = (profile, {(d.id, i): (d, s) for i, (d, s) in enumerate(work)})
+    tasks = [(d.id, i) for i, (d, _) in enumerate(work)]
+    limit = step_timeout or None
+    try:
+        yield from pool.run_tasks(
+            tasks,
+            _worker,
+            jobs,
+            limit,
+            on_timeout=lambda t, elapsed: timeout_result(*work[t[1]], float(limit or 0), elapsed),
+            on_crash=lambda t, message, elapsed: crash_result(*work[t[1]], message, elapsed),
+        )
+    finally:
+        _WORK = None
 
 
 def environment(profile: Profile) -> dict[str, str]:
@@ -224,27 +296,60 @@ def run(
     jobs: int = 1,
     progress: ProgressCallback | None = None,
     include_load_errors: bool = True,
+    cache: VerdictCache | None = None,
+    step_timeout: float | None = None,
 ) -> RunResult:
-    """Check ``derivations`` (in parallel processes when ``jobs > 1``)."""
-    global _WORKER_REGISTRY
+    """Check ``derivations`` in ``jobs`` processes, reusing the verdicts of ``cache``.
+
+    Steps whose verdict is cached are not checked; the others are checked slowest first
+    (by the times the cache remembers), each under the hard limit ``step_timeout`` (seconds;
+    None or 0 for none). No process is started when nothing needs checking.
+    """
     start = time.perf_counter()
     results: list[DerivationResult] = []
     if include_load_errors:
         results.extend(load_error_result(e.module, e.reason) for e in registry.errors)
-    if jobs > 1 and sum(len(d.steps) for d in derivations) > 1 and profile.name in PROFILES:
-        _WORKER_REGISTRY = registry
-        tasks = [(d.id, s.id, profile.name) for d in derivations for s in d.steps]
-        ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            steps = iter(pool.map(_worker, tasks))
-            for d in derivations:
-                checked = []
-                for s in d.steps:
-                    checked.append(next(steps))
-                    if progress:
-                        progress(d.id, s.id)
-                results.append(_derivation_result(d, checked))
-    else:
-        for d in derivations:
-            results.append(check_derivation(d, profile, progress))
+    slots: dict[str, list[StepResult | None]] = {}
+    derivation_keys: dict[str, str] = {}
+    todo: list[tuple[Derivation, int, str | None]] = []
+    for d in derivations:
+        dkey = cache.derivation_key(d) if cache else None
+        whole = cache.load_derivation(dkey, d) if cache and dkey else None
+        if whole is not None:
+            slots[d.id] = list(whole)
+            for s in d.steps:
+                if progress:
+                    progress(d.id, s.id)
+            continue
+        if dkey:
+            derivation_keys[d.id] = dkey
+        slots[d.id] = [None] * len(d.steps)
+        for i, s in enumerate(d.steps):
+            key = cache.claim_key(s) if cache else None
+            hit = cache.load_step(key, _base(d, s)) if cache and key else None
+            if hit is not None:
+                slots[d.id][i] = hit
+                if progress:
+                    progress(d.id, s.id)
+            else:
+                todo.append((d, i, key))
+    timings = cache.timings() if cache else {}
+    todo.sort(key=lambda t: -timings.get(f"{t[0].id}::{t[0].steps[t[1]].id}", math.inf))
+    measured: dict[str, float] = {}
+    work = [(d, d.steps[i]) for d, i, _ in todo]
+    for n, result in check_steps(work, profile, jobs, step_timeout):
+        d, i, key = todo[n]
+        slots[d.id][i] = result
+        measured[f"{d.id}::{result.id}"] = result.seconds
+        if cache and key:
+            cache.store_step(key, result)
+        if progress:
+            progress(d.id, result.id)
+    for d in derivations:
+        steps = [s for s in slots[d.id] if s is not None]
+        results.append(_derivation_result(d, steps))
+        if cache and d.id in derivation_keys:
+            cache.store_derivation(derivation_keys[d.id], steps)
+    if cache:
+        cache.record_timings(measured)
     return RunResult(results, time.perf_counter() - start, __version__, profile.name, environment(profile))

@@ -1,0 +1,444 @@
+"""Verdict cache: a checked step is not checked again until something it depends on changes.
+
+Two levels, both stored as small JSON files under the cache directory (default ``.verify_cache/``):
+
+- **claims** — one file per *claim key*: a hash of the claim's canonical form (a Merkle hash of
+  every proof obligation's SymPy tree, symbol names and assumptions included), the declared
+  domains of its symbols, the checker settings (every field of the profile), the engine's own
+  source and the SymPy/Hypothesis/mpmath/NumPy/Python/tool versions. A ``Reported`` claim's
+  recomputation is keyed by the source of its module and of every project module that module
+  imports (transitively) plus its closure values. It holds the verdict only (status, method,
+  samples, counterexample, …); the step's text comes from the current claim.
+- **modules** — one file per derivation, keyed by the source of the module that defines it (and
+  of the project modules it imports) and the same settings: the complete step results. When the
+  module is unchanged, nothing is rebuilt; when it changed, every step's claim key is computed
+  and only claims that actually changed are checked again.
+
+Only ``proved``, ``confirmed`` and ``refuted`` verdicts are stored; ``error`` and ``timeout``
+are always checked again. A file that cannot be read, does not parse, or does not match its
+key is ignored with one warning line (see :attr:`VerdictCache.warnings`) and overwritten by
+the recheck. What the key cannot see is a claim built from data read at import time (files,
+environment variables): after changing such data, run with ``--no-cache``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib.util
+import json
+import os
+import platform
+import re
+import sys
+import tempfile
+import types
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from verify import __version__
+from verify.model import Derivation, Step
+from verify.numeric import Profile
+from verify.results import StepResult
+
+FORMAT = 1
+DEFAULT_DIR = ".verify_cache"
+CACHEABLE = ("proved", "confirmed", "refuted")
+#: the fields of a :class:`StepResult` that a check produces (the rest comes from the claim's text)
+VERDICT_FIELDS = (
+    "status",
+    "method",
+    "samples",
+    "max_rel_error",
+    "counterexample",
+    "reason",
+    "seconds",
+    "values",
+    "symbolic_method",
+    "reproduction",
+)
+
+
+def _blake(*parts: str | bytes) -> str:
+    h = hashlib.blake2b(digest_size=20)
+    for p in parts:
+        h.update(p if isinstance(p, bytes) else p.encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# canonical forms
+
+
+class _Unkeyable(Exception):
+    """The claim holds something without a stable canonical form: it is never cached."""
+
+
+def _sympy_digest(e: Any, memo: dict[int, tuple[Any, bytes]]) -> bytes:
+    """Merkle hash of a SymPy tree: class, then the digests of the arguments (or the atom's data)."""
+    import sympy as sp
+
+    got = memo.get(id(e))
+    if got is not None:
+        return got[1]
+    t = type(e)
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"{t.__module__}.{t.__qualname__}(".encode())
+    if e.args:
+        for a in e.args:
+            h.update(_sympy_digest(a, memo) if isinstance(a, sp.Basic) else _value(a, memo).encode())
+    elif isinstance(e, sp.Symbol):  # Dummy: its index differs per process, so it is never reused
+        h.update(repr((e.name, sorted(e.assumptions0.items()), getattr(e, "dummy_index", None))).encode())
+    elif isinstance(e, sp.Float):
+        h.update(repr((e._mpf_, e._prec)).encode())
+    elif isinstance(e, sp.Rational):
+        h.update(f"{e.p}/{e.q}".encode())
+    else:
+        h.update(sp.srepr(e).encode())
+    if isinstance(t, sp.FunctionClass):  # an undefined function may carry assumptions
+        h.update(repr(sorted(getattr(t, "_kwargs", {}).items())).encode())
+    digest = h.digest()
+    memo[id(e)] = (e, digest)
+    return digest
+
+
+def _value(v: Any, memo: dict[int, tuple[Any, bytes]]) -> str:
+    """A canonical string for one field of an obligation."""
+    import sympy as sp
+
+    if v is None or isinstance(v, bool | int | str):
+        return repr(v)
+    if isinstance(v, float):
+        return v.hex()
+    if isinstance(v, sp.Basic):
+        return "S:" + _sympy_digest(v, memo).hex()
+    if isinstance(v, tuple | list):
+        return "(" + ",".join(_value(x, memo) for x in v) + ")"
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        fields = ",".join(f"{f.name}={_value(getattr(v, f.name), memo)}" for f in dataclasses.fields(v))
+        return f"{type(v).__qualname__}({fields})"
+    if isinstance(v, types.FunctionType | types.MethodType | types.BuiltinFunctionType):
+        return "F:" + function_fingerprint(v)
+    raise _Unkeyable(f"no canonical form for {type(v).__name__}")
+
+
+def _stdlib_or_installed(path: str) -> bool:
+    parts = Path(path).parts
+    return "site-packages" in parts or "dist-packages" in parts or path.startswith(sys.base_prefix)
+
+
+_FROM = re.compile(r"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]+)", re.M)
+_IMPORT = re.compile(r"^[ \t]*import[ \t]+([^\n#;]+)", re.M)
+
+
+def _imports(source: str, package: str) -> set[str]:
+    """The modules a source imports (at any indentation; a regular expression, not a parse)."""
+    out: set[str] = set()
+    for line in _IMPORT.findall(source):
+        out.update(part.split()[0] for part in line.split(",") if part.strip())
+    for base, names in _FROM.findall(source):
+        level = len(base) - len(base.lstrip("."))
+        base = base[level:]
+        if level:
+            parent = package.split(".")
+            parent = parent[: len(parent) - level + 1]
+            base = ".".join([*parent, base] if base else parent)
+        out.add(base)
+        module = sys.modules.get(base)
+        for part in names.strip("()").split(","):
+            name = part.split()[0] if part.split() else ""
+            attr = getattr(module, name, None) if name.isidentifier() else False
+            if attr is None or isinstance(attr, types.ModuleType):  # `from package import module`
+                out.add(f"{base}.{name}")
+    for m in list(out):  # importing a.b.c runs a/__init__.py and a/b/__init__.py too
+        parts = m.split(".")
+        out.update(".".join(parts[:i]) for i in range(1, len(parts)))
+    return {m for m in out if m and all(p.isidentifier() for p in m.split("."))}
+
+
+def _module_file(name: str) -> str | None:
+    module = sys.modules.get(name)
+    path = getattr(module, "__file__", None)
+    if path is None:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError, AttributeError):
+            return None
+        path = spec.origin if spec is not None else None
+    return path if path and path.endswith(".py") else None
+
+
+_SOURCES: dict[str, tuple[bytes, set[str]]] = {}
+
+
+def _read_module(mod: str, path: str) -> tuple[bytes, set[str]]:
+    if mod not in _SOURCES:
+        source = Path(path).read_bytes()
+        package = mod if Path(path).name == "__init__.py" else mod.rpartition(".")[0]
+        text = source.decode("utf-8", "replace")
+        _SOURCES[mod] = (hashlib.blake2b(source, digest_size=16).digest(), _imports(text, package))
+    return _SOURCES[mod]
+
+
+def _closure(roots: list[str], include: Callable[[str, str], bool]) -> dict[str, bytes]:
+    """Source digests of ``roots`` and, transitively, of the imported modules ``include(name, file)`` accepts."""
+    seen: dict[str, bytes] = {}
+    todo = list(roots)
+    while todo:
+        mod = todo.pop()
+        if mod in seen:
+            continue
+        path = _module_file(mod)
+        if path is None:
+            if mod in roots:
+                seen[mod] = b""
+            continue
+        if mod not in roots and not include(mod, path):
+            continue
+        digest, imported = _read_module(mod, path)
+        seen[mod] = digest
+        todo.extend(imported)
+    return seen
+
+
+def _digest(files: dict[str, bytes]) -> str:
+    return _blake(*(f"{k}:{v.hex()}" for k, v in sorted(files.items())))
+
+
+#: the checking engine: what :mod:`verify.runner` and this module import from ``verify``
+ENGINE_ROOTS = ["verify.runner", "verify.cache"]
+_ENGINE: dict[str, bytes] = {}
+_CLOSURES: dict[str, str] = {}
+
+
+def _engine_files() -> dict[str, bytes]:
+    if not _ENGINE:
+        _ENGINE.update(_closure(ENGINE_ROOTS, lambda mod, path: mod.split(".")[0] == "verify"))
+    return _ENGINE
+
+
+def engine_fingerprint() -> str:
+    """Hash of the source of every engine module: a change to a checker invalidates every verdict."""
+    return _digest(_engine_files())
+
+
+def module_fingerprint(name: str) -> str:
+    """Hash of a module's source and, transitively, of every project module it imports.
+
+    Project modules are those of its own top-level package, of ``verify`` outside the engine
+    (which :func:`engine_fingerprint` keys), and any other module not installed (neither in
+    the standard library nor under ``site-packages``).
+    """
+    if name not in _CLOSURES:
+        top, engine = name.split(".")[0], _engine_files()
+
+        def include(mod: str, path: str) -> bool:
+            first = mod.split(".")[0]
+            if mod in engine:
+                return False
+            return first in (top, "verify") or not _stdlib_or_installed(path)
+
+        _CLOSURES[name] = _digest(_closure([name], include))
+    return _CLOSURES[name]
+
+
+def function_fingerprint(fn: Callable[..., Any]) -> str:
+    """A function by its module's source closure, qualified name, defaults and closure values."""
+    fn = getattr(fn, "__func__", fn)
+    module = getattr(fn, "__module__", None)
+    if not module or module not in sys.modules:
+        raise _Unkeyable(f"function {fn!r} has no importable module")
+    memo: dict[int, tuple[Any, bytes]] = {}
+    closure = getattr(fn, "__closure__", None) or ()
+    defaults = getattr(fn, "__defaults__", None) or ()
+    extra = [_value(c.cell_contents, memo) for c in closure] + [_value(d, memo) for d in defaults]
+    return _blake(module, getattr(fn, "__qualname__", ""), module_fingerprint(module), *extra)
+
+
+def settings_fingerprint(profile: Profile) -> str:
+    """Checker settings and tool versions: every part of a verdict's key that is not the claim."""
+    import hypothesis
+    import mpmath
+    import numpy
+    import sympy
+
+    return _blake(
+        f"format={FORMAT}",
+        repr(sorted(dataclasses.asdict(profile).items())),
+        f"python={platform.python_implementation()}-{platform.python_version()}",
+        f"sympy={sympy.__version__}",
+        f"hypothesis={hypothesis.__version__}",
+        f"mpmath={mpmath.__version__}",
+        f"numpy={numpy.__version__}",
+        f"verify={__version__}",
+        f"engine={engine_fingerprint()}",
+    )
+
+
+def claim_key(step: Step, settings: str) -> str | None:
+    """The key of a step's verdict, or None when the claim has no stable canonical form."""
+    from verify.domains import SYMBOL_TABLE
+
+    try:
+        obligations = step.claim.obligations()
+        memo: dict[int, tuple[Any, bytes]] = {}
+        parts = [_value(ob, memo) for ob in obligations]
+        symbols = sorted({s for ob in obligations for s in ob.free_symbols()}, key=lambda s: s.name)
+        parts += [f"{_value(s, memo)}:{SYMBOL_TABLE.domain_of(s)!r}" for s in symbols]
+    except Exception:  # malformed, unhashable or too deep: checked every time
+        return None
+    return _blake(settings, type(step.claim).__qualname__, *parts)
+
+
+def _defining_module(d: Derivation) -> str | None:
+    for name, module in list(sys.modules.items()):
+        names = getattr(module, "__dict__", {})
+        many = names.get("DERIVATIONS", ())
+        if names.get("derivation") is d or (isinstance(many, list | tuple) and any(x is d for x in many)):
+            return name
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# the store
+
+
+class VerdictCache:
+    """Step verdicts on disk under ``directory`` for the checker settings of ``profile``."""
+
+    def __init__(self, directory: str | os.PathLike[str], profile: Profile):
+        self.directory = Path(directory)
+        self.settings = settings_fingerprint(profile)
+        self.warnings: list[str] = []
+        self.hits = 0
+        self._timings: dict[str, float] | None = None
+
+    # -- files
+
+    def _path(self, kind: str, key: str) -> Path:
+        return self.directory / kind / key[:2] / f"{key}.json"
+
+    def _read(self, kind: str, key: str) -> dict[str, Any] | None:
+        path = self._path(kind, key)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            self.warnings.append(f"cache file {path} cannot be read ({exc.strerror}); ignored, checking again")
+            return None
+        try:
+            data = json.loads(text)
+            if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("key") != key:
+                raise ValueError("it does not belong to this key or cache format")
+        except ValueError as exc:
+            self.warnings.append(f"cache file {path} is corrupt or stale ({exc}); ignored, checking again")
+            return None
+        return data
+
+    def _write(self, kind: str, key: str, payload: dict[str, Any]) -> None:
+        path = self._path(kind, key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump({"format": FORMAT, "key": key, **payload}, f, ensure_ascii=False)
+            os.replace(tmp, path)  # atomic: a reader never sees half a file
+        except OSError as exc:
+            self.warnings.append(f"cannot write the cache under {self.directory} ({exc.strerror}); results not cached")
+
+    # -- whole derivations (module unchanged)
+
+    def derivation_key(self, d: Derivation) -> str | None:
+        module = _defining_module(d)
+        if module is None:
+            return None
+        try:
+            source = module_fingerprint(module)
+        except OSError:
+            return None
+        return _blake(self.settings, module, source, d.id)
+
+    def load_derivation(self, key: str, d: Derivation) -> list[StepResult] | None:
+        data = self._read("modules", key)
+        if data is None:
+            return None
+        try:
+            steps = [StepResult.from_json(s) for s in data["steps"]]
+            if [s.id for s in steps] != [s.id for s in d.steps] or any(s.status not in CACHEABLE for s in steps):
+                raise ValueError("its steps do not match the derivation")
+        except (KeyError, TypeError, ValueError) as exc:
+            self.warnings.append(
+                f"cache file {self._path('modules', key)} is corrupt or stale ({exc}); ignored, checking again"
+            )
+            return None
+        for s in steps:
+            s.cached = True
+        self.hits += len(steps)
+        return steps
+
+    def store_derivation(self, key: str, steps: list[StepResult]) -> None:
+        if all(s.status in CACHEABLE for s in steps):
+            self._write("modules", key, {"steps": [_uncached_json(s) for s in steps]})
+
+    # -- single claims
+
+    def claim_key(self, step: Step) -> str | None:
+        """The key of the step's verdict under these settings (None: never cached)."""
+        return claim_key(step, self.settings)
+
+    def load_step(self, key: str, base: dict[str, Any]) -> StepResult | None:
+        data = self._read("claims", key)
+        if data is None:
+            return None
+        try:
+            verdict = data["verdict"]
+            if set(verdict) != set(VERDICT_FIELDS) or verdict["status"] not in CACHEABLE:
+                raise ValueError("unexpected verdict fields")
+            result = StepResult(**base, **verdict)
+        except (KeyError, TypeError, ValueError) as exc:
+            self.warnings.append(
+                f"cache file {self._path('claims', key)} is corrupt or stale ({exc}); ignored, checking again"
+            )
+            return None
+        result.cached = True
+        self.hits += 1
+        return result
+
+    def store_step(self, key: str, result: StepResult) -> None:
+        if result.status in CACHEABLE:
+            self._write("claims", key, {"verdict": {f: getattr(result, f) for f in VERDICT_FIELDS}})
+
+    # -- timings (for scheduling the slowest steps first)
+
+    def timings(self) -> dict[str, float]:
+        if self._timings is None:
+            self._timings = {}
+            try:
+                data = json.loads((self.directory / "timings.json").read_text(encoding="utf-8"))
+                if isinstance(data, dict):
+                    self._timings = {k: float(v) for k, v in data.items() if isinstance(v, int | float)}
+            except (OSError, ValueError):
+                pass
+        return self._timings
+
+    def record_timings(self, seconds: dict[str, float]) -> None:
+        if not seconds:
+            return
+        merged = {**self.timings(), **seconds}
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(merged, f, sort_keys=True)
+            os.replace(tmp, self.directory / "timings.json")
+        except OSError:
+            pass
+
+
+def _uncached_json(s: StepResult) -> dict[str, Any]:
+    d = s.to_json()
+    d.pop("cached", None)
+    return d
