@@ -1,0 +1,246 @@
+"""Verdict cache and the hard per-step limit, through the command line on a tiny package."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import sympy as sp
+
+from verify import Equal, Step, var
+from verify.cache import claim_key, settings_fingerprint
+from verify.domains import POSITIVE, REAL
+from verify.numeric import PROFILES
+
+ROOT = Path(__file__).resolve().parents[1]
+
+ALPHA = """
+import sympy as sp
+from verify import Derivation, Equal, Source, Step, var
+from verify.domains import POSITIVE
+
+p = var("p", POSITIVE)
+q = var("q", POSITIVE)
+
+derivation = Derivation(
+    id="alpha",
+    title="logs",
+    source=Source("notes.md", "(1)"),
+    steps=[
+        Step("log_mul", Equal(sp.log(p * q), sp.log(p) + sp.log(q)), "log of a product"),
+        Step("log_div", Equal(sp.log(p / q), sp.log(p) - sp.log(q)), "log of a quotient"),
+        Step("log_pow_wrong", Equal(sp.log(p**2), sp.log(p)), "a planted error", expected="refuted"),
+    ],
+)
+"""
+
+BETA = """
+import sympy as sp
+from verify import Derivation, Equal, Source, Step, var
+from verify.domains import REAL
+
+x = var("x", REAL)
+
+derivation = Derivation(
+    id="beta",
+    title="squares",
+    source=Source("notes.md", "(2)"),
+    steps=[Step("square", Equal((x + 1) ** 2, x**2 + 2 * x + 1), "binomial")],
+)
+"""
+
+HANGS = """
+import time
+from verify import Derivation, Reported, Source, Step
+
+def forever():
+    time.sleep(1000)
+    return 1.0
+
+derivation = Derivation(
+    id="hangs",
+    title="a recomputation that never returns",
+    source=Source("notes.md", "(3)"),
+    steps=[Step("never_returns", Reported("a number", "1.0", forever), "hangs on purpose")],
+)
+"""
+
+
+def make_package(tmp_path: Path, **modules: str) -> Path:
+    pkg = tmp_path / "tinypkg"
+    pkg.mkdir(exist_ok=True)
+    (pkg / "__init__.py").write_text("")
+    for name, source in modules.items():
+        (pkg / f"{name}.py").write_text(textwrap.dedent(source))
+    return tmp_path
+
+
+def cli(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess, dict]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(tmp_path)])
+    env.pop("VERIFY_CACHE_DIR", None)
+    out_json = tmp_path / "out.json"
+    out = subprocess.run(
+        [sys.executable, "-m", "verify", "all", "--package", "tinypkg", "--quiet", "--json", str(out_json), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    data = json.loads(out_json.read_text()) if out_json.exists() and out.returncode in (0, 1) else {}
+    if out_json.exists():
+        out_json.unlink()
+    return out, data
+
+
+def statuses(data: dict) -> dict[str, tuple[str, bool]]:
+    return {f"{d['id']}::{s['id']}": (s["status"], s["cached"]) for d in data["derivations"] for s in d["steps"]}
+
+
+def test_warm_run_reuses_every_verdict_and_reports_the_same_statuses(tmp_path):
+    make_package(tmp_path, alpha=ALPHA, beta=BETA)
+    cold, first = cli(tmp_path, "--jobs", "2")
+    assert cold.returncode == 0, cold.stderr
+    assert first["summary"]["cached"] == 0
+    warm, second = cli(tmp_path, "--jobs", "2")
+    assert warm.returncode == 0, warm.stderr
+    assert warm.stderr == ""
+    assert second["summary"]["cached"] == second["summary"]["steps"] == 4
+    assert (
+        {k: v[0] for k, v in statuses(second).items()}
+        == {k: v[0] for k, v in statuses(first).items()}
+        == {
+            "alpha::log_mul": "proved",
+            "alpha::log_div": "proved",
+            "alpha::log_pow_wrong": "refuted",
+            "beta::square": "proved",
+        }
+    )
+    assert (tmp_path / ".verify_cache" / "claims").is_dir()
+
+
+def test_changing_one_derivation_rechecks_only_its_changed_claims(tmp_path):
+    make_package(tmp_path, alpha=ALPHA, beta=BETA)
+    cli(tmp_path)
+    # a new step, a changed claim and an unchanged one in alpha; beta untouched
+    changed = ALPHA.replace('sp.log(p) - sp.log(q)), "log of a quotient"', 'sp.log(p) - sp.log(q)), "reworded"')
+    changed = changed.replace("Equal(sp.log(p**2), sp.log(p))", "Equal(sp.log(p**3), sp.log(p))")
+    assert changed != ALPHA
+    make_package(tmp_path, alpha=changed)
+    out, data = cli(tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert statuses(data) == {
+        "alpha::log_mul": ("proved", True),
+        "alpha::log_div": ("proved", True),  # only its justification changed: the claim is the same
+        "alpha::log_pow_wrong": ("refuted", False),  # p**3 instead of p**2: checked again
+        "beta::square": ("proved", True),
+    }
+    step = next(s for d in data["derivations"] for s in d["steps"] if s["id"] == "log_div")
+    assert step["justification"] == "reworded"  # the text comes from the current claim
+
+
+def test_a_changed_domain_is_checked_again(tmp_path):
+    make_package(tmp_path, alpha=ALPHA, beta=BETA)
+    cli(tmp_path)
+    make_package(tmp_path, beta=BETA.replace('var("x", REAL)', 'var("x", POSITIVE)').replace("REAL\n", "POSITIVE\n"))
+    out, data = cli(tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert statuses(data)["beta::square"] == ("proved", False)
+
+
+def test_corrupt_cache_files_are_ignored_with_one_warning_each_and_rechecked(tmp_path):
+    make_package(tmp_path, beta=BETA)
+    cli(tmp_path)
+    files = sorted((tmp_path / ".verify_cache").rglob("*.json"))
+    files = [f for f in files if f.name != "timings.json"]
+    assert len(files) == 2  # one claim, one derivation
+    for f in files:
+        f.write_text('{"format": 1, "key": "not this one"')
+    out, data = cli(tmp_path)
+    assert out.returncode == 0
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 2, out.stderr
+    assert all(line.startswith("verify: warning: cache file ") and "ignored, checking again" in line for line in lines)
+    assert statuses(data) == {"beta::square": ("proved", False)}
+    again, data = cli(tmp_path)  # the recheck replaced the corrupt files
+    assert again.stderr == ""
+    assert statuses(data) == {"beta::square": ("proved", True)}
+
+
+def test_a_cache_file_of_another_key_is_not_trusted(tmp_path):
+    make_package(tmp_path, beta=BETA)
+    cli(tmp_path)
+    (module,) = (tmp_path / ".verify_cache" / "modules").rglob("*.json")
+    data = json.loads(module.read_text())
+    data["steps"][0]["status"] = "refuted"  # tampered verdict with the key intact: still a valid file
+    data["key"] = "0" * 40
+    module.write_text(json.dumps(data))
+    out, result = cli(tmp_path)
+    assert "corrupt or stale" in out.stderr
+    assert statuses(result)["beta::square"][0] == "proved"
+
+
+def test_no_cache_neither_reads_nor_writes(tmp_path):
+    make_package(tmp_path, beta=BETA)
+    out, data = cli(tmp_path, "--no-cache")
+    assert out.returncode == 0
+    assert data["summary"]["cached"] == 0
+    assert not (tmp_path / ".verify_cache").exists()
+    cli(tmp_path, "--cache-dir", str(tmp_path / "elsewhere"))
+    assert (tmp_path / "elsewhere" / "claims").is_dir()
+    assert not (tmp_path / ".verify_cache").exists()
+
+
+def test_cache_option_errors_are_one_line_usage_errors(tmp_path):
+    make_package(tmp_path, beta=BETA)
+    (tmp_path / "afile").write_text("")
+    for args, needle in [
+        (["--no-cache", "--cache-dir", "x"], "--no-cache and --cache-dir contradict each other"),
+        (["--cache-dir", str(tmp_path / "afile")], "is a file, not a directory"),
+        (["--step-timeout", "-1"], "--step-timeout=-1 must be a number of seconds"),
+        (["--step-timeout", "soon"], "--step-timeout: invalid float value: 'soon'"),
+    ]:
+        out, _ = cli(tmp_path, *args)
+        assert out.returncode == 2, args
+        assert out.stderr.count("\n") == 1 and needle in out.stderr, out.stderr
+
+
+def test_a_hanging_step_is_stopped_at_the_hard_limit_and_reported_as_timeout(tmp_path):
+    make_package(tmp_path, beta=BETA, hangs=HANGS)
+    for jobs in ("1", "2"):
+        start = time.monotonic()
+        out, data = cli(tmp_path, "--jobs", jobs, "--step-timeout", "1.5")
+        elapsed = time.monotonic() - start
+        assert out.returncode == 1, out.stderr
+        assert elapsed < 60
+        step = data["derivations"][[d["id"] for d in data["derivations"]].index("hangs")]["steps"][0]
+        assert step["status"] == "timeout" and step["failed"] is True
+        assert step["reason"] == (
+            "exceeded the hard limit of 1.5 s per step (--step-timeout); its worker process was stopped"
+        )
+        assert 1.5 <= step["seconds"] < 30
+        assert statuses(data)["beta::square"][0] == "proved"  # the other steps still ran
+    # a timeout is never cached: the next run tries again
+    out, data = cli(tmp_path, "--step-timeout", "1")
+    assert statuses(data)["hangs::never_returns"] == ("timeout", False)
+
+
+def test_claim_key_is_canonical():
+    p, x = var("p", POSITIVE), var("x", REAL)
+    settings = settings_fingerprint(PROFILES["ci"])
+
+    def key(claim, s=settings):
+        return claim_key(Step("s", claim), s)
+
+    same = key(Equal(sp.log(p * 2), sp.log(p) + sp.log(2)))
+    assert same == key(Equal(sp.log(2 * p), sp.log(2) + sp.log(p)))  # rebuilt: same canonical form
+    assert same != key(Equal(sp.log(p * 3), sp.log(p) + sp.log(3)))
+    assert key(Equal(x, x)) != key(Equal(p, p))
+    assert key(Equal(sp.Float("0.5") * x, x / 2)) != key(Equal(sp.Rational(1, 2) * x, x / 2))
+    assert same != key(Equal(sp.log(p * 2), sp.log(p) + sp.log(2)), settings_fingerprint(PROFILES["thorough"]))
