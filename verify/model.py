@@ -344,14 +344,16 @@ class Implies(Claim):
     ``hypotheses`` are SymPy inequalities (``sp.Gt(a, b)``, ``sp.Ge``, ``sp.Lt``, ``sp.Le``), e.g.
     "r is positively correlated with p_A" written out as a covariance > 0. The conclusion is an
     :class:`Equal` or :class:`Inequality` (or anything reducing to equations and signs). The
-    symbolic checker tries the conclusion without the hypotheses (a stronger statement); the
-    numeric checker searches only points satisfying the hypotheses, so a counterexample is an
-    instance of the theorem's hypotheses that violates its conclusion.
+    numeric checker searches only points satisfying the hypotheses (with the full sample count),
+    so a counterexample is an instance of the theorem's hypotheses that violates its conclusion.
+    The symbolic checker cannot use hypotheses; with ``symbolic=True`` it tries the conclusion
+    without them (a stronger statement, worth trying only when it may hold unconditionally).
     """
 
     hypotheses: Sequence[sp.Basic]
     conclusion: Claim
     names: Sequence[str] = ()
+    symbolic: bool = False
 
     def __post_init__(self) -> None:
         self.hypotheses = tuple(self.hypotheses)
@@ -384,7 +386,8 @@ class Implies(Claim):
                 raise ClaimError(
                     f"the conclusion of Implies must reduce to equations and signs, not {type(o).__name__}"
                 )
-            out.append(Conditional(label=o.label, numeric_only=o.numeric_only, inner=o, hypotheses=hyps))
+            numeric_only = o.numeric_only or not self.symbolic
+            out.append(Conditional(label=o.label, numeric_only=numeric_only, inner=o, hypotheses=hyps))
         return out
 
     def latex(self) -> str:

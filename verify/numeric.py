@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 import mpmath
 import sympy as sp
-from hypothesis import HealthCheck, Verbosity, given, reject, settings
+from hypothesis import HealthCheck, Phase, Verbosity, given, reject, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
-from hypothesis.errors import Unsatisfiable
+from hypothesis.errors import Flaky, Unsatisfiable
 
 from verify.domains import Domain
 from verify.obligations import Conditional, Equation, Invariance, LimitOf, Obligation, Recomputation, Sign
@@ -41,6 +42,8 @@ class Profile:
     rel_tol: float = 1e-15
     symbolic_budget: float = 1.5
     seed: int = 0
+    #: seconds spent shrinking a counterexample once one is found (the smallest so far is kept)
+    shrink_seconds: float = 3.0
 
 
 PROFILES = {
@@ -253,9 +256,13 @@ def _sign(get: Getter, strict: bool, profile: Profile, confirm_dps: int) -> _Pro
 def _search(
     strategy: st.SearchStrategy, probe: Callable[[dict], _Probe], profile: Profile
 ) -> tuple[int, float, tuple[dict, _Probe] | None]:
-    state = {"n": 0, "worst": 0.0, "failure": None}
+    state = {"n": 0, "worst": 0.0, "failure": None, "deadline": math.inf}
 
     def test(point: dict) -> None:
+        if state["failure"] is not None and time.monotonic() > state["deadline"]:
+            if point == state["failure"][0]:  # the final replay of the smallest counterexample
+                raise _Violation
+            reject()  # shrinking budget spent: no further candidates
         res = probe(point)
         if res.ok is None:
             reject()
@@ -263,6 +270,8 @@ def _search(
         if res.ok:
             state["worst"] = max(state["worst"], res.err)
             return
+        if state["failure"] is None:
+            state["deadline"] = time.monotonic() + profile.shrink_seconds
         state["failure"] = (point, res)
         raise _Violation
 
@@ -273,6 +282,7 @@ def _search(
         deadline=None,
         suppress_health_check=list(HealthCheck),
         report_multiple_bugs=False,
+        phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink),  # no "explain"
         verbosity=Verbosity.quiet,
         print_blob=False,
     )(given(strategy)(test))
@@ -284,6 +294,9 @@ def _search(
         pass
     except Unsatisfiable:
         pass
+    except Flaky:  # replays rejected once the shrinking budget is spent; the failure found stands
+        if state["failure"] is None:
+            raise
     return state["n"], state["worst"], state["failure"]
 
 
@@ -439,7 +452,7 @@ def _under(
             res = _sign(lambda dps: ev(p, dps), h.strict, profile, _digits_needed(p, profile.dps))
             if res.ok is not True:
                 return _Probe(None)  # outside the hypotheses (or undecided there): not a test point
-            shown[h.label or f"hypothesis {i}"] = res.values.get("value", "")
+            shown[f"{h.label or f'hypothesis {i}'} (holds by)"] = res.values.get("value", "")
         res = probe(p)
         res.values = {**res.values, **shown}
         return res

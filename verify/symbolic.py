@@ -10,6 +10,7 @@ is never used unless ``a, b > 0`` are declared.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,6 +38,16 @@ class SymbolicOutcome:
     reason: str | None = None
 
 
+def _quiet_unraisable(hook: Callable) -> Callable:
+    def quiet(unraisable) -> None:
+        if isinstance(unraisable.exc_value, SymbolicTimeout):
+            return  # an alarm that landed in a gc callback: expected, and the alarm repeats
+        hook(unraisable)
+
+    quiet.verify_quiet = True
+    return quiet
+
+
 @contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
     """Raise :class:`SymbolicTimeout` in the block after ``seconds`` (main thread only).
@@ -48,6 +59,8 @@ def time_limit(seconds: float) -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread() or seconds <= 0:
         yield
         return
+    if not getattr(sys.unraisablehook, "verify_quiet", False):
+        sys.unraisablehook = _quiet_unraisable(sys.unraisablehook)
     active = [True]
 
     def _raise(signum, frame):
