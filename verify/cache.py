@@ -292,7 +292,8 @@ def claim_key(step: Step, settings: str) -> str | None:
     return _blake(settings, type(step.claim).__qualname__, *parts)
 
 
-def _defining_module(d: Derivation) -> str | None:
+def defining_module(d: Derivation) -> str | None:
+    """The name of the imported module that defines ``d`` (None if none does)."""
     for name, module in list(sys.modules.items()):
         names = getattr(module, "__dict__", {})
         many = names.get("DERIVATIONS", ())
@@ -352,7 +353,7 @@ class VerdictCache:
     # -- whole derivations (module unchanged)
 
     def derivation_key(self, d: Derivation) -> str | None:
-        module = _defining_module(d)
+        module = defining_module(d)
         if module is None:
             return None
         try:
