@@ -19,8 +19,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from verify import __version__
 from verify.errors import UsageError, VerifyError
 from verify.numeric import PROFILES
+from verify.options import add_run_options, run_options
 from verify.registry import DEFAULT_PACKAGES, load
 from verify.render.console import render_list, render_run
+from verify.render.junit import render_junit
 from verify.results import RunResult
 from verify.runner import run
 
@@ -28,7 +30,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 # Further subcommands live in verify/commands/<name>.py; each module defines
 # HELP (one line), add_arguments(parser) and run(args) -> exit code.
-COMMANDS: tuple[str, ...] = ("crosscheck", "loss", "reproduce")
+COMMANDS: tuple[str, ...] = ("crosscheck", "loss", "reproduce", "report")
 
 
 def _command_module(name: str) -> ModuleType:
@@ -40,28 +42,34 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+def add_check_arguments(sp_: argparse.ArgumentParser) -> None:
+    """The options of `all` and `check` (also used by commands that run the checks, such as `report`)."""
+    sp_.add_argument("--json", metavar="PATH", help="write results as JSON to PATH ('-' for stdout)")
+    sp_.add_argument("--junit", metavar="PATH", help="write results as JUnit XML to PATH (one test case per step)")
+    sp_.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="parallel processes (default: all cores)",
+    )
+    sp_.add_argument("--profile", choices=sorted(PROFILES), default="ci", help="fuzzing profile")
+    sp_.add_argument(
+        "--package",
+        action="append",
+        metavar="NAME",
+        help="import derivations from this package (repeatable; default: derivations)",
+    )
+    sp_.add_argument("--quiet", action="store_true", help="no progress bar or tables")
+    add_run_options(sp_)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m verify", description="Check preference-optimization derivations.")
     p.add_argument("--version", action="version", version=f"verify {__version__}")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
-    def common(sp_: argparse.ArgumentParser) -> None:
-        sp_.add_argument("--json", metavar="PATH", help="write results as JSON to PATH ('-' for stdout)")
-        sp_.add_argument(
-            "--jobs",
-            type=int,
-            default=os.cpu_count() or 1,
-            metavar="N",
-            help="parallel processes (default: all cores)",
-        )
-        sp_.add_argument("--profile", choices=sorted(PROFILES), default="ci", help="fuzzing profile")
-        sp_.add_argument(
-            "--package",
-            action="append",
-            metavar="NAME",
-            help="import derivations from this package (repeatable; default: derivations)",
-        )
-        sp_.add_argument("--quiet", action="store_true", help="no progress bar or tables")
+    common = add_check_arguments
 
     a = sub.add_parser("all", help="check every registered derivation")
     common(a)
@@ -81,7 +89,8 @@ def _stderr(message: str) -> None:
     print(f"verify: {message}", file=sys.stderr)
 
 
-def _check(args: argparse.Namespace) -> int:
+def run_checks(args: argparse.Namespace, console: Console) -> RunResult:
+    """Load, select and check as `all`/`check` do, with a progress bar on ``console``."""
     registry = load(args.package or DEFAULT_PACKAGES)
     ids = getattr(args, "ids", None)
     kinds = getattr(args, "only", None)
@@ -90,8 +99,7 @@ def _check(args: argparse.Namespace) -> int:
     chosen = registry.select(ids, kinds)
     if args.jobs < 1:
         raise UsageError(f"--jobs={args.jobs} must be at least 1")
-    to_stdout = args.json == "-"
-    console = Console(stderr=to_stdout)
+    options = run_options(args, PROFILES[args.profile])
     total = sum(len(d.steps) for d in chosen)
     show = not args.quiet and console.is_terminal
     with Progress(
@@ -115,12 +123,36 @@ def _check(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             progress=tick,
             include_load_errors=not ids,
+            cache=options.cache,
+            step_timeout=options.step_timeout,
         )
+    for warning in options.warnings():
+        _stderr(f"warning: {warning}")
+    return result
+
+
+def _check(args: argparse.Namespace) -> int:
+    to_stdout = args.json == "-"
+    console = Console(stderr=to_stdout)
+    result = run_checks(args, console)
     if args.json:
         _write(args.json, result)
+    if args.junit:
+        write_text(args.junit, render_junit(result), "--junit")
     if not args.quiet and not to_stdout:
         console.print(render_run(result))
     return EXIT_FAILED if result.failed else EXIT_OK
+
+
+def write_text(path: str, text: str, option: str) -> None:
+    """Write ``text`` to ``path`` ('-' for stdout); an unwritable path is a usage error naming ``option``."""
+    if path == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {option} {path!r}: {exc.strerror}") from None
 
 
 def _write(path: str, result: RunResult) -> None:
