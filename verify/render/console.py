@@ -7,6 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from verify.render.audits import audit_documents, format_point
 from verify.results import DerivationResult, RunResult, StepResult
 
 STYLE = {
@@ -88,8 +89,54 @@ class Summary:
         yield line
 
 
+class AuditSummary:
+    """Per source document: how many claims were checked, and each refuted one with its diagnosis and correction."""
+
+    def __init__(self, result: RunResult):
+        self.result = result
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        docs = audit_documents(self.result)
+        if not docs:
+            return
+        table = Table(title="[bold]audits by document[/bold]", title_justify="left", expand=True)
+        table.add_column("document", overflow="fold", ratio=2)
+        table.add_column("claims", justify="right")
+        table.add_column("proved", justify="right")
+        table.add_column("confirmed", justify="right")
+        table.add_column("refuted", justify="right")
+        table.add_column("numbers", justify="right")
+        table.add_column("failed", justify="right")
+        for doc in docs:
+            ok, bad = doc.numbers
+            table.add_row(
+                escape(doc.document),
+                str(len(doc.steps)),
+                str(doc.count("proved")),
+                str(doc.count("confirmed")),
+                Text(str(doc.count("refuted")), style=STYLE["refuted"] if doc.count("refuted") else "dim"),
+                f"{ok}/{ok + bad} reproduced" if ok + bad else "-",
+                Text(str(doc.failed), style="bold red" if doc.failed else "dim"),
+            )
+        yield table
+        for doc in docs:
+            for did, s in doc.not_holding:
+                head = Text()
+                head.append(f"{doc.document} ", style="bold")
+                head.append(f"{s.source.get('location', '')}: ", style="bold")
+                head.append(f"{did}.{s.id} ")
+                head.append_text(_status(s))
+                yield head
+                if s.diagnosis:
+                    yield Text(f"  wrong: {s.diagnosis}")
+                if s.counterexample:
+                    yield Text(f"  counterexample: {format_point(s.counterexample)}", style="dim")
+                if s.correction_latex:
+                    yield Text(f"  corrected: {s.correction_latex}", style="green")
+
+
 def render_run(result: RunResult) -> Group:
-    return Group(*[DerivationTable(d) for d in result.derivations], Summary(result))
+    return Group(*[DerivationTable(d) for d in result.derivations], AuditSummary(result), Summary(result))
 
 
 def render_list(rows: list[tuple[str, str, str, int, str]]) -> Table:

@@ -1,0 +1,119 @@
+"""Audits by document: counts and refuted-claim tables, on the console and in docs/audits.md."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from rich.console import Console
+
+from verify.cli import main
+from verify.render.audits import audit_documents, audits_markdown
+from verify.render.console import AuditSummary
+from verify.results import DerivationResult, RunResult, StepResult
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "audits.md"
+
+
+def _step(ident: str, status: str, expected: str = "holds", location: str = "eq. (1)", **kw) -> StepResult:
+    return StepResult(
+        id=ident,
+        source={"document": "paper.txt", "location": location},
+        uses=[],
+        claim_latex="x = y",
+        justification="",
+        expected=expected,
+        status=status,
+        method="numeric",
+        **kw,
+    )
+
+
+def _run() -> RunResult:
+    audit = DerivationResult(
+        "audit_paper",
+        "Audit: paper",
+        "audit",
+        {"document": "paper.txt", "location": ""},
+        [
+            _step("holds_one", "proved"),
+            _step(
+                "sign_flipped",
+                "refuted",
+                "refuted",
+                "Theorem 2",
+                counterexample={"x": "1.0"},
+                values={"lhs": "1", "rhs": "-1"},
+                diagnosis="the sign | of y is flipped",
+                correction_latex="x = -y",
+            ),
+            _step("new_surprise", "refuted", "holds", "eq. (7)", counterexample={"x": "2.0"}, reason="counterexample"),
+        ],
+    )
+    numbers = DerivationResult(
+        "paper_numbers",
+        "Numbers",
+        "experiment",
+        {"document": "paper.txt", "location": ""},
+        [
+            _step("table_1", "confirmed", reproduction={"reproduced": True}),
+            _step("table_2", "refuted", "refuted", "Table 2", reproduction={"reproduced": False}, diagnosis="d"),
+        ],
+    )
+    core = DerivationResult("core", "Core", "core", {"document": "other.txt", "location": ""}, [_step("a", "proved")])
+    return RunResult([audit, numbers, core], 1.0, "0.1.0", "ci", {"sympy": "1.14.0"})
+
+
+def test_documents_group_audits_and_experiments_only() -> None:
+    (doc,) = audit_documents(_run())
+    assert doc.document == "paper.txt"
+    assert doc.derivations == ["audit_paper", "paper_numbers"]
+    assert (len(doc.steps), doc.count("refuted"), doc.failed, doc.numbers) == (5, 3, 1, (1, 1))
+    assert [s.id for _, s in doc.not_holding] == ["sign_flipped", "new_surprise", "table_2"]
+
+
+def test_markdown_table_rows() -> None:
+    md = audits_markdown(_run())
+    assert "## `paper.txt`" in md
+    assert (
+        "5 claims checked: 1 proved, 1 confirmed numerically, 3 refuted; printed numbers: 1 reproduced, "
+        "1 not reproduced; **1 not as expected**." in md
+    )
+    assert (
+        r"| Theorem 2 | `sign_flipped`: $x = y$ | the sign \| of y is flipped | x=1.0 → lhs=1, rhs=-1 | $x = -y$ |"
+        in md
+    )
+    assert "| eq. (7) | `new_surprise`: $x = y$ | **unexpected refutation** — counterexample | x=2.0 |  |" in md
+    assert "other.txt" not in md
+
+
+def test_console_lists_each_document_and_refuted_claim() -> None:
+    buf = io.StringIO()
+    Console(file=buf, width=120, color_system=None).print(AuditSummary(_run()))
+    out = buf.getvalue()
+    assert "paper.txt" in out and "1/2 reproduced" in out
+    assert "paper.txt Theorem 2: audit_paper.sign_flipped refuted (expected refuted)" in out
+    assert "wrong: the sign | of y is flipped" in out
+    assert "corrected: x = -y" in out
+    assert "paper.txt eq. (7): audit_paper.new_surprise refuted FAIL" in out
+
+
+def test_audits_command_renders_a_saved_result(tmp_path, capsys) -> None:
+    saved = tmp_path / "run.json"
+    saved.write_text(_run().dumps(), encoding="utf-8")
+    out = tmp_path / "audits.md"
+    assert main(["audits", "--from-json", str(saved), "--output", str(out)]) == 1  # one claim not as expected
+    assert out.read_text(encoding="utf-8") == audits_markdown(_run())
+    assert main(["audits", "--from-json", str(tmp_path / "missing.json")]) == 2
+    assert "cannot read --from-json" in capsys.readouterr().err
+
+
+def test_generated_docs_list_every_expected_refutation(registry) -> None:
+    """docs/audits.md is generated from a run: every claim an audit expects refuted has its row."""
+    text = DOCS.read_text(encoding="utf-8")
+    for d in registry.derivations.values():
+        if d.kind in ("audit", "experiment"):
+            assert f"`{d.source.document}`" in text, d.id
+            for s in d.steps:
+                if s.expected == "refuted":
+                    assert f"`{s.id}`" in text, (d.id, s.id)
