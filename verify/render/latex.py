@@ -21,7 +21,7 @@ from verify.printing import latex_text
 from verify.render import _report
 from verify.results import STATUSES, DerivationResult, RunResult, StepResult
 
-TEX_INSTALL = "sudo apt-get install -y texlive-latex-base texlive-latex-recommended latexmk"
+TEX_INSTALL = "sudo apt-get install -y texlive-latex-base texlive-latex-recommended latexmk lmodern"
 
 # Characters pdflatex does not know, by what prints them in text and in math alike.
 _UNICODE = {
@@ -119,6 +119,15 @@ def text(s: str) -> str:
     """User text as literal LaTeX text (every special escaped, ``<``/``>``/``|`` too)."""
     out = latex_text(s)
     return out.replace("<", r"\textless{}").replace(">", r"\textgreater{}").replace("|", r"\textbar{}")
+
+
+def prose(s: str) -> str:
+    """User text as :func:`text`, with line breaks allowed inside long unspaced runs (formulas in prose)."""
+    return " ".join(_breakable(word) if len(word) > 20 else text(word) for word in s.split(" "))
+
+
+def _breakable(word: str) -> str:
+    return "".join(text(c) + (r"\allowbreak{}" if c in "/),=+*]_;:" else "") for c in word)
 
 
 def ident(s: str) -> str:
@@ -249,6 +258,7 @@ def display(latex: str) -> str:
 
 _PREAMBLE = r"""\documentclass[10pt,a4paper]{article}
 \usepackage[utf8]{inputenc}
+\IfFileExists{lmodern.sty}{\usepackage{lmodern}\usepackage[T1]{fontenc}}{}
 \usepackage[margin=2.3cm]{geometry}
 \usepackage{amsmath,amssymb}
 \usepackage{graphicx}
@@ -269,6 +279,7 @@ _PREAMBLE = r"""\documentclass[10pt,a4paper]{article}
 \newcommand{\status}[2]{\textcolor{#1}{\textbf{#2}}}
 \setlength{\parindent}{0pt}
 \setlength{\parskip}{0.4ex}
+\sloppy
 \emergencystretch=3em
 \hbadness=10000
 \raggedbottom
@@ -295,7 +306,7 @@ def _status(step: StepResult) -> str:
 def _table(header: tuple[str, str], rows: list[tuple[str, str]]) -> str:
     out = [r"\begin{tabular}{@{}>{\raggedright}p{0.3\linewidth}>{\raggedright\arraybackslash}p{0.55\linewidth}@{}}"]
     out.append(r"\toprule " + f"\\textbf{{{text(header[0])}}} & \\textbf{{{text(header[1])}}}" + r" \\ \midrule")
-    out += [f"{ident(k)} & {text(v)} \\\\" for k, v in rows]
+    out += [f"{ident(k)} & {prose(v)} \\\\" for k, v in rows]
     out.append(r"\bottomrule")
     out.append(r"\end{tabular}")
     return "\\begin{center}\n" + "\n".join(out) + "\n\\end{center}\n"
@@ -312,12 +323,12 @@ def _step(step: StepResult, verified: bool) -> str:
     out.append(r" \quad ".join(meta) + r"\par")
     out.append(display(step.claim_latex))
     if step.justification:
-        out.append(r"\textbf{Justification.} " + text(step.justification) + r"\par")
+        out.append(r"\textbf{Justification.} " + prose(step.justification) + r"\par")
     out.append(r"\textbf{Method.} " + text(_report.method(step)) + r"\par")
     if step.uses:
         out.append(r"\textbf{Uses.} " + ", ".join(ident(u) for u in step.uses) + r"\par")
     for label, note in _report.notes(step):
-        out.append(rf"\textbf{{{text(label.capitalize())}.}} " + text(note) + r"\par")
+        out.append(rf"\textbf{{{text(label.capitalize())}.}} " + prose(note) + r"\par")
     if step.counterexample:
         out.append(r"\textbf{Counterexample.}\par")
         out.append(_table(("symbol", "value"), list(step.counterexample.items())))
@@ -336,7 +347,7 @@ def _derivation(d: DerivationResult, heading: str) -> str:
     out = [rf"\{heading}{{" + text(d.title) + "}", rf"\label{{d:{_label(d.id)}}}"]
     out.append(r"\textbf{Id} " + ident(d.id) + r" \quad \textbf{Source} " + text(_report.location(d.source)) + r"\par")
     if d.summary:
-        out.append(r"\emph{" + text(d.summary) + r"}\par")
+        out.append(r"\emph{" + prose(d.summary) + r"}\par")
     verified = d.verified()
     out += [_step(s, verified[s.id]) for s in d.steps]
     return "\n".join(out)

@@ -1,0 +1,61 @@
+"""The LaTeX report compiles to a PDF whose text shows what was checked (needs TeX Live and poppler)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from report_data import HOSTILE_TEXT, HOSTILE_TITLE, sample_result
+
+from verify.numeric import PROFILES
+from verify.render.latex import compile_pdf, render_latex
+from verify.results import RunResult
+from verify.runner import run
+
+pytestmark = pytest.mark.skipif(
+    not (shutil.which("pdflatex") and shutil.which("pdftotext")),
+    reason="needs pdflatex and pdftotext: apt-get install texlive-latex-base texlive-latex-recommended latexmk "
+    "lmodern poppler-utils",
+)
+
+
+def _compile(result: RunResult, directory: Path, title: str = "Proof report") -> tuple[str, str]:
+    """(normalised PDF text, LaTeX log) of ``result``'s report."""
+    tex = directory / "report.tex"
+    tex.write_text(render_latex(result, title), encoding="utf-8")
+    pdf = compile_pdf(tex)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return " ".join(text.split()), tex.with_suffix(".log").read_text(encoding="utf-8", errors="replace")
+
+
+def test_hostile_text_prints_literally(tmp_path) -> None:
+    text, log = _compile(sample_result(), tmp_path, title=HOSTILE_TITLE)
+    assert text.startswith(HOSTILE_TITLE)  # the title, not the contents of /etc/passwd
+    assert "root:" not in text
+    if subprocess.run(["kpsewhich", "lmodern.sty"], capture_output=True, text=True).stdout.strip():
+        assert HOSTILE_TEXT in text  # T1 fonts: '_' is a glyph
+    else:
+        assert HOSTILE_TEXT.replace("_", " ").replace("  ", " ") in text  # OT1 draws '_' as a rule
+    assert "Overfull" not in log
+
+
+@pytest.fixture(scope="module")
+def full_run(registry) -> RunResult:
+    return run(registry, list(registry.derivations.values()), PROFILES["ci"], jobs=2)
+
+
+def test_full_report_compiles_with_every_title_and_a_counterexample(full_run, tmp_path) -> None:
+    text, log = _compile(full_run, tmp_path)
+    assert not re.search(r"^! ", log, re.MULTILINE)
+    assert log.count("Overfull") <= 2, "overfull boxes: long unbreakable text in the report"
+    for d in full_run.derivations:
+        assert " ".join(d.title.split()) in text, d.id
+    refuted = [s for d in full_run.derivations for s in d.steps if s.status == "refuted" and s.counterexample]
+    assert refuted, "the audits document refuted claims"
+    assert "Counterexample. symbol value" in text
+    first = refuted[0]
+    symbol, value = next(iter(first.counterexample.items()))
+    assert f"{symbol} {value}" in text
