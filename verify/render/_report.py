@@ -91,7 +91,9 @@ def method(step: StepResult) -> str:
 def notes(step: StepResult) -> list[tuple[str, str]]:
     """``(label, text)`` lines shown under a step: reason, scope, diagnosis."""
     out = []
-    if step.reason and step.status != "proved":
+    if step.reason == "counterexample found" and step.counterexample:
+        pass  # said by the counterexample table itself
+    elif step.reason and step.status != "proved":
         out.append(("reason", step.reason))
     elif step.reason:
         out.append(("note", step.reason))

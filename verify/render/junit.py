@@ -14,7 +14,6 @@ import xml.etree.ElementTree as ET
 from verify.render import _report
 from verify.results import DerivationResult, RunResult, StepResult
 
-
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 

@@ -139,7 +139,7 @@ def ident(s: str) -> str:
 
 _RELATIONS = (" = ", r" \leq ", r" \geq ", " < ", " > ", r" \neq ", r" \text{ solves } ", r" \quad ")
 _OPENERS = (*(r.strip() for r in _RELATIONS), "(", "[", "{", ",", "+", "-")  # a sign after these is unary
-_BUDGET = 170  # LaTeX source characters per displayed line before breaking is attempted
+_BUDGET = 260  # LaTeX source characters per displayed line before breaking is attempted
 
 
 def _delimiter_end(s: str, i: int) -> int:
@@ -243,7 +243,7 @@ def _break_group(chunk: str, budget: int) -> list[str]:
 
 
 def display(latex: str) -> str:
-    """A displayed formula: one centred line, or several indented lines, each fitted to the page."""
+    """A displayed formula: one centred line when it fits, else several indented lines, each fitted to the page."""
     parts = lines(latex.strip())
     if len(parts) == 1:
         return "\\begin{center}\n\\claimline{" + parts[0] + "}\n\\end{center}\n"
@@ -251,7 +251,9 @@ def display(latex: str) -> str:
         ("\\hspace*{1em}" if k == 0 else "\\hspace*{3em}") + "\\claimline{" + ("{}" if k else "") + p.strip() + "}"
         for k, p in enumerate(parts)
     )
-    return "\\begin{flushleft}\n" + body + "\n\\end{flushleft}\n"
+    one = "\\begin{center}\n\\claimline{" + latex.strip() + "}\n\\end{center}"
+    several = "\\begin{flushleft}\n" + body + "\n\\end{flushleft}"
+    return "\\claimfits{" + latex.strip() + "}{%\n" + one + "}{%\n" + several + "}\n"
 
 
 # ---------------------------------------------------------------------------- the document
@@ -276,6 +278,9 @@ _PREAMBLE = r"""\documentclass[10pt,a4paper]{article}
 \newcommand{\claimline}[1]{\setlength\claimwidth{\dimexpr\linewidth-4em\relax}%
   \sbox\claimbox{$\displaystyle #1$}%
   \ifdim\wd\claimbox>\claimwidth\resizebox{\claimwidth}{!}{\usebox\claimbox}\else\usebox\claimbox\fi}
+% #2 when the formula #1 fits on one line, else #3 (the same formula broken over lines)
+\newcommand{\claimfits}[3]{\setlength\claimwidth{\dimexpr\linewidth-4em\relax}%
+  \sbox\claimbox{$\displaystyle #1$}\ifdim\wd\claimbox>\claimwidth #3\else #2\fi}
 \newcommand{\status}[2]{\textcolor{#1}{\textbf{#2}}}
 \setlength{\parindent}{0pt}
 \setlength{\parskip}{0.4ex}
