@@ -275,3 +275,11 @@ def test_unwritable_junit_path_is_a_usage_error(tmp_path, capsys) -> None:
     bad = tmp_path / "missing-dir" / "junit.xml"
     assert main(["check", "reward_inversion", "--jobs", "1", "--quiet", "--junit", str(bad)]) == 2
     assert capsys.readouterr().err == f"verify: cannot write --junit {str(bad)!r}: No such file or directory\n"
+
+
+def test_reused_verdicts_are_marked_as_such() -> None:
+    result = sample_result()
+    result.derivations[0].steps[0].cached = True
+    doc = render_latex(result)
+    assert "worst relative error 1e-31; verdict reused from the verdict cache\\par" in doc
+    assert "(1 verdicts reused from the verdict cache)" in render_markdown(result)

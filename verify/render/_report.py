@@ -73,6 +73,11 @@ def verdict(step: StepResult) -> str:
 
 def method(step: StepResult) -> str:
     """How the status was reached: symbolic method, numeric samples and worst relative error."""
+    how = _method(step)
+    return how + "; verdict reused from the verdict cache" if getattr(step, "cached", False) else how
+
+
+def _method(step: StepResult) -> str:
     numeric = f"{step.samples} numeric samples"
     if step.samples and step.status in ("proved", "confirmed"):
         numeric += f", worst relative error {error(step.max_rel_error)}"
@@ -130,4 +135,6 @@ def environment_rows(result: RunResult) -> list[tuple[str, str]]:
 def overall(result: RunResult) -> str:
     s = result.summary()
     head = f"{s['derivations']} derivations, {s['steps']} steps: " + ", ".join(f"{s[k]} {k}" for k in STATUSES)
+    if s.get("cached"):
+        head += f" ({s['cached']} verdicts reused from the verdict cache)"
     return head + (f"; {s['failed']} FAILED" if s["failed"] else "; all as expected")
