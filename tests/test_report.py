@@ -283,3 +283,9 @@ def test_reused_verdicts_are_marked_as_such() -> None:
     doc = render_latex(result)
     assert "worst relative error 1e-31; verdict reused from the verdict cache\\par" in doc
     assert "(1 verdicts reused from the verdict cache)" in render_markdown(result)
+
+
+def test_report_from_json_also_writes_junit(saved, tmp_path) -> None:
+    out = tmp_path / "steps.xml"
+    assert main(["report", "--from-json", str(saved), "--output", str(tmp_path / "r.md"), "--junit", str(out)]) == 1
+    assert out.read_text(encoding="utf-8") == render_junit(sample_result())

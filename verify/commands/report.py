@@ -71,8 +71,8 @@ def run(args: argparse.Namespace) -> int:
         result = run_checks(args, Console(stderr=True))
         if args.json:
             _write(args.json, result)
-        if args.junit:
-            write_text(args.junit, render_junit(result), "--junit")
+    if args.junit:  # also from a saved result: JSON → JUnit for CI
+        write_text(args.junit, render_junit(result), "--junit")
     if args.format == "latex":
         document = render_latex(result, args.title)
     else:
