@@ -97,6 +97,7 @@ def test_guide_examples_run(page: str, tmp_path, monkeypatch, capsys) -> None:
                 del sys.modules[name]
     assert ran >= 8
     assert (tmp_path / "two_logits.md").read_text(encoding="utf-8").startswith("# Proof report\n")
+    assert r"\section{Two logits: softmax, shift and temperature}" in (tmp_path / "two_logits.tex").read_text("utf-8")
     assert (tmp_path / "grads.npz").exists()
 
 
