@@ -86,8 +86,9 @@ def test_latex_groups_audits_by_document_and_lists_the_environment() -> None:
 
 def test_latex_declares_the_unicode_it_uses() -> None:
     result = sample_result()
-    result.derivations[0].steps[0].justification = "β ≥ 0, σ′ → ∞, x₁ ☃"
+    result.derivations[0].steps[0].justification = "β ≥ 0, σ′ → ∞, x₁ ☃, § 2, café"
     doc = render_latex(result)
+    assert "{00A7}" not in doc and "{00E9}" not in doc  # LaTeX's own UTF-8 support prints these
     for code, tex in [
         ("03B2", r"\ensuremath{\beta}"),
         ("2265", r"\ensuremath{\geq}"),
@@ -289,3 +290,12 @@ def test_report_from_json_also_writes_junit(saved, tmp_path) -> None:
     out = tmp_path / "steps.xml"
     assert main(["report", "--from-json", str(saved), "--output", str(tmp_path / "r.md"), "--junit", str(out)]) == 1
     assert out.read_text(encoding="utf-8") == render_junit(sample_result())
+
+
+def test_summary_tables_follow_the_report_order() -> None:
+    result = sample_result()
+    result.derivations.reverse()  # audits first in the result
+    doc = render_markdown(result)
+    assert doc.index("(`hostile`) | core") < doc.index("(`audit_notes`) | audit") < doc.index("(`audit_paper`)")
+    tex = render_latex(result)
+    assert tex.index(r"\hyperref[d:hostile]") < tex.index(r"\hyperref[d:audit-notes]")

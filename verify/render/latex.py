@@ -101,8 +101,8 @@ def _unicode_tex(ch: str) -> str | None:
     if name.startswith("GREEK CAPITAL LETTER "):
         letter = name.removeprefix("GREEK CAPITAL LETTER ").lower().replace("lamda", "lambda")
         return rf"\ensuremath{{\{letter.capitalize()}}}" if letter in _GREEK_CAPITAL else letter[:1].upper()
-    if 0xA0 <= ord(ch) < 0x180 and unicodedata.category(ch).startswith("L"):
-        return None  # accented Latin letters: utf8 inputenc composes them
+    if 0xA0 <= ord(ch) < 0x180:
+        return None  # Latin-1 and accented Latin letters (§, °, é): LaTeX's utf8 support knows them
     return rf"[U+{ord(ch):04X}]"
 
 
@@ -370,7 +370,7 @@ def _summary_table(result: RunResult) -> str:
     ]
     head = r"\textbf{derivation} & \textbf{kind} & " + " & ".join(rf"\textbf{{{c}}}" for c in cols) + r" \\"
     out += [r"\toprule", head, r"\midrule", r"\endhead"]
-    for d in result.derivations:
+    for d in _in_report_order(result):
         c = _report.counts(d)
         cells = [str(c[k]) if c[k] else r"\textcolor{gray}{0}" for k in cols]
         if c["failed"]:
@@ -383,6 +383,10 @@ def _summary_table(result: RunResult) -> str:
     out.append(r"\bottomrule")
     out.append(r"\end{longtable}}")
     return "\n".join(out)
+
+
+def _in_report_order(result: RunResult) -> list[DerivationResult]:
+    return [d for part in _report.parts(result) for group in part.groups for d in group.derivations]
 
 
 def render_latex(result: RunResult, title: str = "Proof report") -> str:

@@ -108,7 +108,7 @@ def render_markdown(result: RunResult, title: str = "Proof report") -> str:
     cols = [*STATUSES, "failed"]
     out.append("| derivation | kind | " + " | ".join(cols) + " |")
     out.append("|---|---|" + "---:|" * len(cols))
-    for d in result.derivations:
+    for d in [d for part in _report.parts(result) for group in part.groups for d in group.derivations]:
         c = _report.counts(d)
         cells = [str(c[k]) for k in cols]
         if c["failed"]:
