@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -78,9 +77,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         document = render_markdown(result, args.title)
     write_text(args.output, document, "--output")
-    say = sys.stderr if args.output == "-" else sys.stdout
-    if args.output != "-":
-        print(f"report: {args.output}", file=say)
+    if args.output != "-":  # (with --pdf the output is always a file)
+        print(f"report: {args.output}")
     if args.pdf:
-        print(f"pdf: {compile_pdf(Path(args.output))}", file=say)
+        print(f"pdf: {compile_pdf(Path(args.output))}")
     return EXIT_FAILED if result.failed else EXIT_OK

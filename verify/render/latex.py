@@ -445,7 +445,7 @@ def render_latex(result: RunResult, title: str = "Proof report") -> str:
 
 
 def compile_pdf(tex: Path) -> Path:
-    """Compile ``tex`` with latexmk (or pdflatex twice) without shell escape; the PDF's path.
+    """Compile ``tex`` with latexmk (no rc files; else pdflatex twice) without shell escape; the PDF's path.
 
     Raises :class:`UsageError` when TeX is not installed (naming the install command) or when
     compilation fails (naming the log and its first error line).
@@ -454,7 +454,16 @@ def compile_pdf(tex: Path) -> Path:
     outdir = tex.parent
     if shutil.which("latexmk") and shutil.which("pdflatex"):
         commands = [
-            ["latexmk", "-pdf", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "-quiet", tex.name]
+            [
+                "latexmk",
+                "-norc",
+                "-pdf",
+                "-no-shell-escape",
+                "-interaction=nonstopmode",
+                "-halt-on-error",
+                "-quiet",
+                tex.name,
+            ]
         ]
     elif shutil.which("pdflatex"):
         once = ["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", tex.name]
