@@ -59,3 +59,12 @@ def test_full_report_compiles_with_every_title_and_a_counterexample(full_run, tm
     first = refuted[0]
     symbol, value = next(iter(first.counterexample.items()))
     assert f"{symbol} {value}" in text
+
+
+def test_a_latex_error_is_one_line_naming_the_log(tmp_path) -> None:
+    from verify.errors import UsageError
+
+    tex = tmp_path / "bad.tex"
+    tex.write_text("\\documentclass{article}\\begin{document}\\undefinedmacro\\end{document}\n", encoding="utf-8")
+    with pytest.raises(UsageError, match=r"failed on .*bad\.tex: Undefined control sequence\. \(see .*bad\.log\)$"):
+        compile_pdf(tex)
