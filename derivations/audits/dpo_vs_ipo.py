@@ -3,7 +3,8 @@ r"""Audit of "LLM Alignment Fine-tuning via Human Preference: DPO vs IPO" (001),
 Setting of the IPO part (as in :mod:`derivations.ipo_lemma`): a support of ``n`` responses,
 ``y₁, y₂, y`` i.i.d. from μ, ``q_i = β log(π_θ(y_i)/π_ref(y_i))``, ``h_ij = q_i − q_j`` and the
 preference probabilities ``v_ij`` with ``v_ii = 1/2`` and ``v_ji = 1 − v_ij``. Expectations over
-μ are finite sums; identities are proved at small sizes and fuzzed at one larger size.
+μ are finite sums; identities are proved at n = 2 (and n = 3 for the double sums) and fuzzed at
+n = 3 or 4.
 
 Main findings:
 
@@ -18,7 +19,8 @@ Main findings:
 - Consequently "the previous problem [target c − 1] is equivalent to regressing h(y_w, y_ℓ)
   onto 0.5" is refuted (with c − 1 the symmetrised target is −1/2); with the target 2 − c the
   target 1/2 is proved.
-- The Bradley–Terry display, the reward inversion and eq:qoblq, the Lemma and every link of
+- The Bradley–Terry display and its "Drawback" (σ → 1 only as the gap → ∞), the optimality of
+  π* (Gibbs' inequality, numeric only), the reward inversion and eq:qoblq, the Lemma and every link of
   its proof (eq:qioqli, the second-term chain, the (*) and (**) chains, the tcolorbox example,
   the (*) − (**) chain and the final argmin identity) hold.
 
@@ -50,7 +52,7 @@ import sympy as sp
 
 from derivations._notation import DPO_VS_IPO, beta, boltzmann, distribution, kl, rewards
 from derivations.ipo_lemma import _half, _lemma, _setting
-from verify import Derivation, Equal, EqualUpToConstant, ForSizes, Solves, Source, Step, sigmoid, var
+from verify import Derivation, Equal, EqualUpToConstant, ForSizes, Inequality, Limit, Solves, Source, Step, sigmoid, var
 from verify.domains import POSITIVE, PROBABILITY, REAL, UNIT, simplex
 
 DOC = DPO_VS_IPO
@@ -58,8 +60,10 @@ DOC = DPO_VS_IPO
 #: sizes: identities proved at n = 2 (and 3 when cheap), fuzzed at one larger n
 PAIR = {"symbolic": (2, 3), "numeric": (4,)}
 TRIPLE = {"symbolic": (2,), "numeric": (3,)}
-#: false claims: numeric only (a failed SymPy attempt costs its whole budget)
-FALSE = {"symbolic": (), "numeric": (2, 3)}
+#: the full objectives (squares of n² terms): proved at n = 2, fuzzed at 3 and 4
+SQUARES = {"symbolic": (2,), "numeric": (3, 4)}
+#: false claims and claims SymPy cannot sign: numeric only (a failed SymPy attempt costs its whole budget)
+NUMERIC = {"symbolic": (), "numeric": (2, 3)}
 
 s_1 = var("s_y1", REAL, r"s(x, y_1)")
 s_2 = var("s_y2", REAL, r"s(x, y_2)")
@@ -73,6 +77,7 @@ ref_2 = var("ref_y2", PROBABILITY, r"\pi_{\mathrm{ref}}(y_2 \mid x)")
 Zx = var("Z_x", POSITIVE, "Z(x)")
 v = var("v_pref", UNIT, r"v(y_1, y_2, x)")
 h = var("h_margin", REAL, r"h_\theta(y_w, y_\ell)")
+gap = var("score_gap", REAL, r"s(x, y_1) - s(x, y_2)")
 
 
 # ---------------------------------------------------------------- DPO: the KL rewriting
@@ -87,6 +92,11 @@ def _dpo(n: int):
 def _kl_as_written(n: int) -> EqualUpToConstant:
     pi, w_pi, objective, star, _ = _dpo(n)
     return EqualUpToConstant(objective, kl(pi, star), w_pi)
+
+
+def _optimum(n: int) -> Inequality:
+    pi, _, objective, star, _ = _dpo(n)
+    return Inequality(objective.subs(dict(zip(pi, star, strict=True))), ">=", objective)
 
 
 def _kl_corrected(n: int) -> Equal:
@@ -231,7 +241,7 @@ derivation = Derivation(
         ),
         Step(
             "kl_objective_eq_kl_to_optimal_policy_up_to_constant",
-            _sizes(_kl_as_written, FALSE),
+            _sizes(_kl_as_written, NUMERIC),
             "the display after 'can be expressed as', as printed: E_y~π[s] − β KL(π‖π_ref) = "
             "KL(π‖π_ref e^{s/β}/Z) + const, the constant not depending on π",
             "DPO, display after 'can be expressed as'",
@@ -245,6 +255,13 @@ derivation = Derivation(
             _sizes(_kl_corrected, {"symbolic": (2,), "numeric": (3,)}),
             "log(π/π*) = log(π/π_ref) − s/β + log Z, and Σ_y π = 1",
             "DPO, display after 'can be expressed as' (corrected)",
+        ),
+        Step(
+            "optimal_policy_maximises_objective",
+            _sizes(_optimum, NUMERIC),  # Gibbs' inequality: SymPy cannot sign a KL divergence
+            "objective(π*) − objective(π) = β KL(π‖π*) ≥ 0 by the corrected rewriting",
+            "DPO, display of π* ('suggests an optimal solution')",
+            uses=["kl_objective_eq_neg_beta_kl_to_optimal_policy_add_beta_log_partition"],
         ),
         Step(
             "score_eq_beta_log_ratio_add_beta_log_partition",
@@ -267,10 +284,24 @@ derivation = Derivation(
             "eq:qoblq",
             uses=["score_eq_beta_log_ratio_add_beta_log_partition"],
         ),
+        Step(
+            "bt_preference_below_one_at_finite_score_gap",
+            Inequality(sigmoid(gap), "<", 1),
+            "1 − σ(d) = e^{−d}/(1 + e^{−d}) > 0: Pr(c = 1) = 1 is never reached at a finite gap",
+            "Drawback, 'needs to reach ∞'",
+            uses=["bt_preference_eq_sigmoid_of_score_gap"],
+        ),
+        Step(
+            "bt_preference_tends_to_one_as_score_gap_grows",
+            Limit(sigmoid(gap), gap, sp.oo, 1),
+            "e^{−d} → 0",
+            "Drawback, 'Pr(c = 1 | x, y₁, y₂) → 1'",
+            uses=["bt_preference_eq_sigmoid_of_score_gap"],
+        ),
         # ------------------------------------------------------------ Technical Derivation: the proof
         Step(
             "first_square_objective_eq_eq_qioqli_up_to_constant",
-            _sizes(_expanded_square, PAIR),
+            _sizes(_expanded_square, SQUARES),
             "expand the square; E[(s₁ − s₂)²] does not depend on θ",
             "Proof, eq:qioqli",
         ),
@@ -377,7 +408,7 @@ derivation = Derivation(
         ),
         Step(
             "eq_qioqli_eq_square_2_up_to_constant",
-            _sizes(_final_argmin, PAIR),
+            _sizes(_final_argmin, SQUARES),
             "complete the square: E[v(y₁, y₂)²] does not depend on θ",
             "Proof, final argmin display",
             uses=[
@@ -387,7 +418,7 @@ derivation = Derivation(
         ),
         Step(
             "ipo_objectives_differ_by_constant",
-            _sizes(_lemma, PAIR),
+            _sizes(_lemma, SQUARES),
             "eq:ipo_first_square and eq:ipo_square_2 have the same minimisers in θ",
             "Lemma",
             uses=["eq_qioqli_eq_square_2_up_to_constant"],
@@ -411,7 +442,7 @@ derivation = Derivation(
         ),
         Step(
             "regression_onto_c_minus_one_eq_square_2_up_to_constant",
-            _sizes(_label_regression(lambda c: c - 1), FALSE),
+            _sizes(_label_regression(lambda c: c - 1), NUMERIC),
             "the problem after 'With such approximation': E_{y₁,y₂~μ,c}[(h_θ − c + 1)²] against eq:ipo_square_2",
             "IPO's Loss Derivation, display after 'With such approximation'",
             expected="refuted",
