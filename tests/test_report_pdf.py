@@ -28,6 +28,7 @@ def _compile(result: RunResult, directory: Path, title: str = "Proof report") ->
     tex.write_text(render_latex(result, title), encoding="utf-8")
     pdf = compile_pdf(tex)
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = text.replace("\u2019", "'").replace("\u2018", "`")  # TeX typesets ' as a right quote
     return " ".join(text.split()), tex.with_suffix(".log").read_text(encoding="utf-8", errors="replace")
 
 
