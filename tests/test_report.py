@@ -61,7 +61,7 @@ def test_latex_status_marks_method_and_refutation_details() -> None:
     ) in proved
     error = _section(doc, "crashes")
     assert r"\checkmark" not in error  # nothing unchecked is rendered as passing
-    assert r"\status{error}{! error} \status{refuted}{\fbox{FAILED}} FAILED: expected to hold, but error" in error
+    assert r"\status{error}{! error} \status{refuted}{\fbox{FAILED}} expected to hold, but error" in error
     assert r"\textbf{Reason.} division by zero\par" in error
     refuted = _section(doc, "sign_error_as_written")
     assert r"\emph{(as expected: a documented error in the source)}" in refuted
@@ -71,7 +71,7 @@ def test_latex_status_marks_method_and_refutation_details() -> None:
     assert r"\textbf{Diagnosis.} the sign of the second term\par" in refuted
     reported = _section(doc, "table_entry")
     assert r"\texttt{published} & 0.531 \\" in reported and r"\texttt{recomputed} & 0.53149 \\" in reported
-    assert "FAILED: expected refuted (a documented error), but proved" in _section(doc, "caught_no_more")
+    assert r"\fbox{FAILED}} expected refuted (a documented error), but proved" in _section(doc, "caught_no_more")
 
 
 def test_latex_groups_audits_by_document_and_lists_the_environment() -> None:

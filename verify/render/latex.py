@@ -320,7 +320,7 @@ _MARK = {
 def _status(step: StepResult) -> str:
     mark = _MARK[step.status]
     if step.failed:
-        return mark + r" \status{refuted}{\fbox{FAILED}} " + text(_report.verdict(step))
+        return mark + r" \status{refuted}{\fbox{FAILED}} " + text(_report.verdict(step).removeprefix("FAILED: "))
     if step.expected == "refuted":
         return mark + r" \emph{(as expected: a documented error in the source)}"
     return mark
