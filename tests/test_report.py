@@ -299,3 +299,10 @@ def test_summary_tables_follow_the_report_order() -> None:
     assert doc.index("(`hostile`) | core") < doc.index("(`audit_notes`) | audit") < doc.index("(`audit_paper`)")
     tex = render_latex(result)
     assert tex.index(r"\hyperref[d:hostile]") < tex.index(r"\hyperref[d:audit-notes]")
+
+
+def test_each_derivation_says_how_many_steps_are_verified() -> None:
+    doc = render_latex(sample_result())
+    assert "2 of 3 steps verified with everything they use.\\par" in doc  # the error step is not
+    assert "0 of 2 steps verified with everything they use.\\par" in doc  # audit_notes: refuted steps
+    assert "\n2 of 3 steps verified with everything they use.\n" in render_markdown(sample_result())

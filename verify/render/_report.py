@@ -52,6 +52,12 @@ def counts(derivation: DerivationResult) -> dict[str, int]:
     return out
 
 
+def verified_line(derivation: DerivationResult) -> str:
+    """How many steps hold together with every step they use (the blueprint status, from ``uses``)."""
+    ok = derivation.verified()
+    return f"{sum(ok.values())} of {len(ok)} steps verified with everything they use"
+
+
 def location(source: dict[str, str]) -> str:
     return " ".join(x for x in (source.get("document", ""), source.get("location", "")) if x)
 

@@ -371,6 +371,7 @@ def _derivation(d: DerivationResult, heading: str) -> str:
     out.append(r"\textbf{Id} " + ident(d.id) + r" \quad \textbf{Source} " + text(_report.location(d.source)) + r"\par")
     if d.summary:
         out.append(r"\emph{" + prose(d.summary) + r"}\par")
+    out.append(text(_report.verified_line(d)) + r".\par")
     verified = d.verified()
     out += [_step(s, verified[s.id]) for s in d.steps]
     return "\n".join(out)

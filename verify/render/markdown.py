@@ -89,6 +89,7 @@ def _derivation(d: DerivationResult, level: str) -> str:
     out.append(f"Id {code(d.id)} · source {text(_report.location(d.source))}\n")
     if d.summary:
         out.append(f"*{text(d.summary)}*\n")
+    out.append(f"{_report.verified_line(d)}.\n")
     verified = d.verified()
     out += [_step(s, verified[s.id]) for s in d.steps]
     out.append("</details>\n")
