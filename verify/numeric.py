@@ -43,7 +43,7 @@ class Profile:
     symbolic_budget: float = 1.5
     seed: int = 0
     #: seconds spent shrinking a counterexample once one is found (the smallest so far is kept)
-    shrink_seconds: float = 3.0
+    shrink_seconds: float = 1.5
 
 
 PROFILES = {
@@ -55,6 +55,7 @@ PROFILES = {
         crosscheck_samples=300,
         family_samples=300,
         symbolic_budget=10.0,
+        shrink_seconds=10.0,
     ),
 }
 

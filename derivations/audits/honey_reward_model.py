@@ -100,7 +100,12 @@ derivation = Derivation(
     kind="audit",
     summary="One false auxiliary fact in (b) (sign of the reference term); everything else holds.",
     steps=[
-        Step("a_gibbs_kl_nonnegative", ForSizes(_gibbs), "Gibbs' inequality", "(a)"),
+        Step(
+            "a_gibbs_kl_nonnegative",
+            ForSizes(_gibbs, symbolic=(), numeric=(2, 3, 5, 8)),  # SymPy cannot sign a KL divergence
+            "Gibbs' inequality",
+            "(a)",
+        ),
         Step("a_kl_zero_at_p_eq_q", ForSizes(_kl_min_at_q), "equality at p = q, hence p* = q", "(a)"),
         Step(
             "b_objective_rearranged_with_tilted_reference",
