@@ -232,7 +232,7 @@ def test_a_hanging_step_is_stopped_at_the_hard_limit_and_reported_as_timeout(tmp
 
 
 def test_claim_key_is_canonical():
-    p, x = var("p", POSITIVE), var("x", REAL)
+    p, x = var("p_cache_key", POSITIVE), var("x_cache_key", REAL)
     settings = settings_fingerprint(PROFILES["ci"])
 
     def key(claim, s=settings):
