@@ -79,8 +79,12 @@ derivation = Derivation(
             "the first display of Step 3, with the reward of Step 2",
             "Step 3",
             expected="refuted",
-            correction=Equal(
-                (beta * sp.log(p_w / ref_w) + beta * sp.log(Z)) - (beta * sp.log(p_l / ref_l) + beta * sp.log(Z)),
+            correction=Equal(  # unevaluated, so that the display shows the DPO rewards being subtracted
+                sp.Add(
+                    sp.Add(beta * sp.log(p_w / ref_w), beta * sp.log(Z), evaluate=False),
+                    sp.Mul(-1, sp.Add(beta * sp.log(p_l / ref_l), beta * sp.log(Z), evaluate=False), evaluate=False),
+                    evaluate=False,
+                ),
                 margin,
             ),
             diagnosis="holds for the DPO reward β log(p/π_ref) + β log Z, not for Step 2's log p + β log π_ref",
