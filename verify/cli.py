@@ -156,14 +156,7 @@ def write_text(path: str, text: str, option: str) -> None:
 
 
 def _write(path: str, result: RunResult) -> None:
-    text = result.dumps()
-    if path == "-":
-        sys.stdout.write(text + "\n")
-        return
-    try:
-        Path(path).write_text(text + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write --json {path!r}: {exc.strerror}") from None
+    write_text(path, result.dumps() + "\n", "--json")
 
 
 def _list(args: argparse.Namespace) -> int:

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-from pathlib import Path
 
 from verify.errors import UsageError
 from verify.numeric import PROFILES
 from verify.registry import DEFAULT_PACKAGES, load
 from verify.render.audits import AUDIT_KINDS, audits_markdown
-from verify.results import RunResult
 from verify.runner import run as run_checks
 
 HELP = "write the audits of the source documents as Markdown (docs/audits.md), from a run or a saved JSON result"
@@ -25,30 +22,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", choices=sorted(PROFILES), default="ci", help="fuzzing profile")
 
 
-def _load(path: str) -> RunResult:
-    try:
-        return RunResult.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
-    except OSError as exc:
-        raise UsageError(f"cannot read --from-json {path!r}: {exc.strerror}") from None
-    except (ValueError, KeyError, TypeError) as exc:
-        raise UsageError(f"--from-json {path!r} is not a verify JSON result ({exc})") from None
-
-
 def run(args: argparse.Namespace) -> int:
+    from verify.cli import write_text
+    from verify.commands.report import load_result
+
     if args.from_json:
-        result = _load(args.from_json)
+        result = load_result(args.from_json)
     else:
         if args.jobs < 1:
             raise UsageError(f"--jobs={args.jobs} must be at least 1")
         registry = load(DEFAULT_PACKAGES)
         result = run_checks(registry, registry.select(None, list(AUDIT_KINDS)), PROFILES[args.profile], jobs=args.jobs)
-    text = audits_markdown(result)
-    if args.output == "-":
-        sys.stdout.write(text)
-    else:
-        try:
-            Path(args.output).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write --output {args.output!r}: {exc.strerror}") from None
+    write_text(args.output, audits_markdown(result), "--output")
+    if args.output != "-":
         print(f"wrote {args.output}", file=sys.stderr)
     return 1 if result.failed else 0
