@@ -33,3 +33,12 @@ def registry():
 @pytest.fixture(scope="session")
 def core_run(registry):
     return run(registry, registry.select(CORE_IDS), PROFILES["ci"], jobs=2)
+
+
+def checked_steps(registry, derivation_id: str) -> dict:
+    """Check one derivation with the ci profile; no step may contradict its expectation. Steps by id."""
+    from verify.runner import check_derivation
+
+    result = check_derivation(registry.derivations[derivation_id], PROFILES["ci"])
+    assert not result.failed
+    return {s.id: s for s in result.steps}

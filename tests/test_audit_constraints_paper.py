@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import mpmath
 import pytest
-
-from verify.numeric import PROFILES
-from verify.runner import check_derivation
+from conftest import checked_steps
 
 REFUTED = {
     "mode_example_dpo_loss_eq_forward_kl_up_to_constant",
@@ -33,9 +31,7 @@ FAR = mpmath.mpf("1e-6")
 
 @pytest.fixture(scope="module")
 def steps(registry):
-    result = check_derivation(registry.derivations["audit_constraints_paper"], PROFILES["ci"])
-    assert not result.failed
-    return {s.id: s for s in result.steps}
+    return checked_steps(registry, "audit_constraints_paper")
 
 
 def _point(step) -> dict[str, mpmath.mpf]:

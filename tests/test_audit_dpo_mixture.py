@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import mpmath
 import pytest
-
-from verify.numeric import PROFILES
-from verify.runner import check_derivation
+from conftest import checked_steps
 
 #: Theorem 2 and the proof steps resting on the false correlation lemma
 THEOREM_REFUTED = {
@@ -34,9 +32,7 @@ CONFIRMED = {
 
 @pytest.fixture(scope="module")
 def steps(registry):
-    result = check_derivation(registry.derivations["audit_dpo_mixture"], PROFILES["ci"])
-    assert not result.failed
-    return {s.id: s for s in result.steps}
+    return checked_steps(registry, "audit_dpo_mixture")
 
 
 def test_every_step_has_its_expected_status(steps) -> None:

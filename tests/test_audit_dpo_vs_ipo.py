@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import mpmath
 import pytest
-
-from verify.numeric import PROFILES
-from verify.runner import check_derivation
+from conftest import checked_steps
 
 REFUTED = {
     "kl_objective_eq_kl_to_optimal_policy_up_to_constant",
@@ -21,9 +19,7 @@ FAR = mpmath.mpf("1e-6")
 
 @pytest.fixture(scope="module")
 def steps(registry):
-    result = check_derivation(registry.derivations["audit_dpo_vs_ipo"], PROFILES["ci"])
-    assert not result.failed
-    return {s.id: s for s in result.steps}
+    return checked_steps(registry, "audit_dpo_vs_ipo")
 
 
 def _point(step) -> dict[str, mpmath.mpf]:
