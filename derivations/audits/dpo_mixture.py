@@ -62,9 +62,14 @@ def _mean(u: Sequence[sp.Expr]) -> sp.Expr:
     return sp.Add(*u) / len(u)
 
 
+def _mean_product(u: Sequence[sp.Expr], v: Sequence[sp.Expr]) -> sp.Expr:
+    """The uniform mean of the pointwise product, (1/n) Σ u_i v_i."""
+    return _mean([a * b for a, b in zip(u, v, strict=True)])
+
+
 def cov(u: Sequence[sp.Expr], v: Sequence[sp.Expr]) -> sp.Expr:
     """Covariance over the uniform distribution on the support."""
-    return _mean([a * b for a, b in zip(u, v, strict=True)]) - _mean(u) * _mean(v)
+    return _mean_product(u, v) - _mean(u) * _mean(v)
 
 
 class Mixture:
@@ -139,22 +144,19 @@ def theorem(rel: str, mass: str, hypotheses: str = "as written") -> Callable[[in
     return build
 
 
-def _first_inequality(n: int) -> Implies:
-    m = mixture(n)
-    return Implies(
-        [m.as_written_hypotheses()[0]],
-        Inequality(_mean([w * p for w, p in zip(m.alpha_A, m.pA, strict=True)]), ">", _mean(m.alpha_A) * _mean(m.pA)),
-        names=AS_WRITTEN[:1],
-    )
+def _product_inequality(mass: str) -> Callable[[int], Implies]:
+    """The proof's displays: E[α_A p_A] > E[α_A] E[p_A] (mass "A") or E[α_U p_U] < E[α_U] E[p_U] (mass "U")."""
 
+    def build(n: int) -> Implies:
+        m = mixture(n)
+        i, weights, p, rel = (0, m.alpha_A, m.pA, ">") if mass == "A" else (1, m.alpha_U, m.pU, "<")
+        return Implies(
+            [m.as_written_hypotheses()[i]],
+            Inequality(_mean_product(weights, p), rel, _mean(weights) * _mean(p)),
+            names=[AS_WRITTEN[i]],
+        )
 
-def _second_inequality(n: int) -> Implies:
-    m = mixture(n)
-    return Implies(
-        [m.as_written_hypotheses()[1]],
-        Inequality(_mean([w * p for w, p in zip(m.alpha_U, m.pU, strict=True)]), "<", _mean(m.alpha_U) * _mean(m.pU)),
-        names=AS_WRITTEN[1:],
-    )
+    return build
 
 
 def _monotone_preserves_correlation(n: int) -> Implies:
@@ -164,16 +166,14 @@ def _monotone_preserves_correlation(n: int) -> Implies:
 
 def _ratio_as_divided(n: int) -> Implies:
     m = mixture(n)
-    lhs = _mean([w * p for w, p in zip(m.alpha_A, m.pA, strict=True)]) / _mean(
-        [w * p for w, p in zip(m.alpha_U, m.pU, strict=True)]
-    )
+    lhs = _mean_product(m.alpha_A, m.pA) / _mean_product(m.alpha_U, m.pU)
     rhs = _mean([alpha * p for p in m.pA]) / _mean([not_alpha * p for p in m.pU])
     return Implies(m.as_written_hypotheses(), Inequality(lhs, ">", rhs), names=AS_WRITTEN)
 
 
 def _after_reciprocating(n: int) -> Implies:
     m = mixture(n)
-    lhs = _mean([w * p for w, p in zip(m.alpha_A, m.pA, strict=True)]) / _mean(m.theta)
+    lhs = _mean_product(m.alpha_A, m.pA) / _mean(m.theta)
     rhs = _mean([alpha * p for p in m.pA]) / _mean(m.ref)
     return Implies(m.as_written_hypotheses(), Inequality(lhs, ">", rhs), names=AS_WRITTEN)
 
@@ -349,7 +349,7 @@ derivation = Derivation(
         Step(
             "expected_product_exceeds_product_of_expectations_aligned",
             _sizes(
-                _first_inequality,
+                _product_inequality("A"),
                 THEOREM_SIZES,
                 sp.Implies(sp.Gt(cov_r_pa, 0), sp.Gt(e_alpha_pa, e_alpha_e_pa), evaluate=False),
             ),
@@ -375,7 +375,7 @@ derivation = Derivation(
         Step(
             "expected_product_below_product_of_expectations_unaligned",
             _sizes(
-                _second_inequality,
+                _product_inequality("U"),
                 THEOREM_SIZES,
                 sp.Implies(sp.Lt(cov_r_pu, 0), sp.Lt(e_alphau_pu, e_alphau_e_pu), evaluate=False),
             ),
@@ -444,8 +444,7 @@ derivation = Derivation(
             _sizes(
                 lambda n: Equal(
                     _mean(mixture(n).theta),
-                    _mean([w * p for w, p in zip(mixture(n).alpha_A, mixture(n).pA, strict=True)])
-                    + _mean([w * p for w, p in zip(mixture(n).alpha_U, mixture(n).pU, strict=True)]),
+                    _mean_product(mixture(n).alpha_A, mixture(n).pA) + _mean_product(mixture(n).alpha_U, mixture(n).pU),
                 ),
                 ALGEBRA_SIZES,
             ),
