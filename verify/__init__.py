@@ -5,29 +5,42 @@ the claim kinds (:class:`Equal`, :class:`EqualUpToConstant`, :class:`Solves`,
 :class:`Inequality`, :class:`Stationary`, :class:`Limit`, :class:`ForSizes`,
 :class:`Implies`, :class:`Reported`), symbol domains (:mod:`verify.domains`) and the extra
 functions ``sigmoid``, ``logsigmoid``, ``softplus``.
+
+The names are imported on first use (PEP 562), so that ``python -m verify all`` on an
+unchanged repository answers from its run snapshot without importing SymPy or Hypothesis.
 """
 
-from verify.domains import Var, simplex, var, vector
-from verify.functions import logsigmoid, sigmoid, softplus
-from verify.model import (
-    Derivation,
-    Equal,
-    EqualUpToConstant,
-    ForSizes,
-    Implies,
-    IndependentOf,
-    Inequality,
-    Limit,
-    Reported,
-    Solves,
-    Source,
-    Stationary,
-    Step,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = [
+_EXPORTS = {
+    "Derivation": "verify.model",
+    "Equal": "verify.model",
+    "EqualUpToConstant": "verify.model",
+    "ForSizes": "verify.model",
+    "Implies": "verify.model",
+    "IndependentOf": "verify.model",
+    "Inequality": "verify.model",
+    "Limit": "verify.model",
+    "Reported": "verify.model",
+    "Solves": "verify.model",
+    "Source": "verify.model",
+    "Stationary": "verify.model",
+    "Step": "verify.model",
+    "Var": "verify.domains",
+    "simplex": "verify.domains",
+    "var": "verify.domains",
+    "vector": "verify.domains",
+    "logsigmoid": "verify.functions",
+    "sigmoid": "verify.functions",
+    "softplus": "verify.functions",
+}
+
+__all__ = [  # noqa: RUF022 (the order of the table above)
     "Derivation",
     "Equal",
     "EqualUpToConstant",
@@ -42,11 +55,44 @@ __all__ = [
     "Stationary",
     "Step",
     "Var",
-    "__version__",
-    "logsigmoid",
-    "sigmoid",
     "simplex",
-    "softplus",
     "var",
     "vector",
+    "logsigmoid",
+    "sigmoid",
+    "softplus",
+    "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'verify' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
+
+if TYPE_CHECKING:
+    from verify.domains import Var, simplex, var, vector
+    from verify.functions import logsigmoid, sigmoid, softplus
+    from verify.model import (
+        Derivation,
+        Equal,
+        EqualUpToConstant,
+        ForSizes,
+        Implies,
+        IndependentOf,
+        Inequality,
+        Limit,
+        Reported,
+        Solves,
+        Source,
+        Stationary,
+        Step,
+    )

@@ -35,12 +35,14 @@ import tempfile
 import types
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from verify import __version__
-from verify.model import Derivation, Step
-from verify.numeric import Profile
+from verify.profiles import Profile
 from verify.results import StepResult
+
+if TYPE_CHECKING:
+    from verify.model import Derivation, Step
 
 FORMAT = 1
 DEFAULT_DIR = ".verify_cache"

@@ -10,21 +10,20 @@ import argparse
 import importlib
 import os
 import sys
+import time
 from pathlib import Path
 from types import ModuleType
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from verify import __version__
+from verify import __version__, snapshot
 from verify.errors import UsageError, VerifyError
-from verify.numeric import PROFILES
-from verify.options import add_run_options, run_options
-from verify.registry import DEFAULT_PACKAGES, load
+from verify.options import RunOptions, add_run_options, run_options
+from verify.profiles import PROFILES
+from verify.registry import DEFAULT_PACKAGES, load, select_ids
 from verify.render.console import render_list, render_run
 from verify.render.junit import render_junit
 from verify.results import RunResult
-from verify.runner import run
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -64,7 +63,8 @@ def add_check_arguments(sp_: argparse.ArgumentParser) -> None:
     add_run_options(sp_)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; for ``command`` all/check/list the other commands' modules are not imported."""
     p = _Parser(prog="python -m verify", description="Check preference-optimization derivations.")
     p.add_argument("--version", action="version", version=f"verify {__version__}")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
@@ -80,6 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     ls = sub.add_parser("list", help="list derivations")
     ls.add_argument("--package", action="append", metavar="NAME")
     for name in COMMANDS:
+        if command in ("all", "check", "list"):
+            sub.add_parser(name)  # known, so that usage lists it; its options are not needed here
+            continue
         module = _command_module(name)
         module.add_arguments(sub.add_parser(name, help=module.HELP))
     return p
@@ -90,16 +93,53 @@ def _stderr(message: str) -> None:
 
 
 def run_checks(args: argparse.Namespace, console: Console) -> RunResult:
-    """Load, select and check as `all`/`check` do, with a progress bar on ``console``."""
-    registry = load(args.package or DEFAULT_PACKAGES)
-    ids = getattr(args, "ids", None)
-    kinds = getattr(args, "only", None)
-    for e in registry.errors:
-        _stderr(f"{e.module}: {e.reason}")
-    chosen = registry.select(ids, kinds)
+    """Load, select and check as `all`/`check` do, with a progress bar on ``console``.
+
+    When the run snapshot covers the selection (no source, setting or tool version changed
+    since it was stored) its results are returned without importing any derivation.
+    """
+    start = time.perf_counter()
     if args.jobs < 1:
         raise UsageError(f"--jobs={args.jobs} must be at least 1")
+    packages = args.package or list(DEFAULT_PACKAGES)
+    ids = getattr(args, "ids", None)
+    kinds = getattr(args, "only", None)
     options = run_options(args, PROFILES[args.profile])
+    key = snapshot.fingerprint(packages, options.profile) if options.cache_dir else None
+    result = _from_snapshot(options, key, ids, kinds, start) if key else None
+    if result is None:
+        result = _run_checks(args, console, options, packages, key)
+    for warning in options.warnings():
+        _stderr(f"warning: {warning}")
+    return result
+
+
+def _from_snapshot(
+    options: RunOptions, key: str, ids: list[str] | None, kinds: list[str] | None, start: float
+) -> RunResult | None:
+    assert options.cache_dir is not None
+    stored = snapshot.load(options.cache_dir, key, options.messages)
+    if stored is None:
+        return None
+    chosen = select_ids(stored.listing, ids, kinds)
+    if not stored.covers(chosen):
+        return None
+    results = [stored.results[i] for i in chosen]
+    return RunResult(results, time.perf_counter() - start, __version__, options.profile.name, stored.environment)
+
+
+def _run_checks(
+    args: argparse.Namespace, console: Console, options: RunOptions, packages: list[str], key: str | None
+) -> RunResult:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from verify.runner import run
+
+    registry = load(packages)
+    ids = getattr(args, "ids", None)
+    for e in registry.errors:
+        _stderr(f"{e.module}: {e.reason}")
+    chosen = registry.select(ids, getattr(args, "only", None))
     total = sum(len(d.steps) for d in chosen)
     show = not args.quiet and console.is_terminal
     with Progress(
@@ -119,15 +159,17 @@ def run_checks(args: argparse.Namespace, console: Console) -> RunResult:
         result = run(
             registry,
             chosen,
-            PROFILES[args.profile],
+            options.profile,
             jobs=args.jobs,
             progress=tick,
             include_load_errors=not ids,
             cache=options.cache,
             step_timeout=options.step_timeout,
         )
-    for warning in options.warnings():
-        _stderr(f"warning: {warning}")
+    # stored only when every module loaded and the sources are as they were before loading them
+    if key and options.cache_dir and not registry.errors and snapshot.fingerprint(packages, options.profile) == key:
+        listing = {d.id: d.kind for d in registry.derivations.values()}
+        snapshot.store(options.cache_dir, key, listing, result.derivations, result.environment, options.messages)
     return result
 
 
@@ -173,7 +215,8 @@ def _list(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        args = _parser().parse_args(argv)
+        argv = sys.argv[1:] if argv is None else argv
+        args = _parser(next((a for a in argv if not a.startswith("-")), None)).parse_args(argv)
         if args.command is None:
             raise UsageError("a command is required: all, check ID…, or list")
         if args.command == "list":

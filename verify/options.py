@@ -1,17 +1,19 @@
-"""Command-line options of ``all``/``check`` for the verdict cache and the hard per-step limit."""
+"""Command-line options of ``all``/``check`` for the verdict cache and the hard per-step limit.
+
+Nothing here imports SymPy: a run answered from the snapshot never needs it.
+"""
 
 from __future__ import annotations
 
 import argparse
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from verify.cache import DEFAULT_DIR, VerdictCache
 from verify.errors import UsageError
-from verify.numeric import Profile
-from verify.runner import default_step_timeout
+from verify.profiles import Profile, default_step_timeout
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -33,15 +35,27 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
 
 @dataclass
 class RunOptions:
-    cache: VerdictCache | None
+    """The cache directory (None with ``--no-cache``) and the hard limit per step (None: none)."""
+
+    profile: Profile
+    cache_dir: Path | None
     step_timeout: float | None
+    messages: list[str] = field(default_factory=list)
+    _cache: VerdictCache | None = field(default=None, init=False, repr=False)
+
+    @property
+    def cache(self) -> VerdictCache | None:
+        """The verdict cache, built on first use (its key needs SymPy's version and the engine's source)."""
+        if self.cache_dir is not None and self._cache is None:
+            self._cache = VerdictCache(self.cache_dir, self.profile)
+        return self._cache
 
     def warnings(self) -> list[str]:
-        return list(self.cache.warnings) if self.cache else []
+        return self.messages + (list(self._cache.warnings) if self._cache else [])
 
 
 def run_options(args: argparse.Namespace, profile: Profile) -> RunOptions:
-    """Validate the options and build the cache (None with ``--no-cache``)."""
+    """Validate the options (the cache itself is built when first used)."""
     if args.no_cache and args.cache_dir:
         raise UsageError("--no-cache and --cache-dir contradict each other; give one of them")
     limit = args.step_timeout
@@ -49,10 +63,9 @@ def run_options(args: argparse.Namespace, profile: Profile) -> RunOptions:
         raise UsageError(f"--step-timeout={limit:g} must be a number of seconds ≥ 0 (0 for no limit)")
     if limit is None:
         limit = default_step_timeout(profile)
-    cache = None
+    directory = None
     if not args.no_cache:
         directory = Path(args.cache_dir or os.environ.get("VERIFY_CACHE_DIR") or DEFAULT_DIR)
         if directory.exists() and not directory.is_dir():
             raise UsageError(f"--cache-dir {str(directory)!r} is a file, not a directory; give a directory")
-        cache = VerdictCache(directory, profile)
-    return RunOptions(cache, limit or None)
+    return RunOptions(profile, directory, limit or None)

@@ -58,8 +58,8 @@ class StepItem(pytest.Item):
         self.extra_keyword_matches.update({derivation.id, derivation.kind})
 
     def runtest(self) -> None:
-        from verify.numeric import PROFILES
-        from verify.runner import check_steps, default_step_timeout
+        from verify.profiles import PROFILES, default_step_timeout
+        from verify.runner import check_steps
 
         profile = PROFILES[self.config.getoption("verify_profile")]
         limit = self.config.getoption("verify_step_timeout")

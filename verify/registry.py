@@ -11,9 +11,12 @@ import importlib
 import pkgutil
 import traceback
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from verify.errors import UsageError
-from verify.model import Derivation
+
+if TYPE_CHECKING:
+    from verify.model import Derivation
 
 DEFAULT_PACKAGES = ("derivations",)
 
@@ -31,17 +34,21 @@ class Registry:
 
     def select(self, ids: list[str] | None = None, kinds: list[str] | None = None) -> list[Derivation]:
         """The derivations with these ids (in the given order) or kinds; unknown ids → UsageError."""
-        if ids:
-            unknown = [i for i in ids if i not in self.derivations]
-            if unknown:
-                known = ", ".join(sorted(self.derivations)) or "none"
-                raise UsageError(f"unknown derivation id(s): {', '.join(unknown)} (known: {known})")
-            chosen = [self.derivations[i] for i in ids]
-        else:
-            chosen = list(self.derivations.values())
-        if kinds:
-            chosen = [d for d in chosen if d.kind in kinds]
-        return chosen
+        listing = {i: d.kind for i, d in self.derivations.items()}
+        return [self.derivations[i] for i in select_ids(listing, ids, kinds)]
+
+
+def select_ids(listing: dict[str, str], ids: list[str] | None, kinds: list[str] | None) -> list[str]:
+    """The ids of ``listing`` (id → kind, registry order) chosen by ``ids`` (in that order) and ``kinds``."""
+    if ids:
+        unknown = [i for i in ids if i not in listing]
+        if unknown:
+            known = ", ".join(sorted(listing)) or "none"
+            raise UsageError(f"unknown derivation id(s): {', '.join(unknown)} (known: {known})")
+        chosen = list(ids)
+    else:
+        chosen = list(listing)
+    return [i for i in chosen if not kinds or listing[i] in kinds]
 
 
 def _one_line(exc: BaseException) -> str:
@@ -63,6 +70,8 @@ def _module_names(package: str) -> list[str]:
 
 def load(packages: tuple[str, ...] | list[str] = DEFAULT_PACKAGES) -> Registry:
     """Import every module under ``packages`` and register the derivations they define."""
+    from verify.model import Derivation
+
     reg = Registry()
     for package in packages:
         try:

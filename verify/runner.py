@@ -20,8 +20,9 @@ from verify.cache import VerdictCache
 from verify.domains import SYMBOL_TABLE
 from verify.errors import VerifyError
 from verify.model import Derivation, ForSizes, Step
-from verify.numeric import PROFILES, Profile, fuzz
+from verify.numeric import fuzz
 from verify.obligations import Conditional
+from verify.profiles import Profile
 from verify.registry import Registry
 from verify.results import DerivationResult, RunResult, StepResult
 from verify.symbolic import prove
@@ -197,17 +198,8 @@ def load_error_result(module: str, reason: str) -> DerivationResult:
     return DerivationResult(ident, f"module {module}", "core", {"document": module, "location": ""}, [step])
 
 
-#: the hard wall-clock limit per step in seconds, for the ``ci`` profile's sample count (scaled
-#: with the profile's samples: the ``thorough`` profile gets ten times as long)
-DEFAULT_STEP_TIMEOUT = 300.0
-
 #: what forked workers check: set by :func:`run` just before the workers start
 _WORK: tuple[Profile, dict[tuple[str, int], tuple[Derivation, Step]]] | None = None
-
-
-def default_step_timeout(profile: Profile) -> float:
-    """The default hard limit per step: 300 s at the ``ci`` profile's 200 samples, scaled up with samples."""
-    return DEFAULT_STEP_TIMEOUT * max(1.0, profile.samples / PROFILES["ci"].samples)
 
 
 def _worker(task: tuple[str, int]) -> StepResult:

@@ -1,0 +1,173 @@
+"""Run snapshot: a warm run of an unchanged package is answered without importing SymPy."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from test_cache import ALPHA, BETA, HANGS, ROOT, cli, make_package, statuses
+
+from verify import snapshot
+from verify.profiles import PROFILES
+
+HELPER_USER = """
+import sympy as sp
+from verify import Derivation, Equal, Source, Step, var
+from verify.domains import POSITIVE
+from tinyhelpers import scale
+
+p = var("p", POSITIVE)
+
+derivation = Derivation(
+    id="gamma",
+    title="a helper outside the package",
+    source=Source("notes.md", "(4)"),
+    steps=[Step("scaled", Equal(scale * p, p + p), "the helper's factor is 2")],
+)
+"""
+
+PROBE = """
+import runpy, sys
+sys.argv = ["verify", *sys.argv[1:]]
+try:
+    runpy.run_module("verify", run_name="__main__")
+except SystemExit as exc:
+    heavy = sorted(m for m in ("sympy", "hypothesis", "numpy", "derivations", "tinypkg.alpha") if m in sys.modules)
+    print("IMPORTED", ",".join(heavy), file=sys.stderr)
+    raise
+"""
+
+
+def probe(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    """``python -m verify ARGS`` that reports on stderr which heavy modules it imported."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(tmp_path)]))
+    env.pop("VERIFY_CACHE_DIR", None)
+    return subprocess.run(
+        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300
+    )
+
+
+def test_a_warm_run_is_answered_from_the_snapshot_without_sympy_or_the_derivations(tmp_path):
+    make_package(tmp_path, alpha=ALPHA, beta=BETA)
+    cold, first = cli(tmp_path)
+    assert cold.returncode == 0, cold.stderr
+    assert (tmp_path / ".verify_cache" / snapshot.FILE).is_file()
+    warm = probe(tmp_path, "all", "--package", "tinypkg", "--quiet", "--json", "out.json")
+    assert warm.returncode == 0, warm.stderr
+    assert warm.stderr.strip() == "IMPORTED"  # nothing heavy: not SymPy, Hypothesis, NumPy or the package
+    second = json.loads((tmp_path / "out.json").read_text())
+    assert second["summary"]["cached"] == second["summary"]["steps"] == 4
+    assert {k: v[0] for k, v in statuses(second).items()} == {k: v[0] for k, v in statuses(first).items()}
+    assert second["environment"] == first["environment"] and second["profile"] == "ci"
+    for d1, d2 in zip(first["derivations"], second["derivations"], strict=True):
+        for s1, s2 in zip(d1["steps"], d2["steps"], strict=True):
+            assert {**s1, "cached": True} == s2
+
+
+def test_a_failing_expectation_is_still_exit_1_from_the_snapshot(tmp_path):
+    make_package(tmp_path, alpha=ALPHA.replace('"a planted error", expected="refuted"', '"a planted error"'))
+    first, _ = cli(tmp_path)
+    assert first.returncode == 1
+    again = probe(tmp_path, "all", "--package", "tinypkg", "--quiet")
+    assert again.returncode == 1 and again.stderr.strip() == "IMPORTED"
+
+
+def test_check_and_only_select_from_the_snapshot_and_unknown_ids_are_usage_errors(tmp_path):
+    make_package(tmp_path, alpha=ALPHA, beta=BETA)
+    cli(tmp_path)
+    out = probe(tmp_path, "check", "beta", "--package", "tinypkg", "--quiet", "--json", "out.json")
+    assert out.returncode == 0 and out.stderr.strip() == "IMPORTED", out.stderr
+    assert [d["id"] for d in json.loads((tmp_path / "out.json").read_text())["derivations"]] == ["beta"]
+    out = probe(tmp_path, "all", "--only", "audit", "--package", "tinypkg", "--quiet", "--json", "out.json")
+    assert out.returncode == 0 and json.loads((tmp_path / "out.json").read_text())["derivations"] == []
+    bad = probe(tmp_path, "check", "nope", "--package", "tinypkg", "--quiet")
+    assert bad.returncode == 2
+    assert bad.stderr.splitlines()[0] == "verify: unknown derivation id(s): nope (known: alpha, beta)"
+
+
+def test_a_partial_snapshot_is_completed_by_a_later_run(tmp_path):
+    make_package(tmp_path, alpha=ALPHA, beta=BETA)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(tmp_path)]))
+    env.pop("VERIFY_CACHE_DIR", None)
+    subprocess.run(
+        [sys.executable, "-m", "verify", "check", "beta", "--package", "tinypkg", "--quiet"],
+        env=env, cwd=tmp_path, check=True, timeout=300,
+    )  # fmt: skip
+    stored = json.loads((tmp_path / ".verify_cache" / snapshot.FILE).read_text())
+    assert sorted(stored["results"]) == ["beta"] and list(stored["listing"]) == ["alpha", "beta"]
+    out = probe(tmp_path, "all", "--package", "tinypkg", "--quiet")  # alpha is missing: checked
+    assert "tinypkg.alpha" in out.stderr
+    again = probe(tmp_path, "all", "--package", "tinypkg", "--quiet")
+    assert again.returncode == 0 and again.stderr.strip() == "IMPORTED"
+
+
+def test_any_changed_source_misses_the_snapshot(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(tmp_path))
+    make_package(tmp_path, alpha=ALPHA, gamma=HELPER_USER, _notes="NOTE = 1\n")
+    (tmp_path / "tinyhelpers.py").write_text("scale = 2\n")
+    first, data = cli(tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert statuses(data)["gamma::scaled"] == ("proved", False)
+    key = snapshot.fingerprint(["tinypkg"], PROFILES["ci"])
+    for path, text in [
+        (tmp_path / "tinypkg" / "_notes.py", "NOTE = 2\n"),  # a private module of the package
+        (tmp_path / "tinyhelpers.py", "scale = 3\n"),  # a project module outside it, imported by gamma
+    ]:
+        original = path.read_text()
+        path.write_text(text)
+        assert snapshot.fingerprint(["tinypkg"], PROFILES["ci"]) != key, path
+        path.write_text(original)
+    assert snapshot.fingerprint(["tinypkg"], PROFILES["ci"]) == key
+    assert snapshot.fingerprint(["tinypkg"], PROFILES["thorough"]) != key
+    (tmp_path / "tinyhelpers.py").write_text("scale = 3\n")
+    out, data = cli(tmp_path)
+    assert out.returncode == 1
+    assert statuses(data)["gamma::scaled"] == ("refuted", False)  # 3p ≠ 2p: the helper's change is seen
+
+
+def test_a_corrupt_snapshot_is_ignored_with_one_warning_and_replaced(tmp_path):
+    make_package(tmp_path, beta=BETA)
+    cli(tmp_path)
+    path = tmp_path / ".verify_cache" / snapshot.FILE
+    path.write_text('{"format": 1, "key": ')
+    out, data = cli(tmp_path)
+    assert out.returncode == 0
+    shown = path.relative_to(tmp_path)
+    assert out.stderr.startswith(f"verify: warning: cache file {shown} is corrupt or stale (Expecting value")
+    assert out.stderr.endswith("ignored, checking again\n") and out.stderr.count("\n") == 1
+    assert statuses(data) == {"beta::square": ("proved", True)}  # the verdict cache still answered
+    again, _ = cli(tmp_path)
+    assert again.stderr == ""
+
+
+def test_a_snapshot_with_a_verdict_that_is_never_cached_is_not_trusted(tmp_path):
+    make_package(tmp_path, beta=BETA)
+    cli(tmp_path)
+    path = tmp_path / ".verify_cache" / snapshot.FILE
+    data = json.loads(path.read_text())
+    data["results"]["beta"]["steps"][0]["status"] = "timeout"
+    path.write_text(json.dumps(data))
+    out, result = cli(tmp_path)
+    assert "it holds a verdict that is never cached" in out.stderr
+    assert statuses(result)["beta::square"][0] == "proved"
+
+
+def test_no_snapshot_is_stored_when_a_step_timed_out_or_with_no_cache(tmp_path):
+    make_package(tmp_path, beta=BETA, hangs=HANGS)
+    out, _ = cli(tmp_path, "--step-timeout", "1")
+    assert out.returncode == 1
+    assert not (tmp_path / ".verify_cache" / snapshot.FILE).exists()
+    (tmp_path / ".verify_cache").rename(tmp_path / "old_cache")
+    cli(tmp_path, "--no-cache", "--step-timeout", "1")
+    assert not (tmp_path / ".verify_cache").exists()
+
+
+def test_imported_names_resolve_relative_imports_and_parent_packages():
+    source = "import a.b.c, d\nfrom . import sib\nfrom ..up import (x,\n  y)\n    from e.f import g  # indented\n"
+    assert snapshot._imported_names(source, "pkg.sub") == {
+        "a", "a.b", "a.b.c", "d", "pkg", "pkg.sub", "pkg.sub.sib", "pkg.up", "pkg.up.x", "pkg.up.y",
+        "e", "e.f", "e.f.g",
+    }  # fmt: skip

@@ -1,0 +1,49 @@
+"""Fuzzing profiles: how hard the numeric checker tries (recorded in every result).
+
+Kept free of heavy imports so that the command line can name, validate and fingerprint a
+profile without loading SymPy or Hypothesis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How hard the numeric checker tries. ``ci`` is deterministic; ``thorough`` is not."""
+
+    name: str
+    samples: int
+    derandomize: bool
+    crosscheck_samples: int = 25
+    family_samples: int = 15
+    dps: int = 30
+    rel_tol: float = 1e-15
+    symbolic_budget: float = 1.5
+    seed: int = 0
+    #: seconds spent shrinking a counterexample once one is found (the smallest so far is kept)
+    shrink_seconds: float = 1.5
+
+
+PROFILES = {
+    "ci": Profile("ci", samples=200, derandomize=True),
+    "thorough": Profile(
+        "thorough",
+        samples=2000,
+        derandomize=False,
+        crosscheck_samples=300,
+        family_samples=300,
+        symbolic_budget=10.0,
+        shrink_seconds=10.0,
+    ),
+}
+
+#: the hard wall-clock limit per step in seconds, for the ``ci`` profile's sample count (scaled
+#: with the profile's samples: the ``thorough`` profile gets ten times as long)
+DEFAULT_STEP_TIMEOUT = 300.0
+
+
+def default_step_timeout(profile: Profile) -> float:
+    """The default hard limit per step: 300 s at the ``ci`` profile's 200 samples, scaled up with samples."""
+    return DEFAULT_STEP_TIMEOUT * max(1.0, profile.samples / PROFILES["ci"].samples)

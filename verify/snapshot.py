@@ -1,0 +1,288 @@
+"""Run snapshot: the results of the last run, reused whole while nothing they depend on changed.
+
+The verdict cache (:mod:`verify.cache`) keys each claim by its SymPy tree, so using it means
+importing SymPy and every derivation module. A warm run of an unchanged repository does not
+need that: the snapshot is keyed by a fingerprint computed from files alone —
+
+- the source of every module of the ``verify`` package and of every derivation package
+  (all ``.py`` files, private ones included), and transitively of every project module they
+  import from elsewhere (anything neither in the standard library nor installed under
+  ``site-packages``);
+- the fuzzing profile (every field), the versions of Python, SymPy, Hypothesis, mpmath and
+  NumPy, and the snapshot format.
+
+It is stored in ``<cache dir>/snapshot.json`` after a run that loaded every module without
+error and whose every verdict is cacheable (``proved``, ``confirmed``, ``refuted``), merged
+with the derivations of an earlier run under the same fingerprint. On a hit no derivation
+module is imported and no claim is rebuilt; on any change the run falls back to the verdict
+cache, which rechecks only the claims that changed. As for the verdict cache, data read at
+import time (files, environment variables) is not part of the key: after changing such data,
+run with ``--no-cache``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib.metadata
+import importlib.util
+import json
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from verify import __version__
+from verify.cache import CACHEABLE
+from verify.profiles import Profile
+from verify.results import DerivationResult
+
+FORMAT = 1
+FILE = "snapshot.json"
+#: distributions whose versions can change a verdict
+DISTRIBUTIONS = ("sympy", "hypothesis", "mpmath", "numpy")
+
+_FROM = re.compile(r"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]+)", re.M)
+_IMPORT = re.compile(r"^[ \t]*import[ \t]+([^\n#;]+)", re.M)
+
+
+def _installed(path: str) -> bool:
+    parts = Path(path).parts
+    return "site-packages" in parts or "dist-packages" in parts or path.startswith(sys.base_prefix)
+
+
+def _package_dir(name: str) -> Path | None:
+    """The directory of a project package, found without importing anything below its top level."""
+    top, *rest = name.split(".")
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        path = Path(location, *rest)
+        if (path / "__init__.py").is_file():
+            return path
+    return None
+
+
+def _project_file(name: str, skip: tuple[Path, ...]) -> Path | None:
+    """The source file of module ``name`` if it is a project module outside ``skip``, else None.
+
+    Only the top-level name is looked up (``find_spec`` of a top-level name imports nothing);
+    the rest of the dotted name is followed on disk. Installed and standard-library modules
+    are not project modules: the tool versions in the key stand for them.
+    """
+    top, *rest = name.split(".")
+    if top in sys.builtin_module_names:
+        return None
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    candidates: list[Path] = []
+    if spec.submodule_search_locations:
+        for location in spec.submodule_search_locations:
+            base = Path(location, *rest)
+            candidates += [base / "__init__.py", base.with_suffix(".py")] if rest else [base / "__init__.py"]
+    elif spec.origin and spec.origin.endswith(".py") and not rest:
+        candidates.append(Path(spec.origin))
+    for path in candidates:
+        if path.is_file() and not _installed(str(path)):
+            resolved = path.resolve()
+            return None if any(resolved.is_relative_to(d) for d in skip) else resolved
+    return None
+
+
+def _imported_names(source: str, package: str) -> set[str]:
+    """Modules a source may import (a regular expression, not a parse; any indentation).
+
+    ``from a import b`` yields ``a`` and the candidate ``a.b`` (kept only if it is a module
+    file); every parent package of a name is included, as importing runs its ``__init__.py``.
+    """
+    out: set[str] = set()
+    for line in _IMPORT.findall(source):
+        out.update(part.split()[0] for part in line.split(",") if part.split())
+    for base, names in _FROM.findall(source):
+        level = len(base) - len(base.lstrip("."))
+        base = base[level:]
+        if level:
+            parts = package.split(".")
+            parent = parts[: len(parts) - level + 1]
+            base = ".".join([*parent, base] if base else parent)
+        out.add(base)
+        for part in names.strip("()").split(","):
+            if part.split():
+                out.add(f"{base}.{part.split()[0]}")
+    for m in list(out):
+        parts = m.split(".")
+        out.update(".".join(parts[:i]) for i in range(1, len(parts)))
+    return {m for m in out if m and all(p.isidentifier() for p in m.split("."))}
+
+
+def _tree_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def source_fingerprint(packages: list[str] | tuple[str, ...]) -> str | None:
+    """Hash of every source file a run of ``packages`` can depend on; None if a package is not found.
+
+    A module imported as ``from pkg import name`` where ``name`` is a submodule is covered
+    because every file of a derivation package is hashed, and imports are followed from each
+    hashed file into any other project package by its parent names.
+    """
+    import verify
+
+    roots = [Path(verify.__file__).resolve().parent]
+    for name in packages:
+        directory = _package_dir(name)
+        if directory is None:
+            return None
+        roots.append(directory.resolve())
+    files: dict[Path, str] = {}
+    todo = [p.resolve() for root in roots for p in _tree_files(root)]
+    skip = tuple(roots)
+    while todo:
+        path = todo.pop()
+        if path in files:
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        files[path] = hashlib.blake2b(data, digest_size=16).hexdigest()
+        package = _module_package(path)
+        for name in _imported_names(data.decode("utf-8", "replace"), package):
+            found = _project_file(name, skip)
+            if found is not None and found not in files:
+                todo.append(found)
+    h = hashlib.blake2b(digest_size=20)
+    for path, digest in sorted(files.items()):
+        h.update(f"{path}:{digest}\n".encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
+def _module_package(path: Path) -> str:
+    """The dotted package a file belongs to (for relative imports), from the ``__init__.py`` chain."""
+    parts: list[str] = []
+    directory = path.parent
+    while (directory / "__init__.py").is_file():
+        parts.append(directory.name)
+        directory = directory.parent
+    return ".".join(reversed(parts))
+
+
+def _versions() -> list[str]:
+    out = [f"python={sys.implementation.name}-{'.'.join(map(str, sys.version_info[:3]))}"]
+    for dist in DISTRIBUTIONS:
+        try:
+            out.append(f"{dist}={importlib.metadata.version(dist)}")
+        except importlib.metadata.PackageNotFoundError:
+            out.append(f"{dist}=?")
+    return out
+
+
+def fingerprint(packages: list[str] | tuple[str, ...], profile: Profile) -> str | None:
+    """The snapshot key of a run of ``packages`` under ``profile`` (None: no snapshot possible)."""
+    sources = source_fingerprint(packages)
+    if sources is None:
+        return None
+    h = hashlib.blake2b(digest_size=20)
+    for part in (
+        f"format={FORMAT}",
+        f"verify={__version__}",
+        repr(sorted(dataclasses.asdict(profile).items())),
+        repr(list(packages)),
+        *_versions(),
+        sources,
+    ):
+        h.update(part.encode() + b"\x00")
+    return h.hexdigest()
+
+
+@dataclasses.dataclass
+class Snapshot:
+    """Stored results: ``listing`` is every registered derivation (id → kind) in registry order."""
+
+    key: str
+    listing: dict[str, str]
+    results: dict[str, DerivationResult]
+    environment: dict[str, str]
+
+    def covers(self, ids: list[str]) -> bool:
+        return all(i in self.results for i in ids)
+
+
+def load(directory: Path, key: str, warnings: list[str]) -> Snapshot | None:
+    """The snapshot stored under ``directory`` for ``key``; None if absent, stale or unreadable."""
+    path = directory / FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        warnings.append(f"cache file {path} cannot be read ({exc.strerror}); ignored, checking again")
+        return None
+    try:
+        data = json.loads(text)
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise ValueError("it is not a snapshot of this format")
+        if data.get("key") != key:
+            return None  # sources or settings changed since: the normal case, no warning
+        listing = {str(k): str(v) for k, v in data["listing"].items()}
+        results = {k: DerivationResult.from_json(v) for k, v in data["results"].items()}
+        if any(k not in listing or r.id != k for k, r in results.items()):
+            raise ValueError("its results do not match its listing")
+        if any(s.status not in CACHEABLE for r in results.values() for s in r.steps):
+            raise ValueError("it holds a verdict that is never cached")
+        environment = {str(k): str(v) for k, v in data.get("environment", {}).items()}
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        warnings.append(f"cache file {path} is corrupt or stale ({exc}); ignored, checking again")
+        return None
+    for r in results.values():
+        for s in r.steps:
+            s.cached = True
+    return Snapshot(key, listing, results, environment)
+
+
+def store(
+    directory: Path,
+    key: str,
+    listing: dict[str, str],
+    results: list[DerivationResult],
+    environment: dict[str, str],
+    warnings: list[str],
+) -> None:
+    """Store ``results`` under ``key``, keeping the derivations of a stored snapshot with the same key.
+
+    Nothing is stored when a verdict is not cacheable (``error``/``timeout`` are always checked again).
+    """
+    if any(s.status not in CACHEABLE for r in results for s in r.steps):
+        return
+    merged: dict[str, Any] = {}
+    old = load(directory, key, [])
+    if old is not None and old.listing == listing:
+        merged.update({k: _uncached(v) for k, v in old.results.items()})
+    merged.update({r.id: _uncached(r) for r in results})
+    payload = {"format": FORMAT, "key": key, "listing": listing, "environment": environment, "results": merged}
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(payload, f, ensure_ascii=False)
+        os.replace(tmp, directory / FILE)  # atomic: a reader never sees half a file
+    except OSError as exc:
+        warnings.append(f"cannot write the cache under {directory} ({exc.strerror}); results not cached")
+
+
+def _uncached(r: DerivationResult) -> dict[str, Any]:
+    d = r.to_json()
+    for s in d["steps"]:
+        s.pop("cached", None)
+        s.pop("verified", None)
+    return d
