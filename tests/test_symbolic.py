@@ -22,9 +22,10 @@ from hypothesis import strategies as st
 
 from verify.domains import POSITIVE, REAL, var
 from verify.functions import logsigmoid, sigmoid, softplus
-from verify.obligations import Equation, Invariance, LimitOf, Obligation, Sign
+from verify.obligations import Equation, Invariance, LimitOf, Obligation, Sign, free_symbols
 from verify.symbolic import (
     SymbolicTimeout,
+    _rational_function_zero,
     prove,
     prove_invariance,
     prove_limit,
@@ -195,6 +196,67 @@ def test_sum_of_squares_minus_positive_constant_is_never_signed(squares, weights
     assert expr.subs({a: 0, b: 0, c: 0}) == -k
     assert prove_sign(expr, False, BUDGET).status == "unproved"
     assert prove_sign(expr + k, False, BUDGET).status == "proved"
+
+
+# --- the sparse rational-function test -----------------------------------------------------------
+
+
+def test_rational_function_test_decides_a_partial_fraction_identity():
+    lhs = sum(1 / (pa + k) for k in range(1, 6))
+    assert _rational_function_zero(sp.together(lhs) - lhs) == 0
+    assert _rational_function_zero(sp.together(lhs) - lhs + 1 / (pa + 7)) != 0
+
+
+def test_rational_function_test_treats_dependent_atoms_as_independent_and_so_never_invents_zero():
+    # over the reals log(ab) ≠ log a + log b (a, b < 0), and the test must not say 0
+    assert _rational_function_zero(sp.log(a * b) - sp.log(a) - sp.log(b)) != 0
+    # sin a and cos a are related, but as independent indeterminates the identity is missed, not wrong
+    assert _rational_function_zero(sp.sin(a) ** 2 + sp.cos(a) ** 2 - 1) != 0
+    # integer powers of one atom are the same indeterminate: e^{2a} = (e^a)² for every complex a
+    assert _rational_function_zero(sp.exp(2 * a) - sp.exp(a) ** 2) == 0
+
+
+def test_rational_function_test_refuses_coefficients_outside_the_rationals():
+    # floats would make the zero test inexact; i makes the field ℤ[i]
+    for expr in (sp.Float("0.5") * a + b, sp.I * a + b):
+        with pytest.raises(ValueError, match="not ℚ"):
+            _rational_function_zero(expr)
+    # √2 and π are atoms like any other: indeterminates over ℤ
+    assert _rational_function_zero(sp.sqrt(2) * (a + b) - sp.sqrt(2) * a - sp.sqrt(2) * b) == 0
+
+
+@given(perturbations)
+@PROPERTY
+def test_rational_function_test_never_calls_a_perturbed_zero_zero(delta):
+    for zero in ZEROS.values():
+        try:
+            assert _rational_function_zero(sp.expand(sp.expand_log(sp.expand(zero + delta)))) != 0
+        except ValueError:
+            pass  # refused: coefficients outside ℚ
+
+
+def test_free_symbols_agree_with_sympy_including_bound_variables():
+    f = sp.Function("f")
+    i, n = sp.symbols("i n", integer=True)
+    for expr in [
+        sp.Derivative(f(a), a) + b,
+        sp.Integral(a * b, (a, 0, 1)),
+        sp.Sum(a**i, (i, 0, n)),
+        sp.Lambda(a, a + b)(c) + sp.Lambda(a, a * d),
+        sp.Subs(f(a), a, e),
+        sp.Piecewise((a, b > 0), (1, True)),
+    ]:
+        assert free_symbols(expr) == expr.free_symbols, expr
+
+
+def test_free_symbols_visit_shared_subexpressions_once():
+    # a chain in which every level uses the previous one twice: 2^40 paths, 41 distinct nodes
+    node = a
+    for _ in range(40):
+        node = sp.Add(sp.Mul(node, b, evaluate=False), sp.Mul(node, c, evaluate=False), evaluate=False)
+    start = time.perf_counter()
+    assert free_symbols(node, d) == {a, b, c, d}
+    assert time.perf_counter() - start < 1.0
 
 
 # --- invariance and limits -----------------------------------------------------------------------------

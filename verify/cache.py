@@ -392,7 +392,8 @@ class VerdictCache:
         """The key of the step's verdict under these settings (None: never cached)."""
         return claim_key(step, self.settings)
 
-    def load_step(self, key: str, base: dict[str, Any]) -> StepResult | None:
+    def load_step(self, key: str, base: Callable[[], dict[str, Any]]) -> StepResult | None:
+        """The cached verdict of ``key`` with the step's text from ``base()`` (called only on a hit)."""
         data = self._read("claims", key)
         if data is None:
             return None
@@ -400,14 +401,13 @@ class VerdictCache:
             verdict = data["verdict"]
             if set(verdict) != set(VERDICT_FIELDS) or verdict["status"] not in CACHEABLE:
                 raise ValueError("unexpected verdict fields")
-            result = StepResult(**base, **verdict)
+            result = StepResult(**base(), **verdict)
         except (KeyError, TypeError, ValueError) as exc:
             self.warnings.append(
                 f"cache file {self._path('claims', key)} is corrupt or stale ({exc}); ignored, checking again"
             )
             return None
         result.cached = True
-        self.hits += 1
         return result
 
     def store_step(self, key: str, result: StepResult) -> None:

@@ -23,6 +23,33 @@ from dataclasses import dataclass
 import sympy as sp
 
 
+def free_symbols(*exprs: object) -> set[sp.Symbol]:
+    """The union of ``expr.free_symbols``, each shared subexpression visited once.
+
+    SymPy's ``free_symbols`` recurses without memory, so on the expression DAGs of
+    distribution identities (one partition function inside every term) it revisits the same
+    subtrees exponentially often. Nodes that define their own ``free_symbols`` (bound
+    variables: ``Derivative``, ``Integral``, ``Lambda``, …) are asked directly.
+    """
+    memo: dict[int, set] = {}
+    out: set[sp.Symbol] = set()
+    for e in exprs:
+        out |= _free(sp.sympify(e), memo)
+    return out
+
+
+def _free(e: sp.Basic, memo: dict[int, set]) -> set:
+    got = memo.get(id(e))
+    if got is not None:
+        return got
+    if not e.args or type(e).free_symbols is not sp.Basic.free_symbols:
+        result = set(e.free_symbols)
+    else:
+        result = set().union(*(_free(a, memo) for a in e.args if isinstance(a, sp.Basic)))
+    memo[id(e)] = result
+    return result
+
+
 @dataclass(frozen=True)
 class Obligation:
     label: str = ""
@@ -38,7 +65,7 @@ class Equation(Obligation):
     rhs: sp.Expr = sp.S.Zero
 
     def free_symbols(self) -> set[sp.Symbol]:
-        return set(sp.sympify(self.lhs).free_symbols | sp.sympify(self.rhs).free_symbols)
+        return free_symbols(self.lhs, self.rhs)
 
 
 @dataclass(frozen=True)
@@ -47,7 +74,7 @@ class Sign(Obligation):
     strict: bool = False
 
     def free_symbols(self) -> set[sp.Symbol]:
-        return set(sp.sympify(self.expr).free_symbols)
+        return free_symbols(self.expr)
 
 
 @dataclass(frozen=True)
@@ -56,7 +83,7 @@ class Invariance(Obligation):
     wrt: tuple[sp.Symbol, ...] = ()
 
     def free_symbols(self) -> set[sp.Symbol]:
-        return set(sp.sympify(self.expr).free_symbols) | set(self.wrt)
+        return free_symbols(self.expr) | set(self.wrt)
 
 
 @dataclass(frozen=True)
@@ -67,7 +94,7 @@ class LimitOf(Obligation):
     value: sp.Expr = sp.S.Zero
 
     def free_symbols(self) -> set[sp.Symbol]:
-        return set(sp.sympify(self.expr).free_symbols)
+        return free_symbols(self.expr)
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,7 @@ class StepItem(pytest.Item):
         limit = self.config.getoption("verify_step_timeout")
         if limit is None:
             limit = default_step_timeout(profile)
-        ((_, result),) = list(check_steps([(self.derivation, self.step)], profile, 1, limit or None))
+        ((_, (result, _, _)),) = list(check_steps([(self.derivation, self.step)], profile, 1, limit or None))
         self.user_properties.append(("status", result.status))
         if result.failed:
             raise VerifyFailure(_describe(result))

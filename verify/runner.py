@@ -1,10 +1,10 @@
-"""Running: each step is checked symbolically, then numerically, and the two are merged.
+"""Running: each step is fuzzed, then proved symbolically, and the two verdicts are merged.
 
 Status of a step: ``proved`` when every obligation the symbolic checker was asked to prove
-is proved (and none of them is contradicted by the fuzzer); ``confirmed`` when the fuzzer
-found no violation but some obligation was not proved symbolically; ``refuted`` with the
-shrunk counterexample; ``error`` when the claim could not be evaluated — including the case
-of the two checkers disagreeing, which signals a bug rather than a verdict.
+is proved (and the fuzzer found no violation of any); ``confirmed`` when the fuzzer found no
+violation but some obligation was not proved symbolically; ``refuted`` with the shrunk
+counterexample (a claim the fuzzer refutes is not also attempted symbolically); ``error``
+when the claim could not be evaluated.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from verify.cache import VerdictCache
 from verify.domains import SYMBOL_TABLE
 from verify.errors import VerifyError
 from verify.model import Derivation, ForSizes, Step
-from verify.numeric import fuzz
+from verify.numeric import NumericOutcome, fuzz
 from verify.obligations import Conditional
 from verify.profiles import Profile
 from verify.registry import Registry
@@ -61,7 +61,13 @@ def _group(items: list[tuple[str, str]]) -> str:
 
 
 def check_step(derivation: Derivation, step: Step, profile: Profile) -> StepResult:
-    """Check one step: every obligation symbolically (unless numeric-only), then by fuzzing."""
+    """Check one step: every obligation by fuzzing, then symbolically (unless numeric-only).
+
+    The fuzzer runs first on every obligation, with the sample count a proved claim gets as
+    its cross-check: a counterexample there settles the step as ``refuted`` without spending
+    the symbolic budget on a false claim. Obligations SymPy does not prove are then fuzzed
+    with the profile's full sample count.
+    """
     start = time.perf_counter()
     base = _base(derivation, step)
 
@@ -77,29 +83,28 @@ def check_step(derivation: Derivation, step: Step, profile: Profile) -> StepResu
     samples, worst = 0, 0.0
     reproduction = None
     notes: list[str] = []
-    symbolic_methods: list[str] = []
-    unproved: list[tuple[str, str]] = []
-    attempted = 0
+
+    def refuted(label: str, num: NumericOutcome) -> StepResult:
+        return result(
+            "refuted",
+            method="numeric",
+            samples=samples,
+            max_rel_error=num.max_rel_error,
+            counterexample=num.counterexample,
+            values=num.values,
+            reason=num.reason if reproduction else f"{label}counterexample found" if label else "counterexample found",
+            reproduction=reproduction,
+        )
+
+    first: list[NumericOutcome] = []
     for ob in obligations:
         label = f"{ob.label}: " if ob.label else ""
-        sym = None
-        if not ob.numeric_only:
-            attempted += 1
-            sym = prove(ob, profile.symbolic_budget)
-            if sym.status == "proved":
-                symbolic_methods.append(sym.method or "")
-            else:
-                unproved.append((ob.label, sym.reason or sym.status))
         if isinstance(ob, Conditional):
             n = profile.samples  # a search for an instance of the hypotheses violating the conclusion
             if ob.numeric_only:
                 notes.append(f"{label}hypotheses: searched numerically only")
-        elif ob.numeric_only:
-            n = profile.family_samples
-        elif sym is not None and sym.status == "proved":
-            n = profile.crosscheck_samples
         else:
-            n = profile.samples
+            n = profile.family_samples if ob.numeric_only else profile.crosscheck_samples
         num = fuzz(ob, domains, profile, samples=n)
         if num.reproduction is not None:  # a reported number: say what was recomputed either way
             reproduction = num.reproduction
@@ -108,34 +113,36 @@ def check_step(derivation: Derivation, step: Step, profile: Profile) -> StepResu
         samples += num.samples
         worst = max(worst, num.max_rel_error)
         if num.status == "refuted":
-            if sym is not None and sym.status == "proved":
-                return result(
-                    "error",
-                    method="symbolic",
-                    samples=samples,
-                    counterexample=num.counterexample,
-                    values=num.values,
-                    reason=f"{label}checkers disagree: SymPy simplified it ({sym.method}) but a "
-                    "numeric counterexample exists; the symbolic pipeline or a domain is wrong",
-                )
-            return result(
-                "refuted",
-                method="numeric",
-                samples=samples,
-                max_rel_error=num.max_rel_error,
-                counterexample=num.counterexample,
-                values=num.values,
-                reason=num.reason
-                if reproduction
-                else f"{label}counterexample found"
-                if label
-                else "counterexample found",
-                reproduction=reproduction,
-            )
+            return refuted(label, num)
+        if num.status == "error" and ob.numeric_only:
+            return result("error", method="numeric", samples=samples, reason=label + (num.reason or ""))
+        first.append(num)
+
+    symbolic_methods: list[str] = []
+    unproved: list[tuple[str, str]] = []
+    attempted = 0
+    for ob, num in zip(obligations, first, strict=True):
+        if ob.numeric_only:
+            continue
+        label = f"{ob.label}: " if ob.label else ""
+        attempted += 1
+        sym = prove(ob, profile.symbolic_budget)
+        if sym.status == "proved":
+            symbolic_methods.append(sym.method or "")
+            if num.status == "error":
+                notes.append(f"{label}numeric cross-check did not run: {num.reason}")
+            continue
+        unproved.append((ob.label, sym.reason or sym.status))
         if num.status == "error":
-            if not (sym is not None and sym.status == "proved"):
+            return result("error", method="numeric", samples=samples, reason=label + (num.reason or ""))
+        if not isinstance(ob, Conditional):  # not proved: the full search (a Conditional had it already)
+            num = fuzz(ob, domains, profile, samples=profile.samples)
+            samples += num.samples
+            worst = max(worst, num.max_rel_error)
+            if num.status == "refuted":
+                return refuted(label, num)
+            if num.status == "error":
                 return result("error", method="numeric", samples=samples, reason=label + (num.reason or ""))
-            notes.append(f"{label}numeric cross-check did not run: {num.reason}")
 
     methods = ", ".join(sorted(set(symbolic_methods))) or None
     if attempted and not unproved:
@@ -198,15 +205,34 @@ def load_error_result(module: str, reason: str) -> DerivationResult:
     return DerivationResult(ident, f"module {module}", "core", {"document": module, "location": ""}, [step])
 
 
-#: what forked workers check: set by :func:`run` just before the workers start
-_WORK: tuple[Profile, dict[tuple[str, int], tuple[Derivation, Step]]] | None = None
+#: what forked workers check: set by :func:`check_steps` just before the workers start
+_WORK: tuple[Profile, dict[tuple[str, int], tuple[Derivation, Step]], VerdictCache | None] | None = None
 
 
-def _worker(task: tuple[str, int]) -> StepResult:
+def check_or_reuse(
+    derivation: Derivation, step: Step, profile: Profile, cache: VerdictCache | None
+) -> tuple[StepResult, str | None, list[str]]:
+    """The cached verdict of the step's claim if there is one, else a fresh check.
+
+    Returns the result, the claim's cache key (None: not cacheable) and the cache's warnings.
+    Computing the key builds the claim's obligations, which can be costly (a family of claims
+    up to a large size), so this runs in the worker processes, not in the parent.
+    """
+    if cache is None:
+        return check_step(derivation, step, profile), None, []
+    before = len(cache.warnings)
+    key = cache.claim_key(step)
+    hit = cache.load_step(key, lambda: _base(derivation, step)) if key else None
+    warnings = cache.warnings[before:]
+    del cache.warnings[before:]  # handed to the caller, which may be another process
+    return hit or check_step(derivation, step, profile), key, warnings
+
+
+def _worker(task: tuple[str, int]) -> tuple[StepResult, str | None, list[str]]:
     assert _WORK is not None, "workers are forked after the work is set"
-    profile, steps = _WORK
+    profile, steps, cache = _WORK
     derivation, step = steps[task]
-    return check_step(derivation, step, profile)
+    return check_or_reuse(derivation, step, profile, cache)
 
 
 def timeout_result(derivation: Derivation, step: Step, limit: float, elapsed: float) -> StepResult:
@@ -236,8 +262,9 @@ def check_steps(
     profile: Profile,
     jobs: int = 1,
     step_timeout: float | None = None,
-) -> Iterator[tuple[int, StepResult]]:
-    """Check steps; yield ``(index into work, result)`` in completion order.
+    cache: VerdictCache | None = None,
+) -> Iterator[tuple[int, tuple[StepResult, str | None, list[str]]]]:
+    """Check steps (reusing ``cache``'s verdicts); yield ``(index into work, check_or_reuse(…))`` as they complete.
 
     With ``step_timeout`` (seconds) every step runs in a worker process that is killed at the
     limit (the step is reported ``timeout``), even with ``jobs=1``. Without it and with
@@ -248,9 +275,9 @@ def check_steps(
         return
     if jobs <= 1 and not step_timeout:
         for i, (d, s) in enumerate(work):
-            yield i, check_step(d, s, profile)
+            yield i, check_or_reuse(d, s, profile, cache)
         return
-    _WORK = (profile, {(d.id, i): (d, s) for i, (d, s) in enumerate(work)})
+    _WORK = (profile, {(d.id, i): (d, s) for i, (d, s) in enumerate(work)}, cache)
     tasks = [(d.id, i) for i, (d, _) in enumerate(work)]
     limit = step_timeout or None
     try:
@@ -259,8 +286,8 @@ def check_steps(
             _worker,
             jobs,
             limit,
-            on_timeout=lambda t, elapsed: timeout_result(*work[t[1]], float(limit or 0), elapsed),
-            on_crash=lambda t, message, elapsed: crash_result(*work[t[1]], message, elapsed),
+            on_timeout=lambda t, elapsed: (timeout_result(*work[t[1]], float(limit or 0), elapsed), None, []),
+            on_crash=lambda t, message, elapsed: (crash_result(*work[t[1]], message, elapsed), None, []),
         )
     finally:
         _WORK = None
@@ -303,7 +330,7 @@ def run(
         results.extend(load_error_result(e.module, e.reason) for e in registry.errors)
     slots: dict[str, list[StepResult | None]] = {}
     derivation_keys: dict[str, str] = {}
-    todo: list[tuple[Derivation, int, str | None]] = []
+    todo: list[tuple[Derivation, int]] = []
     for d in derivations:
         dkey = cache.derivation_key(d) if cache else None
         whole = cache.load_derivation(dkey, d) if cache and dkey else None
@@ -316,25 +343,22 @@ def run(
         if dkey:
             derivation_keys[d.id] = dkey
         slots[d.id] = [None] * len(d.steps)
-        for i, s in enumerate(d.steps):
-            key = cache.claim_key(s) if cache else None
-            hit = cache.load_step(key, _base(d, s)) if cache and key else None
-            if hit is not None:
-                slots[d.id][i] = hit
-                if progress:
-                    progress(d.id, s.id)
-            else:
-                todo.append((d, i, key))
+        todo.extend((d, i) for i in range(len(d.steps)))
     timings = cache.timings() if cache else {}
     todo.sort(key=lambda t: -timings.get(f"{t[0].id}::{t[0].steps[t[1]].id}", math.inf))
     measured: dict[str, float] = {}
-    work = [(d, d.steps[i]) for d, i, _ in todo]
-    for n, result in check_steps(work, profile, jobs, step_timeout):
-        d, i, key = todo[n]
+    work = [(d, d.steps[i]) for d, i in todo]
+    for n, (result, key, warnings) in check_steps(work, profile, jobs, step_timeout, cache):
+        d, i = todo[n]
         slots[d.id][i] = result
-        measured[f"{d.id}::{result.id}"] = result.seconds
-        if cache and key:
-            cache.store_step(key, result)
+        if cache:
+            cache.warnings.extend(warnings)
+            if result.cached:
+                cache.hits += 1
+            else:
+                measured[f"{d.id}::{result.id}"] = result.seconds
+                if key:
+                    cache.store_step(key, result)
         if progress:
             progress(d.id, result.id)
     for d in derivations:

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sympy as sp
+from sympy.polys.fields import sfield
 
 from verify.functions import rewrite_special
 from verify.obligations import Conditional, Equation, Invariance, LimitOf, Obligation, Sign
@@ -86,23 +87,48 @@ def _expand_log(e: sp.Expr) -> sp.Expr:
     return sp.expand(sp.expand_log(sp.expand(e), force=False))
 
 
-#: Equality strategies, cheap first. Each maps ``lhs - rhs`` to a hopefully-zero form.
 def _expand_functions(e: sp.Expr) -> sp.Expr:
     """Split exp of sums and log of products (positivity permitting) without multiplying out."""
     return sp.expand(e, mul=False, multinomial=False, power_exp=True, log=True, force=False)
 
 
-EQUALITY_STRATEGIES: list[tuple[str, Transform]] = [
-    ("expand", sp.expand),
-    ("expand_log", _expand_log),
-    ("expand_log+together/cancel", lambda e: sp.cancel(sp.together(_expand_log(e)))),
-    ("expand exp/log+cancel", lambda e: sp.cancel(sp.together(_expand_functions(e)))),
-    ("expand_log+powsimp", lambda e: sp.expand(sp.powsimp(_expand_log(e), force=False))),
-    ("expand_log+simplify", lambda e: sp.simplify(_expand_log(e))),
-    ("logcombine+simplify", lambda e: sp.simplify(sp.logcombine(e, force=False))),
-    ("rewrite exp+simplify", lambda e: sp.simplify(_expand_log(e.rewrite(sp.exp)))),
-    ("simplify", sp.simplify),
+def _rational_function_zero(e: sp.Expr) -> sp.Expr:
+    """0 if ``e`` is the zero rational function over ℚ of its atoms, else ``e`` unchanged.
+
+    The atoms (symbols, any non-polynomial part such as ``log(x)``, ``exp(y)`` or ``x**β``,
+    and constants such as √2 or π) become independent indeterminates of a sparse field of
+    fractions (integer powers of one atom share it: e^{2a} is (e^a)²). An identity between
+    independent indeterminates survives every substitution of values, so 0 here means ``e``
+    vanishes wherever it is defined; treating dependent atoms as independent can only miss an
+    identity, never invent one. Coefficients outside ℚ (floats, Gaussian rationals) are refused.
+    """
+    field, f = sfield(e)
+    if field.domain not in (sp.ZZ, sp.QQ):
+        raise ValueError(f"coefficients in {field.domain}, not ℚ")
+    return sp.S.Zero if not f else e
+
+
+#: Equality strategies, cheap first: ``(name, input, transform)``. Each maps a form of
+#: ``lhs - rhs`` to a hopefully-zero form; ``input`` names the strategy whose result it
+#: transforms (None: the difference itself), so a chain such as expand → expand_log →
+#: together/cancel computes each intermediate form once, and every link has its own budget.
+EQUALITY_STRATEGIES: list[tuple[str, str | None, Transform]] = [
+    ("expand", None, sp.expand),
+    ("expand_log", "expand", lambda e: sp.expand(sp.expand_log(e, force=False))),
+    ("expand_log+rational function", "expand_log", _rational_function_zero),
+    ("expand_log+together/cancel", "expand_log", lambda e: sp.cancel(sp.together(e))),
+    ("expand exp/log+cancel", None, lambda e: sp.cancel(sp.together(_expand_functions(e)))),
+    ("expand_log+powsimp", "expand_log", lambda e: sp.expand(sp.powsimp(e, force=False))),
+    ("expand_log+simplify", "expand_log", sp.simplify),
+    ("logcombine+simplify", None, lambda e: sp.simplify(sp.logcombine(e, force=False))),
+    ("rewrite exp+simplify", None, lambda e: sp.simplify(_expand_log(e.rewrite(sp.exp)))),
+    ("simplify", None, sp.simplify),
 ]
+
+#: Strategies that get a fraction of the budget: the sparse rational-function test decides most
+#: identities it can decide in a fraction of what together/cancel needs, and it is not worth
+#: waiting for when it cannot.
+SHARE = {"expand_log+rational function": 0.25}
 
 #: Sign strategies: forms in which SymPy's assumptions may decide the sign.
 SIGN_STRATEGIES: list[tuple[str, Transform]] = [
@@ -126,18 +152,28 @@ def prove_zero(expr: sp.Expr, budget: float) -> SymbolicOutcome:
     prefix = "rewrite σ; " if expr != original else ""
     if expr == 0:
         return SymbolicOutcome("proved", "automatic evaluation")
+    forms: dict[str | None, sp.Expr | None] = {None: expr}  # None: the input failed or timed out
     timeouts = []
-    for name, transform in EQUALITY_STRATEGIES:
+    for name, source, transform in EQUALITY_STRATEGIES:
+        form = forms.get(source)
+        if form is None:  # its input form could not be computed
+            forms[name] = None
+            if source in timeouts:
+                timeouts.append(name)
+            continue
         try:
-            result = _attempt(transform, expr, budget)
+            result = _attempt(transform, form, budget * SHARE.get(name, 1.0))
         except SymbolicTimeout:
             timeouts.append(name)
+            forms[name] = None
             continue
         except Exception as exc:  # a SymPy failure on this form: try the next strategy
             del exc
+            forms[name] = None
             continue
         if result == 0:  # structural: the strategy produced the expression 0 itself
             return SymbolicOutcome("proved", prefix + name)
+        forms[name] = result
     if timeouts and len(timeouts) == len(EQUALITY_STRATEGIES):
         return SymbolicOutcome("timeout", reason=f"every strategy exceeded {budget:g} s")
     reason = "no strategy simplified the difference to 0"
@@ -172,13 +208,14 @@ def prove_invariance(expr: sp.Expr, wrt: tuple[sp.Symbol, ...], budget: float) -
     """Show ``expr(x) − expr(x′) = 0`` for a fresh ``x′`` with the assumptions of each ``x`` in ``wrt``.
 
     Comparing two arbitrary points directly is sound where a vanishing derivative is not: the
-    derivative misses jumps (log branch cuts, a pole splitting the domain).
+    derivative misses jumps (log branch cuts, a pole splitting the domain). One symbol at a
+    time: replacing all of ``wrt`` at once gives SymPy a much harder difference.
     """
     expr = rewrite_special(sp.sympify(expr))
     methods = []
     for x in wrt:
         twin = sp.Dummy(f"{x.name}_2", **x.assumptions0)
-        out = prove_zero(expr - expr.subs(x, twin), budget)
+        out = prove_zero(expr - expr.xreplace({x: twin}), budget)
         if out.status != "proved":
             return SymbolicOutcome(out.status, reason=f"{x}: {out.reason or ''}")
         methods.append(out.method)

@@ -1,0 +1,71 @@
+"""The order of the two checkers inside a step: fuzz first, prove what was not refuted."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+import verify.runner as runner
+from verify.domains import POSITIVE, REAL, var
+from verify.functions import sigmoid
+from verify.model import Derivation, Equal, ForSizes, Inequality, Source, Step
+from verify.profiles import PROFILES
+from verify.symbolic import SymbolicOutcome
+
+CI = PROFILES["ci"]
+x = var("tr_x", REAL)
+w = [var(f"tr_w_{i}", POSITIVE) for i in range(1, 6)]
+
+
+def check(claim):
+    step = Step(id="under_test", claim=claim)
+    derivation = Derivation(id="t", title="t", source=Source("doc.txt", "x"), steps=[step])
+    return runner.check_step(derivation, step, CI)
+
+
+def spy(monkeypatch) -> list:
+    """Record the obligations handed to the symbolic prover (which still runs)."""
+    calls: list = []
+    real = runner.prove
+
+    def recording(ob, budget):
+        calls.append(ob)
+        return real(ob, budget)
+
+    monkeypatch.setattr(runner, "prove", recording)
+    return calls
+
+
+def test_a_claim_the_fuzzer_refutes_is_not_attempted_symbolically(monkeypatch):
+    calls = spy(monkeypatch)
+    res = check(Equal(sigmoid(x) + sigmoid(-x), 2))
+    assert res.status == "refuted" and res.method == "numeric"
+    assert calls == []
+    assert 0 < res.samples <= CI.crosscheck_samples
+
+
+def test_a_family_false_at_one_size_is_refuted_before_any_proof_attempt(monkeypatch):
+    # Σ_{i≤n} w_i / Σ w = 1 for every n, but the family below drops a term from n = 4 on
+    def build(n: int):
+        total = sp.Add(*w[:n])
+        kept = w[:n] if n < 4 else w[: n - 1]
+        return Equal(sp.Add(*[wi / total for wi in kept]), 1)
+
+    calls = spy(monkeypatch)
+    res = check(ForSizes(build, symbolic=(2, 3, 4), numeric=(5,)))
+    assert res.status == "refuted" and res.reason == "n=4: counterexample found"
+    assert calls == []
+
+
+def test_a_proved_claim_is_cross_checked_with_the_cross_check_sample_count(monkeypatch):
+    calls = spy(monkeypatch)
+    res = check(Equal(sigmoid(x) + sigmoid(-x), 1))
+    assert res.status == "proved" and len(calls) == 1
+    assert res.samples == CI.crosscheck_samples
+
+
+def test_an_unproved_claim_gets_the_full_search_after_the_first(monkeypatch):
+    monkeypatch.setattr(runner, "prove", lambda ob, budget: SymbolicOutcome("unproved", reason="stubbed"))
+    res = check(Inequality(sp.exp(x), ">=", 1 + x))
+    assert res.status == "confirmed"
+    assert res.samples == CI.crosscheck_samples + CI.samples
+    assert res.reason == "not proved symbolically: stubbed"
