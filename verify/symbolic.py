@@ -34,7 +34,9 @@ class SymbolicTimeout(BaseException):
 
 @dataclass(frozen=True)
 class SymbolicOutcome:
-    status: str  # "proved" | "unproved" | "timeout" | "error"
+    #: "proved" | "unproved" (every strategy finished short of 0) | "timeout" (some were cut off
+    #: by the budget, the rest finished short of 0) | "error"
+    status: str
     method: str | None = None
     reason: str | None = None
 
@@ -92,6 +94,29 @@ def _expand_functions(e: sp.Expr) -> sp.Expr:
     return sp.expand(e, mul=False, multinomial=False, power_exp=True, log=True, force=False)
 
 
+def _exp_log_as_power(e: sp.Expr) -> sp.Expr:
+    """Rewrite ``exp(c·log x + r)`` as ``x**c · exp(r)`` everywhere in ``e``.
+
+    An identity for all complex ``c`` and ``x ≠ 0``: SymPy's power ``x**c`` is
+    ``exp(c·log x)`` with the principal logarithm, and ``exp(u + v) = exp(u)·exp(v)``. It
+    turns ``exp(β log(π/π_ref) + β log Z)``, which expand produces as a product of
+    ``exp(β log ·)`` factors, into the powers ``π**β`` that the other side is written in.
+    """
+
+    def power(t: sp.Expr) -> sp.Expr:
+        powers, rest = [], []
+        for term in sp.Add.make_args(t.args[0]):
+            factors = sp.Mul.make_args(term)
+            logs = [f for f in factors if isinstance(f, sp.log) and len(f.args) == 1]
+            if len(logs) == 1:
+                powers.append(sp.Pow(logs[0].args[0], sp.Mul(*[f for f in factors if f is not logs[0]])))
+            else:
+                rest.append(term)
+        return sp.Mul(*powers) * sp.exp(sp.Add(*rest)) if powers else t
+
+    return e.replace(lambda t: isinstance(t, sp.exp), power)
+
+
 def _rational_function_zero(e: sp.Expr) -> sp.Expr:
     """0 if ``e`` is the zero rational function over ℚ of its atoms, else ``e`` unchanged.
 
@@ -115,9 +140,12 @@ def _rational_function_zero(e: sp.Expr) -> sp.Expr:
 EQUALITY_STRATEGIES: list[tuple[str, str | None, Transform]] = [
     ("expand", None, sp.expand),
     ("expand_log", "expand", lambda e: sp.expand(sp.expand_log(e, force=False))),
+    ("expand_log+powers", "expand_log", lambda e: sp.expand(_exp_log_as_power(e))),
+    ("expand_log+powers+rational function", "expand_log+powers", _rational_function_zero),
+    ("expand exp/log", None, _expand_functions),
+    ("expand exp/log+cancel", "expand exp/log", lambda e: sp.cancel(sp.together(e))),
     ("expand_log+rational function", "expand_log", _rational_function_zero),
     ("expand_log+together/cancel", "expand_log", lambda e: sp.cancel(sp.together(e))),
-    ("expand exp/log+cancel", None, lambda e: sp.cancel(sp.together(_expand_functions(e)))),
     ("expand_log+powsimp", "expand_log", lambda e: sp.expand(sp.powsimp(e, force=False))),
     ("expand_log+simplify", "expand_log", sp.simplify),
     ("logcombine+simplify", None, lambda e: sp.simplify(sp.logcombine(e, force=False))),
@@ -128,7 +156,7 @@ EQUALITY_STRATEGIES: list[tuple[str, str | None, Transform]] = [
 #: Strategies that get a fraction of the budget: the sparse rational-function test decides most
 #: identities it can decide in a fraction of what together/cancel needs, and it is not worth
 #: waiting for when it cannot.
-SHARE = {"expand_log+rational function": 0.25}
+SHARE = {name: 0.25 for name, _, _ in EQUALITY_STRATEGIES if name.endswith("rational function")}
 
 #: Sign strategies: forms in which SymPy's assumptions may decide the sign.
 SIGN_STRATEGIES: list[tuple[str, Transform]] = [
@@ -174,12 +202,11 @@ def prove_zero(expr: sp.Expr, budget: float) -> SymbolicOutcome:
         if result == 0:  # structural: the strategy produced the expression 0 itself
             return SymbolicOutcome("proved", prefix + name)
         forms[name] = result
-    if timeouts and len(timeouts) == len(EQUALITY_STRATEGIES):
+    if len(timeouts) == len(EQUALITY_STRATEGIES):
         return SymbolicOutcome("timeout", reason=f"every strategy exceeded {budget:g} s")
-    reason = "no strategy simplified the difference to 0"
-    if timeouts:
-        reason += f" ({', '.join(timeouts)} exceeded {budget:g} s)"
-    return SymbolicOutcome("unproved", reason=reason)
+    if timeouts:  # the others finished without reaching 0; more time might still prove it
+        return SymbolicOutcome("timeout", reason=f"no strategy reached 0 ({', '.join(timeouts)} exceeded {budget:g} s)")
+    return SymbolicOutcome("unproved", reason="no strategy simplified the difference to 0")
 
 
 def prove_sign(expr: sp.Expr, strict: bool, budget: float) -> SymbolicOutcome:
