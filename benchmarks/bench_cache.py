@@ -82,9 +82,10 @@ def main() -> None:
         )
 
     s = cold_data["summary"]
+    cold = statistics.median(colds)
     print(f"machine: {os.cpu_count()} cores; --jobs {args.jobs}; {s['derivations']} derivations, {s['steps']} steps")
     print(f"import floor                {floor:7.2f} s  (median of {args.repeat})")
-    print(f"cold (empty cache)          {statistics.median(colds):7.2f} s  (median of {len(colds)}; {colds})")
+    print(f"cold (empty cache)          {cold:7.2f} s  (median of {len(colds)}; {[round(c, 2) for c in colds]})")
     print(
         f"warm (all cached)           {warm:7.2f} s  = {warm / floor:.2f} x floor "
         f"(median of {args.repeat}; {warm_data['summary']['cached']}/{warm_data['summary']['steps']} cached)"
@@ -93,6 +94,11 @@ def main() -> None:
         f"one changed derivation      {statistics.median(changed_times):7.2f} s  (median of {args.repeat}); "
         f"rechecked: {rechecked[-1]}"
     )
+    derivations = sorted({r.split("::")[0] for r in rechecked[-1]})
+    print("\ntargets:")
+    print(f"  warm ≤ 1.5 × floor          {'met' if warm <= 1.5 * floor else 'MISSED'} ({warm / floor:.2f} ×)")
+    print(f"  cold ≤ 20 s                 {'met' if cold <= 20 else 'MISSED'} ({cold:.1f} s)")
+    print(f"  change rechecks only it     {'met' if derivations == [args.change] else 'MISSED'} ({derivations})")
     steps = [(st["seconds"], d["id"], st["id"], st["status"]) for d in cold_data["derivations"] for st in d["steps"]]
     total = sum(x[0] for x in steps)
     print(f"\ncold run, checker time summed over steps: {total:.2f} s; slowest {args.top} steps:")

@@ -44,6 +44,16 @@ def test_summary_line_exact():
     )
 
 
+def test_summary_line_counts_reused_verdicts():
+    d = DerivationResult(
+        "demo", "Demo", "core", {"document": "d.txt", "location": ""}, [_step("a", "proved", cached=True)]
+    )
+    assert _render(Summary(RunResult([d], 0.1, "0.1.0", "ci")), width=140) == (
+        "1 derivations, 1 steps: 1 proved, 0 confirmed, 0 refuted, 0 error, 0 timeout, all as expected "
+        "(0.1s, profile ci, 1 reused from the cache)\n"
+    )
+
+
 def test_table_shows_counterexample_values_and_failure_marker():
     d = DerivationResult(
         "demo",

@@ -85,7 +85,8 @@ class Summary:
             line.append(", ")
         verdict = f"{s['failed']} failed" if s["failed"] else "all as expected"
         line.append(verdict, style="bold red" if s["failed"] else "bold green")
-        line.append(f" ({s['seconds']:.1f}s, profile {self.result.profile})")
+        reused = f", {s['cached']} reused from the cache" if s["cached"] else ""
+        line.append(f" ({s['seconds']:.1f}s, profile {self.result.profile}{reused})")
         yield line
 
 
