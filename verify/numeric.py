@@ -7,10 +7,14 @@ The relative error of an equation is ``|lhs - rhs| / max(|lhs|, |rhs|, |t| for t
 where the terms are the top-level summands of both sides, so that exact cancellations to 0
 are measured against the size of what cancelled. A violation is shrunk by Hypothesis to a
 small counterexample, then re-evaluated at higher precision and reported with both values.
+Under hypotheses, only points where every hypothesis holds are tested; points that certainly
+violate one (by float64 arithmetic with error bounds) are skipped before any high-precision
+evaluation.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import time
@@ -26,38 +30,8 @@ from hypothesis.errors import Flaky, Unsatisfiable
 
 from verify.domains import Domain
 from verify.obligations import Conditional, Equation, Invariance, LimitOf, Obligation, Recomputation, Sign
-from verify.tape import Tape
-
-
-@dataclass(frozen=True)
-class Profile:
-    """How hard the numeric checker tries. ``ci`` is deterministic; ``thorough`` is not."""
-
-    name: str
-    samples: int
-    derandomize: bool
-    crosscheck_samples: int = 25
-    family_samples: int = 15
-    dps: int = 30
-    rel_tol: float = 1e-15
-    symbolic_budget: float = 1.5
-    seed: int = 0
-    #: seconds spent shrinking a counterexample once one is found (the smallest so far is kept)
-    shrink_seconds: float = 1.5
-
-
-PROFILES = {
-    "ci": Profile("ci", samples=200, derandomize=True),
-    "thorough": Profile(
-        "thorough",
-        samples=2000,
-        derandomize=False,
-        crosscheck_samples=300,
-        family_samples=300,
-        symbolic_budget=10.0,
-        shrink_seconds=10.0,
-    ),
-}
+from verify.profiles import PROFILES, Profile  # noqa: F401 (re-exported)
+from verify.tape import Evaluation, Tape
 
 
 @dataclass
@@ -77,7 +51,8 @@ class _Probe:
 
     ok: bool | None
     err: float = 0.0
-    values: dict[str, str] = field(default_factory=dict)
+    #: the values behind the verdict, as numbers (formatted by :func:`_shown` only when reported)
+    values: dict[str, object] = field(default_factory=dict)
 
 
 class _Violation(Exception):
@@ -104,6 +79,10 @@ def _fmt(x) -> str:
     return mpmath.nstr(mpmath.re(x), 20)
 
 
+def _shown(values: Mapping[str, object]) -> dict[str, str]:
+    return {k: v if isinstance(v, str) else _fmt(v) for k, v in values.items()}
+
+
 def _fmt_input(x: float) -> str:
     return repr(float(x))
 
@@ -120,16 +99,21 @@ def _terms(*exprs: sp.Expr) -> list[sp.Expr]:
 class _Evaluator:
     """Evaluates a list of expressions at a point (a name → float mapping) at given digits."""
 
-    def __init__(self, symbols: list[sp.Symbol], exprs: list[sp.Expr]):
-        self.tape = Tape(exprs)
+    def __init__(self, symbols: list[sp.Symbol], exprs: list[sp.Expr], renamings: list[dict[str, str]] = ()):
+        self.tape = Tape(exprs, renamings)
 
-    def __call__(self, point: Mapping[str, float], dps: int) -> tuple[list, object] | None:
-        """``(values, largest intermediate magnitude)`` at ``dps`` digits, or None if undefined."""
-        with mpmath.workdps(dps):
-            try:
-                return self.tape(point)
-            except (ZeroDivisionError, ValueError, OverflowError, TypeError):
-                return None
+    def __call__(self, point: Mapping[str, float], dps: int) -> Evaluation | None:
+        """The values (and, on demand, the largest intermediate magnitude) at ``dps`` digits, or
+        None if undefined there."""
+        ctx = mpmath.mp
+        prec = ctx.prec
+        ctx.dps = dps
+        try:
+            return self.tape.evaluate(point)
+        except (ZeroDivisionError, ValueError, OverflowError, TypeError):
+            return None
+        finally:
+            ctx.prec = prec
 
 
 def _digits_needed(point: Mapping[str, float], dps: int) -> int:
@@ -148,7 +132,7 @@ MAX_DPS = 3000
 #: digits of headroom below which a result is treated as rounding noise
 NOISE_DIGITS = 8
 
-Getter = Callable[[int], "tuple[list, object] | None"]
+Getter = Callable[[int], "Evaluation | None"]
 
 
 def _noise_floor(magnitude, dps: int):
@@ -164,6 +148,24 @@ def _next_dps(dps: int, magnitude, value) -> int:
     return 2 * dps
 
 
+def _scale(values: list) -> object:
+    """The largest ``|v|`` among the finite values (the first one is finite).
+
+    Picked by float64 magnitudes when every value converts to a finite float and the largest
+    is nonzero (values within one float64 rounding of each other may then be picked in either
+    order, which moves the scale by at most one part in 10^16); otherwise compared exactly.
+    """
+    try:
+        magnitudes = [abs(float(v)) for v in values]
+    except (TypeError, ValueError, OverflowError):  # complex values
+        magnitudes = None
+    if magnitudes is not None:
+        top = max(magnitudes)
+        if 0 < top < math.inf:
+            return abs(values[magnitudes.index(top)])
+    return max([abs(values[0])] + [abs(v) for v in values[1:] if _finite(v)])
+
+
 def _compare(get: Getter, profile: Profile, confirm_dps: int) -> _Probe:
     """Compare the first two values; the rest are terms giving the scale.
 
@@ -176,19 +178,19 @@ def _compare(get: Getter, profile: Profile, confirm_dps: int) -> _Probe:
     got = get(profile.dps)
     if got is None:
         return _Probe(None)
-    (lhs, rhs, *terms), _ = got
+    lhs, rhs, *terms = got.outputs
     if not (_finite(lhs) and _finite(rhs)):
         if _nan(lhs) or _nan(rhs) or not (_finite(lhs) or _finite(rhs)):
             return _Probe(None)  # undefined at this point (nan, or infinite on both sides)
-        return _Probe(False, math.inf, {"lhs": _fmt(lhs), "rhs": _fmt(rhs)})
+        return _Probe(False, math.inf, {"lhs": lhs, "rhs": rhs})
 
     def rel(lhs, rhs, terms) -> tuple[float, mpmath.mpf]:
-        scale = max([abs(lhs), abs(rhs)] + [abs(t) for t in terms if _finite(t)])
+        scale = _scale([lhs, rhs, *terms])
         diff = abs(lhs - rhs)
         return (float(diff / scale) if scale else float(diff != 0)), diff
 
     err, _ = rel(lhs, rhs, terms)
-    values = {"lhs": _fmt(lhs), "rhs": _fmt(rhs)}
+    values = {"lhs": lhs, "rhs": rhs}
     if err <= profile.rel_tol:
         return _Probe(True, err, values)
     dps, previous = max(confirm_dps, 2 * profile.dps), None
@@ -196,13 +198,14 @@ def _compare(get: Getter, profile: Profile, confirm_dps: int) -> _Probe:
         got = get(dps)
         if got is None:
             return _Probe(None)
-        (lhs, rhs, *terms), magnitude = got
+        lhs, rhs, *terms = got.outputs
         if not (_finite(lhs) and _finite(rhs)):
             return _Probe(None)
         err, diff = rel(lhs, rhs, terms)
-        values = {"lhs": _fmt(lhs), "rhs": _fmt(rhs)}
+        values = {"lhs": lhs, "rhs": rhs}
         if err <= profile.rel_tol:
             return _Probe(True, err, values)
+        magnitude = got.magnitude
         if diff > _noise_floor(magnitude, dps):
             if previous is not None and abs(previous - diff) <= mpmath.mpf("1e-6") * diff:
                 return _Probe(False, err, values)
@@ -222,11 +225,11 @@ def _sign(get: Getter, strict: bool, profile: Profile, confirm_dps: int) -> _Pro
     got = get(profile.dps)
     if got is None:
         return _Probe(None)
-    (v, *terms), _ = got
+    v, *terms = got.outputs
     if not _finite(v):
         return _Probe(None)
-    scale = max([abs(v)] + [abs(t) for t in terms if _finite(t)])
-    values = {"value": _fmt(v)}
+    scale = _scale([v, *terms])
+    values = {"value": v}
     if isinstance(v, mpmath.mpc) and abs(v.imag) > profile.rel_tol * scale:
         return _Probe(False, math.inf, values)
     v = mpmath.re(v)
@@ -235,11 +238,11 @@ def _sign(get: Getter, strict: bool, profile: Profile, confirm_dps: int) -> _Pro
     dps, previous = max(confirm_dps, 2 * profile.dps), None
     while dps <= MAX_DPS:
         got = get(dps)
-        if got is None or not _finite(got[0][0]):
+        if got is None or not _finite(got.outputs[0]):
             return _Probe(None)
-        (value, *_), magnitude = got
-        v = mpmath.re(value)
-        values = {"value": _fmt(v)}
+        magnitude = got.magnitude
+        v = mpmath.re(got.outputs[0])
+        values = {"value": v}
         if v == 0:
             previous, dps = None, 2 * dps  # exact 0 or underflow: only more digits can tell
             if dps > MAX_DPS:  # 0 at every precision up to the cap: taken as an exact zero
@@ -254,31 +257,42 @@ def _sign(get: Getter, strict: bool, profile: Profile, confirm_dps: int) -> _Pro
     return _Probe(True, 0.0, values) if not strict else _Probe(None)
 
 
-def _search(
-    strategy: st.SearchStrategy, probe: Callable[[dict], _Probe], profile: Profile
-) -> tuple[int, float, tuple[dict, _Probe] | None]:
-    state = {"n": 0, "worst": 0.0, "failure": None, "deadline": math.inf}
+class _SearchState:
+    """What a search has seen: points tested, the worst agreement, the (smallest) failure."""
 
-    def test(point: dict) -> None:
-        if state["failure"] is not None and time.monotonic() > state["deadline"]:
-            if point == state["failure"][0]:  # the final replay of the smallest counterexample
+    def __init__(self, to_point: Callable[[tuple], dict], probe: Callable[[dict], _Probe], shrink_seconds: float):
+        self.to_point = to_point
+        self.probe = probe
+        self.shrink_seconds = shrink_seconds
+        self.n = 0
+        self.worst = 0.0
+        self.failure: tuple[dict, _Probe] | None = None
+        self.deadline = math.inf
+
+    def test(self, values: tuple) -> None:
+        point = self.to_point(values)
+        if self.failure is not None and time.monotonic() > self.deadline:
+            if point == self.failure[0]:  # the final replay of the smallest counterexample
                 raise _Violation
             reject()  # shrinking budget spent: no further candidates
-        res = probe(point)
+        res = self.probe(point)
         if res.ok is None:
             reject()
-        state["n"] += 1
+        self.n += 1
         if res.ok:
-            state["worst"] = max(state["worst"], res.err)
+            self.worst = max(self.worst, res.err)
             return
-        if state["failure"] is None:
-            state["deadline"] = time.monotonic() + profile.shrink_seconds
-        state["failure"] = (point, res)
+        if self.failure is None:
+            self.deadline = time.monotonic() + self.shrink_seconds
+        self.failure = (point, res)
         raise _Violation
 
-    run = settings(
-        max_examples=profile.samples,
-        derandomize=profile.derandomize,
+
+@functools.lru_cache(maxsize=64)
+def _settings(samples: int, derandomize: bool) -> settings:
+    return settings(
+        max_examples=samples,
+        derandomize=derandomize,
         database=None,
         deadline=None,
         suppress_health_check=list(HealthCheck),
@@ -286,7 +300,19 @@ def _search(
         phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink),  # no "explain"
         verbosity=Verbosity.quiet,
         print_blob=False,
-    )(given(strategy)(test))
+    )
+
+
+def _search(
+    sampler: _Sampler, probe: Callable[[dict], _Probe], profile: Profile
+) -> tuple[int, float, tuple[dict, _Probe] | None]:
+    state = _SearchState(sampler.point, probe, profile.shrink_seconds)
+
+    # a one-line test: Hypothesis reads its source (for the derandomized seed and the database
+    # key) on every run, so the body lives in _SearchState.test
+    def test(values: tuple) -> None: state.test(values)  # fmt: skip
+
+    run = _settings(profile.samples, profile.derandomize)(given(sampler.strategy)(test))
     if not profile.derandomize:
         run = hypothesis_seed(profile.seed)(run)
     try:
@@ -296,13 +322,89 @@ def _search(
     except Unsatisfiable:
         pass
     except Flaky:  # replays rejected once the shrinking budget is spent; the failure found stands
-        if state["failure"] is None:
+        if state.failure is None:
             raise
-    return state["n"], state["worst"], state["failure"]
+    return state.n, state.worst, state.failure
 
 
-def _domains_for(symbols: list[sp.Symbol], domains: Mapping[sp.Symbol, Domain]) -> dict[str, st.SearchStrategy]:
-    return {s.name: domains[s].strategy() for s in symbols}
+#: how one symbol is drawn: a strategy, and the function turning a drawn value into the symbol's
+#: value (None: the drawn value itself)
+Draw = tuple[st.SearchStrategy, Callable[[float], float] | None]
+
+
+def _domains_for(symbols: list[sp.Symbol], domains: Mapping[sp.Symbol, Domain]) -> dict[str, Draw]:
+    return {s.name: _draw_of(domains[s]) for s in symbols}
+
+
+def _exp10(e: float) -> float:
+    return float(10.0**e)
+
+
+def _draw_of(domain: Domain) -> Draw:
+    """How to draw ``domain``'s values: its strategy, built once per domain (strategies are
+    immutable and reusable).
+
+    ``Domain.strategy`` draws a log-scale domain as ``10^e`` for an exponent ``e`` drawn from
+    floats, through ``.map``; a map costs Hypothesis a nested draw per symbol and example, so for
+    a domain that uses ``Domain.strategy`` as it is, the exponent is drawn and raised here
+    instead: the same values from the same choices. Any other domain is drawn by its strategy.
+    """
+    try:
+        return _cached_draw(domain)
+    except TypeError:  # an unhashable domain
+        return _cached_draw.__wrapped__(domain)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_draw(domain: Domain) -> Draw:
+    if type(domain).strategy is Domain.strategy and domain.scale == "log":
+        return st.floats(math.log10(domain.lo), math.log10(domain.hi), allow_nan=False), _exp10
+    return domain.strategy(), None
+
+
+@dataclass(frozen=True)
+class _Sampler:
+    """Points to test: ``strategy`` draws plain values, ``point`` turns them into the point.
+
+    The point is built outside Hypothesis (a ``.map`` would add a layer of drawing to every
+    example).
+    """
+
+    strategy: st.SearchStrategy
+    point: Callable[[tuple], dict]
+
+
+def _points(draws: Mapping[str, Draw]) -> _Sampler:
+    """Points ``{name: value}`` with each value drawn as ``draws`` says, in the order given.
+
+    Drawn as a tuple: unlike ``fixed_dictionaries`` this does not also draw a random key order,
+    which halves the choices per point (and the work of generating and shrinking them).
+    """
+    names = tuple(draws)
+    strategy = _tuples(tuple(s for s, _ in draws.values()))
+    transforms = [(name, f) for name, (_, f) in draws.items() if f is not None]
+    if not transforms:
+        return _Sampler(strategy, lambda values: dict(zip(names, values, strict=True)))
+
+    def point(values: tuple) -> dict:
+        p = dict(zip(names, values, strict=True))
+        for name, f in transforms:
+            p[name] = f(p[name])
+        return p
+
+    return _Sampler(strategy, point)
+
+
+def _tuples(strategies: tuple[st.SearchStrategy, ...]) -> st.SearchStrategy[tuple]:
+    try:
+        return _cached_tuples(strategies)
+    except TypeError:  # an unhashable strategy
+        return st.tuples(*strategies)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_tuples(strategies: tuple[st.SearchStrategy, ...]) -> st.SearchStrategy[tuple]:
+    return st.tuples(*strategies)
 
 
 def _sorted(symbols) -> list[sp.Symbol]:
@@ -318,11 +420,12 @@ def fuzz(
     """
     if samples is not None:
         profile = replace(profile, samples=samples)
-    missing = [s.name for s in ob.free_symbols() if s not in domains]
+    free = ob.free_symbols()
+    missing = [s.name for s in free if s not in domains]
     if missing:
         return NumericOutcome("error", reason=f"no domain declared for symbol(s) {', '.join(sorted(missing))}")
     try:
-        return _fuzz(ob, domains, profile)
+        return _fuzz(ob, free, domains, profile)
     except Exception as exc:  # evaluation bug on this claim: reported, never raised
         return NumericOutcome("error", reason=f"numeric evaluation failed: {type(exc).__name__}: {exc}")
 
@@ -360,13 +463,16 @@ def _recompute(ob: Recomputation) -> NumericOutcome:
     )
 
 
-def _fuzz(ob: Obligation, domains: Mapping[sp.Symbol, Domain], profile: Profile) -> NumericOutcome:
+def _fuzz(
+    ob: Obligation, free: set[sp.Symbol], domains: Mapping[sp.Symbol, Domain], profile: Profile
+) -> NumericOutcome:
+    """Check ``ob``, whose free symbols are ``free``."""
     if isinstance(ob, Recomputation):
         return _recompute(ob)
     if isinstance(ob, LimitOf):
-        return _fuzz_limit(ob, domains, profile)
-    syms = _sorted(ob.free_symbols())
-    strategies = _domains_for(syms, domains)
+        return _fuzz_limit(ob, free, domains, profile)
+    syms = _sorted(free)
+    draws = _domains_for(syms, domains)
     hypotheses: tuple[Sign, ...] = ()
     if isinstance(ob, Conditional):
         if not isinstance(ob.inner, Equation | Sign):
@@ -378,44 +484,44 @@ def _fuzz(ob: Obligation, domains: Mapping[sp.Symbol, Domain], profile: Profile)
         def probe(p: dict) -> _Probe:
             return _compare(lambda dps: ev(p, dps), profile, _digits_needed(p, profile.dps))
 
-        strategy = st.fixed_dictionaries(strategies)
+        sampler = _points(draws)
     elif isinstance(ob, Sign):
         ev = _Evaluator(syms, [ob.expr, *_terms(ob.expr)])
 
         def probe(p: dict) -> _Probe:
             return _sign(lambda dps: ev(p, dps), ob.strict, profile, _digits_needed(p, profile.dps))
 
-        strategy = st.fixed_dictionaries(strategies)
+        sampler = _points(draws)
     elif isinstance(ob, Invariance):
-        ev = _Evaluator(syms, [ob.expr, *_terms(ob.expr)])
         wrt = [s.name for s in _sorted(ob.wrt)]
+        # one tape for both points: the second point's values of the ``wrt`` symbols are read
+        # from primed names, and every subexpression free of them is computed once
+        ev = _Evaluator(syms, [ob.expr, *_terms(ob.expr)], renamings=[{n: _primed(n) for n in wrt}])
 
         def probe(p: dict) -> _Probe:
-            base, alt = p["base"], {**p["base"], **p["alt"]}
+            both = {**p["base"], **{_primed(k): v for k, v in p["alt"].items()}}
 
-            def both(dps: int) -> tuple[list, object] | None:
-                a, b = ev(base, dps), ev(alt, dps)
-                if a is None or b is None:
-                    return None
-                (va, *ta), ma = a
-                (vb, *tb), mb = b
-                return [va, vb, *ta, *tb], max(ma, mb)
+            def get(dps: int) -> Evaluation | None:
+                got = ev(both, dps)
+                if got is not None:  # [value, *terms, value′, *terms′] → [value, value′, *terms, *terms′]
+                    half = len(got.outputs) // 2
+                    got.outputs = [got.outputs[0], got.outputs[half], *got.outputs[1:half], *got.outputs[half + 1 :]]
+                return got
 
-            res = _compare(both, profile, _digits_needed(p, profile.dps))
+            res = _compare(get, profile, _digits_needed(p, profile.dps))
             res.values = {"at first point": res.values.get("lhs", ""), "at second point": res.values.get("rhs", "")}
             return res
 
-        strategy = st.fixed_dictionaries(
-            {
-                "base": st.fixed_dictionaries(strategies),
-                "alt": st.fixed_dictionaries({n: strategies[n] for n in wrt}),
-            }
+        base, alt = _points(draws), _points({n: draws[n] for n in wrt})
+        sampler = _Sampler(
+            st.tuples(base.strategy, alt.strategy),
+            lambda pair: {"base": base.point(pair[0]), "alt": alt.point(pair[1])},
         )
     else:
         return NumericOutcome("error", reason=f"no numeric checker for {type(ob).__name__}")
     if hypotheses:
         probe = _under(hypotheses, probe, syms, profile)
-    n, worst, failure = _search(strategy, probe, profile)
+    n, worst, failure = _search(sampler, probe, profile)
     if failure is None:
         if n == 0 and hypotheses:
             return NumericOutcome("error", reason="no sampled point satisfied the hypotheses")
@@ -431,26 +537,61 @@ def _fuzz(ob: Obligation, domains: Mapping[sp.Symbol, Domain], profile: Profile)
         samples=n,
         max_rel_error=res.err,
         counterexample=_format_point(point),
-        values=check.values,
+        values=_shown(check.values),
     )
+
+
+def _certainly_violated(tape: Tape, point: Mapping[str, float], strict: bool) -> bool:
+    """Whether ``value ≥ 0`` (``> 0`` if strict) certainly fails at ``point``, where ``value`` is
+    the tape's first output: by float64 arithmetic with error bounds (:meth:`Tape.float_bounds`),
+    the bound counted four times over, the exact value is below 0 (at most 0 if strict; a bound
+    of 0 means every operation was exact).
+
+    Only ever used to skip a point; False decides nothing.
+    """
+    got = tape.float_bounds(point)
+    if got is None:
+        return False
+    (value, *_), (bound, *_) = got
+    if not (math.isfinite(value) and math.isfinite(bound)):
+        return False
+    highest = value + 4 * bound
+    return highest <= 0 if strict else highest < 0
+
+
+def _reusing(first: Evaluation, dps: int, ev: _Evaluator, point: Mapping[str, float]) -> Getter:
+    """A getter at ``point`` that answers ``dps`` digits with ``first`` (already evaluated there)."""
+    return lambda d: first if d == dps else ev(point, d)
 
 
 def _under(
     hypotheses: tuple[Sign, ...], probe: Callable[[dict], _Probe], syms: list[sp.Symbol], profile: Profile
 ) -> Callable[[dict], _Probe]:
-    """``probe`` restricted to points where every hypothesis holds (decided above rounding noise)."""
+    """``probe`` restricted to points where every hypothesis holds (decided above rounding noise).
+
+    Cheapest first: a point that certainly violates some hypothesis (by the float64 bounds of
+    :func:`_certainly_violated`), or where one is clearly negative at the working precision, is
+    skipped before any hypothesis is confirmed at higher precision. A point is a test point only
+    once every hypothesis is decided to hold by :func:`_sign`, as if each were checked alone.
+    """
     evaluators = [_Evaluator(syms, [h.expr, *_terms(h.expr)]) for h in hypotheses]
 
     def restricted(p: dict) -> _Probe:
-        shown = {}
-        for i, (h, ev) in enumerate(zip(hypotheses, evaluators, strict=True), 1):
+        if any(_certainly_violated(ev.tape, p, h.strict) for h, ev in zip(hypotheses, evaluators, strict=True)):
+            return _Probe(None)
+        first = []
+        for ev in evaluators:
             got = ev(p, profile.dps)
-            if got is None or not _finite(got[0][0]):
+            if got is None or not _finite(got.outputs[0]):
                 return _Probe(None)
-            (v, *terms), _ = got
-            if mpmath.re(v) < -1e-6 * max([abs(v)] + [abs(t) for t in terms if _finite(t)]):
+            v, *terms = got.outputs
+            if mpmath.re(v) < -1e-6 * _scale([v, *terms]):
                 return _Probe(None)  # clearly outside: skip without confirming at higher precision
-            res = _sign(lambda dps: ev(p, dps), h.strict, profile, _digits_needed(p, profile.dps))
+            first.append(got)
+        shown = {}
+        confirm_dps = _digits_needed(p, profile.dps)
+        for i, (h, ev, got) in enumerate(zip(hypotheses, evaluators, first, strict=True), 1):
+            res = _sign(_reusing(got, profile.dps, ev, p), h.strict, profile, confirm_dps)
             if res.ok is not True:
                 return _Probe(None)  # outside the hypotheses (or undecided there): not a test point
             shown[f"{h.label or f'hypothesis {i}'} (holds by)"] = res.values.get("value", "")
@@ -461,22 +602,30 @@ def _under(
     return restricted
 
 
+def _primed(name: str) -> str:
+    """The name of a symbol's copy at the second point of an invariance (not an identifier, so
+    it cannot clash with a declared symbol)."""
+    return f"{name}′"
+
+
 def _format_point(point: dict) -> dict[str, str]:
     if "base" in point and isinstance(point["base"], dict):
         out = {k: _fmt_input(v) for k, v in point["base"].items()}
-        out.update({f"{k}′": _fmt_input(v) for k, v in point["alt"].items()})
+        out.update({_primed(k): _fmt_input(v) for k, v in point["alt"].items()})
         return out
     return {k: _fmt_input(v) for k, v in point.items()}
 
 
-def _fuzz_limit(ob: LimitOf, domains: Mapping[sp.Symbol, Domain], profile: Profile) -> NumericOutcome:
+def _fuzz_limit(
+    ob: LimitOf, free: set[sp.Symbol], domains: Mapping[sp.Symbol, Domain], profile: Profile
+) -> NumericOutcome:
     """Evaluate along x_k → ``to`` for sampled values of the other symbols.
 
     Confirmed when the distance to the claimed value shrinks over the tail of the sequence and
     ends below 1e-8 (relative); for an infinite value, when the function passes ±1e12.
     """
     x = ob.var
-    others = _sorted(ob.free_symbols() - {x})
+    others = _sorted(free - {x})
     ev = _Evaluator([*others, x], [ob.expr])
     to = sp.sympify(ob.to)
     if to is sp.oo:
@@ -493,23 +642,23 @@ def _fuzz_limit(ob: LimitOf, domains: Mapping[sp.Symbol, Domain], profile: Profi
         vals = []
         for t in seq:
             got = ev({**p, x.name: t}, profile.dps * 2)
-            if got is None or not (_finite(got[0][0]) or infinite):
+            if got is None or not (_finite(got.outputs[0]) or infinite):
                 return _Probe(None)
-            vals.append(mpmath.re(got[0][0]))
+            vals.append(mpmath.re(got.outputs[0]))
         last = vals[-1]
         if infinite:
             sgn = 1 if target is sp.oo else -1
             ok = _finite(last) is False or sgn * last > 1e12
-            return _Probe(ok, 0.0, {"f at last point": _fmt(last)})
+            return _Probe(ok, 0.0, {"f at last point": last})
         L = mpmath.mpf(float(target))
         errs = [abs(v - L) for v in vals]
         tail = errs[-6:]
         ok = tail[-1] <= 1e-8 * max(1, abs(L)) and all(b <= a * (1 + 1e-9) for a, b in itertools.pairwise(tail))
-        return _Probe(ok, float(tail[-1]), {"f at last point": _fmt(last), "claimed": _fmt(L)})
+        return _Probe(ok, float(tail[-1]), {"f at last point": last, "claimed": L})
 
-    strategies = _domains_for(others, domains)
+    draws = _domains_for(others, domains)
     small = replace(profile, samples=max(5, profile.samples // 10))
-    n, worst, failure = _search(st.fixed_dictionaries(strategies), probe, small)
+    n, worst, failure = _search(_points(draws), probe, small)
     if failure is None:
         if n == 0:
             return NumericOutcome("error", reason="the limit could not be evaluated at any sampled point")
@@ -520,5 +669,5 @@ def _fuzz_limit(ob: LimitOf, domains: Mapping[sp.Symbol, Domain], profile: Profi
         samples=n * len(seq),
         max_rel_error=res.err,
         counterexample=_format_point(point),
-        values=res.values,
+        values=_shown(res.values),
     )

@@ -1,13 +1,25 @@
 """Compile SymPy expressions to an evaluation tape run with mpmath.
 
-The expression DAG is flattened once into a list of unique nodes in dependency order; one
-evaluation is one pass over that list, so shared subexpressions (a partition function used in
-every term, say) are computed once. This replaces ``lambdify``, whose code printer is slow
-for the thousand-term expressions that distribution identities produce.
+The expression DAG is flattened once into a list of unique nodes in dependency order, so
+shared subexpressions (a partition function used in every term, say) are computed once. The
+list is then turned into one straight-line Python function (one assignment per node), which
+evaluates a point without per-node dispatch. This replaces ``lambdify``, whose code printer is
+slow for the thousand-term expressions that distribution identities produce.
+
+Every node computes what the plain reading of the expression does at the working precision:
+a sum of more than two terms is added with a single rounding (``mpmath.fsum``), a product is
+multiplied left to right, constants are converted at the working precision (once per
+precision, then reused).
+
+:meth:`Tape.evaluate` returns an :class:`Evaluation`; the largest intermediate magnitude (which
+bounds the rounding error of the outputs) is only computed when asked for.
+:meth:`Tape.float_bounds` evaluates the same nodes in float64 together with a bound on each
+result's error, for screens that must be cheap and must not be fooled by rounding.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 
 import mpmath
@@ -15,73 +27,386 @@ import sympy as sp
 
 from verify.functions import MPMATH_FUNCTIONS
 
-_UNARY: dict[type, Callable] = {
-    sp.exp: mpmath.exp,
-    sp.Abs: abs,
-    sp.sin: mpmath.sin,
-    sp.cos: mpmath.cos,
-    sp.tanh: mpmath.tanh,
+# --- float64 evaluation with error bounds ---------------------------------------------------------
+#
+# Each function below takes values ``x`` and bounds ``e`` with |x − exact| ≤ e and returns
+# ``(value, bound)`` for its result, where the bound covers both the propagated input errors
+# (through a bound on the function's variation over [x − e, x + e], not a first-order estimate)
+# and the rounding of the float64 operation itself. Where no such bound is at hand (a logarithm
+# of an interval reaching 0, a negative base of a real power) they raise ``_NoBound``.
+
+#: unit roundoff of float64
+_U = 2.0**-53
+_SMALLEST_NORMAL = 2.0**-1022
+
+
+class _NoBound(ArithmeticError):
+    """Float64 cannot bound the error of this node at this point."""
+
+
+def _b_input(x) -> tuple[float, float]:
+    v = float(x)
+    return v, (0.0 if v == x else _U * abs(v))
+
+
+def _b_add(xs: tuple, es: tuple) -> tuple[float, float]:
+    v = math.fsum(xs)
+    return v, math.fsum(es) * (1 + 4 * _U) + _U * abs(v)
+
+
+def _exact_power_of_two(x: float, e: float) -> bool:
+    return e == 0 and x != 0 and abs(math.frexp(x)[0]) == 0.5
+
+
+def _b_mul(xs: tuple, es: tuple) -> tuple[float, float]:
+    v = 1.0
+    roundings = -1
+    for x, e in zip(xs, es, strict=True):
+        v *= x
+        roundings += not _exact_power_of_two(x, e)  # multiplying by ±2^k is exact …
+    if v != 0 and abs(v) < _SMALLEST_NORMAL:
+        roundings += 1  # … unless the product is subnormal
+    # |Π(x_i + δ_i) − Π x_i| ≤ Π(|x_i| + e_i) − Π|x_i| = Σ_i e_i Π_{j<i}(|x_j| + e_j) Π_{j>i}|x_j|,
+    # summed term by term (no cancellation), each term off by at most k roundings
+    k = len(xs)
+    after = [1.0] * (k + 1)
+    for i in range(k - 1, -1, -1):
+        after[i] = after[i + 1] * abs(xs[i])
+    spread, before = 0.0, 1.0
+    for i in range(k):
+        if es[i]:
+            spread += es[i] * before * after[i + 1]
+        before *= abs(xs[i]) + es[i]
+    return v, spread * (1 + 4 * (k + 1) * _U) + 2 * max(roundings, 0) * _U * abs(v)
+
+
+def _b_pow_int(b: float, n: int, eb: float) -> tuple[float, float]:
+    v = b**n  # float ** int: raises on overflow and on 0 ** −n
+    # mean value theorem: |(b + δ)^n − b^n| ≤ |n| |δ| max |t|^(n−1) over |t − b| ≤ e_b
+    if n == 0 or eb == 0:
+        spread = 0.0
+    elif n > 0:
+        spread = n * eb * (abs(b) + eb) ** (n - 1)
+    elif eb < abs(b):
+        spread = -n * eb * (abs(b) - eb) ** (n - 1)
+    else:
+        raise _NoBound
+    return v, spread * (1 + 4 * (abs(n) + 2) * _U) + 4 * _U * abs(v)
+
+
+def _b_exp(a: float, ea: float) -> tuple[float, float]:
+    v = math.exp(a)
+    return v, v * math.expm1(ea) * (1 + 4 * _U) + 2 * _U * v
+
+
+def _b_log(x: float, ex: float) -> tuple[float, float]:
+    if not ex < x:  # also x ≤ 0
+        raise _NoBound
+    v = math.log(x)
+    return v, -math.log1p(-ex / x) * (1 + 4 * _U) + 2 * _U * abs(v)
+
+
+def _b_pow(b: float, x: float, eb: float, ex: float) -> tuple[float, float]:
+    """``b ** x`` for a positive base, as ``exp(x log b)``."""
+    if not b > 0:
+        raise _NoBound
+    log_b, e_log_b = _b_log(b, eb)
+    y, ey = _b_mul((x, log_b), (ex, e_log_b))
+    v, ev = _b_exp(y, ey)
+    return v, ev + 4 * _U * v
+
+
+def _b_lipschitz(fn: Callable[[float], float], lipschitz: float, ulps: float) -> Callable:
+    """Bounds for a function whose slope never exceeds ``lipschitz`` and whose float64 version is
+    accurate to ``ulps`` units of roundoff relative to ``max(1, |value|)``."""
+
+    def bounded(a: float, ea: float) -> tuple[float, float]:
+        v = fn(a)
+        return v, lipschitz * ea * (1 + 4 * _U) + ulps * _U * max(1.0, abs(v))
+
+    return bounded
+
+
+def _b_abs(a: float, ea: float) -> tuple[float, float]:
+    return abs(a), ea
+
+
+def _b_max(xs: tuple, es: tuple) -> tuple[float, float]:
+    return max(xs), max(es)
+
+
+def _b_min(xs: tuple, es: tuple) -> tuple[float, float]:
+    return min(xs), max(es)
+
+
+def _float_sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def _float_logsigmoid(x: float) -> float:
+    if x >= 0:
+        return -math.log1p(math.exp(-x))
+    return x - math.log1p(math.exp(x))
+
+
+def _float_softplus(x: float) -> float:
+    return -_float_logsigmoid(-x)
+
+
+# --- node kinds --------------------------------------------------------------------------------------
+
+#: SymPy function class → (name in generated code, mpmath implementation, float64 bounds or None)
+_UNARY: dict[type, tuple[str, Callable, Callable | None]] = {
+    sp.exp: ("exp", mpmath.exp, _b_exp),
+    sp.Abs: ("abs", abs, _b_abs),
+    sp.sin: ("sin", mpmath.sin, _b_lipschitz(math.sin, 1.0, 4)),
+    sp.cos: ("cos", mpmath.cos, _b_lipschitz(math.cos, 1.0, 4)),
+    sp.tanh: ("tanh", mpmath.tanh, _b_lipschitz(math.tanh, 1.0, 4)),
 }
 
+#: float64 bounds for :data:`verify.functions.MPMATH_FUNCTIONS` (σ has slope ≤ 1/4; log σ and
+#: softplus have slope ≤ 1)
+_BOUNDED_FUNCTIONS: dict[str, Callable] = {
+    "sigmoid": _b_lipschitz(_float_sigmoid, 0.25, 8),
+    "logsigmoid": _b_lipschitz(_float_logsigmoid, 1.0, 8),
+    "softplus": _b_lipschitz(_float_softplus, 1.0, 8),
+}
 
-def _product(xs):
-    out = mpmath.mpf(1)
-    for x in xs:
-        out *= x
+#: integer exponents of at most this size are applied as Python ints (mpmath then uses the same
+#: ``mpf_pow_int`` as for an integral ``mpf`` exponent, without the conversion)
+_INT_EXPONENT_LIMIT = 2**53
+
+
+#: products of more factors than this are multiplied in a loop rather than one expression
+_LONGEST_CHAIN = 100
+
+
+def _product(xs: tuple) -> object:
+    """``xs[0] * xs[1] * …``, left to right."""
+    out = xs[0]
+    for x in xs[1:]:
+        out = out * x
     return out
 
 
-def _power(b, e):
-    return b**e
+def largest_magnitude(values: Sequence) -> object:
+    """The largest ``|v|`` among the finite values (0 when there is none)."""
+    return max((abs(v) for v in values if mpmath.isfinite(v)), default=mpmath.mpf(0))
 
 
-def _log(*xs):
-    return mpmath.log(xs[0]) if len(xs) == 1 else mpmath.log(xs[0], xs[1])
+def _node_values(variables: Mapping[str, object], count: int) -> tuple:
+    """The values of nodes ``0 … count-1``, from the generated function's variables ``v0, v1, …``."""
+    return tuple(variables[f"v{i}"] for i in range(count))
+
+
+class Evaluation:
+    """The outputs of one evaluation; every node's value and the largest magnitude on demand.
+
+    ``magnitude`` is the largest magnitude among all intermediate values: a result computed
+    with ``d`` digits is only known to about ``10^-d`` times that magnitude. It is computed at
+    the precision the evaluation ran at, so it equals what an eager computation would give.
+    """
+
+    __slots__ = ("_count", "_magnitude", "_prec", "_variables", "outputs")
+
+    def __init__(self, outputs: list, variables: Mapping[str, object], count: int, prec: int):
+        self.outputs = outputs
+        self._variables = variables
+        self._count = count
+        self._prec = prec
+        self._magnitude = None
+
+    @property
+    def values(self) -> tuple:
+        """Every node's value, in tape order."""
+        return _node_values(self._variables, self._count)
+
+    @property
+    def magnitude(self) -> object:
+        if self._magnitude is None:
+            with mpmath.workprec(self._prec):
+                self._magnitude = largest_magnitude(self.values)
+        return self._magnitude
 
 
 class Tape:
-    """Evaluate a list of expressions at a point given as ``{symbol name: number}``."""
+    """Evaluate a list of expressions at a point given as ``{symbol name: number}``.
 
-    def __init__(self, exprs: Sequence[sp.Expr]):
+    ``renamings`` adds, for each mapping ``{name: other name}``, a copy of the outputs in which
+    the symbols ``name`` are read from the point's entries ``other name``: the expressions at a
+    second point that differs only in those symbols. Nodes that do not depend on a renamed
+    symbol are shared between the copies and computed once.
+    """
+
+    def __init__(self, exprs: Sequence[sp.Expr], renamings: Sequence[Mapping[str, str]] = ()):
         self._index: dict[sp.Basic, int] = {}
-        self._ops: list[tuple[Callable | None, tuple[int, ...], object]] = []
+        #: per node: (kind, argument nodes, payload); kinds: symbol, number, add, mul, pow, log,
+        #: call, extremum, lambdified
+        self._nodes: list[tuple[str, tuple[int, ...], object]] = []
         self.outputs = [self._node(sp.sympify(e)) for e in exprs]
+        base, count = list(self.outputs), len(self._nodes)
+        for renaming in renamings:
+            self.outputs += self._renamed(base, count, renaming)
+        self._constants: dict[int, list] = {}  # mpmath precision → values of the number nodes
+        self._code = self._compile()
+        self._bounds_code: Callable | bool | None = False  # False: not compiled yet; None: no float version
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    # --- flattening -------------------------------------------------------------------------------
 
     def _node(self, e: sp.Basic) -> int:
         hit = self._index.get(e)
         if hit is not None:
             return hit
-        op, args, const = self._op(e)
-        self._ops.append((op, args, const))
-        self._index[e] = len(self._ops) - 1
-        return len(self._ops) - 1
+        node = self._op(e)
+        self._nodes.append(node)
+        self._index[e] = len(self._nodes) - 1
+        return len(self._nodes) - 1
 
-    def _op(self, e: sp.Basic) -> tuple[Callable | None, tuple[int, ...], object]:
+    def _renamed(self, outputs: list[int], count: int, renaming: Mapping[str, str]) -> list[int]:
+        """Copies of the first ``count`` nodes that depend on a symbol of ``renaming``, with it renamed;
+        returns ``outputs`` mapped to the copies."""
+        moved: dict[int, int] = {}
+        for i in range(count):
+            kind, args, payload = self._nodes[i]
+            if kind == "symbol" and payload in renaming:
+                node = ("symbol", (), renaming[payload])
+            elif any(a in moved for a in args):
+                node = (kind, tuple(moved.get(a, a) for a in args), payload)
+            else:
+                continue
+            self._nodes.append(node)
+            moved[i] = len(self._nodes) - 1
+        return [moved.get(i, i) for i in outputs]
+
+    def _op(self, e: sp.Basic) -> tuple[str, tuple[int, ...], object]:
         if e.is_Symbol:
-            return None, (), ("symbol", e.name)
+            return "symbol", (), e.name
         if e.is_Number or e in (sp.pi, sp.E, sp.I):
-            return None, (), ("number", e)
+            return "number", (), e
         if e.is_Add:
-            return (lambda *xs: mpmath.fsum(xs)), tuple(self._node(a) for a in e.args), None
+            return "add", tuple(self._node(a) for a in e.args), None
         if e.is_Mul:
-            return (lambda *xs: _product(xs)), tuple(self._node(a) for a in e.args), None
+            return "mul", tuple(self._node(a) for a in e.args), None
         if e.is_Pow:
-            return _power, (self._node(e.base), self._node(e.exp)), None
+            exp = e.exp
+            literal = int(exp) if exp.is_Integer and abs(int(exp)) < _INT_EXPONENT_LIMIT else None
+            return "pow", (self._node(e.base), self._node(exp)), literal
         if isinstance(e, sp.log):
-            return _log, tuple(self._node(a) for a in e.args), None
-        for cls, fn in _UNARY.items():
+            return "log", tuple(self._node(a) for a in e.args), None
+        for cls, (name, fn, bounded) in _UNARY.items():
             if isinstance(e, cls):
-                return fn, tuple(self._node(a) for a in e.args), None
+                return "call", tuple(self._node(a) for a in e.args), (name, fn, bounded)
         name = type(e).__name__
         if name in MPMATH_FUNCTIONS:
-            return MPMATH_FUNCTIONS[name], tuple(self._node(a) for a in e.args), None
+            args = tuple(self._node(a) for a in e.args)
+            return "call", args, (name, MPMATH_FUNCTIONS[name], _BOUNDED_FUNCTIONS.get(name))
         if isinstance(e, sp.Max | sp.Min):
-            fn = max if isinstance(e, sp.Max) else min
-            return (lambda *xs, fn=fn: fn(xs)), tuple(self._node(a) for a in e.args), None
-        # anything else: evaluate the node through lambdify on its free symbols
+            fn, bounded = (max, _b_max) if isinstance(e, sp.Max) else (min, _b_min)
+            return "extremum", tuple(self._node(a) for a in e.args), (fn.__name__, fn, bounded)
+        # anything else: evaluate the node through lambdify on its free symbols (its result is
+        # converted to an mpmath number, like every other node's)
         syms = sorted(e.free_symbols, key=lambda s: s.name)
         fn = sp.lambdify(syms, e, modules=[MPMATH_FUNCTIONS, "mpmath"])
-        return fn, tuple(self._node(s) for s in syms), None
+        return "lambdified", tuple(self._node(s) for s in syms), fn
+
+    # --- code generation ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _build(lines: list[str], env: dict[str, object]) -> Callable:
+        namespace = dict(env)
+        exec(compile("\n".join(lines), "<tape>", "exec"), namespace)
+        return namespace["evaluate"]
+
+    def _compile(self) -> Callable:
+        """``evaluate(point, constants) -> (outputs, variables)``; node ``i``'s value is variable ``v{i}``."""
+        env: dict[str, object] = {"mpf": mpmath.mpf, "fsum": mpmath.fsum, "log": mpmath.log}
+        env["mpmathify"], env["product"] = mpmath.mpmathify, _product
+        lines = ["def evaluate(p, c):"]
+        for i, (kind, args, payload) in enumerate(self._nodes):
+            v = [f"v{a}" for a in args]
+            if kind == "symbol":
+                rhs = f"mpf(p[{payload!r}])"
+            elif kind == "number":
+                rhs = f"c[{i}]"
+            elif kind == "add":
+                rhs = f"{v[0]} + {v[1]}" if len(v) == 2 else f"fsum(({', '.join(v)}))"
+            elif kind == "mul":  # left to right (a long chain as a loop: deep expressions do not compile)
+                rhs = " * ".join(v) if len(v) <= _LONGEST_CHAIN else f"product(({', '.join(v)}))"
+            elif kind == "pow":
+                rhs = f"{v[0]} ** {payload if payload is not None else v[1]}"
+            elif kind == "log":
+                rhs = f"log({', '.join(v)})"
+            elif kind == "call":
+                env[f"f_{payload[0]}"] = payload[1]
+                rhs = f"f_{payload[0]}({', '.join(v)})"
+            elif kind == "extremum":
+                env[f"f_{payload[0]}"] = payload[1]
+                rhs = f"f_{payload[0]}(({', '.join(v)},))"
+            else:  # lambdified
+                env[f"g{i}"] = payload
+                rhs = f"mpmathify(g{i}({', '.join(v)}))"
+            lines.append(f"    v{i} = {rhs}")
+        lines.append(f"    return [{''.join(f'v{i}, ' for i in self.outputs)}], locals()")
+        return self._build(lines, env)
+
+    def _compile_bounds(self) -> Callable | None:
+        """``evaluate(point) -> (outputs, bounds)`` in float64 with error bounds (see the helpers
+        above), or None when some node has no float64 version."""
+        env: dict[str, object] = {
+            "b_input": _b_input,
+            "b_add": _b_add,
+            "b_mul": _b_mul,
+            "b_pow_int": _b_pow_int,
+            "b_pow": _b_pow,
+            "b_log": _b_log,
+        }
+        lines = ["def evaluate(p):"]
+        for i, (kind, args, payload) in enumerate(self._nodes):
+            v, e = [f"v{a}" for a in args], [f"e{a}" for a in args]
+            if kind == "symbol":
+                rhs = f"b_input(p[{payload!r}])"
+            elif kind == "number":
+                value = self._float_number(payload)
+                if value is None:
+                    return None
+                exact = sp.Rational(value) == payload if payload.is_Rational else False
+                rhs = f"{value!r}, {0.0 if exact else _U * abs(value)!r}"
+            elif kind in ("add", "mul"):
+                rhs = f"b_{kind}(({', '.join(v)},), ({', '.join(e)},))"
+            elif kind == "pow":
+                if payload is not None:
+                    rhs = f"b_pow_int({v[0]}, {payload}, {e[0]})"
+                else:
+                    rhs = f"b_pow({v[0]}, {v[1]}, {e[0]}, {e[1]})"
+            elif kind == "log" and len(args) == 1:
+                rhs = f"b_log({v[0]}, {e[0]})"
+            elif kind == "call" and payload[2] is not None:
+                env[f"f_{payload[0]}"] = payload[2]
+                rhs = f"f_{payload[0]}({v[0]}, {e[0]})"
+            elif kind == "extremum":
+                env[f"f_{payload[0]}"] = payload[2]
+                rhs = f"f_{payload[0]}(({', '.join(v)},), ({', '.join(e)},))"
+            else:
+                return None
+            lines.append(f"    v{i}, e{i} = {rhs}")
+        outs = self.outputs
+        lines.append(f"    return [{''.join(f'v{i}, ' for i in outs)}], [{''.join(f'e{i}, ' for i in outs)}]")
+        return self._build(lines, env)
+
+    @staticmethod
+    def _float_number(n: sp.Basic) -> float | None:
+        if n is sp.I or n.is_extended_real is False:
+            return None
+        try:
+            value = float(n)
+        except (TypeError, ValueError, OverflowError):
+            return None
+        return value if math.isfinite(value) else None
+
+    # --- constants ------------------------------------------------------------------------------------
 
     @staticmethod
     def _number(n: sp.Basic):
@@ -97,18 +422,40 @@ class Tape:
             return mpmath.mpc(0, 1)
         return mpmath.mpmathify(complex(n) if n.is_complex and not n.is_real else n.evalf(mpmath.mp.dps + 5))
 
-    def __call__(self, point: Mapping[str, object]) -> tuple[list, object]:
+    def _constants_now(self) -> list:
+        prec = mpmath.mp.prec
+        cached = self._constants.get(prec)
+        if cached is None:
+            cached = [self._number(payload) if kind == "number" else None for kind, _, payload in self._nodes]
+            self._constants[prec] = cached
+        return cached
+
+    # --- evaluation -------------------------------------------------------------------------------------
+
+    def evaluate(self, point: Mapping[str, object]) -> Evaluation:
         """Evaluate at the current mpmath precision; inputs are converted with ``mpf``.
 
-        Returns the outputs and the largest magnitude among all intermediate values: a result
-        computed with ``d`` digits is only known to about ``10^-d`` times that magnitude.
+        Raises what mpmath raises (``ZeroDivisionError`` for ``0 ** -1``, …).
         """
-        vals: list = []
-        for op, args, const in self._ops:
-            if op is None:
-                kind, payload = const
-                vals.append(mpmath.mpf(point[payload]) if kind == "symbol" else self._number(payload))
-            else:
-                vals.append(op(*[vals[i] for i in args]))
-        magnitude = max((abs(v) for v in vals if mpmath.isfinite(v)), default=mpmath.mpf(0))
-        return [vals[i] for i in self.outputs], magnitude
+        outputs, variables = self._code(point, self._constants_now())
+        return Evaluation(outputs, variables, len(self._nodes), mpmath.mp.prec)
+
+    def __call__(self, point: Mapping[str, object]) -> tuple[list, object]:
+        """``(outputs, largest intermediate magnitude)`` at the current mpmath precision."""
+        ev = self.evaluate(point)
+        return ev.outputs, ev.magnitude
+
+    def float_bounds(self, point: Mapping[str, float]) -> tuple[list[float], list[float]] | None:
+        """The outputs in float64 and a bound on each one's distance from its exact value.
+
+        None when float64 cannot evaluate or bound some node at this point (or any point).
+        Outputs and bounds may be infinite or nan; callers check.
+        """
+        if self._bounds_code is False:
+            self._bounds_code = self._compile_bounds()
+        if self._bounds_code is None:
+            return None
+        try:
+            return self._bounds_code(point)
+        except (ArithmeticError, ValueError, TypeError):  # overflow, 0 ** −n, log of ≤ 0, no bound
+            return None
