@@ -11,29 +11,22 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import mpmath
 import pytest
 import sympy as sp
 from hypothesis import strategies as st
+from test_numeric import FixedPoints
 
 import verify.numeric as numeric
-from verify.domains import POSITIVE, REAL, UNIT, WEIGHT, Domain, var
+from verify.domains import POSITIVE, REAL, UNIT, WEIGHT, var
 from verify.numeric import PROFILES, _certainly_violated, _draw_of, _exp10, _points, _scale, fuzz
 from verify.obligations import Conditional, Sign
 from verify.tape import Tape
 
 CI = PROFILES["ci"]
 mpf = mpmath.mpf
-
-
-@dataclass(frozen=True)
-class FixedPoints(Domain):
-    points: tuple[float, ...] = ()
-
-    def strategy(self):
-        return st.sampled_from(self.points)
 
 
 def pinned(name: str, *points: float) -> tuple[sp.Symbol, FixedPoints]:

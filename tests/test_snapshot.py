@@ -11,6 +11,7 @@ from pathlib import Path
 from test_cache import ALPHA, BETA, HANGS, ROOT, cli, make_package, statuses
 
 from verify import snapshot
+from verify.cache import imported_names
 from verify.profiles import PROFILES
 
 HELPER_USER = """
@@ -167,7 +168,7 @@ def test_no_snapshot_is_stored_when_a_step_timed_out_or_with_no_cache(tmp_path):
 
 def test_imported_names_resolve_relative_imports_and_parent_packages():
     source = "import a.b.c, d\nfrom . import sib\nfrom ..up import (x,\n  y)\n    from e.f import g  # indented\n"
-    assert snapshot._imported_names(source, "pkg.sub") == {
+    assert imported_names(source, "pkg.sub") == {
         "a", "a.b", "a.b.c", "d", "pkg", "pkg.sub", "pkg.sub.sib", "pkg.up", "pkg.up.x", "pkg.up.y",
         "e", "e.f", "e.f.g",
     }  # fmt: skip

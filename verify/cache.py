@@ -135,8 +135,13 @@ _FROM = re.compile(r"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^
 _IMPORT = re.compile(r"^[ \t]*import[ \t]+([^\n#;]+)", re.M)
 
 
-def _imports(source: str, package: str) -> set[str]:
-    """The modules a source imports (at any indentation; a regular expression, not a parse)."""
+def imported_names(source: str, package: str, submodule: Callable[[str, str], bool] | None = None) -> set[str]:
+    """The modules a source imports (at any indentation; a regular expression, not a parse).
+
+    ``from a import b`` yields ``a`` and the candidate ``a.b``, kept when ``submodule(a, b)``
+    says it may be a module (by default always: a name that is no module file resolves to
+    nothing). Every parent package of a name is included, as importing runs its ``__init__.py``.
+    """
     out: set[str] = set()
     for line in _IMPORT.findall(source):
         out.update(part.split()[0] for part in line.split(",") if part.strip())
@@ -148,16 +153,20 @@ def _imports(source: str, package: str) -> set[str]:
             parent = parent[: len(parent) - level + 1]
             base = ".".join([*parent, base] if base else parent)
         out.add(base)
-        module = sys.modules.get(base)
         for part in names.strip("()").split(","):
             name = part.split()[0] if part.split() else ""
-            attr = getattr(module, name, None) if name.isidentifier() else False
-            if attr is None or isinstance(attr, types.ModuleType):  # `from package import module`
+            if name.isidentifier() and (submodule is None or submodule(base, name)):
                 out.add(f"{base}.{name}")
     for m in list(out):  # importing a.b.c runs a/__init__.py and a/b/__init__.py too
         parts = m.split(".")
         out.update(".".join(parts[:i]) for i in range(1, len(parts)))
     return {m for m in out if m and all(p.isidentifier() for p in m.split("."))}
+
+
+def _maybe_submodule(base: str, name: str) -> bool:
+    """``from base import name`` may import a module: ``name`` is one, or ``base`` is not imported yet."""
+    attr = getattr(sys.modules.get(base), name, None)
+    return attr is None or isinstance(attr, types.ModuleType)
 
 
 def _module_file(name: str) -> str | None:
@@ -179,8 +188,8 @@ def _read_module(mod: str, path: str) -> tuple[bytes, set[str]]:
     if mod not in _SOURCES:
         source = Path(path).read_bytes()
         package = mod if Path(path).name == "__init__.py" else mod.rpartition(".")[0]
-        text = source.decode("utf-8", "replace")
-        _SOURCES[mod] = (hashlib.blake2b(source, digest_size=16).digest(), _imports(text, package))
+        imported = imported_names(source.decode("utf-8", "replace"), package, _maybe_submodule)
+        _SOURCES[mod] = (hashlib.blake2b(source, digest_size=16).digest(), imported)
     return _SOURCES[mod]
 
 

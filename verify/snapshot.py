@@ -28,14 +28,13 @@ import importlib.metadata
 import importlib.util
 import json
 import os
-import re
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from verify import __version__
-from verify.cache import CACHEABLE
+from verify.cache import CACHEABLE, imported_names
 from verify.profiles import Profile
 from verify.results import DerivationResult
 
@@ -43,9 +42,6 @@ FORMAT = 1
 FILE = "snapshot.json"
 #: distributions whose versions can change a verdict
 DISTRIBUTIONS = ("sympy", "hypothesis", "mpmath", "numpy")
-
-_FROM = re.compile(r"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]+)", re.M)
-_IMPORT = re.compile(r"^[ \t]*import[ \t]+([^\n#;]+)", re.M)
 
 
 def _installed(path: str) -> bool:
@@ -99,32 +95,6 @@ def _project_file(name: str, skip: tuple[Path, ...]) -> Path | None:
     return None
 
 
-def _imported_names(source: str, package: str) -> set[str]:
-    """Modules a source may import (a regular expression, not a parse; any indentation).
-
-    ``from a import b`` yields ``a`` and the candidate ``a.b`` (kept only if it is a module
-    file); every parent package of a name is included, as importing runs its ``__init__.py``.
-    """
-    out: set[str] = set()
-    for line in _IMPORT.findall(source):
-        out.update(part.split()[0] for part in line.split(",") if part.split())
-    for base, names in _FROM.findall(source):
-        level = len(base) - len(base.lstrip("."))
-        base = base[level:]
-        if level:
-            parts = package.split(".")
-            parent = parts[: len(parts) - level + 1]
-            base = ".".join([*parent, base] if base else parent)
-        out.add(base)
-        for part in names.strip("()").split(","):
-            if part.split():
-                out.add(f"{base}.{part.split()[0]}")
-    for m in list(out):
-        parts = m.split(".")
-        out.update(".".join(parts[:i]) for i in range(1, len(parts)))
-    return {m for m in out if m and all(p.isidentifier() for p in m.split("."))}
-
-
 def _tree_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.rglob("*.py") if "__pycache__" not in p.parts)
 
@@ -157,7 +127,7 @@ def source_fingerprint(packages: list[str] | tuple[str, ...]) -> str | None:
             return None
         files[path] = hashlib.blake2b(data, digest_size=16).hexdigest()
         package = _module_package(path)
-        for name in _imported_names(data.decode("utf-8", "replace"), package):
+        for name in imported_names(data.decode("utf-8", "replace"), package):
             found = _project_file(name, skip)
             if found is not None and found not in files:
                 todo.append(found)
