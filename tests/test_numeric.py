@@ -11,13 +11,14 @@ they state the correct behaviour.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import mpmath
 import pytest
 import sympy as sp
 from hypothesis import strategies as st
 
+from verify import numeric
 from verify.domains import POSITIVE, REAL, Domain, var
 from verify.functions import logsigmoid, sigmoid
 from verify.model import Derivation, Equal, Inequality, Source, Step
@@ -205,6 +206,70 @@ def test_ci_profile_is_deterministic():
     first, second = check(claim), check(claim)
     assert first.counterexample == second.counterexample
     assert first.samples == second.samples
+
+
+class _Clock:
+    """A stand-in for the ``time`` module whose clock moves ``step`` seconds at every reading."""
+
+    def __init__(self, step: float):
+        self.now, self.step = 0.0, step
+
+    def monotonic(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def test_counterexample_does_not_depend_on_machine_speed(monkeypatch):
+    """The shrinking budget is a count of candidates: a machine slow enough that the old 1.5 s
+    budget would have cut shrinking short reports the same counterexample (regression)."""
+    ob = Sign(expr=a**2 - a * b, strict=False)
+    fast = fuzz(ob, {a: REAL, b: REAL}, CI)
+    clock = _Clock(step=0.1)
+    monkeypatch.setattr(numeric, "time", clock)
+    slow = fuzz(ob, {a: REAL, b: REAL}, CI)
+    assert clock.now > 1.5  # long enough to have mattered to a clock-based budget
+    assert slow.status == fast.status == "refuted"
+    assert (slow.samples, slow.counterexample, slow.values) == (fast.samples, fast.counterexample, fast.values)
+    assert slow.reason is None  # not cut short
+    pt = {k: mpf(v) for k, v in slow.counterexample.items()}
+    assert pt["tn_a"] ** 2 - pt["tn_a"] * pt["tn_b"] < 0
+    assert all(len(v) <= 5 for v in slow.counterexample.values()), slow.counterexample
+
+
+def _shrink(profile):
+    """Search s ∈ [0, 10] for a violation of s < 3; returns the state and the points probed."""
+    probed: list[float] = []
+
+    def probe(point: dict) -> numeric._Probe:
+        probed.append(point["s"])
+        return numeric._Probe(point["s"] < 3)
+
+    sampler = numeric._points({"s": (st.floats(0.0, 10.0), None)})
+    return numeric._search(sampler, probe, profile), probed
+
+
+def test_shrinking_tries_at_most_shrink_examples_candidates():
+    full, _ = _shrink(CI)
+    assert full.failure[0] == {"s": 3.0}  # shrunk to the boundary of the violation
+    assert 3 < full.candidates < CI.shrink_examples
+    cut, probed = _shrink(replace(CI, shrink_examples=3))
+    assert cut.candidates == 3
+    first_failure = next(i for i, s in enumerate(probed) if s >= 3)
+    assert len(probed) - first_failure - 1 == 3  # three candidates probed after the first failure
+    assert cut.failure[0]["s"] >= 3  # the smallest failure so far still violates
+    assert not cut.cut_short
+
+
+def test_shrinking_safety_limit_stops_and_is_reported(monkeypatch):
+    clock = _Clock(step=100.0)  # every candidate lands past the 20 s safety limit
+    monkeypatch.setattr(numeric, "time", clock)
+    state, _ = _shrink(CI)
+    assert state.cut_short and state.candidates == 0
+    res = check(Inequality(a * b, "<=", a**2))
+    assert res.status == "refuted"
+    assert "safety limit" in res.reason and "may not be the simplest" in res.reason
+    pt = {k: mpf(v) for k, v in res.counterexample.items()}
+    assert pt["tn_a"] * pt["tn_b"] > pt["tn_a"] ** 2
 
 
 # --- undefined and non-finite points -----------------------------------------------------------------

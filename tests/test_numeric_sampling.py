@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import random
-from dataclasses import replace
 
 import mpmath
 import pytest
@@ -77,8 +76,8 @@ def test_log_scale_values_stay_inside_the_domain():
         seen.append(p["ns_beta"])
         return numeric._Probe(True, 0.0, {})
 
-    n, _, failure = numeric._search(_points({"ns_beta": _draw_of(POSITIVE)}), spy, CI)
-    assert (n, failure) == (CI.samples, None)
+    state = numeric._search(_points({"ns_beta": _draw_of(POSITIVE)}), spy, CI)
+    assert (state.n, state.failure) == (CI.samples, None)
     assert all(POSITIVE.lo <= v <= POSITIVE.hi for v in seen)
     assert any(v < 1 for v in seen) and any(v > 1 for v in seen)
 
@@ -175,10 +174,9 @@ def test_screen_changes_no_outcome(monkeypatch):
         ),
     ]
     domains = {a: REAL, b: REAL, w: POSITIVE}
-    patient = replace(CI, shrink_seconds=60.0)  # shrinking runs to the end: no clock in the outcome
-    screened = [fuzz(ob, domains, patient) for ob in claims]
+    screened = [fuzz(ob, domains, CI) for ob in claims]
     monkeypatch.setattr(numeric, "_certainly_violated", lambda tape, point, strict: False)
-    plain = [fuzz(ob, domains, patient) for ob in claims]
+    plain = [fuzz(ob, domains, CI) for ob in claims]
     for s, p in zip(screened, plain, strict=True):
         assert (s.status, s.samples, s.counterexample, s.values) == (p.status, p.samples, p.counterexample, p.values)
     assert [s.status for s in screened] == ["confirmed", "refuted", "confirmed"]

@@ -258,27 +258,54 @@ def _sign(get: Getter, strict: bool, profile: Profile, confirm_dps: int) -> _Pro
 
 
 class _SearchState:
-    """What a search has seen: points tested, the worst agreement, the (smallest) failure."""
+    """What a search has seen: points tested, the worst agreement, the (smallest) failure.
 
-    def __init__(self, to_point: Callable[[tuple], dict], probe: Callable[[dict], _Probe], shrink_seconds: float):
+    Once a failure is found, Hypothesis shrinks it: every candidate it tries counts against
+    ``shrink_examples``, so the counterexample a run reports depends only on the profile, never
+    on how fast the machine is. ``shrink_seconds`` is a safety net against candidates so costly
+    that the count would take minutes; when it stops shrinking, ``cut_short`` says so.
+    """
+
+    def __init__(
+        self,
+        to_point: Callable[[tuple], dict],
+        probe: Callable[[dict], _Probe],
+        shrink_examples: int,
+        shrink_seconds: float,
+    ):
         self.to_point = to_point
         self.probe = probe
+        self.shrink_examples = shrink_examples
         self.shrink_seconds = shrink_seconds
         self.n = 0
         self.worst = 0.0
         self.failure: tuple[dict, _Probe] | None = None
+        self.candidates = 0  # shrinking candidates tried since the first failure
         self.deadline = math.inf
+        self.cut_short = False
+
+    def _budget_spent(self) -> bool:
+        if self.candidates >= self.shrink_examples:
+            return True
+        if time.monotonic() > self.deadline:
+            self.cut_short = True
+            return True
+        return False
 
     def test(self, values: tuple) -> None:
         point = self.to_point(values)
-        if self.failure is not None and time.monotonic() > self.deadline:
-            if point == self.failure[0]:  # the final replay of the smallest counterexample
-                raise _Violation
-            reject()  # shrinking budget spent: no further candidates
-        res = self.probe(point)
+        # a replay of the smallest counterexample fails again without evaluating it; there is
+        # one ``raise _Violation`` only, as Hypothesis tells failures apart by where they raise
+        replay = self.failure is not None and point == self.failure[0]
+        if self.failure is not None and not replay:
+            if self._budget_spent():
+                reject()  # shrinking budget spent: no further candidates
+            self.candidates += 1
+        res = self.failure[1] if replay else self.probe(point)
         if res.ok is None:
             reject()
-        self.n += 1
+        if not replay:
+            self.n += 1
         if res.ok:
             self.worst = max(self.worst, res.err)
             return
@@ -303,10 +330,9 @@ def _settings(samples: int, derandomize: bool) -> settings:
     )
 
 
-def _search(
-    sampler: _Sampler, probe: Callable[[dict], _Probe], profile: Profile
-) -> tuple[int, float, tuple[dict, _Probe] | None]:
-    state = _SearchState(sampler.point, probe, profile.shrink_seconds)
+def _search(sampler: _Sampler, probe: Callable[[dict], _Probe], profile: Profile) -> _SearchState:
+    """Run Hypothesis over ``sampler``'s points; the state holds the count, worst error and failure."""
+    state = _SearchState(sampler.point, probe, profile.shrink_examples, profile.shrink_seconds)
 
     # a one-line test: Hypothesis reads its source (for the derandomized seed and the database
     # key) on every run, so the body lives in _SearchState.test
@@ -324,7 +350,7 @@ def _search(
     except Flaky:  # replays rejected once the shrinking budget is spent; the failure found stands
         if state.failure is None:
             raise
-    return state.n, state.worst, state.failure
+    return state
 
 
 #: how one symbol is drawn: a strategy, and the function turning a drawn value into the symbol's
@@ -521,7 +547,8 @@ def _fuzz(
         return NumericOutcome("error", reason=f"no numeric checker for {type(ob).__name__}")
     if hypotheses:
         probe = _under(hypotheses, probe, syms, profile)
-    n, worst, failure = _search(sampler, probe, profile)
+    state = _search(sampler, probe, profile)
+    n, worst, failure = state.n, state.worst, state.failure
     if failure is None:
         if n == 0 and hypotheses:
             return NumericOutcome("error", reason="no sampled point satisfied the hypotheses")
@@ -538,6 +565,17 @@ def _fuzz(
         max_rel_error=res.err,
         counterexample=_format_point(point),
         values=_shown(check.values),
+        reason=_shrink_note(state, profile),
+    )
+
+
+def _shrink_note(state: _SearchState, profile: Profile) -> str | None:
+    """What to say about a counterexample whose shrinking the safety limit cut short."""
+    if not state.cut_short:
+        return None
+    return (
+        f"shrinking stopped at its {profile.shrink_seconds:g} s safety limit after {state.candidates} candidates:"
+        " the counterexample may not be the simplest"
     )
 
 
@@ -658,7 +696,8 @@ def _fuzz_limit(
 
     draws = _domains_for(others, domains)
     small = replace(profile, samples=max(5, profile.samples // 10))
-    n, worst, failure = _search(_points(draws), probe, small)
+    state = _search(_points(draws), probe, small)
+    n, worst, failure = state.n, state.worst, state.failure
     if failure is None:
         if n == 0:
             return NumericOutcome("error", reason="the limit could not be evaluated at any sampled point")
@@ -670,4 +709,5 @@ def _fuzz_limit(
         max_rel_error=res.err,
         counterexample=_format_point(point),
         values=_shown(res.values),
+        reason=_shrink_note(state, small),
     )

@@ -22,8 +22,11 @@ class Profile:
     rel_tol: float = 1e-15
     symbolic_budget: float = 1.5
     seed: int = 0
-    #: seconds spent shrinking a counterexample once one is found (the smallest so far is kept)
-    shrink_seconds: float = 1.5
+    #: candidates Hypothesis may try while shrinking a counterexample (the smallest so far is kept);
+    #: a count, not a time, so that a run's counterexample does not depend on the machine's speed
+    shrink_examples: int = 500
+    #: safety limit in seconds on shrinking one counterexample (reported when it stops a shrink)
+    shrink_seconds: float = 20.0
 
 
 PROFILES = {
@@ -35,7 +38,8 @@ PROFILES = {
         crosscheck_samples=300,
         family_samples=300,
         symbolic_budget=10.0,
-        shrink_seconds=10.0,
+        shrink_examples=5000,
+        shrink_seconds=120.0,
     ),
 }
 

@@ -60,6 +60,11 @@ def _group(items: list[tuple[str, str]]) -> str:
     )
 
 
+def _refutation_reason(label: str, note: str | None) -> str:
+    """The reason given for a refutation, with the obligation's label and the fuzzer's note if any."""
+    return f"{label}counterexample found" + (f" ({note})" if note else "")
+
+
 def check_step(derivation: Derivation, step: Step, profile: Profile) -> StepResult:
     """Check one step: every obligation by fuzzing, then symbolically (unless numeric-only).
 
@@ -92,7 +97,7 @@ def check_step(derivation: Derivation, step: Step, profile: Profile) -> StepResu
             max_rel_error=num.max_rel_error,
             counterexample=num.counterexample,
             values=num.values,
-            reason=num.reason if reproduction else f"{label}counterexample found" if label else "counterexample found",
+            reason=num.reason if reproduction else _refutation_reason(label, num.reason),
             reproduction=reproduction,
         )
 
