@@ -367,7 +367,7 @@ def test_prove_dispatch_respects_the_budget(no_gc_callbacks):
     sign = prove(Sign(expr=-(S**20) - 1), budget=0.05)
     inv = prove(Invariance(expr=S**20, wrt=(a,)), budget=0.05)
     assert eq.status == "timeout", eq
-    assert sign.status == "unproved", sign
+    assert sign.status == "timeout", sign  # cut off, not decided: more time might prove it
     assert "exceeded 0.05 s" in sign.reason
     assert inv.status == "timeout", inv
     assert time.perf_counter() - start < 6.0

@@ -210,7 +210,10 @@ def prove_zero(expr: sp.Expr, budget: float) -> SymbolicOutcome:
 
 
 def prove_sign(expr: sp.Expr, strict: bool, budget: float) -> SymbolicOutcome:
-    """Try to show ``expr > 0`` (strict) or ``expr ≥ 0`` from the symbols' assumptions."""
+    """Try to show ``expr > 0`` (strict) or ``expr ≥ 0`` from the symbols' assumptions.
+
+    ``unproved`` when every strategy answered without deciding; ``timeout`` when some were cut off.
+    """
     expr = rewrite_special(sp.sympify(expr))
     timeouts = []
     for name, transform in SIGN_STRATEGIES:
@@ -226,8 +229,8 @@ def prove_sign(expr: sp.Expr, strict: bool, budget: float) -> SymbolicOutcome:
         if verdict is True:
             return SymbolicOutcome("proved", f"sign by assumptions ({name})")
     reason = "SymPy's assumptions could not decide the sign"
-    if timeouts:
-        reason += f" ({', '.join(timeouts)} exceeded {budget:g} s)"
+    if timeouts:  # more time might still decide it, as for prove_zero
+        return SymbolicOutcome("timeout", reason=f"{reason} ({', '.join(timeouts)} exceeded {budget:g} s)")
     return SymbolicOutcome("unproved", reason=reason)
 
 
