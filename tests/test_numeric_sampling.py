@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 import mpmath
@@ -19,8 +20,8 @@ from hypothesis import strategies as st
 from test_numeric import FixedPoints
 
 import verify.numeric as numeric
-from verify.domains import POSITIVE, REAL, UNIT, WEIGHT, var
-from verify.numeric import PROFILES, _certainly_violated, _draw_of, _exp10, _points, _scale, fuzz
+from verify.domains import POSITIVE, REAL, UNIT, WEIGHT, exp10, var
+from verify.numeric import PROFILES, _certainly_violated, _draw_of, _points, _scale, fuzz
 from verify.obligations import Conditional, Sign
 from verify.tape import Tape
 
@@ -39,11 +40,12 @@ def pinned(name: str, *points: float) -> tuple[sp.Symbol, FixedPoints]:
 @pytest.mark.parametrize("domain", [POSITIVE, WEIGHT], ids=lambda d: d.name)
 def test_log_scale_domain_is_drawn_as_its_exponent(domain):
     strategy, transform = _draw_of(domain)
-    assert transform is _exp10
+    assert transform is exp10
     # the domain's own strategy is exactly this exponent strategy mapped by the same function
-    assert repr(domain.strategy()) == repr(strategy.map(lambda e: float(10.0**e)))
+    assert repr(domain.strategy()) == repr(strategy.map(exp10))
+    assert repr(strategy) == repr(st.floats(math.log10(domain.lo), math.log10(domain.hi), allow_nan=False))
     for e in (-3.0, -0.5, 0.0, 1.25, 3.0):
-        assert _exp10(e) == float(10.0**e)
+        assert exp10(e) == float(10.0**e)
 
 
 @pytest.mark.parametrize("domain", [REAL, UNIT], ids=lambda d: d.name)
@@ -63,7 +65,7 @@ def test_domain_with_its_own_strategy_is_drawn_by_it():
 
 
 def test_points_are_built_in_order_with_transforms_applied():
-    sampler = _points({"b": (st.just(2.0), None), "a": (st.just(1.0), _exp10), "c": (st.just(-3.0), None)})
+    sampler = _points({"b": (st.just(2.0), None), "a": (st.just(1.0), exp10), "c": (st.just(-3.0), None)})
     point = sampler.point((2.0, 1.0, -3.0))
     assert point == {"b": 2.0, "a": 10.0, "c": -3.0}
     assert list(point) == ["b", "a", "c"]

@@ -324,7 +324,6 @@ class VerdictCache:
         self.directory = Path(directory)
         self.settings = settings_fingerprint(profile)
         self.warnings: list[str] = []
-        self.hits = 0
         self._timings: dict[str, float] | None = None
 
     # -- files
@@ -388,7 +387,6 @@ class VerdictCache:
             return None
         for s in steps:
             s.cached = True
-        self.hits += len(steps)
         return steps
 
     def store_derivation(self, key: str, steps: list[StepResult]) -> None:

@@ -32,12 +32,20 @@ class Domain:
     def strategy(self) -> st.SearchStrategy[float]:
         """Hypothesis strategy of floats inside the domain; shrinks toward simple values."""
         if self.scale == "log":
-            lo, hi = math.log10(self.lo), math.log10(self.hi)
-            return st.floats(lo, hi, allow_nan=False).map(lambda e: float(10.0**e))
+            return self.exponent_strategy().map(exp10)
         return st.floats(self.lo, self.hi, allow_nan=False, allow_infinity=False)
+
+    def exponent_strategy(self) -> st.SearchStrategy[float]:
+        """For a log-scale domain: the base-10 exponents ``e`` of its values ``10**e``."""
+        return st.floats(math.log10(self.lo), math.log10(self.hi), allow_nan=False)
 
     def sympy_assumptions(self) -> dict[str, bool]:
         return dict(self.assumptions)
+
+
+def exp10(e: float) -> float:
+    """``10**e`` as a float: a log-scale domain's value from its drawn exponent."""
+    return float(10.0**e)
 
 
 REAL = Domain("real", -30.0, 30.0, (("real", True),), description="a real number (reward, margin)")

@@ -28,7 +28,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from hypothesis.errors import Flaky, Unsatisfiable
 
-from verify.domains import Domain
+from verify.domains import Domain, exp10
 from verify.obligations import Conditional, Equation, Invariance, LimitOf, Obligation, Recomputation, Sign
 from verify.profiles import PROFILES, Profile  # noqa: F401 (re-exported)
 from verify.tape import Evaluation, Tape
@@ -362,10 +362,6 @@ def _domains_for(symbols: list[sp.Symbol], domains: Mapping[sp.Symbol, Domain]) 
     return {s.name: _draw_of(domains[s]) for s in symbols}
 
 
-def _exp10(e: float) -> float:
-    return float(10.0**e)
-
-
 def _draw_of(domain: Domain) -> Draw:
     """How to draw ``domain``'s values: its strategy, built once per domain (strategies are
     immutable and reusable).
@@ -384,7 +380,7 @@ def _draw_of(domain: Domain) -> Draw:
 @functools.lru_cache(maxsize=1024)
 def _cached_draw(domain: Domain) -> Draw:
     if type(domain).strategy is Domain.strategy and domain.scale == "log":
-        return st.floats(math.log10(domain.lo), math.log10(domain.hi), allow_nan=False), _exp10
+        return domain.exponent_strategy(), exp10
     return domain.strategy(), None
 
 

@@ -358,9 +358,7 @@ def run(
         slots[d.id][i] = result
         if cache:
             cache.warnings.extend(warnings)
-            if result.cached:
-                cache.hits += 1
-            else:
+            if not result.cached:
                 measured[f"{d.id}::{result.id}"] = result.seconds
                 if key:
                     cache.store_step(key, result)
