@@ -282,6 +282,36 @@ def test_vanishing_derivative_does_not_prove_invariance():
     assert prove_invariance(sp.log(pa * pb) - sp.log(pa) - sp.log(pb), (pa,), BUDGET).status == "proved"
 
 
+def test_polynomial_invariance_is_proved_by_its_derivative():
+    # (a + b)² − a² − 2ab = b²: a polynomial in a whose derivative is 2(a + b) − 2a − 2b = 0
+    out = prove_invariance((a + b) ** 2 - a**2 - 2 * a * b, (a,), BUDGET)
+    assert out.status == "proved" and "derivative of a polynomial" in out.method
+    # a polynomial in a, but not in pa: one symbol by its derivative, the other at two points
+    out = prove_invariance(
+        (a + sp.log(pa * pb)) ** 2 - a**2 - 2 * a * sp.log(pa * pb) - sp.log(pa) ** 2, (a, pa), BUDGET
+    )
+    assert out.status == "unproved"  # it depends on pa: (log pa + log pb)² − (log pa)²
+    both = (a + sp.log(pa * pb)) ** 2 - a**2 - 2 * a * (sp.log(pa) + sp.log(pb))
+    out = prove_invariance(both, (a,), BUDGET)
+    assert out.status == "proved" and "derivative of a polynomial" in out.method
+    out = prove_invariance(sp.log(pa * pb) - sp.log(pa), (pa,), BUDGET)
+    assert out.status == "proved" and "two arbitrary points" in out.method  # log: not a polynomial
+
+
+@given(
+    coefficients=st.lists(st.integers(-3, 3), min_size=3, max_size=3),
+    powers=st.lists(st.integers(0, 2), min_size=3, max_size=3),
+)
+@PROPERTY
+def test_polynomial_invariance_holds_exactly_when_no_positive_degree_term_survives(coefficients, powers):
+    """Σ_k c_k a^k b^{j_k} plus a form of b² that only cancels after expansion: independent
+    of a exactly when every c_k (k ≥ 1) is 0; never proved otherwise."""
+    noise = (a + b) ** 2 - a**2 - 2 * a * b
+    expr = noise + sum(c * a ** (k + 1) * b**j for k, (c, j) in enumerate(zip(coefficients, powers, strict=True)))
+    out = prove_invariance(expr, (a,), BUDGET)
+    assert out.status == ("proved" if not any(coefficients) else "unproved"), (expr, out)
+
+
 def test_limits():
     def lim(expr, to, value):
         return prove_limit(LimitOf(expr=expr, var=x, to=to, value=value), BUDGET).status
