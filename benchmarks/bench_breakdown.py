@@ -35,11 +35,11 @@ def main() -> None:
     args = ap.parse_args()
 
     start = time.perf_counter()
-    import verify.numeric as numeric
-    import verify.runner as runner
-    from verify.cache import claim_key
+    import verify.run.runner as runner
+    import verify.search.fuzz as numeric
     from verify.profiles import PROFILES
-    from verify.registry import load
+    from verify.run.cache import claim_key
+    from verify.run.registry import load
 
     registry = load()
     startup = time.perf_counter() - start

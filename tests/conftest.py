@@ -7,9 +7,9 @@ import tempfile
 
 import pytest
 
-from verify.numeric import PROFILES
-from verify.registry import load
-from verify.runner import run
+from verify.run.registry import load
+from verify.run.runner import run
+from verify.search.fuzz import PROFILES
 
 # the command line caches verdicts; the suite starts from an empty cache so that it checks for real
 os.environ["VERIFY_CACHE_DIR"] = tempfile.mkdtemp(prefix="verify-cache-")
@@ -37,7 +37,7 @@ def core_run(registry):
 
 def checked_steps(registry, derivation_id: str) -> dict:
     """Check one derivation with the ci profile; no step may contradict its expectation. Steps by id."""
-    from verify.runner import check_derivation
+    from verify.run.runner import check_derivation
 
     result = check_derivation(registry.derivations[derivation_id], PROFILES["ci"])
     assert not result.failed

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import mpmath
 
-from verify.numeric import PROFILES
-from verify.runner import check_derivation
+from verify.run.runner import check_derivation
+from verify.search.fuzz import PROFILES
 
 
 def _weights_to_dist(point: dict[str, str], prefix: str) -> list[mpmath.mpf]:

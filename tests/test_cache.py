@@ -13,9 +13,9 @@ from pathlib import Path
 import sympy as sp
 
 from verify import Equal, Step, var
-from verify.cache import claim_key, settings_fingerprint
 from verify.domains import POSITIVE, REAL
-from verify.numeric import PROFILES
+from verify.run.cache import claim_key, settings_fingerprint
+from verify.search.fuzz import PROFILES
 
 ROOT = Path(__file__).resolve().parents[1]
 

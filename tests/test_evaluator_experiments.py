@@ -13,8 +13,8 @@ import pytest
 from derivations.experiments import _constraints_setup as setup
 from derivations.experiments import constraints_paper
 from verify.cli import main
-from verify.numeric import PROFILES
-from verify.runner import check_step
+from verify.run.runner import check_step
+from verify.search.fuzz import PROFILES
 
 
 @pytest.mark.parametrize("ratio", [0.1, 0.5, 2.0, 10.0])

@@ -9,8 +9,8 @@ import sympy as sp
 from verify import Derivation, Equal, Implies, Inequality, Source, Step, var
 from verify.domains import POSITIVE, REAL
 from verify.errors import ClaimError
-from verify.numeric import PROFILES
-from verify.runner import check_step
+from verify.run.runner import check_step
+from verify.search.fuzz import PROFILES
 
 x = var("x_imp", REAL)
 y = var("y_imp", REAL)

@@ -1,7 +1,7 @@
 """The numeric checker: precision escalation, shrinking, undefined points, reporting.
 
-Most tests call :func:`verify.numeric.fuzz` on a single obligation (the numeric checker alone,
-without SymPy in front of it); a few go through :func:`verify.runner.check_step`. Every
+Most tests call :func:`verify.search.fuzz.fuzz` on a single obligation (the numeric checker alone,
+without SymPy in front of it); a few go through :func:`verify.run.runner.check_step`. Every
 counterexample is re-evaluated here with plain mpmath. ``FixedPoints`` domains pin the sampled
 values so that the points that matter (tiny inputs, poles) are certainly exercised.
 
@@ -18,13 +18,13 @@ import pytest
 import sympy as sp
 from hypothesis import strategies as st
 
-from verify import numeric
 from verify.domains import POSITIVE, REAL, Domain, var
 from verify.functions import logsigmoid, sigmoid
+from verify.kernel.obligations import Equation, Invariance, LimitOf, Sign
 from verify.model import Derivation, Equal, Inequality, Source, Step
-from verify.numeric import PROFILES, fuzz
-from verify.obligations import Equation, Invariance, LimitOf, Sign
-from verify.runner import check_step
+from verify.run.runner import check_step
+from verify.search import fuzz as numeric
+from verify.search.fuzz import PROFILES, fuzz
 
 CI = PROFILES["ci"]
 mpf = mpmath.mpf

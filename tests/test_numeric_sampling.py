@@ -19,11 +19,11 @@ import sympy as sp
 from hypothesis import strategies as st
 from test_numeric import FixedPoints
 
-import verify.numeric as numeric
+import verify.search.fuzz as numeric
 from verify.domains import POSITIVE, REAL, UNIT, WEIGHT, exp10, var
-from verify.numeric import PROFILES, _certainly_violated, _draw_of, _points, _scale, fuzz
-from verify.obligations import Conditional, Sign
-from verify.tape import Tape
+from verify.kernel.obligations import Conditional, Sign
+from verify.search.fuzz import PROFILES, _certainly_violated, _draw_of, _points, _scale, fuzz
+from verify.search.tape import Tape
 
 CI = PROFILES["ci"]
 mpf = mpmath.mpf

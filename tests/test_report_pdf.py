@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from report_data import HOSTILE_TEXT, HOSTILE_TITLE, sample_result
 
-from verify.numeric import PROFILES
 from verify.render.latex import compile_pdf, render_latex
 from verify.results import RunResult
-from verify.runner import run
+from verify.run.runner import run
+from verify.search.fuzz import PROFILES
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("pdflatex") and shutil.which("pdftotext")),

@@ -6,8 +6,8 @@ import pytest
 
 from verify import Derivation, Reported, Source, Step
 from verify.errors import ClaimError
-from verify.numeric import PROFILES
-from verify.runner import check_step
+from verify.run.runner import check_step
+from verify.search.fuzz import PROFILES
 
 
 def _check(claim: Reported, expected: str = "holds"):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sympy as sp
 
-import verify.runner as runner
+import verify.run.runner as runner
 from verify.domains import POSITIVE, REAL, var
 from verify.functions import sigmoid
+from verify.kernel.prover import SymbolicOutcome
 from verify.model import Derivation, Equal, ForSizes, Inequality, Source, Step
 from verify.profiles import PROFILES
-from verify.symbolic import SymbolicOutcome
 
 CI = PROFILES["ci"]
 x = var("tr_x", REAL)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from test_cache import ALPHA, BETA, HANGS, ROOT, cli, make_package, statuses
 
-from verify import snapshot
-from verify.cache import imported_names
 from verify.profiles import PROFILES
+from verify.run import snapshot
+from verify.run.cache import imported_names
 
 HELPER_USER = """
 import sympy as sp

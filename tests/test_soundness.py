@@ -38,8 +38,8 @@ from verify.model import (
     Stationary,
     Step,
 )
-from verify.numeric import PROFILES
-from verify.runner import check_step
+from verify.run.runner import check_step
+from verify.search.fuzz import PROFILES
 
 mpmath.mp.dps = 60
 mpf = mpmath.mpf

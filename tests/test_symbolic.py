@@ -1,7 +1,7 @@
 """The symbolic checker: it may fail to prove, but must never prove something false.
 
 Property tests (Hypothesis) perturb expressions that are identically zero by terms that are
-provably nonzero and check that :func:`verify.symbolic.prove_zero` never answers ``proved``;
+provably nonzero and check that :func:`verify.kernel.prover.prove_zero` never answers ``proved``;
 the time-budget tests check that an expensive simplification gives up quickly.
 These tests call the symbolic checker directly (never ``check_step``/``fuzz``, which run
 Hypothesis themselves and cannot be nested inside ``@given``).
@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 from verify.domains import POSITIVE, REAL, var
 from verify.functions import logsigmoid, sigmoid, softplus
-from verify.obligations import Equation, Invariance, LimitOf, Obligation, Sign, free_symbols
-from verify.symbolic import (
+from verify.kernel.obligations import Equation, Invariance, LimitOf, Obligation, Sign, free_symbols
+from verify.kernel.prover import (
     SymbolicTimeout,
     _rational_function_zero,
     prove,

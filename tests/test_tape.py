@@ -16,7 +16,7 @@ import pytest
 import sympy as sp
 
 from verify.functions import MPMATH_FUNCTIONS, logsigmoid, sigmoid, softplus
-from verify.tape import Evaluation, Tape, largest_magnitude
+from verify.search.tape import Evaluation, Tape, largest_magnitude
 
 mpf = mpmath.mpf
 

@@ -16,14 +16,15 @@ from types import ModuleType
 
 from rich.console import Console
 
-from verify import __version__, snapshot
+from verify import __version__
 from verify.errors import UsageError, VerifyError
 from verify.options import RunOptions, add_run_options, run_options
 from verify.profiles import PROFILES
-from verify.registry import DEFAULT_PACKAGES, load, select_ids
 from verify.render.console import render_list, render_run
 from verify.render.junit import render_junit
 from verify.results import RunResult
+from verify.run import snapshot
+from verify.run.registry import DEFAULT_PACKAGES, load, select_ids
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -133,7 +134,7 @@ def _run_checks(
 ) -> RunResult:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from verify.runner import run
+    from verify.run.runner import run
 
     registry = load(packages)
     ids = getattr(args, "ids", None)

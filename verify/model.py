@@ -4,7 +4,7 @@ A :class:`Derivation` is a named sequence of :class:`Step` s from one source. Ea
 one claim, a justification, the source location it transcribes, the ids of the steps it
 uses, and an expectation: ``holds`` (default) or ``refuted`` (a documented error in a
 source, kept as evidence). Each claim reduces to proof obligations
-(:mod:`verify.obligations`) that the symbolic and numeric checkers discharge.
+(:mod:`verify.kernel.obligations`) that the symbolic and numeric checkers discharge.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 import sympy as sp
 
 from verify.errors import ClaimError
-from verify.obligations import Conditional, Equation, Invariance, LimitOf, Obligation, Recomputation, Sign
+from verify.kernel.obligations import Conditional, Equation, Invariance, LimitOf, Obligation, Recomputation, Sign
 from verify.printing import latex_text, to_latex
 
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")

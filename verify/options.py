@@ -11,9 +11,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from verify.cache import DEFAULT_DIR, VerdictCache
 from verify.errors import UsageError
 from verify.profiles import Profile, default_step_timeout
+from verify.run.cache import DEFAULT_DIR, VerdictCache
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:

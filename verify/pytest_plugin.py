@@ -59,7 +59,7 @@ class StepItem(pytest.Item):
 
     def runtest(self) -> None:
         from verify.profiles import PROFILES, default_step_timeout
-        from verify.runner import check_steps
+        from verify.run.runner import check_steps
 
         profile = PROFILES[self.config.getoption("verify_profile")]
         limit = self.config.getoption("verify_step_timeout")
@@ -78,7 +78,7 @@ class StepItem(pytest.Item):
     def reportinfo(self) -> tuple[Path | str, int | None, str]:
         import sys
 
-        from verify.cache import defining_module
+        from verify.run.cache import defining_module
 
         module = sys.modules.get(defining_module(self.derivation) or "")
         path = getattr(module, "__file__", None)
@@ -120,7 +120,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if not config.getoption("verify"):
         return
     from verify.errors import UsageError
-    from verify.registry import DEFAULT_PACKAGES, load
+    from verify.run.registry import DEFAULT_PACKAGES, load
 
     packages = config.getoption("verify_package") or config.getini("verify_packages") or list(DEFAULT_PACKAGES)
     try:

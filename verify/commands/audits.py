@@ -7,10 +7,10 @@ import os
 import sys
 
 from verify.errors import UsageError
-from verify.numeric import PROFILES
-from verify.registry import DEFAULT_PACKAGES, load
 from verify.render.audits import AUDIT_KINDS, audits_markdown
-from verify.runner import run as run_checks
+from verify.run.registry import DEFAULT_PACKAGES, load
+from verify.run.runner import run as run_checks
+from verify.search.fuzz import PROFILES
 
 HELP = "write the audits of the source documents as Markdown (docs/audits.md), from a run or a saved JSON result"
 

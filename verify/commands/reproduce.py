@@ -25,8 +25,8 @@ from rich.table import Table
 
 from verify.errors import UsageError
 from verify.model import Derivation, Reported
-from verify.numeric import PROFILES
-from verify.runner import check_step
+from verify.run.runner import check_step
+from verify.search.fuzz import PROFILES
 
 HELP = "rerun papers' experiments and compare every printed number with the recomputed one"
 PACKAGE = "derivations.experiments"

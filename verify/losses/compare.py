@@ -12,11 +12,11 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from verify.kernel.prover import prove_zero
 from verify.losses.evaluate import CompiledLoss, point_at
 from verify.losses.parse import CANONICAL
 from verify.losses.properties import PROBABILITIES, A, B, Context, _argmin, fmt, shifted
 from verify.losses.results import Counterexample, Evaluation, PropertyResult
-from verify.symbolic import prove_zero
 
 TOL = 1e-9
 

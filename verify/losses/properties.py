@@ -35,10 +35,10 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from verify.kernel.prover import SymbolicTimeout, prove_zero, time_limit
 from verify.losses.evaluate import NAMES, CompiledLoss, mpmath_function, numpy_function, point_at
 from verify.losses.parse import BETA, CANONICAL, LEN_L, LEN_W, LOGP_L, LOGP_W, REF_LOGP_L, REF_LOGP_W
 from verify.losses.results import Counterexample, Evaluation, PropertyResult
-from verify.symbolic import SymbolicTimeout, prove_zero, time_limit
 
 A, B, C, D = (s.name for s in (LOGP_W, LOGP_L, REF_LOGP_W, REF_LOGP_L))
 STEPS = (0.5, 1.0, 2.0, 4.0)

@@ -20,7 +20,7 @@ import sympy as sp
 from sympy.polys.fields import sfield
 
 from verify.functions import rewrite_special
-from verify.obligations import Conditional, Equation, Invariance, LimitOf, Obligation, Sign
+from verify.kernel.obligations import Conditional, Equation, Invariance, LimitOf, Obligation, Sign
 
 Transform = Callable[[sp.Expr], sp.Expr]
 

@@ -218,8 +218,8 @@ def _digest(files: dict[str, bytes]) -> str:
     return _blake(*(f"{k}:{v.hex()}" for k, v in sorted(files.items())))
 
 
-#: the checking engine: what :mod:`verify.runner` and this module import from ``verify``
-ENGINE_ROOTS = ["verify.runner", "verify.cache"]
+#: the checking engine: what :mod:`verify.run.runner` and this module import from ``verify``
+ENGINE_ROOTS = ["verify.run.runner", "verify.run.cache"]
 _ENGINE: dict[str, bytes] = {}
 _CLOSURES: dict[str, str] = {}
 

@@ -29,9 +29,9 @@ from hypothesis import strategies as st
 from hypothesis.errors import Flaky, Unsatisfiable
 
 from verify.domains import Domain, exp10
-from verify.obligations import Conditional, Equation, Invariance, LimitOf, Obligation, Recomputation, Sign
+from verify.kernel.obligations import Conditional, Equation, Invariance, LimitOf, Obligation, Recomputation, Sign
 from verify.profiles import PROFILES, Profile  # noqa: F401 (re-exported)
-from verify.tape import Evaluation, Tape
+from verify.search.tape import Evaluation, Tape
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Run snapshot: the results of the last run, reused whole while nothing they depend on changed.
 
-The verdict cache (:mod:`verify.cache`) keys each claim by its SymPy tree, so using it means
+The verdict cache (:mod:`verify.run.cache`) keys each claim by its SymPy tree, so using it means
 importing SymPy and every derivation module. A warm run of an unchanged repository does not
 need that: the snapshot is keyed by a fingerprint computed from files alone —
 
@@ -34,9 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from verify import __version__
-from verify.cache import CACHEABLE, imported_names
 from verify.profiles import Profile
 from verify.results import DerivationResult
+from verify.run.cache import CACHEABLE, imported_names
 
 FORMAT = 1
 FILE = "snapshot.json"

@@ -15,17 +15,18 @@ from collections.abc import Callable, Iterator
 
 import sympy as sp
 
-from verify import __version__, pool
-from verify.cache import VerdictCache
+from verify import __version__
 from verify.domains import SYMBOL_TABLE
 from verify.errors import VerifyError
+from verify.kernel.obligations import Conditional
+from verify.kernel.prover import prove
 from verify.model import Derivation, ForSizes, Step
-from verify.numeric import NumericOutcome, fuzz
-from verify.obligations import Conditional
 from verify.profiles import Profile
-from verify.registry import Registry
 from verify.results import DerivationResult, RunResult, StepResult
-from verify.symbolic import prove
+from verify.run import pool
+from verify.run.cache import VerdictCache
+from verify.run.registry import Registry
+from verify.search.fuzz import NumericOutcome, fuzz
 
 ProgressCallback = Callable[[str, str], None]
 
