@@ -771,7 +771,6 @@ def test_for_sizes_inequality_false_only_from_n5_is_refuted_by_numeric_sizes():
         pytest.param(lambda: IndependentOf(x, []), "wrt=()", id="wrt_empty"),
         pytest.param(lambda: Limit(x, "ts_x", sp.oo, 0), "'ts_x'", id="limit_var_string"),
         pytest.param(lambda: Solves([x + 1], {x: -1}), "x + 1", id="solves_not_an_equation"),
-        pytest.param(lambda: var("ts_x", POSITIVE), "'ts_x'", id="symbol_redeclared_with_other_domain"),
         pytest.param(lambda: var("ts x", REAL), "'ts x'", id="symbol_name_not_identifier"),
     ],
 )

@@ -10,7 +10,7 @@ symbol means.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sympy as sp
 from hypothesis import strategies as st
@@ -20,19 +20,27 @@ from verify.errors import ClaimError
 
 @dataclass(frozen=True)
 class Domain:
-    """An interval ``(lo, hi)`` of the reals, sampled on a linear or logarithmic scale."""
+    """The interval ``support`` of the reals, sampled on ``(lo, hi)`` on a linear or log scale.
+
+    ``support`` is ``(lower, upper, lower_closed, upper_closed)``: what the symbol means (a
+    probability is in the open interval (0, 1), a log-probability in (−∞, 0]). ``(lo, hi)`` is
+    the part of it the fuzzer samples. ``scale="integer"`` samples integers.
+    """
 
     name: str
     lo: float
     hi: float
     assumptions: tuple[tuple[str, bool], ...]
-    scale: str = "linear"  # "linear" | "log"
+    scale: str = "linear"  # "linear" | "log" | "integer"
     description: str = ""
+    support: tuple[float, float, bool, bool] = (-math.inf, math.inf, False, False)
 
     def strategy(self) -> st.SearchStrategy[float]:
-        """Hypothesis strategy of floats inside the domain; shrinks toward simple values."""
+        """Hypothesis strategy of values inside the domain; shrinks toward simple values."""
         if self.scale == "log":
             return self.exponent_strategy().map(exp10)
+        if self.scale == "integer":
+            return st.integers(math.ceil(self.lo), math.floor(self.hi))
         return st.floats(self.lo, self.hi, allow_nan=False, allow_infinity=False)
 
     def exponent_strategy(self) -> st.SearchStrategy[float]:
@@ -42,22 +50,64 @@ class Domain:
     def sympy_assumptions(self) -> dict[str, bool]:
         return dict(self.assumptions)
 
+    def contains(self, value: float) -> bool:
+        """Whether the number ``value`` lies in the support (an integer domain: and is whole)."""
+        lower, upper, lower_closed, upper_closed = self.support
+        if self.scale == "integer" and value != math.floor(value):
+            return False
+        above = value >= lower if lower_closed else value > lower
+        below = value <= upper if upper_closed else value < upper
+        return above and below
+
+    def sides_at(self, point: float) -> str | None:
+        """The sides from which a variable of this domain can approach ``point``: ``"+"``,
+        ``"-"``, ``"+-"``, or None when no approach stays in the domain."""
+        lower, upper, _, _ = self.support
+        if self.scale == "integer":
+            return None
+        if lower < point < upper:
+            return "+-"
+        if point == lower:
+            return "+"
+        if point == upper:
+            return "-"
+        return None
+
 
 def exp10(e: float) -> float:
     """``10**e`` as a float: a log-scale domain's value from its drawn exponent."""
     return float(10.0**e)
 
 
+_OPEN_POSITIVE = (0.0, math.inf, False, False)
+_OPEN_UNIT = (0.0, 1.0, False, False)
+
 REAL = Domain("real", -30.0, 30.0, (("real", True),), description="a real number (reward, margin)")
-POSITIVE = Domain("positive", 1e-3, 1e3, (("positive", True),), scale="log", description="a positive real (β, Z)")
+POSITIVE = Domain(
+    "positive",
+    1e-3,
+    1e3,
+    (("positive", True),),
+    scale="log",
+    description="a positive real (β, Z)",
+    support=_OPEN_POSITIVE,
+)
 PROBABILITY = Domain(
     "probability",
     1e-6,
     1 - 1e-6,
     (("positive", True),),
     description="a probability in (0, 1)",
+    support=_OPEN_UNIT,
 )
-LOG_PROB = Domain("log_probability", -40.0, 0.0, (("nonpositive", True),), description="a log-probability ≤ 0")
+LOG_PROB = Domain(
+    "log_probability",
+    -40.0,
+    0.0,
+    (("nonpositive", True),),
+    description="a log-probability ≤ 0",
+    support=(-math.inf, 0.0, False, True),
+)
 WEIGHT = Domain(
     "weight",
     1e-3,
@@ -65,6 +115,7 @@ WEIGHT = Domain(
     (("positive", True),),
     scale="log",
     description="an unnormalised positive mass (normalised into a distribution)",
+    support=_OPEN_POSITIVE,
 )
 UNIT = Domain(
     "unit_interval",
@@ -72,29 +123,64 @@ UNIT = Domain(
     1 - 1e-6,
     (("positive", True),),
     description="a number in (0, 1) such as a preference probability v(y, y')",
+    support=_OPEN_UNIT,
+)
+POSITIVE_INTEGER = Domain(
+    "positive_integer",
+    1,
+    64,
+    (("integer", True), ("positive", True)),
+    scale="integer",
+    description="a positive integer (a response length, a number of candidates)",
+    support=(1.0, math.inf, True, False),
 )
 
 
-@dataclass(frozen=True)
-class Var:
-    """A symbol of a derivation: its SymPy symbol, domain and LaTeX name."""
+class Var(sp.Symbol):
+    """A symbol of a derivation: a SymPy symbol that carries its domain and LaTeX name.
 
-    name: str
+    The domain and the LaTeX name are part of the symbol's identity, so two derivations (or two
+    packages) may both declare a ``p`` with different domains: they are different symbols. The
+    SymPy assumptions come from the domain.
+    """
+
     domain: Domain
-    latex: str | None = None
-    symbol: sp.Symbol = field(init=False, compare=False, repr=False)
+    latex_name: str | None
 
-    def __post_init__(self) -> None:
-        if not self.name.isidentifier():
-            raise ClaimError(f"symbol name={self.name!r} is not an identifier; use letters, digits, _")
-        object.__setattr__(self, "symbol", sp.Symbol(self.name, **self.domain.sympy_assumptions()))
+    def __new__(cls, name: str, domain: Domain, latex: str | None = None) -> Var:
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ClaimError(f"symbol name={name!r} is not an identifier; use letters, digits, _")
+        if not isinstance(domain, Domain):
+            raise ClaimError(f"symbol {name!r}: domain={domain!r} is not a verify.domains.Domain")
+        obj = sp.Symbol.__xnew__(cls, name, **domain.sympy_assumptions())
+        obj.domain = domain
+        obj.latex_name = latex
+        return obj
+
+    def __getnewargs_ex__(self):
+        return ((self.name, self.domain, self.latex_name), {})
+
+    def _hashable_content(self):
+        return (*super()._hashable_content(), repr(self.domain), self.latex_name or "")
 
 
-def var(name: str, domain: Domain, latex: str | None = None) -> sp.Symbol:
-    """Declare a symbol with a domain; returns the SymPy symbol (registered in the table)."""
-    v = Var(name, domain, latex)
-    SYMBOL_TABLE.declare(v)
-    return v.symbol
+def var(name: str, domain: Domain, latex: str | None = None) -> Var:
+    """Declare a symbol with a domain (and optionally its LaTeX name)."""
+    return Var(name, domain, latex)
+
+
+def domain_of(s: sp.Symbol) -> Domain:
+    """The declared domain of a symbol of a claim (a :class:`ClaimError` if it has none)."""
+    if isinstance(s, Var):
+        return s.domain
+    raise ClaimError(
+        f"symbol {s.name!r} has no declared domain; declare it with verify.domains.var({s.name!r}, <domain>)"
+    )
+
+
+def latex_of(s: sp.Symbol) -> str | None:
+    """The declared LaTeX name of a symbol, if any."""
+    return s.latex_name if isinstance(s, Var) else None
 
 
 def vector(name: str, n: int, domain: Domain, latex: str | None = None) -> list[sp.Symbol]:
@@ -114,36 +200,3 @@ def simplex(name: str, n: int, latex: str | None = None) -> tuple[list[sp.Expr],
     w = vector(f"w_{name}", n, WEIGHT, rf"w^{{{latex or name}}}")
     total = sp.Add(*w)
     return [wi / total for wi in w], w
-
-
-class SymbolTable:
-    """Every declared symbol with its domain. Redeclaring a name with another domain fails."""
-
-    def __init__(self) -> None:
-        self._vars: dict[sp.Symbol, Var] = {}
-        self._names: dict[str, Var] = {}
-
-    def declare(self, v: Var) -> None:
-        old = self._names.get(v.name)
-        if old is not None and old.domain != v.domain:
-            raise ClaimError(
-                f"symbol {v.name!r} is declared twice, as {old.domain.name} and as "
-                f"{v.domain.name}; give one of them another name"
-            )
-        self._names[v.name] = v
-        self._vars[v.symbol] = v
-
-    def domain_of(self, s: sp.Symbol) -> Domain:
-        v = self._vars.get(s)
-        if v is None:
-            raise ClaimError(
-                f"symbol {s.name!r} has no declared domain; declare it with verify.domains.var({s.name!r}, <domain>)"
-            )
-        return v.domain
-
-    def latex_of(self, s: sp.Symbol) -> str | None:
-        v = self._vars.get(s)
-        return v.latex if v is not None else None
-
-
-SYMBOL_TABLE = SymbolTable()

@@ -9,6 +9,7 @@ source, kept as evidence). Each claim reduces to proof obligations
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -16,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 
 import sympy as sp
 
+from verify.domains import domain_of
 from verify.errors import ClaimError
 from verify.kernel.obligations import Conditional, Equation, Invariance, LimitOf, Obligation, Recomputation, Sign
 from verify.printing import latex_text, to_latex
@@ -257,27 +259,57 @@ class Stationary(Claim):
 
 @dataclass
 class Limit(Claim):
-    r"""``expr → value`` as ``var → to`` (``to`` is ``oo`` or ``-oo`` or a finite point)."""
+    r"""``expr → value`` as ``var → to`` (``to`` is ``oo``, ``-oo`` or a finite point).
+
+    ``direction`` is ``"+"`` (from above), ``"-"`` (from below) or ``"+-"`` (two-sided). By
+    default it is every side from which ``var``'s domain lets it approach ``to``: both sides of
+    an interior point of a real variable, only ``"+"`` at 0 for a positive one. A side the
+    domain does not allow is a :class:`ClaimError`. One-sided limits print as ``0^{+}``.
+    ``value`` may depend on the other symbols.
+    """
 
     expr: sp.Expr
     var: sp.Symbol
     to: sp.Expr
     value: sp.Expr
+    direction: str | None = None
 
     def __post_init__(self) -> None:
         self.expr = _expr(self.expr, "expr")
         self.to, self.value = _expr(self.to, "to"), _expr(self.value, "value")
         if not isinstance(self.var, sp.Symbol):
             raise ClaimError(f"var={self.var!r} must be a SymPy symbol")
+        if self.to.free_symbols:
+            raise ClaimError(f"to={self.to} must be a number or ±oo, not an expression in {self.to.free_symbols}")
+        if self.direction not in (None, "+", "-", "+-"):
+            raise ClaimError(f"direction={self.direction!r} must be '+', '-' or '+-'")
+        domain = domain_of(self.var)
+        if self.to in (sp.oo, sp.S.NegativeInfinity):
+            lower, upper = domain.support[0], domain.support[1]
+            if (self.to is sp.oo and upper != math.inf) or (self.to is sp.S.NegativeInfinity and lower != -math.inf):
+                raise ClaimError(f"{self.var} cannot tend to {self.to}: its domain is {domain.name}")
+            self.direction = "-" if self.to is sp.oo else "+"
+            return
+        if not self.to.is_real:
+            raise ClaimError(f"to={self.to} must be a real number or ±oo")
+        allowed = domain.sides_at(float(self.to))
+        if allowed is None:
+            raise ClaimError(f"{self.var} ({domain.name}) cannot approach {self.to} from inside its domain")
+        if self.direction is None:
+            self.direction = allowed
+        elif not set(self.direction) <= set(allowed):
+            raise ClaimError(
+                f"direction={self.direction!r}: {self.var} ({domain.name}) can approach {self.to} only from {allowed!r}"
+            )
 
     def obligations(self) -> list[Obligation]:
-        return [LimitOf(expr=self.expr, var=self.var, to=self.to, value=self.value)]
+        return [LimitOf(expr=self.expr, var=self.var, to=self.to, value=self.value, direction=self.direction)]
 
     def latex(self) -> str:
-        return (
-            rf"\lim_{{{to_latex(self.var)} \to {to_latex(self.to)}}} {to_latex(self.expr)}"
-            f" = {to_latex(self.value)}"
-        )
+        point = to_latex(self.to)
+        if self.direction in ("+", "-") and self.to not in (sp.oo, sp.S.NegativeInfinity):
+            point = f"{point}^{{{self.direction}}}"
+        return rf"\lim_{{{to_latex(self.var)} \to {point}}} {to_latex(self.expr)} = {to_latex(self.value)}"
 
 
 @dataclass

@@ -5,14 +5,14 @@ from __future__ import annotations
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
-from verify.domains import SYMBOL_TABLE
+from verify.domains import latex_of
 
 
 class NotationPrinter(LatexPrinter):
     """SymPy's LaTeX printer, printing each declared symbol with its declared LaTeX name."""
 
     def _print_Symbol(self, expr, style="plain"):  # noqa: N802 - SymPy printer protocol
-        name = SYMBOL_TABLE.latex_of(expr)
+        name = latex_of(expr)
         if name is not None:
             return name
         return super()._print_Symbol(expr, style=style)

@@ -10,9 +10,19 @@ Both checkers speak only this small language, so a new claim kind needs no check
 - :class:`Recomputation` — a number a source reports equals, within a tolerance, the number
   recomputed from the source's stated setup (numeric only: there is nothing to simplify).
 
-``numeric_only`` marks an obligation the symbolic checker is not asked to prove (for example
-a distribution identity at a support size too large for SymPy); ``label`` says which part of
-the claim it is ("first-order condition", "n=7", …).
+Each obligation has a **role** relating it to its claim:
+
+- ``exact`` — implied by the claim, and (with the claim's other ``exact``/``sufficient``
+  obligations) implying it: fuzzed for a refutation and attempted symbolically;
+- ``necessary`` — implied by the claim only: a violation refutes the claim, a proof of it proves
+  nothing (the claim itself beside a reduction to sufficient conditions; a distribution identity
+  at a support size too large for SymPy, which is fuzzed only);
+- ``sufficient`` — part of a reduction that implies the claim (an extremum hint's two conditions,
+  a Hessian's definiteness): attempted symbolically only, so a false sufficient condition can
+  never be reported as the claim's refutation.
+
+``numeric_only`` is the older name of the ``necessary`` role. ``label`` says which part of the
+claim an obligation is ("first-order condition", "n=7", …).
 """
 
 from __future__ import annotations
@@ -50,10 +60,31 @@ def _free(e: sp.Basic, memo: dict[int, set]) -> set:
     return result
 
 
+ROLES = ("exact", "necessary", "sufficient")
+
+
 @dataclass(frozen=True)
 class Obligation:
     label: str = ""
     numeric_only: bool = False
+    role: str = "exact"
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ValueError(f"role={self.role!r} is not one of {ROLES}")
+        if self.numeric_only and self.role == "exact":
+            object.__setattr__(self, "role", "necessary")
+        object.__setattr__(self, "numeric_only", self.role == "necessary")
+
+    @property
+    def fuzzed(self) -> bool:
+        """Whether the claim implies this obligation (so a violation refutes the claim)."""
+        return self.role in ("exact", "necessary")
+
+    @property
+    def proof_part(self) -> bool:
+        """Whether this obligation is part of the symbolic proof of the claim."""
+        return self.role in ("exact", "sufficient")
 
     def free_symbols(self) -> set[sp.Symbol]:
         raise NotImplementedError
@@ -88,13 +119,32 @@ class Invariance(Obligation):
 
 @dataclass(frozen=True)
 class LimitOf(Obligation):
+    """``expr → value`` as ``var → to`` from the sides ``direction`` names.
+
+    ``direction`` is ``"+"`` (from above), ``"-"`` (from below) or ``"+-"`` (both: the two-sided
+    limit); for ``to = ±∞`` it is the one side there is. ``value`` may depend on the symbols other
+    than ``var``.
+    """
+
     expr: sp.Expr = sp.S.Zero
     var: sp.Symbol | None = None
     to: sp.Expr = sp.oo
     value: sp.Expr = sp.S.Zero
+    direction: str = "+-"
 
     def free_symbols(self) -> set[sp.Symbol]:
-        return free_symbols(self.expr)
+        out = free_symbols(self.expr, self.value)
+        if self.var is not None:
+            out.add(self.var)
+        return out
+
+    def sides(self) -> tuple[str, ...]:
+        """The one-sided approaches to check: ``("+",)``, ``("-",)`` or ``("+", "-")``."""
+        if self.to is sp.oo:
+            return ("-",)
+        if self.to is sp.S.NegativeInfinity:
+            return ("+",)
+        return ("+", "-") if self.direction == "+-" else (self.direction,)
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,7 @@ def _sympy_digest(e: Any, memo: dict[int, tuple[Any, bytes]]) -> bytes:
             h.update(_sympy_digest(a, memo) if isinstance(a, sp.Basic) else _value(a, memo).encode())
     elif isinstance(e, sp.Symbol):  # Dummy: its index differs per process, so it is never reused
         h.update(repr((e.name, sorted(e.assumptions0.items()), getattr(e, "dummy_index", None))).encode())
+        h.update(repr((getattr(e, "domain", None), getattr(e, "latex_name", None))).encode())
     elif isinstance(e, sp.Float):
         h.update(repr((e._mpf_, e._prec)).encode())
     elif isinstance(e, sp.Rational):
@@ -290,14 +291,14 @@ def settings_fingerprint(profile: Profile) -> str:
 
 def claim_key(step: Step, settings: str) -> str | None:
     """The key of a step's verdict, or None when the claim has no stable canonical form."""
-    from verify.domains import SYMBOL_TABLE
+    from verify.domains import domain_of
 
     try:
         obligations = step.claim.obligations()
         memo: dict[int, tuple[Any, bytes]] = {}
         parts = [_value(ob, memo) for ob in obligations]
         symbols = sorted({s for ob in obligations for s in ob.free_symbols()}, key=lambda s: s.name)
-        parts += [f"{_value(s, memo)}:{SYMBOL_TABLE.domain_of(s)!r}" for s in symbols]
+        parts += [f"{_value(s, memo)}:{domain_of(s)!r}" for s in symbols]
     except Exception:  # malformed, unhashable or too deep: checked every time
         return None
     return _blake(settings, type(step.claim).__qualname__, *parts)

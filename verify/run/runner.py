@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 import sympy as sp
 
 from verify import __version__
-from verify.domains import SYMBOL_TABLE
+from verify.domains import domain_of
 from verify.errors import VerifyError
 from verify.kernel.obligations import Conditional
 from verify.kernel.prover import prove
@@ -82,7 +82,7 @@ def check_step(derivation: Derivation, step: Step, profile: Profile) -> StepResu
 
     try:
         obligations = step.claim.obligations()
-        domains = {s: SYMBOL_TABLE.domain_of(s) for ob in obligations for s in ob.free_symbols()}
+        domains = {s: domain_of(s) for ob in obligations for s in ob.free_symbols()}
     except (VerifyError, TypeError, ValueError, sp.SympifyError) as exc:
         return result("error", method=None, reason=f"malformed claim: {exc}")
 
