@@ -64,7 +64,7 @@ nu = var("nu", REAL, r"\nu")
 
 
 def _lagrangian(n: int):
-    pi = vector("x", n, PROBABILITY, r"\pi")
+    pi = vector("x", n, POSITIVE, r"\pi")  # maximised over π > 0; ν enforces Σπ = 1
     ref = distribution("ref", n, r"\pi_{\mathrm{ref}}")
     r = rewards(n)
     lag = _objective(pi, ref, r) - nu * (sp.Add(*pi) - 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-import verify.run.runner as runner
+import verify.run.check as runner
 from verify.domains import POSITIVE, REAL, var
 from verify.functions import sigmoid
 from verify.kernel.prover import SymbolicOutcome

@@ -472,14 +472,6 @@ INEQUALITY_CASES = [
         "true_bound_with_non_monotone_extremum_is_not_refuted",
         Inequality(a**2 * (a - 1) ** 2, ">=", 0, extremum={a: 0}),
         "confirmed",
-        marks=(
-            pytest.mark.xfail(
-                strict=True,
-                raises=AssertionError,
-                reason="engine bug: a failed sufficient condition (monotonicity around the extremum) "
-                "is reported as 'refuted' with a point (a=0.75) where the bound holds",
-            ),
-        ),
     ),
 ]
 
@@ -544,7 +536,7 @@ STATIONARY_CASES = [
         Stationary(kl_obj, {pa: kl_argmin}, "max"),
         "refuted",
         lambda p: not_local_min(lambda q: -m_kl_obj(p)(q), mpmath.exp(p["ts_r"] / p["ts_beta"] - 1)),
-        reason="second-order condition",
+        reason="second-order necessary condition",
     ),
     Case("two_minima_local_min", Stationary(two_minima, {x: -1}, "min"), "proved"),
     Case("two_minima_local_max", Stationary(two_minima, {x: 0}, "max"), "proved"),
@@ -553,7 +545,7 @@ STATIONARY_CASES = [
         Stationary(two_minima, {x: 0}, "min"),
         "refuted",
         lambda p: not_local_min(m_two_minima, mpf(0)),
-        reason="second-order condition",
+        reason="second-order necessary condition",
     ),
     Case(
         "only_local_minimum_declared_global",
@@ -583,14 +575,6 @@ STATIONARY_CASES = [
         "true_global_min_of_two_minima_is_not_refuted",
         Stationary(two_minima, {x: 2}, "min", "global"),
         "confirmed",
-        marks=(
-            pytest.mark.xfail(
-                strict=True,
-                raises=AssertionError,
-                reason="engine bug: failed sufficient condition for a global optimum reported as "
-                "'refuted' with a counterexample (x=-0.5) that does not beat f(2)",
-            ),
-        ),
     ),
 ]
 

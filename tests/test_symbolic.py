@@ -22,16 +22,15 @@ from hypothesis import strategies as st
 
 from verify.domains import POSITIVE, REAL, var
 from verify.functions import logsigmoid, sigmoid, softplus
+from verify.kernel.budget import SymbolicTimeout, time_limit
 from verify.kernel.obligations import Equation, Invariance, LimitOf, Obligation, Sign, free_symbols
 from verify.kernel.prover import (
-    SymbolicTimeout,
     _rational_function_zero,
     prove,
     prove_invariance,
     prove_limit,
     prove_sign,
     prove_zero,
-    time_limit,
 )
 
 BUDGET = 0.5
@@ -334,7 +333,7 @@ def test_dispatch_of_unknown_obligation_is_an_error():
 
 # --- time budget --------------------------------------------------------------------------------------
 #
-# ``time_limit`` raises from a SIGALRM handler. Hypothesis (used by the numeric checker and by
+# ``time_limit`` raises from a SIGVTALRM handler (CPU time). Hypothesis (used by the numeric checker and by
 # the property tests above) installs a ``gc.callbacks`` entry; an exception raised while a GC
 # callback runs is swallowed by the interpreter ("Exception ignored in ..."). With a one-shot
 # timer the budget was then lost and the strategy ran unbounded (this hung the suite for

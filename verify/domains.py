@@ -139,8 +139,9 @@ POSITIVE_INTEGER = Domain(
 class Var(sp.Symbol):
     """A symbol of a derivation: a SymPy symbol that carries its domain and LaTeX name.
 
-    The domain and the LaTeX name are part of the symbol's identity, so two derivations (or two
-    packages) may both declare a ``p`` with different domains: they are different symbols. The
+    The domain is part of the symbol's identity, so two derivations (or two packages) may both
+    declare a ``p`` with different domains: they are different symbols. Symbols of one name and
+    one domain are the same symbol (printed with the LaTeX name of either declaration). The
     SymPy assumptions come from the domain.
     """
 
@@ -161,7 +162,7 @@ class Var(sp.Symbol):
         return ((self.name, self.domain, self.latex_name), {})
 
     def _hashable_content(self):
-        return (*super()._hashable_content(), repr(self.domain), self.latex_name or "")
+        return (*super()._hashable_content(), repr(self.domain))
 
 
 def var(name: str, domain: Domain, latex: str | None = None) -> Var:

@@ -9,6 +9,8 @@ source, kept as evidence). Each claim reduces to proof obligations
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 from verify.domains import domain_of
 from verify.errors import ClaimError
@@ -27,13 +30,63 @@ EXPECTATIONS = ("holds", "refuted")
 KINDS = ("core", "audit", "experiment")
 
 
-def _expr(value: object, what: str) -> sp.Expr:
+def _expr(value: object, what: str, matrix: bool = False) -> sp.Expr:
+    """``value`` as a SymPy expression the checkers can evaluate, or a :class:`ClaimError` saying why not."""
     if isinstance(value, str):
         raise ClaimError(f"{what}={value!r} is a string; build claims from SymPy expressions, not text")
     try:
-        return sp.sympify(value, strict=True)
+        e = sp.sympify(value, strict=True)
     except (sp.SympifyError, TypeError) as exc:
         raise ClaimError(f"{what}={value!r} is not a SymPy expression ({exc})") from None
+    if isinstance(e, sp.MatrixBase):
+        if not matrix:
+            raise ClaimError(f"{what} is a matrix; only Equal compares matrices (componentwise)")
+        for entry in e:
+            _expr(entry, f"{what} entry")
+        return e
+    if not isinstance(e, sp.Expr):
+        raise ClaimError(f"{what}={e} is a {type(e).__name__}, not an expression")
+    undefined = sorted({str(f.func) for f in e.atoms(AppliedUndef)})
+    if undefined:
+        raise ClaimError(
+            f"{what} uses the undefined function(s) {', '.join(undefined)}, which the checkers cannot evaluate; "
+            "write the function out as an expression of declared symbols"
+        )
+    for op in e.atoms(sp.Sum, sp.Product):
+        for _, *bounds in op.limits:
+            if any(not (sp.sympify(b).is_Integer) for b in bounds):
+                raise ClaimError(
+                    f"{what} has a {type(op).__name__.lower()} with a symbolic bound ({op}); state it for each size "
+                    "with ForSizes(build, symbolic=..., numeric=...)"
+                )
+    return e
+
+
+def _hint_in_domain(x: sp.Symbol, value: sp.Expr, what: str, closure: bool = False) -> None:
+    """A numeric hint must lie in the support of ``x``'s domain (or its closure)."""
+    domain = domain_of(x)
+    if value.free_symbols:
+        return
+    if not value.is_real:
+        raise ClaimError(f"{what} {x} = {value} is not a real number")
+    lower, upper = domain.support[:2]
+    if not (domain.contains(float(value)) or (closure and float(value) in (lower, upper))):
+        lower, upper, lc, uc = domain.support
+        interval = f"{'[' if lc else '('}{lower:g}, {upper:g}{']' if uc else ')'}"
+        raise ClaimError(f"{what} {x} = {value} lies outside the domain of {x} ({domain.name}, {interval})")
+
+
+def _support_signs(x: sp.Symbol, value: sp.Expr, label: str, role: str, closure: bool = False) -> list[Sign]:
+    """Signs saying that ``value`` lies in the support of ``x``'s domain (or its closure)."""
+    lower, upper, lower_closed, upper_closed = domain_of(x).support
+    out = []
+    if lower != -math.inf:
+        strict = not (lower_closed or closure)
+        out.append(Sign(label=label, role=role, expr=value - sp.nsimplify(lower), strict=strict))
+    if upper != math.inf:
+        strict = not (upper_closed or closure)
+        out.append(Sign(label=label, role=role, expr=sp.nsimplify(upper) - value, strict=strict))
+    return out
 
 
 class Claim:
@@ -48,15 +101,25 @@ class Claim:
 
 @dataclass
 class Equal(Claim):
-    r"""``lhs = rhs`` on the whole domain of the free symbols."""
+    r"""``lhs = rhs`` on the whole domain of the free symbols (matrices: entry by entry)."""
 
     lhs: sp.Expr
     rhs: sp.Expr
 
     def __post_init__(self) -> None:
-        self.lhs, self.rhs = _expr(self.lhs, "lhs"), _expr(self.rhs, "rhs")
+        self.lhs, self.rhs = _expr(self.lhs, "lhs", matrix=True), _expr(self.rhs, "rhs", matrix=True)
+        shapes = [getattr(e, "shape", None) for e in (self.lhs, self.rhs)]
+        if shapes[0] != shapes[1]:
+            raise ClaimError(f"lhs has shape {shapes[0] or 'scalar'} and rhs {shapes[1] or 'scalar'}; they must match")
 
     def obligations(self) -> list[Obligation]:
+        if isinstance(self.lhs, sp.MatrixBase):
+            rows, cols = self.lhs.shape
+            return [
+                Equation(label=f"entry ({i + 1}, {j + 1})", lhs=self.lhs[i, j], rhs=self.rhs[i, j])
+                for i in range(rows)
+                for j in range(cols)
+            ]
         return [Equation(lhs=self.lhs, rhs=self.rhs)]
 
     def latex(self) -> str:
@@ -154,10 +217,14 @@ _RELATIONS = {">=": (False, 1), ">": (True, 1), "<=": (False, -1), "<": (True, -
 class Inequality(Claim):
     r"""``lhs rel rhs`` with ``rel`` one of ``>=, >, <=, <``, everywhere on the domain.
 
-    ``extremum={x: x*}`` proves a one-variable bound through its extremum: with
-    ``d = ±(lhs - rhs)`` (sign chosen so that ``d ≥ 0`` is the claim), ``d(x*) ≥ 0`` and
-    ``(x - x*)·∂d/∂x ≥ 0`` on the whole interval of ``x`` (``d`` falls up to ``x*`` and rises
-    after it), hence ``d(x) ≥ d(x*) ≥ 0``. Use it when SymPy cannot sign ``d`` directly.
+    ``extremum={x: x*}`` adds a proof through the extremum of a one-variable bound: with
+    ``d = ±(lhs - rhs)`` (sign chosen so that ``d ≥ 0`` is the claim), ``x*`` in the closure of
+    the domain of ``x``, ``d(x*) ≥ 0`` and ``(x - x*)·∂d/∂x ≥ 0`` on the whole interval of ``x`` (``d`` falls up
+    to ``x*`` and rises after it) give ``d(x) ≥ d(x*) ≥ 0`` (``x*`` may be an endpoint of the
+    domain, where ``d`` is continuous). These conditions are *sufficient*:
+    they are attempted symbolically only, and the claim itself is fuzzed, so a failed condition
+    leaves a true claim unproved, never refuted. A numeric ``x*`` outside the domain is a
+    :class:`ClaimError`.
     """
 
     lhs: sp.Expr
@@ -175,6 +242,10 @@ class Inequality(Claim):
             if _RELATIONS[self.rel][0]:
                 raise ClaimError("extremum proves non-strict bounds only (use >= or <=)")
             self.extremum = {k: _expr(v, "extremum value") for k, v in self.extremum.items()}
+            ((x, x_star),) = self.extremum.items()
+            if not isinstance(x, sp.Symbol):
+                raise ClaimError(f"extremum variable {x!r} must be a declared symbol")
+            _hint_in_domain(x, x_star, "extremum", closure=True)
 
     def obligations(self) -> list[Obligation]:
         strict, direction = _RELATIONS[self.rel]
@@ -183,13 +254,19 @@ class Inequality(Claim):
             return [Sign(expr=d, strict=strict)]
         ((x, x_star),) = self.extremum.items()
         return [
-            Sign(label="bound holds at the extremum", expr=d.subs(x, x_star)),
-            Sign(label="falls before the extremum, rises after", expr=(x - x_star) * sp.diff(d, x)),
+            Sign(label="the bound", role="necessary", expr=d),
+            *_support_signs(x, x_star, "the extremum lies in the closure of the domain", "sufficient", closure=True),
+            Sign(label="bound holds at the extremum", role="sufficient", expr=d.subs(x, x_star)),
+            Sign(label="falls before the extremum, rises after", role="sufficient", expr=(x - x_star) * sp.diff(d, x)),
         ]
 
     def latex(self) -> str:
         op = {">=": r"\geq", ">": ">", "<=": r"\leq", "<": "<"}[self.rel]
-        return f"{to_latex(self.lhs)} {op} {to_latex(self.rhs)}"
+        out = f"{to_latex(self.lhs)} {op} {to_latex(self.rhs)}"
+        if self.extremum:
+            ((x, x_star),) = self.extremum.items()
+            out += rf" \quad \left(\text{{extremum at }} {to_latex(x)} = {to_latex(x_star)}\right)"
+        return out
 
 
 @dataclass
@@ -220,8 +297,16 @@ class Stationary(Claim):
             raise ClaimError(f"scope={self.scope!r} must be 'local' or 'global'")
         if self.kind == "stationary" and self.scope == "global":
             raise ClaimError("scope='global' needs kind='min' or 'max'")
+        for x, value in self.point.items():
+            if not isinstance(x, sp.Symbol):
+                raise ClaimError(f"point variable {x!r} must be a declared symbol")
+            _hint_in_domain(x, value, "point")
 
     def obligations(self) -> list[Obligation]:
+        """First-order conditions (exact); for a min/max, the second-order or global conditions
+        that prove it (sufficient) and what it implies (necessary): a positive semidefinite
+        Hessian of ±f at the point (every principal minor ≥ 0) and, for a global optimum,
+        ±(f(x) − f(x*)) ≥ 0 everywhere."""
         xs = list(self.point)
         sub = dict(self.point)
         obs: list[Obligation] = [
@@ -230,20 +315,48 @@ class Stationary(Claim):
         if self.kind == "stationary":
             return obs
         sign = 1 if self.kind == "min" else -1
+        for x in xs:
+            # a numeric point was checked when the claim was built; a symbolic one is searched
+            obs.extend(_support_signs(x, sub[x], f"the point lies in the domain of {x}", "necessary"))
         hessian = sp.hessian(sign * self.f, xs)
-        where = "everywhere" if (self.scope == "global" and len(xs) > 1) else "at the point"
-        for k in range(1, len(xs) + 1):
+        at_point = hessian.subs(sub)
+        n = len(xs)
+        for size in range(1, n + 1):
+            for rows in itertools.combinations(range(n), size):
+                minor = at_point.extract(list(rows), list(rows)).det() if size > 1 else at_point[rows[0], rows[0]]
+                names = ",".join(str(xs[r]) for r in rows)
+                obs.append(
+                    Sign(
+                        label=f"second-order necessary condition: principal minor ({names}) ≥ 0",
+                        role="necessary",
+                        expr=minor,
+                    )
+                )
+        if self.scope == "global":
+            obs.append(
+                Sign(
+                    label="no lower value anywhere" if sign > 0 else "no higher value anywhere",
+                    role="necessary",
+                    expr=sign * (self.f - self.f.subs(sub)),
+                )
+            )
+            if n == 1:
+                x = xs[0]
+                obs.append(
+                    Sign(
+                        label="f falls before the point and rises after it",
+                        role="sufficient",
+                        expr=sign * (x - sub[x]) * sp.diff(self.f, x),
+                    )
+                )
+                return obs
+        where = "everywhere" if self.scope == "global" else "at the point"
+        for k in range(1, n + 1):
             minor = hessian[:k, :k].det() if k > 1 else hessian[0, 0]
             if where == "at the point":
                 minor = minor.subs(sub)
-            obs.append(Sign(label=f"second-order condition: minor {k} {where}", expr=minor, strict=True))
-        if self.scope == "global" and len(xs) == 1:
-            x = xs[0]
             obs.append(
-                Sign(
-                    label="f falls before the point and rises after it",
-                    expr=sign * (x - sub[x]) * sp.diff(self.f, x),
-                )
+                Sign(label=f"second-order condition: minor {k} {where}", role="sufficient", expr=minor, strict=True)
             )
         return obs
 
@@ -341,7 +454,9 @@ class ForSizes(Claim):
         for n, numeric_only in [(n, False) for n in self.symbolic] + [(n, True) for n in self.numeric]:
             for o in self.claim(n).obligations():
                 label = f"{self.size_name}={n}" + (f", {o.label}" if o.label else "")
-                obs.append(_relabel(o, label, numeric_only))
+                relabelled = _relabel(o, label, numeric_only)
+                if relabelled is not None:
+                    obs.append(relabelled)
         return obs
 
     def scope(self) -> str:
@@ -374,12 +489,15 @@ class Implies(Claim):
     r"""``h₁ ∧ h₂ ∧ … ⇒ conclusion``: the conclusion wherever all hypotheses hold.
 
     ``hypotheses`` are SymPy inequalities (``sp.Gt(a, b)``, ``sp.Ge``, ``sp.Lt``, ``sp.Le``), e.g.
-    "r is positively correlated with p_A" written out as a covariance > 0. The conclusion is an
-    :class:`Equal` or :class:`Inequality` (or anything reducing to equations and signs). The
+    "r is positively correlated with p_A" written out as a covariance > 0, or equalities
+    ``sp.Eq(s, expr)`` of a declared symbol ``s`` not in ``expr``: ``s`` is replaced by ``expr``
+    everywhere, and ``expr`` must lie in ``s``'s domain (a further hypothesis). The conclusion is
+    an :class:`Equal` or :class:`Inequality` (or anything reducing to equations and signs). The
     numeric checker searches only points satisfying the hypotheses (with the full sample count),
     so a counterexample is an instance of the theorem's hypotheses that violates its conclusion.
-    The symbolic checker cannot use hypotheses; with ``symbolic=True`` it tries the conclusion
-    without them (a stronger statement, worth trying only when it may hold unconditionally).
+    The symbolic checker cannot use inequality hypotheses; with ``symbolic=True`` it tries the
+    conclusion without them (a stronger statement, worth trying only when it may hold
+    unconditionally).
     """
 
     hypotheses: Sequence[sp.Basic]
@@ -392,9 +510,11 @@ class Implies(Claim):
         if not self.hypotheses:
             raise ClaimError("Implies needs at least one hypothesis (otherwise state the conclusion alone)")
         for h in self.hypotheses:
-            if type(h) not in _HYPOTHESIS_RELATIONS:
+            if isinstance(h, sp.Equality):
+                self._solved(h)
+            elif type(h) not in _HYPOTHESIS_RELATIONS:
                 raise ClaimError(
-                    f"hypothesis {h!r} must be a strict or non-strict inequality (sp.Gt, sp.Ge, sp.Lt, sp.Le)"
+                    f"hypothesis {h!r} must be an inequality (sp.Gt, sp.Ge, sp.Lt, sp.Le) or sp.Eq(symbol, expression)"
                 )
         if not isinstance(self.conclusion, Claim):
             raise ClaimError(f"conclusion={self.conclusion!r} is not a claim object")
@@ -402,29 +522,78 @@ class Implies(Claim):
         if self.names and len(self.names) != len(self.hypotheses):
             raise ClaimError(f"names has {len(self.names)} entries for {len(self.hypotheses)} hypotheses")
 
-    def _signs(self) -> tuple[Sign, ...]:
+    @staticmethod
+    def _solved(h: sp.Equality) -> tuple[sp.Symbol, sp.Expr]:
+        for s, e in ((h.lhs, h.rhs), (h.rhs, h.lhs)):
+            if isinstance(s, sp.Symbol) and s not in e.free_symbols:
+                domain_of(s)
+                return s, e
+        raise ClaimError(f"equality hypothesis {h} must be sp.Eq(symbol, expression) with the symbol not on the right")
+
+    def _substitution(self) -> dict[sp.Symbol, sp.Expr]:
+        """The equality hypotheses as one substitution (applied until no replaced symbol is left)."""
+        sub = dict(self._solved(h) for h in self.hypotheses if isinstance(h, sp.Equality))
+        for _ in range(len(sub)):
+            sub = {k: v.xreplace(sub) for k, v in sub.items()}
+        if any(v.free_symbols & set(sub) for v in sub.values()):
+            raise ClaimError("the equality hypotheses are circular: a symbol is defined in terms of itself")
+        return sub
+
+    def _signs(self, sub: dict[sp.Symbol, sp.Expr]) -> tuple[Sign, ...]:
         out = []
         for i, h in enumerate(self.hypotheses):
-            strict, direction = _HYPOTHESIS_RELATIONS[type(h)]
             label = self.names[i] if self.names else f"hypothesis {i + 1}"
-            out.append(Sign(label=label, expr=direction * (h.lhs - h.rhs), strict=strict))
+            if isinstance(h, sp.Equality):
+                s, _ = self._solved(h)
+                out.extend(_support_signs(s, sub[s], f"{label}: {s} in its domain", "exact"))
+                continue
+            strict, direction = _HYPOTHESIS_RELATIONS[type(h)]
+            out.append(Sign(label=label, expr=(direction * (h.lhs - h.rhs)).xreplace(sub), strict=strict))
         return tuple(out)
 
     def obligations(self) -> list[Obligation]:
-        hyps = self._signs()
+        sub = self._substitution()
+        hyps = self._signs(sub)
         out: list[Obligation] = []
         for o in self.conclusion.obligations():
             if not isinstance(o, Equation | Sign):
                 raise ClaimError(
                     f"the conclusion of Implies must reduce to equations and signs, not {type(o).__name__}"
                 )
-            numeric_only = o.numeric_only or not self.symbolic
-            out.append(Conditional(label=o.label, numeric_only=numeric_only, inner=o, hypotheses=hyps))
+            if o.role == "sufficient" and not self.symbolic:
+                continue  # a proof condition, and the prover is not asked to prove this theorem
+            inner = _substituted(o, sub)
+            role = (
+                o.role
+                if (self.symbolic and not o.numeric_only)
+                else ("sufficient" if o.role == "sufficient" else "necessary")
+            )
+            out.append(
+                Conditional(
+                    label=o.label,
+                    numeric_only=o.numeric_only or not self.symbolic,
+                    role=role,
+                    inner=inner,
+                    hypotheses=hyps,
+                )
+            )
         return out
 
     def latex(self) -> str:
         hyps = r" \wedge ".join(to_latex(h) for h in self.hypotheses)
         return rf"{hyps} \;\Longrightarrow\; {self.conclusion.latex()}"
+
+
+def _substituted(o: Obligation, sub: dict[sp.Symbol, sp.Expr]) -> Obligation:
+    """``o`` with ``sub`` applied to each of its expressions."""
+    if not sub:
+        return o
+    changes = {
+        f.name: getattr(o, f.name).xreplace(sub)
+        for f in dataclasses.fields(o)
+        if isinstance(getattr(o, f.name), sp.Basic)
+    }
+    return replace(o, **changes)
 
 
 @dataclass
@@ -476,8 +645,14 @@ class Reported(Claim):
         return rf"\text{{{latex_text(self.quantity)}}} = {self.published}"
 
 
-def _relabel(o: Obligation, label: str, numeric_only: bool) -> Obligation:
-    return replace(o, label=label, numeric_only=numeric_only or o.numeric_only)
+def _relabel(o: Obligation, label: str, numeric_only: bool) -> Obligation | None:
+    """``o`` of one size of a family; at a size checked numerically only, a proof condition is
+    dropped and anything the claim implies is searched (None: dropped)."""
+    if not numeric_only:
+        return replace(o, label=label)
+    if o.role == "sufficient":
+        return None
+    return replace(o, label=label, numeric_only=True, role="necessary")
 
 
 @dataclass(frozen=True)

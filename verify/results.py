@@ -47,6 +47,8 @@ class StepResult:
     diagnosis: str | None = None
     reproduction: dict[str, Any] | None = None
     cached: bool = False  # the verdict was reused from the verdict cache, not checked in this run
+    #: False when a symbolic budget cut an attempt short on a step not proved: never cached
+    final: bool = True
     failed: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:

@@ -15,22 +15,31 @@ Each obligation has a **role** relating it to its claim:
 - ``exact`` — implied by the claim, and (with the claim's other ``exact``/``sufficient``
   obligations) implying it: fuzzed for a refutation and attempted symbolically;
 - ``necessary`` — implied by the claim only: a violation refutes the claim, a proof of it proves
-  nothing (the claim itself beside a reduction to sufficient conditions; a distribution identity
-  at a support size too large for SymPy, which is fuzzed only);
+  nothing (the claim itself beside a reduction to sufficient conditions; a member of a family
+  checked numerically only);
 - ``sufficient`` — part of a reduction that implies the claim (an extremum hint's two conditions,
   a Hessian's definiteness): attempted symbolically only, so a false sufficient condition can
   never be reported as the claim's refutation.
 
-``numeric_only`` is the older name of the ``necessary`` role. ``label`` says which part of the
-claim an obligation is ("first-order condition", "n=7", …).
+``numeric_only`` marks a member of a family checked numerically only (a distribution identity
+at a support size too large for SymPy): it is ``necessary`` and searched once, with the
+profile's family sample count. ``label`` says which part of the claim an obligation is
+("first-order condition", "n=7", …).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import sympy as sp
+
+
+def evaluate_operators(e: sp.Basic) -> sp.Basic:
+    """``e`` with every ``Derivative`` carried out and every ``Sum``/``Product`` over a finite
+    numeric range written out (both exact: differentiation and a finite sum are what they denote)."""
+    return e.replace(lambda t: isinstance(t, sp.Derivative | sp.Sum | sp.Product), lambda t: t.doit(deep=False))
 
 
 def free_symbols(*exprs: object) -> set[sp.Symbol]:
@@ -72,9 +81,12 @@ class Obligation:
     def __post_init__(self) -> None:
         if self.role not in ROLES:
             raise ValueError(f"role={self.role!r} is not one of {ROLES}")
+        for f in dataclasses.fields(self):  # ∂/∂x and finite sums as the expressions they denote
+            value = getattr(self, f.name)
+            if isinstance(value, sp.Basic) and value.has(sp.Derivative, sp.Sum, sp.Product):
+                object.__setattr__(self, f.name, evaluate_operators(value))
         if self.numeric_only and self.role == "exact":
             object.__setattr__(self, "role", "necessary")
-        object.__setattr__(self, "numeric_only", self.role == "necessary")
 
     @property
     def fuzzed(self) -> bool:

@@ -1,4 +1,4 @@
-"""Symbolic proving: a pipeline of SymPy strategies, each under a wall-clock budget.
+"""Symbolic proving: a pipeline of SymPy strategies, each under a CPU-time budget (:mod:`.budget`).
 
 An equation is ``proved`` only when one strategy turns ``lhs - rhs`` into exactly ``0``
 (structurally, not by ``==`` on the unsimplified sides); a sign obligation only when SymPy's
@@ -9,27 +9,17 @@ is never used unless ``a, b > 0`` are declared.
 
 from __future__ import annotations
 
-import signal
-import sys
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sympy as sp
 from sympy.polys.fields import sfield
 
 from verify.functions import rewrite_special
+from verify.kernel.budget import SymbolicTimeout, time_limit
 from verify.kernel.obligations import Conditional, Equation, Invariance, LimitOf, Obligation, Sign
 
 Transform = Callable[[sp.Expr], sp.Expr]
-
-
-class SymbolicTimeout(BaseException):
-    """A strategy exceeded its time budget.
-
-    A ``BaseException`` so that SymPy's internal ``except Exception`` handlers cannot swallow it.
-    """
 
 
 @dataclass(frozen=True)
@@ -39,50 +29,6 @@ class SymbolicOutcome:
     status: str
     method: str | None = None
     reason: str | None = None
-
-
-def _quiet_unraisable(hook: Callable) -> Callable:
-    def quiet(unraisable) -> None:
-        if isinstance(unraisable.exc_value, SymbolicTimeout):
-            return  # an alarm that landed in a gc callback: expected, and the alarm repeats
-        hook(unraisable)
-
-    quiet.verify_quiet = True
-    return quiet
-
-
-@contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
-    """Raise :class:`SymbolicTimeout` in the block after ``seconds`` (main thread only).
-
-    The alarm repeats every 50 ms until the block exits: an exception raised while the
-    interpreter runs a garbage-collector or finaliser callback is swallowed as "unraisable",
-    so a single alarm could be lost and the budget silently ignored.
-    """
-    if threading.current_thread() is not threading.main_thread() or seconds <= 0:
-        yield
-        return
-    if not getattr(sys.unraisablehook, "verify_quiet", False):
-        sys.unraisablehook = _quiet_unraisable(sys.unraisablehook)
-    active = [True]
-
-    def _raise(signum, frame):
-        if active[0]:
-            raise SymbolicTimeout
-
-    old = signal.signal(signal.SIGALRM, _raise)
-    signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
-    try:
-        yield
-    finally:
-        while True:  # an alarm landing here must not skip the clean-up
-            try:
-                active[0] = False
-                signal.setitimer(signal.ITIMER_REAL, 0)
-                signal.signal(signal.SIGALRM, old)
-                break
-            except SymbolicTimeout:
-                continue
 
 
 def _expand_log(e: sp.Expr) -> sp.Expr:
@@ -262,25 +208,50 @@ def prove_invariance(expr: sp.Expr, wrt: tuple[sp.Symbol, ...], budget: float) -
 
 
 def prove_limit(ob: LimitOf, budget: float) -> SymbolicOutcome:
-    """Compute the limit with :func:`sympy.limit` and compare it with the claimed value."""
+    """Compute ``sympy.limit`` on every side of ``ob.sides()`` and compare each with the claim.
+
+    Proved only when every one-sided limit equals the claimed value: a finite one when
+    :func:`prove_zero` reduces ``limit − value`` to 0 (the value may contain other symbols), an
+    infinite one structurally (``oo``, ``-oo``, ``zoo``). A limit containing ``sign(·)``,
+    ``AccumBounds`` or an unevaluated ``Limit`` decides nothing (unproved, with the reason).
+    """
     expr = rewrite_special(ob.expr)
     target = sp.sympify(ob.value)
-    try:
-        with time_limit(budget):
-            value = sp.limit(expr, ob.var, ob.to)
-    except SymbolicTimeout:
-        return SymbolicOutcome("timeout", reason=f"sympy.limit exceeded {budget:g} s")
-    except Exception as exc:
-        return SymbolicOutcome("unproved", reason=f"sympy.limit failed: {type(exc).__name__}")
-    if isinstance(value, sp.Limit) or value.has(sp.AccumBounds):
-        return SymbolicOutcome("unproved", reason=f"sympy.limit returned {value}")
-    if value.is_infinite or target.is_infinite:
-        ok = value == target
-    else:
-        ok = prove_zero(value - target, budget).status == "proved"
-    if ok:
-        return SymbolicOutcome("proved", "sympy.limit")
-    return SymbolicOutcome("unproved", reason=f"sympy.limit gives {value}, not {target}")
+    to = sp.sympify(ob.to)
+    for side in ob.sides():
+        where = f"{ob.var} → {to}" if to.is_infinite else f"{ob.var} → {to}{side}"
+        try:
+            with time_limit(budget):
+                value = sp.limit(expr, ob.var, to) if to.is_infinite else sp.limit(expr, ob.var, to, dir=side)
+        except SymbolicTimeout:
+            return SymbolicOutcome("timeout", reason=f"{where}: sympy.limit exceeded {budget:g} s")
+        except Exception as exc:
+            return SymbolicOutcome("unproved", reason=f"{where}: sympy.limit failed: {type(exc).__name__}")
+        if isinstance(value, sp.Limit) or value.has(sp.Limit, sp.AccumBounds, sp.sign, sp.nan):
+            return SymbolicOutcome("unproved", reason=f"{where}: sympy.limit returned {value}")
+        if value.is_infinite or target.is_infinite or value.has(sp.oo, sp.S.NegativeInfinity, sp.zoo):
+            if value != target:
+                return SymbolicOutcome("unproved", reason=f"{where}: sympy.limit gives {value}, not {target}")
+            if target is not sp.zoo:  # SymPy's ±oo absorbs an imaginary part (log x → -oo + iπ as x → 0-)
+                try:
+                    with time_limit(budget):
+                        imag = sp.im(expr)
+                        imag = imag if imag == 0 else sp.limit(imag, ob.var, to, dir="+" if to.is_infinite else side)
+                except SymbolicTimeout:
+                    return SymbolicOutcome("timeout", reason=f"{where}: sympy.limit of Im f exceeded {budget:g} s")
+                except Exception as exc:
+                    return SymbolicOutcome(
+                        "unproved", reason=f"{where}: sympy.limit of Im f failed: {type(exc).__name__}"
+                    )
+                if imag != 0:
+                    return SymbolicOutcome("unproved", reason=f"{where}: f is not real there (Im f → {imag})")
+            continue
+        out = prove_zero(value - target, budget)
+        if out.status == "timeout":
+            return SymbolicOutcome("timeout", reason=f"{where}: sympy.limit gives {value}; {out.reason}")
+        if out.status != "proved":
+            return SymbolicOutcome("unproved", reason=f"{where}: sympy.limit gives {value}, not {target}")
+    return SymbolicOutcome("proved", "sympy.limit")
 
 
 def prove(ob: Obligation, budget: float = 2.0) -> SymbolicOutcome:

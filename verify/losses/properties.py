@@ -35,7 +35,8 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from verify.kernel.prover import SymbolicTimeout, prove_zero, time_limit
+from verify.kernel.budget import SymbolicTimeout, time_limit
+from verify.kernel.prover import prove_zero
 from verify.losses.evaluate import NAMES, CompiledLoss, mpmath_function, numpy_function, point_at
 from verify.losses.parse import BETA, CANONICAL, LEN_L, LEN_W, LOGP_L, LOGP_W, REF_LOGP_L, REF_LOGP_W
 from verify.losses.results import Counterexample, Evaluation, PropertyResult

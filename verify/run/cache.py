@@ -47,6 +47,13 @@ if TYPE_CHECKING:
 FORMAT = 1
 DEFAULT_DIR = ".verify_cache"
 CACHEABLE = ("proved", "confirmed", "refuted")
+
+
+def reusable(s: StepResult) -> bool:
+    """Whether a verdict may be replayed: a decided status that no budget cut short."""
+    return s.status in CACHEABLE and s.final
+
+
 #: the fields of a :class:`StepResult` that a check produces (the rest comes from the claim's text)
 VERDICT_FIELDS = (
     "status",
@@ -231,6 +238,11 @@ def _engine_files() -> dict[str, bytes]:
     return _ENGINE
 
 
+def kernel_fingerprint() -> str:
+    """Hash of the source of the kernel (:mod:`verify.kernel`), the only code that decides a status."""
+    return _digest({m: src for m, src in _engine_files().items() if m.startswith("verify.kernel")})
+
+
 def engine_fingerprint() -> str:
     """Hash of the source of every engine module: a change to a checker invalidates every verdict."""
     return _digest(_engine_files())
@@ -379,7 +391,7 @@ class VerdictCache:
             return None
         try:
             steps = [StepResult.from_json(s) for s in data["steps"]]
-            if [s.id for s in steps] != [s.id for s in d.steps] or any(s.status not in CACHEABLE for s in steps):
+            if [s.id for s in steps] != [s.id for s in d.steps] or any(not reusable(s) for s in steps):
                 raise ValueError("its steps do not match the derivation")
         except (KeyError, TypeError, ValueError) as exc:
             self.warnings.append(
@@ -391,7 +403,7 @@ class VerdictCache:
         return steps
 
     def store_derivation(self, key: str, steps: list[StepResult]) -> None:
-        if all(s.status in CACHEABLE for s in steps):
+        if all(reusable(s) for s in steps):
             self._write("modules", key, {"steps": [_uncached_json(s) for s in steps]})
 
     # -- single claims
@@ -409,6 +421,8 @@ class VerdictCache:
             verdict = data["verdict"]
             if set(verdict) != set(VERDICT_FIELDS) or verdict["status"] not in CACHEABLE:
                 raise ValueError("unexpected verdict fields")
+            if data.get("kernel") != kernel_fingerprint():
+                raise ValueError("it was decided by another kernel")
             result = StepResult(**base(), **verdict)
         except (KeyError, TypeError, ValueError) as exc:
             self.warnings.append(
@@ -419,8 +433,9 @@ class VerdictCache:
         return result
 
     def store_step(self, key: str, result: StepResult) -> None:
-        if result.status in CACHEABLE:
-            self._write("claims", key, {"verdict": {f: getattr(result, f) for f in VERDICT_FIELDS}})
+        if reusable(result):
+            verdict = {f: getattr(result, f) for f in VERDICT_FIELDS}
+            self._write("claims", key, {"kernel": kernel_fingerprint(), "verdict": verdict})
 
     # -- timings (for scheduling the slowest steps first)
 

@@ -1,10 +1,7 @@
-"""Running: each step is fuzzed, then proved symbolically, and the two verdicts are merged.
+"""Running: the steps of derivations, in worker processes, reusing cached verdicts.
 
-Status of a step: ``proved`` when every obligation the symbolic checker was asked to prove
-is proved (and the fuzzer found no violation of any); ``confirmed`` when the fuzzer found no
-violation but some obligation was not proved symbolically; ``refuted`` with the shrunk
-counterexample (a claim the fuzzer refutes is not also attempted symbolically); ``error``
-when the claim could not be evaluated.
+Each step is checked by :func:`verify.run.check.check_step`; the status it gets is decided by
+:func:`verify.kernel.verdict.decide` alone.
 """
 
 from __future__ import annotations
@@ -16,160 +13,15 @@ from collections.abc import Callable, Iterator
 import sympy as sp
 
 from verify import __version__
-from verify.domains import domain_of
-from verify.errors import VerifyError
-from verify.kernel.obligations import Conditional
-from verify.kernel.prover import prove
-from verify.model import Derivation, ForSizes, Step
+from verify.model import Derivation, Step
 from verify.profiles import Profile
 from verify.results import DerivationResult, RunResult, StepResult
 from verify.run import pool
 from verify.run.cache import VerdictCache
+from verify.run.check import base_fields, check_step
 from verify.run.registry import Registry
-from verify.search.fuzz import NumericOutcome, fuzz
 
 ProgressCallback = Callable[[str, str], None]
-
-
-def _base(derivation: Derivation, step: Step) -> dict:
-    src = derivation.step_source(step)
-    try:
-        latex = step.claim.latex()
-    except Exception as exc:
-        latex = rf"\text{{(claim cannot be printed: {type(exc).__name__})}}"
-    return {
-        "id": step.id,
-        "source": {"document": src.document, "location": src.location},
-        "uses": list(step.uses),
-        "claim_latex": latex,
-        "justification": step.justification,
-        "expected": step.expected,
-        "correction_latex": step.correction_latex(),
-        "diagnosis": step.diagnosis,
-        "scope": step.claim.scope() if isinstance(step.claim, ForSizes) else None,
-    }
-
-
-def _group(items: list[tuple[str, str]]) -> str:
-    """``[(label, reason)]`` → "label1, label2: reason; label3: other reason"."""
-    by_reason: dict[str, list[str]] = {}
-    for label, reason in items:
-        by_reason.setdefault(reason, []).append(label)
-    return "; ".join(
-        (", ".join(x for x in labels if x) + ": " if any(labels) else "") + reason
-        for reason, labels in by_reason.items()
-    )
-
-
-def _refutation_reason(label: str, note: str | None) -> str:
-    """The reason given for a refutation, with the obligation's label and the fuzzer's note if any."""
-    return f"{label}counterexample found" + (f" ({note})" if note else "")
-
-
-def check_step(derivation: Derivation, step: Step, profile: Profile) -> StepResult:
-    """Check one step: every obligation by fuzzing, then symbolically (unless numeric-only).
-
-    The fuzzer runs first on every obligation, with the sample count a proved claim gets as
-    its cross-check: a counterexample there settles the step as ``refuted`` without spending
-    the symbolic budget on a false claim. Obligations SymPy does not prove are then fuzzed
-    with the profile's full sample count.
-    """
-    start = time.perf_counter()
-    base = _base(derivation, step)
-
-    def result(status: str, **kw) -> StepResult:
-        return StepResult(**base, status=status, seconds=round(time.perf_counter() - start, 4), **kw)
-
-    try:
-        obligations = step.claim.obligations()
-        domains = {s: domain_of(s) for ob in obligations for s in ob.free_symbols()}
-    except (VerifyError, TypeError, ValueError, sp.SympifyError) as exc:
-        return result("error", method=None, reason=f"malformed claim: {exc}")
-
-    samples, worst = 0, 0.0
-    reproduction = None
-    notes: list[str] = []
-
-    def refuted(label: str, num: NumericOutcome) -> StepResult:
-        return result(
-            "refuted",
-            method="numeric",
-            samples=samples,
-            max_rel_error=num.max_rel_error,
-            counterexample=num.counterexample,
-            values=num.values,
-            reason=num.reason if reproduction else _refutation_reason(label, num.reason),
-            reproduction=reproduction,
-        )
-
-    first: list[NumericOutcome] = []
-    for ob in obligations:
-        label = f"{ob.label}: " if ob.label else ""
-        if isinstance(ob, Conditional):
-            n = profile.samples  # a search for an instance of the hypotheses violating the conclusion
-            if ob.numeric_only:
-                notes.append(f"{label}hypotheses: searched numerically only")
-        else:
-            n = profile.family_samples if ob.numeric_only else profile.crosscheck_samples
-        num = fuzz(ob, domains, profile, samples=n)
-        if num.reproduction is not None:  # a reported number: say what was recomputed either way
-            reproduction = num.reproduction
-            if num.status == "confirmed":
-                notes.append(num.reason or "")
-        samples += num.samples
-        worst = max(worst, num.max_rel_error)
-        if num.status == "refuted":
-            return refuted(label, num)
-        if num.status == "error" and ob.numeric_only:
-            return result("error", method="numeric", samples=samples, reason=label + (num.reason or ""))
-        first.append(num)
-
-    symbolic_methods: list[str] = []
-    unproved: list[tuple[str, str]] = []
-    attempted = 0
-    for ob, num in zip(obligations, first, strict=True):
-        if ob.numeric_only:
-            continue
-        label = f"{ob.label}: " if ob.label else ""
-        attempted += 1
-        sym = prove(ob, profile.symbolic_budget)
-        if sym.status == "proved":
-            symbolic_methods.append(sym.method or "")
-            if num.status == "error":
-                notes.append(f"{label}numeric cross-check did not run: {num.reason}")
-            continue
-        unproved.append((ob.label, sym.reason or sym.status))
-        if num.status == "error":
-            return result("error", method="numeric", samples=samples, reason=label + (num.reason or ""))
-        if not isinstance(ob, Conditional):  # not proved: the full search (a Conditional had it already)
-            num = fuzz(ob, domains, profile, samples=profile.samples)
-            samples += num.samples
-            worst = max(worst, num.max_rel_error)
-            if num.status == "refuted":
-                return refuted(label, num)
-            if num.status == "error":
-                return result("error", method="numeric", samples=samples, reason=label + (num.reason or ""))
-
-    methods = ", ".join(sorted(set(symbolic_methods))) or None
-    if attempted and not unproved:
-        return result(
-            "proved",
-            method="symbolic",
-            samples=samples,
-            max_rel_error=worst,
-            symbolic_method=methods,
-            reason="; ".join(notes) or None,
-        )
-    reasons = (["not proved symbolically: " + _group(unproved)] if unproved else []) + notes
-    return result(
-        "confirmed",
-        method="numeric",
-        samples=samples,
-        max_rel_error=worst,
-        symbolic_method=methods,
-        reason="; ".join(reasons) or None,
-        reproduction=reproduction,
-    )
 
 
 def check_derivation(
@@ -228,7 +80,7 @@ def check_or_reuse(
         return check_step(derivation, step, profile), None, []
     before = len(cache.warnings)
     key = cache.claim_key(step)
-    hit = cache.load_step(key, lambda: _base(derivation, step)) if key else None
+    hit = cache.load_step(key, lambda: base_fields(derivation, step)) if key else None
     warnings = cache.warnings[before:]
     del cache.warnings[before:]  # handed to the caller, which may be another process
     return hit or check_step(derivation, step, profile), key, warnings
@@ -244,7 +96,7 @@ def _worker(task: tuple[str, int]) -> tuple[StepResult, str | None, list[str]]:
 def timeout_result(derivation: Derivation, step: Step, limit: float, elapsed: float) -> StepResult:
     """The result of a step stopped at the hard limit."""
     return StepResult(
-        **_base(derivation, step),
+        **base_fields(derivation, step),
         status="timeout",
         method=None,
         reason=f"exceeded the hard limit of {limit:g} s per step (--step-timeout); its worker process was stopped",
@@ -255,7 +107,7 @@ def timeout_result(derivation: Derivation, step: Step, limit: float, elapsed: fl
 def crash_result(derivation: Derivation, step: Step, message: str, elapsed: float) -> StepResult:
     """The result of a step whose checking process crashed."""
     return StepResult(
-        **_base(derivation, step),
+        **base_fields(derivation, step),
         status="error",
         method=None,
         reason=f"checking crashed: {message}",

@@ -36,7 +36,7 @@ from typing import Any
 from verify import __version__
 from verify.profiles import Profile
 from verify.results import DerivationResult
-from verify.run.cache import CACHEABLE, imported_names
+from verify.run.cache import imported_names, reusable
 
 FORMAT = 1
 FILE = "snapshot.json"
@@ -208,7 +208,7 @@ def load(directory: Path, key: str, warnings: list[str]) -> Snapshot | None:
         results = {k: DerivationResult.from_json(v) for k, v in data["results"].items()}
         if any(k not in listing or r.id != k for k, r in results.items()):
             raise ValueError("its results do not match its listing")
-        if any(s.status not in CACHEABLE for r in results.values() for s in r.steps):
+        if any(not reusable(s) for r in results.values() for s in r.steps):
             raise ValueError("it holds a verdict that is never cached")
         environment = {str(k): str(v) for k, v in data.get("environment", {}).items()}
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -232,7 +232,7 @@ def store(
 
     Nothing is stored when a verdict is not cacheable (``error``/``timeout`` are always checked again).
     """
-    if any(s.status not in CACHEABLE for r in results for s in r.steps):
+    if any(not reusable(s) for r in results for s in r.steps):
         return
     merged: dict[str, Any] = {}
     old = load(directory, key, [])

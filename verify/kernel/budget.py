@@ -1,0 +1,69 @@
+"""The symbolic budget: CPU seconds of this process, not wall-clock seconds.
+
+A proof attempt is cut off after ``seconds`` of CPU time spent by this process (user time,
+``ITIMER_VIRTUAL``). On a loaded machine the process gets fewer time slices, but every slice it
+gets counts and nothing else does, so the same attempt reaches the same point before its budget
+runs out on an idle machine and beside a CPU hog (up to the few per cent of cache contention,
+which :data:`LOAD_MARGIN` absorbs for verdicts that are final). A verdict that a budget cut short
+is never final (:mod:`verify.kernel.verdict`): it is not cached and is checked again next run.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+
+class SymbolicTimeout(BaseException):
+    """A strategy exceeded its budget.
+
+    A ``BaseException`` so that SymPy's internal ``except Exception`` handlers cannot swallow it.
+    """
+
+
+def _quiet_unraisable(hook: Callable) -> Callable:
+    def quiet(unraisable) -> None:
+        if isinstance(unraisable.exc_value, SymbolicTimeout):
+            return  # an alarm that landed in a gc callback: expected, and the alarm repeats
+        hook(unraisable)
+
+    quiet.verify_quiet = True
+    return quiet
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise :class:`SymbolicTimeout` in the block after ``seconds`` of this process's CPU time.
+
+    Main thread only (elsewhere the block runs unbounded). The alarm repeats every 50 ms of CPU
+    time until the block exits: an exception raised while the interpreter runs a
+    garbage-collector or finaliser callback is swallowed as "unraisable", so a single alarm
+    could be lost and the budget silently ignored.
+    """
+    if threading.current_thread() is not threading.main_thread() or seconds <= 0:
+        yield
+        return
+    if not getattr(sys.unraisablehook, "verify_quiet", False):
+        sys.unraisablehook = _quiet_unraisable(sys.unraisablehook)
+    active = [True]
+
+    def _raise(signum, frame):
+        if active[0]:
+            raise SymbolicTimeout
+
+    old = signal.signal(signal.SIGVTALRM, _raise)
+    previous = signal.setitimer(signal.ITIMER_VIRTUAL, seconds, 0.05)
+    try:
+        yield
+    finally:
+        while True:  # an alarm landing here must not skip the clean-up
+            try:
+                active[0] = False
+                signal.setitimer(signal.ITIMER_VIRTUAL, *previous)
+                signal.signal(signal.SIGVTALRM, old)
+                break
+            except SymbolicTimeout:
+                continue
