@@ -1,0 +1,104 @@
+"""Claims as users write them: owned symbols, matrices, derivatives, integers, equality hypotheses."""
+
+from __future__ import annotations
+
+import mpmath
+import pytest
+import sympy as sp
+
+from verify import Derivation, Equal, Implies, Inequality, Source, Step, sigmoid, var
+from verify.domains import POSITIVE, POSITIVE_INTEGER, PROBABILITY, REAL
+from verify.errors import ClaimError
+from verify.profiles import PROFILES
+from verify.run.check import check_step
+
+mpmath.mp.dps = 50
+
+
+def check(claim):
+    step = Step(id="under_test", claim=claim)
+    return check_step(Derivation(id="t", title="t", source=Source("d", "x"), steps=[step]), step, PROFILES["ci"])
+
+
+def test_two_packages_may_both_name_a_symbol_p_with_different_domains():
+    p_prob, p_real = var("p", PROBABILITY), var("p", REAL)
+    assert p_prob != p_real and p_prob == var("p", PROBABILITY)
+    # p < 1 holds for a probability (sampled in (0, 1)) and fails for a real p
+    assert check(Inequality(p_prob, "<", 1)).status == "confirmed"
+    res = check(Inequality(p_real, "<", 1))
+    assert res.status == "refuted" and float(res.counterexample["p"]) >= 1
+
+
+def test_one_claim_with_two_different_symbols_of_one_name_is_an_error():
+    res = check(Equal(var("q", POSITIVE), var("q", REAL)))
+    assert res.status == "error" and "two different symbols are named 'q'" in res.reason
+
+
+def test_matrix_equal_is_componentwise():
+    a, b = var("ma", REAL), var("mb", REAL)
+    assert check(Equal(sp.Matrix([[a + b], [a * b]]), sp.Matrix([[b + a], [b * a]]))).status == "proved"
+    res = check(Equal(sp.Matrix([[a + b], [a * b]]), sp.Matrix([[b + a], [a - b]])))
+    assert res.status == "refuted" and "entry (2, 1)" in res.reason
+    p = {k: mpmath.mpf(v) for k, v in res.counterexample.items()}
+    assert abs(p["ma"] * p["mb"] - (p["ma"] - p["mb"])) > mpmath.mpf("1e-20")
+    with pytest.raises(ClaimError, match="shape"):
+        Equal(sp.Matrix([a, b]), sp.Matrix([a]))
+    with pytest.raises(ClaimError, match="only Equal compares matrices"):
+        Inequality(sp.Matrix([a]), ">=", 0)
+
+
+def test_a_derivative_inside_a_claim_is_checked_and_printed_as_such():
+    h, beta = var("dh", REAL), var("dbeta", POSITIVE, r"\beta")
+    loss = -sp.log(sigmoid(beta * h))
+    true = Equal(sp.Derivative(loss, h), -beta * sigmoid(-beta * h))
+    assert r"\frac{\partial}" in true.latex() or r"\frac{d}" in true.latex()
+    assert check(true).status == "proved"
+    res = check(Equal(sp.Derivative(loss, h), beta * sigmoid(-beta * h)))  # sign flipped
+    assert res.status == "refuted"
+    pt = {k: mpmath.mpf(v) for k, v in res.counterexample.items()}
+    grad = mpmath.diff(lambda t: -mpmath.log(1 / (1 + mpmath.exp(-pt["dbeta"] * t))), pt["dh"])
+    assert abs(grad - pt["dbeta"] / (1 + mpmath.exp(pt["dbeta"] * pt["dh"]))) > mpmath.mpf("1e-20")
+
+
+def test_undefined_functions_and_symbolic_sum_bounds_are_claim_errors():
+    x = var("ux", REAL)
+    with pytest.raises(ClaimError, match="undefined function"):
+        Equal(sp.Function("f")(x), x)
+    k, n = sp.Symbol("k", integer=True), var("un", POSITIVE_INTEGER)
+    with pytest.raises(ClaimError, match="symbolic bound"):
+        Equal(sp.Sum(x**k, (k, 0, n)), 0)
+    assert check(Equal(sp.Sum(k * x, (k, 1, 3)), 6 * x)).status == "proved"
+
+
+def test_integer_domain_samples_integers():
+    n = var("n_len", POSITIVE_INTEGER)
+    # (−1)^(2n) = 1 holds for integers only; sampled as integers it is never refuted
+    assert check(Equal((-1) ** (2 * n), 1)).status in ("proved", "confirmed")
+    res = check(Inequality(n, "<=", 10))
+    assert res.status == "refuted" and float(res.counterexample["n_len"]) == int(float(res.counterexample["n_len"]))
+    assert float(res.counterexample["n_len"]) > 10
+
+
+def test_equality_hypotheses_are_substituted_with_their_domain():
+    a, b, s = var("ea", POSITIVE), var("eb", POSITIVE), var("es", POSITIVE)
+    true = Implies([sp.Eq(s, a + b)], Inequality(s, ">", a))
+    assert check(true).status == "confirmed"
+    assert check(Implies([sp.Eq(s, a + b)], Inequality(s, ">", a), symbolic=True)).status == "proved"
+    res = check(Implies([sp.Eq(s, a + b)], Inequality(s, ">", 2 * a)))
+    assert res.status == "refuted"
+    p = {k: float(v) for k, v in res.counterexample.items()}
+    assert p["ea"] + p["eb"] <= 2 * p["ea"]
+    # the substituted value must lie in the symbol's domain: s = a − b is searched only where a > b
+    res = check(Implies([sp.Eq(s, a - b)], Inequality(s + b, ">", b)))
+    assert res.status == "confirmed"
+
+
+def test_extremum_hint_outside_the_domain_is_a_claim_error_and_the_claim_itself_is_fuzzed():
+    o = var("eo", POSITIVE)
+    with pytest.raises(ClaimError, match="outside the domain"):
+        Inequality(o / (1 + o), ">=", sp.Rational(1, 3), extremum={o: -2})
+    res = check(Inequality(o / (1 + o), ">=", sp.Rational(1, 3), extremum={o: 2}))
+    assert res.status == "refuted"
+    v = mpmath.mpf(res.counterexample["eo"])
+    assert v / (1 + v) < mpmath.mpf(1) / 3
+    assert r"\text{extremum at }" in Inequality(o, ">=", 0, extremum={o: 0}).latex()
