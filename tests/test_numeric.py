@@ -209,12 +209,12 @@ def test_ci_profile_is_deterministic():
 
 
 class _Clock:
-    """A stand-in for the ``time`` module whose clock moves ``step`` seconds at every reading."""
+    """A stand-in for the ``time`` module whose CPU clock moves ``step`` seconds at every reading."""
 
     def __init__(self, step: float):
         self.now, self.step = 0.0, step
 
-    def monotonic(self) -> float:
+    def process_time(self) -> float:
         self.now += self.step
         return self.now
 

@@ -652,14 +652,6 @@ LIMIT_CASES = [
         Limit(pa * x / (1 + x), x, sp.oo, 2 * pa),
         "refuted",
         lambda p: all(abs(p["ts_pa"] * t / (1 + t) - 2 * p["ts_pa"]) > p["ts_pa"] / 2 for t in [mpf(10) ** 6]),
-        marks=(
-            pytest.mark.xfail(
-                strict=True,
-                raises=AssertionError,
-                reason="engine bug: numeric limit check calls float() on a claimed value that "
-                "depends on other symbols (TypeError) and returns 'error'",
-            ),
-        ),
     ),
 ]
 

@@ -25,7 +25,7 @@ class Profile:
     #: candidates Hypothesis may try while shrinking a counterexample (the smallest so far is kept);
     #: a count, not a time, so that a run's counterexample does not depend on the machine's speed
     shrink_examples: int = 500
-    #: safety limit in seconds on shrinking one counterexample (reported when it stops a shrink)
+    #: safety limit in CPU seconds on shrinking one counterexample (reported when it stops a shrink)
     shrink_seconds: float = 20.0
 
 

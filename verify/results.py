@@ -49,6 +49,8 @@ class StepResult:
     cached: bool = False  # the verdict was reused from the verdict cache, not checked in this run
     #: False when a symbolic budget cut an attempt short on a step not proved: never cached
     final: bool = True
+    #: False for a proof whose numeric cross-check could not decide some obligation (see reason)
+    crosschecked: bool = True
     failed: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:

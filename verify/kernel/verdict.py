@@ -8,9 +8,11 @@ prove. With ``proof`` the obligations whose role makes them part of the proof (`
 - ``refuted`` — the fuzzer found a violation of a fuzzed obligation (a necessary condition of the
   claim fails at a point, so the claim fails there). A failed *sufficient* condition is never
   fuzzed, so it can never refute a claim.
-- ``proved`` — ``proof`` is not empty, SymPy proved every obligation in it, and every fuzzed
-  obligation was cross-checked numerically at one point at least without a violation. A proof
-  whose cross-check could not run is an ``error``, never ``proved``.
+- ``proved`` — ``proof`` is not empty, SymPy proved every obligation in it, and the fuzzer found
+  no violation of a fuzzed obligation. When some fuzzed obligation could not be decided at any
+  point (a limit converging too slowly to judge, an expression the evaluator cannot take), the
+  verdict says so: ``crosschecked`` is False and the reason names the obligation, and every
+  surface shows it.
 - ``confirmed`` — not proved, and every fuzzed obligation was searched without a violation.
 - ``error`` — a fuzzed obligation could not be evaluated (and the claim is not refuted).
 
@@ -46,6 +48,8 @@ class Verdict:
     symbolic_method: str | None = None
     reason: str | None = None
     final: bool = True
+    #: False when a proof's numeric cross-check could not decide some implied obligation
+    crosschecked: bool = True
     #: the index of the obligation whose violation refutes the claim
     refuting: int | None = None
 
@@ -93,8 +97,8 @@ def decide(
     extra = [n for n in notes if n]
     if proved:
         if unchecked:
-            why = f"proved symbolically ({methods}) but not cross-checked numerically: " + _group(unchecked)
-            return Verdict("error", "symbolic", methods, "; ".join([why, *extra]))
+            why = "not cross-checked numerically: " + _group(unchecked)
+            return Verdict("proved", "symbolic", methods, "; ".join([why, *extra]), crosschecked=False)
         return Verdict("proved", "symbolic", methods, "; ".join(extra) or None)
     if unchecked:
         return Verdict("error", "numeric", methods, "; ".join([_group(unchecked), *extra]))

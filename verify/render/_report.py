@@ -89,6 +89,8 @@ def _method(step: StepResult) -> str:
         numeric += f", worst relative error {error(step.max_rel_error)}"
     if step.status == "proved":
         how = f"symbolic ({step.symbolic_method})" if step.symbolic_method else "symbolic"
+        if not step.crosschecked:
+            return f"{how}; NOT cross-checked numerically ({numeric})"
         return f"{how}; numeric cross-check: {numeric}" if step.samples else how
     if step.status == "confirmed":
         return f"numeric only: {numeric}"

@@ -21,6 +21,8 @@ STYLE = {
 
 def _status(step: StepResult) -> Text:
     text = Text(step.status, style=STYLE[step.status])
+    if not step.crosschecked:
+        text.append(" (not cross-checked)", style="yellow")
     if step.expected == "refuted":
         text.append(" (expected refuted)" if not step.failed else " (expected refuted!)", style="dim")
     if step.failed:
@@ -35,7 +37,7 @@ def _detail(step: StepResult) -> str:
         parts.append(f"counterexample: {point}")
         if step.values:
             parts.append("  " + ", ".join(f"{k} = {v}" for k, v in step.values.items()))
-    if step.reason and step.status != "proved":
+    if step.reason and (step.status != "proved" or not step.crosschecked):
         parts.append(step.reason)
     if step.scope:
         parts.append(step.scope)

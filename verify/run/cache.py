@@ -66,6 +66,7 @@ VERDICT_FIELDS = (
     "values",
     "symbolic_method",
     "reproduction",
+    "crosschecked",
 )
 
 

@@ -121,6 +121,7 @@ def check_step(derivation: Derivation, step: Step, profile: Profile) -> StepResu
             reason=reason,
             reproduction=reproduction,
             final=v.final,
+            crosschecked=v.crosschecked,
         )
 
     for i in fuzzed:

@@ -29,6 +29,8 @@ from hypothesis import strategies as st
 from hypothesis.errors import Flaky, Unsatisfiable
 
 from verify.domains import Domain, exp10
+from verify.functions import rewrite_special
+from verify.kernel.budget import SymbolicTimeout, time_limit
 from verify.kernel.obligations import Conditional, Equation, Invariance, LimitOf, Obligation, Recomputation, Sign
 from verify.profiles import PROFILES, Profile  # noqa: F401 (re-exported)
 from verify.search.tape import Evaluation, Tape
@@ -215,12 +217,16 @@ def _compare(get: Getter, profile: Profile, confirm_dps: int) -> _Probe:
     return _Probe(None)
 
 
-def _sign(get: Getter, strict: bool, profile: Profile, confirm_dps: int) -> _Probe:
+def _sign(
+    get: Getter, strict: bool, profile: Profile, confirm_dps: int, exact_zero: Callable[[], bool] | None = None
+) -> _Probe:
     """``value ≥ 0`` (or ``> 0``), decided only where the value stands above rounding noise.
 
-    A value that is exactly 0 at every precision up to :data:`MAX_DPS` digits is taken as 0
-    (violating a strict claim); one that stays inside the noise floor satisfies a non-strict
-    claim and leaves a strict one undecided.
+    A value that is 0 at every precision up to :data:`MAX_DPS` digits satisfies a non-strict
+    claim; it violates a strict one only when ``exact_zero()`` shows the value is exactly 0 at the
+    point (1 − σ(10⁴) evaluates to 0 at 3000 digits, but it is not 0); otherwise the point is
+    left undecided. One that stays inside the noise floor satisfies a non-strict claim and leaves
+    a strict one undecided.
     """
     got = get(profile.dps)
     if got is None:
@@ -245,8 +251,12 @@ def _sign(get: Getter, strict: bool, profile: Profile, confirm_dps: int) -> _Pro
         values = {"value": v}
         if v == 0:
             previous, dps = None, 2 * dps  # exact 0 or underflow: only more digits can tell
-            if dps > MAX_DPS:  # 0 at every precision up to the cap: taken as an exact zero
-                return _Probe(not strict, 0.0 if not strict else math.inf, values)
+            if dps > MAX_DPS:  # 0 at every precision up to the cap
+                if not strict:
+                    return _Probe(True, 0.0, values)
+                if exact_zero is not None and exact_zero():
+                    return _Probe(False, math.inf, values)
+                return _Probe(None)
         elif abs(v) > _noise_floor(magnitude, dps):
             if previous is not None and previous != 0 and abs(previous - v) <= mpmath.mpf("1e-6") * abs(v):
                 ok = v > 0 if strict else v >= 0
@@ -287,7 +297,7 @@ class _SearchState:
     def _budget_spent(self) -> bool:
         if self.candidates >= self.shrink_examples:
             return True
-        if time.monotonic() > self.deadline:
+        if time.process_time() > self.deadline:
             self.cut_short = True
             return True
         return False
@@ -310,7 +320,7 @@ class _SearchState:
             self.worst = max(self.worst, res.err)
             return
         if self.failure is None:
-            self.deadline = time.monotonic() + self.shrink_seconds
+            self.deadline = time.process_time() + self.shrink_seconds
         self.failure = (point, res)
         raise _Violation
 
@@ -511,7 +521,13 @@ def _fuzz(
         ev = _Evaluator(syms, [ob.expr, *_terms(ob.expr)])
 
         def probe(p: dict) -> _Probe:
-            return _sign(lambda dps: ev(p, dps), ob.strict, profile, _digits_needed(p, profile.dps))
+            return _sign(
+                lambda dps: ev(p, dps),
+                ob.strict,
+                profile,
+                _digits_needed(p, profile.dps),
+                lambda: _exactly_zero(ob.expr, syms, p),
+            )
 
         sampler = _points(draws)
     elif isinstance(ob, Invariance):
@@ -573,6 +589,18 @@ def _shrink_note(state: _SearchState, profile: Profile) -> str | None:
         f"shrinking stopped at its {profile.shrink_seconds:g} s safety limit after {state.candidates} candidates:"
         " the counterexample may not be the simplest"
     )
+
+
+def _exactly_zero(expr: sp.Expr, syms: list[sp.Symbol], point: Mapping[str, float]) -> bool:
+    """Whether ``expr`` is exactly 0 at ``point``: the point's floats substituted as the exact
+    rationals they are, and SymPy's evaluation deciding (within one CPU second; undecided → False)."""
+    exact = {s: sp.Rational(point[s.name]) for s in syms if s.name in point}
+    try:
+        with time_limit(1.0):
+            value = rewrite_special(expr).xreplace(exact)
+            return bool(value.is_zero)
+    except (SymbolicTimeout, Exception):
+        return False
 
 
 def _certainly_violated(tape: Tape, point: Mapping[str, float], strict: bool) -> bool:
@@ -650,60 +678,300 @@ def _format_point(point: dict) -> dict[str, str]:
     return {k: _fmt_input(v) for k, v in point.items()}
 
 
+#: the approach points of a limit, per side: ``to ± 2^-k`` (``±2^k`` at ``±∞``) for
+#: ``k = j·depth/_APPROACH_POINTS``, ``j = 1 … _APPROACH_POINTS``
+_APPROACH_POINTS = 50
+#: the depth in bits of the approach, and of the deeper one a refutation must survive
+_DEPTH = 200
+_RECHECK_DEPTH = 800
+#: how many of the last approach points a verdict on a limit is read from
+_TAIL = 6
+#: successive differences shrinking at least this fast (and steadily) make a geometric tail
+_GEOMETRIC = 0.9
+#: increasing values whose differences decay like ``k^-p`` in the bits ``k`` with ``p ≤`` this diverge
+_DIVERGENT_P = 0.8
+#: ``|f| ~ 2^(b k)`` with ``b ≥`` this is power-like growth (``|f| ≳ |x - to|^-b``)
+_POWER_GROWTH = 0.05
+#: a value is resolved when its rounding noise is at most this fraction of it
+_RESOLVED = mpmath.mpf(10) ** -15
+#: how often the digits of an unresolved tail are doubled
+_ESCALATIONS = 3
+
+
+def _limit_dps(ob: LimitOf, profile: Profile, depth: int) -> int:
+    """Working digits: the profile's, plus the digits the last approach point needs (``to ± 2^-depth``
+    or ``2^depth``), plus headroom for the noise floor."""
+    extra = math.ceil(depth * math.log10(2)) + NOISE_DIGITS
+    to = sp.sympify(ob.to)
+    if to.is_finite and to != 0:
+        extra += max(0, math.ceil(math.log10(abs(float(to)))))
+    return profile.dps + extra
+
+
+def _in_support(domain: Domain, x) -> bool:
+    """Whether the exact number ``x`` lies in ``domain``'s support (compared without rounding)."""
+    lower, upper, lower_closed, upper_closed = domain.support
+    if domain.scale == "integer" and x != mpmath.floor(x):
+        return False
+    above = x >= lower if lower_closed else x > lower
+    below = x <= upper if upper_closed else x < upper
+    return bool(above and below)
+
+
+def _approach(ob: LimitOf, side: str, domain: Domain, dps: int, depth: int, first: int = 1) -> list:
+    """``(k, x_k, x_k as text)`` for the approach points ``j ≥ first`` of ``side`` inside the domain.
+
+    The steps are ``c·2^-k`` (``c·2^k`` at ``±∞``, whole for an integer domain) with ``c = (√5 − 1)/2``:
+    dyadic points alone would sample ``sin(π/x)`` only at its zeros.
+    """
+    to = sp.sympify(ob.to)
+    out = []
+    with mpmath.workdps(dps):
+        a = None if to.is_infinite else mpmath.mpmathify(to.evalf(dps + 5))
+        c = (mpmath.sqrt(5) - 1) / 2
+        for j in range(first, _APPROACH_POINTS + 1):
+            k = j * depth // _APPROACH_POINTS
+            if a is None:
+                x = mpmath.ldexp(c, k) * (1 if to is sp.oo else -1)
+                x = mpmath.floor(x) if domain.scale == "integer" else x
+                shown = mpmath.nstr(x, 20)
+            else:
+                step = mpmath.ldexp(c, -k)
+                x, shown = (a + step, a - step)[side == "-"], f"{to} {side} {mpmath.nstr(step, 20)}"
+            if _in_support(domain, x):
+                out.append((k, x, shown))
+    return out
+
+
+def _steps(values: list, noises: list) -> tuple[list, list, bool]:
+    """The differences of successive ``values`` (None where within rounding noise), their noise,
+    and whether the sequence has settled (its last two differences are noise)."""
+    floors = [na + nb for na, nb in itertools.pairwise(noises)]
+    ds = [b - a if abs(b - a) > fl else None for (a, b), fl in zip(itertools.pairwise(values), floors, strict=True)]
+    return ds, floors, len(ds) >= 2 and ds[-1] is None and ds[-2] is None
+
+
+def _remainder(values: list, noises: list):
+    """A bound on ``|lim v - v_last|`` when the tail is geometric, else None.
+
+    Geometric: the differences ``d_j`` keep one direction and shrink steadily or ever faster,
+    ``ρ = max |d_{j+1}/d_j| ≤ 0.9`` with ``min |d_{j+1}/d_j| ≥ ρ/4`` or the ratios decreasing; the
+    remainder is then ``|d_last| ρ/(1 − ρ)``. A tail settled within rounding noise has remainder 0.
+    """
+    ds, _, settled = _steps(values, noises)
+    if settled:
+        return mpmath.mpf(0)
+    if any(d is None for d in ds) or any(mpmath.re(a * mpmath.conj(b)) <= 0 for a, b in itertools.pairwise(ds)):
+        return None
+    ratios = [abs(b) / abs(a) for a, b in itertools.pairwise(ds)]
+    rho = max(ratios)
+    accelerating = all(b < a for a, b in itertools.pairwise(ratios))
+    if rho > _GEOMETRIC or not (min(ratios) >= rho / 4 or accelerating):
+        return None
+    return abs(ds[-1]) * rho / (1 - rho)
+
+
+def _divergence(values: list, noises: list, bits: list[int]) -> tuple[bool | None, str]:
+    """Whether the real ``values`` tend to +∞ along the tail, with what was seen.
+
+    With ``d_j`` the differences and ``p_j = -log(|d_{j+1}|/|d_j|) / log(k_{j+1}/k_j)`` their decay
+    exponent in the bits ``k`` (``|d| ~ k^-p``): True when they increase with every ``p_j ≤ 0.8``
+    (``Σ d = ∞``; ``log(1/x)`` has ``d`` constant, ``x^-α`` growing ``d``). False when they settle or
+    converge geometrically (:func:`_remainder`), or decrease without slowing (``|d_{j+1}| ≥ |d_j|``).
+    None otherwise: a slower convergence may be a divergence that has not set in yet.
+    """
+    ds, floors, settled = _steps(values, noises)
+    if settled and not _resolved(values, noises):
+        return None, "is lost in rounding"
+    if _remainder(values, noises) is not None:
+        return False, "settles" if settled else "converges"
+    if any(d is None for d in ds) or not (all(d > 0 for d in ds) or all(d < 0 for d in ds)):
+        return None, "is not monotone"
+    size = [abs(d) for d in ds]
+    if ds[0] > 0:
+        steps = zip(size, size[1:], bits[1:], bits[2:], strict=False)
+        ps = [-mpmath.log(b / a) / math.log(kb / ka) for a, b, ka, kb in steps]
+        return (True, "grows") if max(ps) <= _DIVERGENT_P else (None, "grows too slowly to judge")
+    if all(b >= a - fa - fb for a, b, fa, fb in zip(size, size[1:], floors, floors[1:], strict=False)):
+        return False, "decreases"
+    return None, "decreases ever more slowly"
+
+
+def _resolved(values: list, noises: list) -> bool:
+    """Whether every value's rounding noise is at most 10^-15 of it."""
+    return all(n <= _RESOLVED * abs(v) for v, n in zip(values, noises, strict=True))
+
+
+def _clear_growth(values: list, noises: list, bits: list[int]) -> bool:
+    """Whether the real ``values`` grow without bound beyond doubt: increasing like a power,
+    every ``d_{j+1}/d_j ≥ 2^(0.05 (k_{j+2} - k_{j+1}))`` in the bits ``k``, or exactly like a
+    logarithm, every ``d_{j+1} = d_j`` within rounding noise."""
+    ds, floors, _ = _steps(values, noises)
+    if any(d is None or d <= 0 for d in ds):
+        return False
+    steps = list(zip(ds, ds[1:], bits[1:], bits[2:], strict=False))
+    if all(b / a >= 2 ** (_POWER_GROWTH * (kb - ka)) for a, b, ka, kb in steps):
+        return True
+    return all(abs(b - a) <= fa + fb for (a, b, _, _), fa, fb in zip(steps, floors, floors[1:], strict=False))
+
+
+def _limit_side(ob: LimitOf, early: list, tail: list, profile: Profile) -> _Probe:
+    """The verdict on one side from ``(k, f, claimed)`` at the first points and ``(k, f, claimed,
+    noise)`` on the tail.
+
+    A finite claim ``L``, with ``e = |f - L|`` at the last point, is refuted when the tail is
+    geometric (:func:`_remainder` ``R``) and ``e > 10 (R + tol)`` (it settles elsewhere); when
+    ``|f - L|`` rises and falls on the tail and reaches half its largest value at the first points
+    (it oscillates without decaying); or when ``|f|`` grows like a power or exactly like a logarithm
+    (:func:`_clear_growth`; a growth only nearly logarithmic may still turn, as ``x^a log x`` does
+    for small ``a``). It is confirmed when the tail is resolved and ``e ≤ tol`` or
+    ``e ≤ 2R + tol``, or when ``e + noise ≤ 10^-20`` of the largest error at the first fifth of
+    the points; else undecided. ``tol`` is the rounding noise plus ``rel_tol |L|``. A claim ``±∞``
+    (``zoo``: ``|f| → ∞``): the verdict of :func:`_divergence` on ``±f``, refuted also when ``f``
+    is not real.
+    """
+    bits = [k for k, *_ in tail]
+    fs = [f for _, f, _, _ in tail]
+    noises = [n for *_, n in tail]
+    target = sp.sympify(ob.value)
+    if target.is_infinite:
+        if all(abs(mpmath.im(f)) > n + _RESOLVED * abs(f) for f, n in zip(fs, noises, strict=True)):
+            return _Probe(False, math.inf, {"why": "f is not real"})
+        sign = {sp.oo: 1, sp.S.NegativeInfinity: -1}.get(target)
+        gs = [abs(f) if sign is None else sign * mpmath.re(f) for f in fs]
+        ok, why = _divergence(gs, noises, bits)
+        what = "|f|" if sign is None else "f" if sign > 0 else "-f"
+        return _Probe(ok, 0.0 if ok else math.inf, {"why": f"{what} {why}"})
+    claimed = tail[-1][2]
+    gap, tol = abs(fs[-1] - claimed), noises[-1] + profile.rel_tol * abs(claimed)
+    scale = max([abs(claimed), *(abs(f - L) for _, f, L in early[: max(1, len(early) // 5)])])
+    err = float(gap / scale) if scale else 0.0
+    remainder = _remainder(fs, noises)
+    if remainder is not None and gap > 10 * (remainder + tol):
+        why = f"f settles at {_fmt(fs[-1])} (within {mpmath.nstr(remainder + tol, 3)}), not at {_fmt(claimed)}"
+        return _Probe(False, err, {"why": why})
+    errs = [abs(f - L) for _, f, L, _ in tail]
+    moves = [(b - a, na + nb) for (a, b), (na, nb) in zip(*map(itertools.pairwise, (errs, noises)), strict=True)]
+    swings = any(m > n for m, n in moves) and any(m < -n for m, n in moves)  # rises and falls beyond the noise
+    first = max((abs(f - L) for _, f, L in early), default=0)
+    if swings and first and max(errs) >= first / 2 and max(errs) > 10 * (max(noises) + tol):
+        why = f"|f - L| keeps returning to {mpmath.nstr(max(errs), 5)} (half its largest value at the first points)"
+        return _Probe(False, err, {"why": why})
+    sizes = [max(abs(f), abs(L)) for _, f, L, _ in tail]
+    if _resolved(sizes, noises) and (gap <= tol or (remainder is not None and gap <= 2 * remainder + tol)):
+        return _Probe(True, err)
+    if gap + noises[-1] <= mpmath.mpf(10) ** -20 * scale:
+        return _Probe(True, err)
+    if _clear_growth([abs(f) for f in fs], noises, bits):
+        return _Probe(False, math.inf, {"why": "|f| grows without bound"})
+    return _Probe(None)
+
+
 def _fuzz_limit(
     ob: LimitOf, free: set[sp.Symbol], domains: Mapping[sp.Symbol, Domain], profile: Profile
 ) -> NumericOutcome:
-    """Evaluate along x_k → ``to`` for sampled values of the other symbols.
+    """Evaluate ``f`` (and the claimed value) along ``x_k → to`` on every side, for sampled values of
+    the other symbols; the verdict on each side is :func:`_limit_side`'s, read from the tail.
 
-    Confirmed when the distance to the claimed value shrinks over the tail of the sequence and
-    ends below 1e-8 (relative); for an infinite value, when the function passes ±1e12.
+    A sampled point refutes the limit when some side refutes it, and does again along an approach
+    four times as deep (``2^-800``, at the digits that needs); it confirms it when every side
+    confirms it; otherwise it is skipped. Samples are counted as sampled points × approach points
+    per side.
     """
     x = ob.var
-    others = _sorted(free - {x})
-    ev = _Evaluator([*others, x], [ob.expr])
-    to = sp.sympify(ob.to)
-    if to is sp.oo:
-        seq = [mpmath.mpf(2) ** k for k in range(1, 200, 4)]
-    elif to is sp.S.NegativeInfinity:
-        seq = [-(mpmath.mpf(2) ** k) for k in range(1, 200, 4)]
-    else:
-        a = mpmath.mpf(float(to))
-        seq = [a + mpmath.mpf(2) ** -k for k in range(1, 200, 4)]
     target = sp.sympify(ob.value)
-    infinite = target.is_infinite
+    if not target.is_infinite and target.has(sp.oo, sp.S.NegativeInfinity, sp.zoo, sp.nan):
+        return NumericOutcome("error", reason=f"the claimed value {target} cannot be evaluated numerically")
+    others = _sorted(free - {x})
+    ev = _Evaluator([*others, x], [ob.expr] if target.is_infinite else [ob.expr, target])
+    approach: dict[tuple[str, int], tuple[int, list]] = {}
+
+    def points_of(side: str, depth: int) -> tuple[int, list]:
+        if (side, depth) not in approach:
+            dps = _limit_dps(ob, profile, depth)
+            first = 1 if depth == _DEPTH else _APPROACH_POINTS - _TAIL + 1  # the recheck needs the tail only
+            approach[side, depth] = dps, _approach(ob, side, domains[x], dps, depth, first)
+        return approach[side, depth]
+
+    def outputs(p: dict, t, digits: int) -> list | None:
+        got = ev({**p, x.name: t}, digits)
+        return got.outputs if got is not None and all(_finite(v) for v in got.outputs) else None
+
+    def judge(p: dict, side: str, depth: int, early: list | None = None) -> tuple[_Probe, tuple, str, list] | None:
+        """The side's verdict, the last tail row ``(k, f, claimed, noise)``, the last point as text
+        and the rows ``(k, f, claimed)`` of the first points.
+
+        The noise of a tail value is its change at twice the digits; while the verdict is open and
+        the tail is not resolved, the digits are doubled (at most :data:`_ESCALATIONS` times).
+        """
+        digits, points = points_of(side, depth)
+        if len(points) < _TAIL:
+            return None
+        early = [] if early is None else early  # the recheck reuses the first points of the approach
+        with mpmath.workdps(digits):
+            for k, t, _ in points[:-_TAIL]:
+                got = outputs(p, t, digits)
+                if got is not None:  # undefined far from the point: skipped
+                    early.append((k, got[0], got[1] if len(got) > 1 else target))
+        for level in range(_ESCALATIONS + 1):
+            d = digits * 2**level
+            tail = []
+            with mpmath.workdps(2 * d):
+                for k, t, _ in points[-_TAIL:]:
+                    coarse, fine = outputs(p, t, d), outputs(p, t, 2 * d)
+                    if coarse is None or fine is None:
+                        return None
+                    noise = _noise_floor(sum(abs(v) for v in coarse), d) + 4 * sum(
+                        abs(u - v) for u, v in zip(coarse, fine, strict=True)
+                    )
+                    tail.append((k, coarse[0], coarse[1] if len(coarse) > 1 else target, noise))
+                res = _limit_side(ob, early, tail, profile)
+                sizes = [abs(f) + (abs(L) if len(coarse) > 1 else 0) for _, f, L, _ in tail]
+                if res.ok is not None or _resolved(sizes, [n for *_, n in tail]):
+                    break
+        return res, tail[-1], points[-1][2], early
 
     def probe(p: dict) -> _Probe:
-        vals = []
-        for t in seq:
-            got = ev({**p, x.name: t}, profile.dps * 2)
-            if got is None or not (_finite(got.outputs[0]) or infinite):
+        verdicts = []
+        for side in ob.sides():
+            got = judge(p, side, _DEPTH)
+            if got is None:
                 return _Probe(None)
-            vals.append(mpmath.re(got.outputs[0]))
-        last = vals[-1]
-        if infinite:
-            sgn = 1 if target is sp.oo else -1
-            ok = _finite(last) is False or sgn * last > 1e12
-            return _Probe(ok, 0.0, {"f at last point": last})
-        L = mpmath.mpf(float(target))
-        errs = [abs(v - L) for v in vals]
-        tail = errs[-6:]
-        ok = tail[-1] <= 1e-8 * max(1, abs(L)) and all(b <= a * (1 + 1e-9) for a, b in itertools.pairwise(tail))
-        return _Probe(ok, float(tail[-1]), {"f at last point": last, "claimed": L})
+            if got[0].ok is False:
+                got = judge(p, side, _RECHECK_DEPTH, got[3])  # a refutation must hold deeper too
+                if got is None or got[0].ok is not False:
+                    return _Probe(None)
+                res, (_, f, claimed, _), last, _ = got
+                shown = str(target) if target.is_infinite else claimed
+                values = {"side": side, f"{x.name} at last point": last, "f at last point": f, "claimed": shown}
+                return _Probe(False, res.err, {**values, **res.values})
+            verdicts.append(got[0])
+        if all(r.ok for r in verdicts):
+            return _Probe(True, max(r.err for r in verdicts))
+        return _Probe(None)
 
+    per_side = max(len(points_of(side, _DEPTH)[1]) for side in ob.sides())
     draws = _domains_for(others, domains)
     small = replace(profile, samples=max(5, profile.samples // 10))
     state = _search(_points(draws), probe, small)
     n, worst, failure = state.n, state.worst, state.failure
     if failure is None:
         if n == 0:
-            return NumericOutcome("error", reason="the limit could not be evaluated at any sampled point")
-        return NumericOutcome("confirmed", samples=n * len(seq), max_rel_error=worst)
+            return NumericOutcome(
+                "error",
+                reason="the limit could not be decided at any sampled point (undefined near the limit point, "
+                "or a tail too slow or irregular to judge)",
+            )
+        return NumericOutcome("confirmed", samples=n * per_side, max_rel_error=worst)
     point, res = failure
+    side = res.values.get("side", "")
+    where = f"{x.name} → {ob.to}" if sp.sympify(ob.to).is_infinite else f"{x.name} → {ob.to}{side}"
+    note = _shrink_note(state, small)
     return NumericOutcome(
         "refuted",
-        samples=n * len(seq),
+        samples=n * per_side,
         max_rel_error=res.err,
         counterexample=_format_point(point),
         values=_shown(res.values),
-        reason=_shrink_note(state, small),
+        reason=f"{where}: {res.values.get('why', '')}" + (f"; {note}" if note else ""),
     )
