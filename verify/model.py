@@ -10,7 +10,6 @@ source, kept as evidence). Each claim reduces to proof obligations
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -304,9 +303,9 @@ class Stationary(Claim):
 
     def obligations(self) -> list[Obligation]:
         """First-order conditions (exact); for a min/max, the second-order or global conditions
-        that prove it (sufficient) and what it implies (necessary): a positive semidefinite
-        Hessian of ±f at the point (every principal minor ≥ 0) and, for a global optimum,
-        ±(f(x) − f(x*)) ≥ 0 everywhere."""
+        that prove it (sufficient) and what it implies (necessary): for a local optimum a
+        positive semidefinite Hessian of ±f at the point (its diagonal and leading minors ≥ 0),
+        for a global one ±(f(x) − f(x*)) ≥ 0 everywhere."""
         xs = list(self.point)
         sub = dict(self.point)
         obs: list[Obligation] = [
@@ -319,19 +318,15 @@ class Stationary(Claim):
             # a numeric point was checked when the claim was built; a symbolic one is searched
             obs.extend(_support_signs(x, sub[x], f"the point lies in the domain of {x}", "necessary"))
         hessian = sp.hessian(sign * self.f, xs)
-        at_point = hessian.subs(sub)
         n = len(xs)
-        for size in range(1, n + 1):
-            for rows in itertools.combinations(range(n), size):
-                minor = at_point.extract(list(rows), list(rows)).det() if size > 1 else at_point[rows[0], rows[0]]
-                names = ",".join(str(xs[r]) for r in rows)
-                obs.append(
-                    Sign(
-                        label=f"second-order necessary condition: principal minor ({names}) ≥ 0",
-                        role="necessary",
-                        expr=minor,
-                    )
-                )
+        if self.scope == "local":  # a PSD Hessian has non-negative diagonal and leading minors
+            at_point = hessian.subs(sub)
+            minors = [(f"diagonal entry ({x})", at_point[i, i]) for i, x in enumerate(xs)]
+            minors += [(f"leading minor {k}", at_point[:k, :k].det()) for k in range(2, n + 1)]
+            obs.extend(
+                Sign(label=f"second-order necessary condition: {name} ≥ 0", role="necessary", expr=m)
+                for name, m in minors
+            )
         if self.scope == "global":
             obs.append(
                 Sign(
