@@ -156,13 +156,14 @@ class Var(sp.Symbol):
         obj = sp.Symbol.__xnew__(cls, name, **domain.sympy_assumptions())
         obj.domain = domain
         obj.latex_name = latex
+        obj._content = (*sp.Symbol._hashable_content(obj), repr(domain))
         return obj
 
     def __getnewargs_ex__(self):
         return ((self.name, self.domain, self.latex_name), {})
 
-    def _hashable_content(self):
-        return (*super()._hashable_content(), repr(self.domain))
+    def _hashable_content(self):  # computed once: SymPy compares symbols by it very often
+        return self._content
 
 
 def var(name: str, domain: Domain, latex: str | None = None) -> Var:

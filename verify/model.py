@@ -21,7 +21,7 @@ from sympy.core.function import AppliedUndef
 
 from verify.domains import domain_of
 from verify.errors import ClaimError
-from verify.kernel.obligations import Conditional, Equation, Invariance, LimitOf, Obligation, Recomputation, Sign
+from verify.kernel.obligations import Conditional, Equation, Invariance, LimitOf, Obligation, Recomputation, Sign, nodes
 from verify.printing import latex_text, to_latex
 
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -45,13 +45,13 @@ def _expr(value: object, what: str, matrix: bool = False) -> sp.Expr:
         return e
     if not isinstance(e, sp.Expr):
         raise ClaimError(f"{what}={e} is a {type(e).__name__}, not an expression")
-    undefined = sorted({str(f.func) for f in e.atoms(AppliedUndef)})
+    undefined = sorted({str(f.func) for f in nodes(e, AppliedUndef)})
     if undefined:
         raise ClaimError(
             f"{what} uses the undefined function(s) {', '.join(undefined)}, which the checkers cannot evaluate; "
             "write the function out as an expression of declared symbols"
         )
-    for op in e.atoms(sp.Sum, sp.Product):
+    for op in nodes(e, (sp.Sum, sp.Product)):
         for _, *bounds in op.limits:
             if any(not (sp.sympify(b).is_Integer) for b in bounds):
                 raise ClaimError(

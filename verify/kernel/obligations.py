@@ -30,10 +30,30 @@ profile's family sample count. ``label`` says which part of the claim an obligat
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import sympy as sp
+
+_OPERATORS = (sp.Derivative, sp.Sum, sp.Product)
+
+
+def nodes(e: sp.Basic, types: type | tuple[type, ...]) -> list[sp.Basic]:
+    """The distinct subexpressions of ``e`` of the given types, each shared subtree visited once
+    (``atoms`` and ``has`` revisit shared subtrees of expression DAGs exponentially often)."""
+    seen: set[int] = set()
+    out: list[sp.Basic] = []
+    todo = [e]
+    while todo:
+        t = todo.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        if isinstance(t, types):
+            out.append(t)
+        todo.extend(a for a in t.args if isinstance(a, sp.Basic))
+    return out
 
 
 def evaluate_operators(e: sp.Basic) -> sp.Basic:
@@ -57,11 +77,21 @@ def free_symbols(*exprs: object) -> set[sp.Symbol]:
     return out
 
 
+@functools.cache
+def _own_free_symbols(t: type) -> bool:
+    """Whether class ``t`` defines ``free_symbols`` itself (it binds variables), read from its MRO
+    (``t.free_symbols`` on a function class is its metaclass's property, not the method)."""
+    for c in t.__mro__:
+        if "free_symbols" in c.__dict__:
+            return c is not sp.Basic
+    return False
+
+
 def _free(e: sp.Basic, memo: dict[int, set]) -> set:
     got = memo.get(id(e))
     if got is not None:
         return got
-    if not e.args or type(e).free_symbols is not sp.Basic.free_symbols:
+    if not e.args or _own_free_symbols(type(e)):
         result = set(e.free_symbols)
     else:
         result = set().union(*(_free(a, memo) for a in e.args if isinstance(a, sp.Basic)))
@@ -83,7 +113,7 @@ class Obligation:
             raise ValueError(f"role={self.role!r} is not one of {ROLES}")
         for f in dataclasses.fields(self):  # ∂/∂x and finite sums as the expressions they denote
             value = getattr(self, f.name)
-            if isinstance(value, sp.Basic) and value.has(sp.Derivative, sp.Sum, sp.Product):
+            if isinstance(value, sp.Basic) and nodes(value, _OPERATORS):
                 object.__setattr__(self, f.name, evaluate_operators(value))
         if self.numeric_only and self.role == "exact":
             object.__setattr__(self, "role", "necessary")
