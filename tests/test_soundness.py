@@ -6,9 +6,8 @@ loser swapped, a domain assumption removed — must come out ``refuted``, and it
 is re-evaluated here with plain mpmath (never through the engine) to show that it really
 violates the claim.
 
-Cases marked ``xfail(strict=True)`` are engine bugs found while writing these tests; they
-state the correct behaviour and will start failing (XPASS) once the engine is fixed, at which
-point the marker should be removed.
+The cases that were once strict xfails (a failed sufficient condition reported as a refutation,
+a limit value depending on another symbol) now pass: no case here is expected to fail.
 """
 
 from __future__ import annotations
