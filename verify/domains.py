@@ -139,10 +139,9 @@ POSITIVE_INTEGER = Domain(
 class Var(sp.Symbol):
     """A symbol of a derivation: a SymPy symbol that carries its domain and LaTeX name.
 
-    The domain is part of the symbol's identity, so two derivations (or two packages) may both
-    declare a ``p`` with different domains: they are different symbols. Symbols of one name and
-    one domain are the same symbol (printed with the LaTeX name of either declaration). The
-    SymPy assumptions come from the domain.
+    The domain and the LaTeX name are part of the symbol's identity, so two derivations (or two
+    packages) may both declare a ``p`` with different domains or notations: they are different
+    symbols (and one claim may not mix them). The SymPy assumptions come from the domain.
     """
 
     domain: Domain
@@ -156,7 +155,7 @@ class Var(sp.Symbol):
         obj = sp.Symbol.__xnew__(cls, name, **domain.sympy_assumptions())
         obj.domain = domain
         obj.latex_name = latex
-        obj._content = (*sp.Symbol._hashable_content(obj), repr(domain))
+        obj._content = (*sp.Symbol._hashable_content(obj), repr(domain), latex or "")
         return obj
 
     def __getnewargs_ex__(self):

@@ -57,7 +57,7 @@ derivation = Derivation(
         Step(
             "step2_reward_rearranged",
             Solves(
-                [(sp.log(policy), sp.log(var("p", PROBABILITY, "p")))], {r: reward_step2(var("p", PROBABILITY), p_ref)}
+                [(sp.log(policy), sp.log(p_y))], {r: reward_step2(p_y, p_ref)}
             ),
             "r = log p + β log π_ref solves log p = r − β log π_ref",
             "Step 2",

@@ -14,7 +14,7 @@ import time
 
 import sympy as sp
 
-from verify.domains import Domain, domain_of
+from verify.domains import Domain, domain_of, latex_of
 from verify.errors import ClaimError, VerifyError
 from verify.kernel.obligations import Conditional, Obligation
 from verify.kernel.prover import prove
@@ -55,8 +55,9 @@ def claim_domains(obligations: list[Obligation]) -> dict[sp.Symbol, Domain]:
             other = names.setdefault(s.name, s)
             if other != s:
                 raise ClaimError(
-                    f"two different symbols are named {s.name!r} in one claim ({domain_of(other).name} and "
-                    f"{domain_of(s).name}); rename one of them"
+                    f"two different symbols are named {s.name!r} in one claim (declared with other domains or "
+                    f"LaTeX names: {domain_of(other).name} {latex_of(other)!r}, {domain_of(s).name} "
+                    f"{latex_of(s)!r}); rename one of them or declare it once"
                 )
             domains[s] = domain_of(s)
     return domains
