@@ -13,7 +13,7 @@ import pytest
 from derivations.experiments import _constraints_setup as setup
 from derivations.experiments import constraints_paper
 from verify.cli import main
-from verify.run.runner import check_step
+from verify.run.check import check_step
 from verify.search.fuzz import PROFILES
 
 

@@ -9,7 +9,7 @@ import sympy as sp
 from verify import Derivation, Equal, Implies, Inequality, Source, Step, var
 from verify.domains import POSITIVE, REAL
 from verify.errors import ClaimError
-from verify.run.runner import check_step
+from verify.run.check import check_step
 from verify.search.fuzz import PROFILES
 
 x = var("x_imp", REAL)

@@ -18,7 +18,7 @@ from verify.errors import ClaimError
 from verify.kernel.obligations import LimitOf
 from verify.kernel.prover import prove_limit
 from verify.model import Derivation, Source, Step
-from verify.run.runner import check_step
+from verify.run.check import check_step
 from verify.search.fuzz import _APPROACH_POINTS, PROFILES, fuzz
 
 CI = PROFILES["ci"]

@@ -22,7 +22,7 @@ from verify.domains import POSITIVE, REAL, Domain, var
 from verify.functions import logsigmoid, sigmoid
 from verify.kernel.obligations import Equation, Invariance, LimitOf, Sign
 from verify.model import Derivation, Equal, Inequality, Source, Step
-from verify.run.runner import check_step
+from verify.run.check import check_step
 from verify.search import fuzz as numeric
 from verify.search.fuzz import PROFILES, fuzz
 

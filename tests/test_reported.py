@@ -6,7 +6,7 @@ import pytest
 
 from verify import Derivation, Reported, Source, Step
 from verify.errors import ClaimError
-from verify.run.runner import check_step
+from verify.run.check import check_step
 from verify.search.fuzz import PROFILES
 
 

@@ -37,7 +37,7 @@ from verify.model import (
     Stationary,
     Step,
 )
-from verify.run.runner import check_step
+from verify.run.check import check_step
 from verify.search.fuzz import PROFILES
 
 mpmath.mp.dps = 60

@@ -29,7 +29,7 @@ import sympy as sp
 from verify import Equal, Inequality, Limit, Stationary, var
 from verify.domains import LOG_PROB, POSITIVE, POSITIVE_INTEGER, PROBABILITY, REAL, UNIT
 from verify.errors import ClaimError
-from verify.run.runner import check_step
+from verify.run.check import check_step
 from verify.search.fuzz import PROFILES
 
 MODULES = (

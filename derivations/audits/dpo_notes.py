@@ -56,9 +56,7 @@ derivation = Derivation(
         ),
         Step(
             "step2_reward_rearranged",
-            Solves(
-                [(sp.log(policy), sp.log(p_y))], {r: reward_step2(p_y, p_ref)}
-            ),
+            Solves([(sp.log(policy), sp.log(p_y))], {r: reward_step2(p_y, p_ref)}),
             "r = log p + β log π_ref solves log p = r − β log π_ref",
             "Step 2",
             uses=["step2_log_policy"],

@@ -25,7 +25,7 @@ from rich.table import Table
 
 from verify.errors import UsageError
 from verify.model import Derivation, Reported
-from verify.run.runner import check_step
+from verify.run.check import check_step
 from verify.search.fuzz import PROFILES
 
 HELP = "rerun papers' experiments and compare every printed number with the recomputed one"
