@@ -50,14 +50,15 @@ class Domain:
     def sympy_assumptions(self) -> dict[str, bool]:
         return dict(self.assumptions)
 
-    def contains(self, value: float) -> bool:
-        """Whether the number ``value`` lies in the support (an integer domain: and is whole)."""
+    def contains(self, value: float, closure: bool = False) -> bool:
+        """Whether the number ``value`` (a float or an exact mpmath number) lies in the support, or
+        in its closure (an integer domain: and is whole)."""
         lower, upper, lower_closed, upper_closed = self.support
-        if self.scale == "integer" and value != math.floor(value):
+        if self.scale == "integer" and not (value in (-math.inf, math.inf) or int(value) == value):
             return False
-        above = value >= lower if lower_closed else value > lower
-        below = value <= upper if upper_closed else value < upper
-        return above and below
+        above = value >= lower if (lower_closed or closure) else value > lower
+        below = value <= upper if (upper_closed or closure) else value < upper
+        return bool(above and below)
 
     def sides_at(self, point: float) -> str | None:
         """The sides from which a variable of this domain can approach ``point``: ``"+"``,

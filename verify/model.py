@@ -68,8 +68,7 @@ def _hint_in_domain(x: sp.Symbol, value: sp.Expr, what: str, closure: bool = Fal
         return
     if not value.is_real:
         raise ClaimError(f"{what} {x} = {value} is not a real number")
-    lower, upper = domain.support[:2]
-    if not (domain.contains(float(value)) or (closure and float(value) in (lower, upper))):
+    if not domain.contains(float(value), closure):
         lower, upper, lc, uc = domain.support
         interval = f"{'[' if lc else '('}{lower:g}, {upper:g}{']' if uc else ')'}"
         raise ClaimError(f"{what} {x} = {value} lies outside the domain of {x} ({domain.name}, {interval})")
@@ -558,11 +557,7 @@ class Implies(Claim):
             if o.role == "sufficient" and not self.symbolic:
                 continue  # a proof condition, and the prover is not asked to prove this theorem
             inner = _substituted(o, sub)
-            role = (
-                o.role
-                if (self.symbolic and not o.numeric_only)
-                else ("sufficient" if o.role == "sufficient" else "necessary")
-            )
+            role = o.role if self.symbolic and not o.numeric_only else "necessary"
             out.append(
                 Conditional(
                     label=o.label,

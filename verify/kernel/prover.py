@@ -207,6 +207,11 @@ def prove_invariance(expr: sp.Expr, wrt: tuple[sp.Symbol, ...], budget: float) -
     return SymbolicOutcome("proved", "independent (" + "; ".join(sorted(set(methods))) + ")")
 
 
+def _one_sided_limit(e: sp.Expr, x: sp.Symbol, to: sp.Expr, side: str) -> sp.Expr:
+    """``sympy.limit`` from ``side`` (at ``±∞`` there is one side, and no ``dir``)."""
+    return sp.limit(e, x, to) if to.is_infinite else sp.limit(e, x, to, dir=side)
+
+
 def prove_limit(ob: LimitOf, budget: float) -> SymbolicOutcome:
     """Compute ``sympy.limit`` on every side of ``ob.sides()`` and compare each with the claim.
 
@@ -222,7 +227,7 @@ def prove_limit(ob: LimitOf, budget: float) -> SymbolicOutcome:
         where = f"{ob.var} → {to}" if to.is_infinite else f"{ob.var} → {to}{side}"
         try:
             with time_limit(budget):
-                value = sp.limit(expr, ob.var, to) if to.is_infinite else sp.limit(expr, ob.var, to, dir=side)
+                value = _one_sided_limit(expr, ob.var, to, side)
         except SymbolicTimeout:
             return SymbolicOutcome("timeout", reason=f"{where}: sympy.limit exceeded {budget:g} s")
         except Exception as exc:
@@ -236,7 +241,7 @@ def prove_limit(ob: LimitOf, budget: float) -> SymbolicOutcome:
                 try:
                     with time_limit(budget):
                         imag = sp.im(expr)
-                        imag = imag if imag == 0 else sp.limit(imag, ob.var, to, dir="+" if to.is_infinite else side)
+                        imag = imag if imag == 0 else _one_sided_limit(imag, ob.var, to, side)
                 except SymbolicTimeout:
                     return SymbolicOutcome("timeout", reason=f"{where}: sympy.limit of Im f exceeded {budget:g} s")
                 except Exception as exc:

@@ -14,8 +14,9 @@ Two levels, both stored as small JSON files under the cache directory (default `
   module is unchanged, nothing is rebuilt; when it changed, every step's claim key is computed
   and only claims that actually changed are checked again.
 
-Only ``proved``, ``confirmed`` and ``refuted`` verdicts are stored; ``error`` and ``timeout``
-are always checked again. A file that cannot be read, does not parse, or does not match its
+Only final ``proved``, ``confirmed`` and ``refuted`` verdicts decided by the current kernel are
+stored and replayed (:func:`reusable`); ``error``, ``timeout`` and a verdict a symbolic budget
+cut short are always checked again. A file that cannot be read, does not parse, or does not match its
 key is ignored with one warning line (see :attr:`VerdictCache.warnings`) and overwritten by
 the recheck. What the key cannot see is a claim built from data read at import time (files,
 environment variables): after changing such data, run with ``--no-cache``.
@@ -99,9 +100,8 @@ def _sympy_digest(e: Any, memo: dict[int, tuple[Any, bytes]]) -> bytes:
     if e.args:
         for a in e.args:
             h.update(_sympy_digest(a, memo) if isinstance(a, sp.Basic) else _value(a, memo).encode())
-    elif isinstance(e, sp.Symbol):  # Dummy: its index differs per process, so it is never reused
-        h.update(repr((e.name, sorted(e.assumptions0.items()), getattr(e, "dummy_index", None))).encode())
-        h.update(repr((getattr(e, "domain", None), getattr(e, "latex_name", None))).encode())
+    elif isinstance(e, sp.Symbol):  # name, assumptions, domain and notation (a Dummy: its per-process index)
+        h.update(repr(e._hashable_content()).encode())
     elif isinstance(e, sp.Float):
         h.update(repr((e._mpf_, e._prec)).encode())
     elif isinstance(e, sp.Rational):

@@ -708,16 +708,6 @@ def _limit_dps(ob: LimitOf, profile: Profile, depth: int) -> int:
     return profile.dps + extra
 
 
-def _in_support(domain: Domain, x) -> bool:
-    """Whether the exact number ``x`` lies in ``domain``'s support (compared without rounding)."""
-    lower, upper, lower_closed, upper_closed = domain.support
-    if domain.scale == "integer" and x != mpmath.floor(x):
-        return False
-    above = x >= lower if lower_closed else x > lower
-    below = x <= upper if upper_closed else x < upper
-    return bool(above and below)
-
-
 def _approach(ob: LimitOf, side: str, domain: Domain, dps: int, depth: int, first: int = 1) -> list:
     """``(k, x_k, x_k as text)`` for the approach points ``j ≥ first`` of ``side`` inside the domain.
 
@@ -738,7 +728,7 @@ def _approach(ob: LimitOf, side: str, domain: Domain, dps: int, depth: int, firs
             else:
                 step = mpmath.ldexp(c, -k)
                 x, shown = (a + step, a - step)[side == "-"], f"{to} {side} {mpmath.nstr(step, 20)}"
-            if _in_support(domain, x):
+            if domain.contains(x):
                 out.append((k, x, shown))
     return out
 
