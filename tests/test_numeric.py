@@ -177,6 +177,23 @@ def test_strict_sign_with_noise_at_working_precision_is_not_refuted():
     assert out.status == "confirmed", out
 
 
+def test_strict_sign_that_is_exactly_zero_at_a_point_is_refuted_there():
+    dom = points_domain("tn_zero_at", 1.0, 2.0)
+    y = var("tn_y_zero", dom)
+    out = fuzz(Sign(expr=(y - 1) ** 2, strict=True), {y: dom}, CI)
+    assert out.status == "refuted" and float(out.counterexample["tn_y_zero"]) == 1.0
+
+
+def test_strict_sign_that_cancels_to_zero_at_every_precision_is_not_refuted():
+    """1 − σ(10⁴) is 0 to 3000 digits but not 0: a true strict bound is never refuted there."""
+    dom = points_domain("tn_cancel_at", 1e4)
+    y = var("tn_y_cancel", dom)
+    out = fuzz(Sign(expr=1 - 1 / (1 + sp.exp(-y)), strict=True), {y: dom}, CI)
+    assert out.status != "refuted", out
+    with mpmath.workdps(5000):
+        assert 1 - 1 / (1 + mpmath.exp(-(mpf(10) ** 4))) > 0
+
+
 # --- shrinking ------------------------------------------------------------------------------------
 
 
