@@ -13,6 +13,9 @@ from verify.search.fuzz import PROFILES
 
 # the command line caches verdicts; the suite starts from an empty cache so that it checks for real
 os.environ["VERIFY_CACHE_DIR"] = tempfile.mkdtemp(prefix="verify-cache-")
+# the cache key of the suite (and of the commands it runs) is its own, not the developer's
+os.environ.setdefault("VERIFY_CACHE_KEY_FILE", os.path.join(tempfile.gettempdir(), "verify-test-suite-cache-key"))
+os.environ.pop("VERIFY_CACHE_KEY", None)
 
 CORE_IDS = [
     "optimal_policy",

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
 
+import pytest
 import sympy as sp
 
 from verify import Equal, Step, var
 from verify.domains import POSITIVE, REAL
+from verify.run import seal
 from verify.run.cache import claim_key, settings_fingerprint
 from verify.search.fuzz import PROFILES
 
@@ -174,14 +178,24 @@ def test_corrupt_cache_files_are_ignored_with_one_warning_each_and_rechecked(tmp
     assert statuses(data) == {"beta::square": ("proved", True)}
 
 
+def read_sealed(path: Path) -> dict:
+    """The JSON body of a sealed cache file (after its header line)."""
+    return json.loads(path.read_bytes().partition(b"\n")[2])
+
+
+def write_resealed(path: Path, kind: str, name: str, data: dict) -> None:
+    """Write ``data`` sealed with the suite's key, as the cache itself would."""
+    path.write_bytes(seal.seal(kind, name, json.dumps(data).encode()))
+
+
 def test_a_cache_file_of_another_key_is_not_trusted(tmp_path):
     make_package(tmp_path, beta=BETA)
     cli(tmp_path)
     (module,) = (tmp_path / ".verify_cache" / "modules").rglob("*.json")
-    data = json.loads(module.read_text())
-    data["steps"][0]["status"] = "refuted"  # tampered verdict with the key intact: still a valid file
+    data = read_sealed(module)
+    data["steps"][0]["status"] = "refuted"  # a verdict of another claim, sealed with the right key
     data["key"] = "0" * 40
-    module.write_text(json.dumps(data))
+    write_resealed(module, "modules", module.stem, data)
     (tmp_path / ".verify_cache" / "snapshot.json").unlink()
     out, result = cli(tmp_path)
     assert "corrupt or stale" in out.stderr
@@ -246,3 +260,125 @@ def test_claim_key_is_canonical():
     assert key(Equal(x, x)) != key(Equal(p, p))
     assert key(Equal(sp.Float("0.5") * x, x / 2)) != key(Equal(sp.Rational(1, 2) * x, x / 2))
     assert same != key(Equal(sp.log(p * 2), sp.log(p) + sp.log(2)), settings_fingerprint(PROFILES["thorough"]))
+
+
+FALSE_LOG = """
+import sympy as sp
+from verify import Derivation, Equal, Source, Step, var
+from verify.domains import POSITIVE
+
+a = var("a", POSITIVE)
+b = var("b", POSITIVE)
+
+derivation = Derivation(
+    id="falselog",
+    title="a false identity",
+    source=Source("notes.md", "(9)"),
+    steps=[Step("log_of_sum", Equal(sp.log(a + b), sp.log(a) + sp.log(b)), "false on purpose")],
+)
+"""
+
+
+def _forge_proved(data: dict) -> None:
+    """Turn every verdict in a cache file's data into an unconditional ``proved``."""
+
+    def forge(step: dict) -> None:
+        step.update(status="proved", method="symbolic", counterexample=None, values=None, reason=None)
+
+    if "verdict" in data:
+        forge(data["verdict"])
+    for step in data.get("steps", []):
+        forge(step)
+    for derivation in data.get("results", {}).values():
+        for step in derivation["steps"]:
+            forge(step)
+
+
+@pytest.mark.parametrize("level", ["claims", "modules", "snapshot"])
+@pytest.mark.parametrize("how", ["edited", "sealed_by_another_key", "unsealed"])
+def test_a_tampered_cache_never_turns_a_false_claim_into_proved(tmp_path, level, how):
+    make_package(tmp_path, falselog=FALSE_LOG)
+    first, data = cli(tmp_path)
+    assert first.returncode == 1 and statuses(data) == {"falselog::log_of_sum": ("refuted", False)}
+    cache = tmp_path / ".verify_cache"
+    files = [cache / "snapshot.json"] if level == "snapshot" else list((cache / level).rglob("*.json"))
+    assert files
+    for path in files:  # the forger rewrites this level; the other levels are removed so it must answer
+        raw = path.read_bytes()
+        header, _, body = raw.partition(b"\n")
+        forged = json.loads(body)
+        _forge_proved(forged)
+        text = json.dumps(forged).encode()
+        if how == "edited":  # the old seal kept
+            path.write_bytes(header + b"\n" + text)
+        elif how == "unsealed":
+            path.write_bytes(text)
+        else:  # a valid seal, but under a key the forger controls
+            other = hmac.new(b"k" * 32, b"x", "sha256").hexdigest().encode()
+            path.write_bytes(b"verify-seal-1 0123456789abcdef " + other + b"\n" + text)
+    for other_level in {"claims", "modules", "snapshot"} - {level}:
+        target = cache / ("snapshot.json" if other_level == "snapshot" else other_level)
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+    out, result = cli(tmp_path)
+    assert out.returncode == 1, out.stderr
+    assert statuses(result) == {"falselog::log_of_sum": ("refuted", False)}
+    assert "ignored" in out.stderr
+
+
+CUSTOM_FUNCTION = """
+import sympy as sp
+from verify import Derivation, Equal, Source, Step, var
+from verify.domains import POSITIVE
+
+x = var("x", POSITIVE)
+
+
+class twice(sp.Function):
+    @classmethod
+    def eval(cls, arg):
+        return 2 * arg
+
+
+derivation = Derivation(
+    id="custom",
+    title="a claim about a custom function",
+    source=Source("notes.md", "(1)"),
+    steps=[Step("twice_is_double", Equal(twice(x), x + x), "by its definition")],
+)
+"""
+
+
+def test_a_changed_custom_function_is_checked_again(tmp_path):
+    make_package(tmp_path, custom=CUSTOM_FUNCTION)
+    first, data = cli(tmp_path)
+    assert first.returncode == 0 and statuses(data) == {"custom::twice_is_double": ("proved", False)}
+    make_package(tmp_path, custom=CUSTOM_FUNCTION.replace("return 2 * arg", "return 3 * arg"))
+    (tmp_path / ".verify_cache" / "snapshot.json").unlink()
+    (modules,) = [tmp_path / ".verify_cache" / "modules"]
+    shutil.rmtree(modules)  # only the claim level remains: its key must see the new definition
+    out, result = cli(tmp_path)
+    assert out.returncode == 1, out.stderr
+    assert statuses(result)["custom::twice_is_double"][0] == "refuted"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"\xff\xfe\x00 not utf-8", b"[" * 100_000 + b"]" * 100_000, b"", b"verify-seal-1 x y\n\xff"],
+    ids=["not_utf8", "deeply_nested", "empty", "bad_seal"],
+)
+def test_corrupt_files_of_every_kind_are_ignored_and_healed(tmp_path, content):
+    make_package(tmp_path, beta=BETA)
+    cli(tmp_path)
+    cache = tmp_path / ".verify_cache"
+    for path in [*cache.rglob("*.json")]:
+        path.write_bytes(content)
+    out, data = cli(tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "Traceback" not in out.stderr
+    assert statuses(data) == {"beta::square": ("proved", False)}
+    again, data = cli(tmp_path)
+    assert again.returncode == 0 and again.stderr == ""
+    assert statuses(data) == {"beta::square": ("proved", True)}

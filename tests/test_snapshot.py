@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from test_cache import ALPHA, BETA, HANGS, ROOT, cli, make_package, statuses
+from test_cache import ALPHA, BETA, HANGS, ROOT, cli, make_package, read_sealed, statuses, write_resealed
 
 from verify.profiles import PROFILES
 from verify.run import snapshot
@@ -97,7 +97,7 @@ def test_a_partial_snapshot_is_completed_by_a_later_run(tmp_path):
         [sys.executable, "-m", "verify", "check", "beta", "--package", "tinypkg", "--quiet"],
         env=env, cwd=tmp_path, check=True, timeout=300,
     )  # fmt: skip
-    stored = json.loads((tmp_path / ".verify_cache" / snapshot.FILE).read_text())
+    stored = read_sealed(tmp_path / ".verify_cache" / snapshot.FILE)
     assert sorted(stored["results"]) == ["beta"] and list(stored["listing"]) == ["alpha", "beta"]
     out = probe(tmp_path, "all", "--package", "tinypkg", "--quiet")  # alpha is missing: checked
     assert "tinypkg.alpha" in out.stderr
@@ -137,7 +137,7 @@ def test_a_corrupt_snapshot_is_ignored_with_one_warning_and_replaced(tmp_path):
     out, data = cli(tmp_path)
     assert out.returncode == 0
     shown = path.relative_to(tmp_path)
-    assert out.stderr.startswith(f"verify: warning: cache file {shown} is corrupt or stale (Expecting value")
+    assert out.stderr.startswith(f"verify: warning: cache file {shown} is not trusted (it is not a sealed cache file)")
     assert out.stderr.endswith("ignored, checking again\n") and out.stderr.count("\n") == 1
     assert statuses(data) == {"beta::square": ("proved", True)}  # the verdict cache still answered
     again, _ = cli(tmp_path)
@@ -148,9 +148,9 @@ def test_a_snapshot_with_a_verdict_that_is_never_cached_is_not_trusted(tmp_path)
     make_package(tmp_path, beta=BETA)
     cli(tmp_path)
     path = tmp_path / ".verify_cache" / snapshot.FILE
-    data = json.loads(path.read_text())
+    data = read_sealed(path)
     data["results"]["beta"]["steps"][0]["status"] = "timeout"
-    path.write_text(json.dumps(data))
+    write_resealed(path, "snapshot", snapshot.FILE, data)
     out, result = cli(tmp_path)
     assert "it holds a verdict that is never cached" in out.stderr
     assert statuses(result)["beta::square"][0] == "proved"

@@ -51,7 +51,16 @@ class RunOptions:
         return self._cache
 
     def warnings(self) -> list[str]:
-        return self.messages + (list(self._cache.warnings) if self._cache else [])
+        """The run's cache warnings, each text once (with how many files it concerned)."""
+        from verify.run import seal
+
+        every = self.messages + (list(self._cache.warnings) if self._cache else [])
+        if self.cache_dir is not None and (note := seal.key_note()) and (self._cache or self.messages):
+            every.append(note)
+        counts: dict[str, int] = {}
+        for w in every:
+            counts[w] = counts.get(w, 0) + 1
+        return [w if n == 1 else f"{w} ({n} files)" for w, n in counts.items()]
 
 
 def run_options(args: argparse.Namespace, profile: Profile) -> RunOptions:

@@ -1,6 +1,8 @@
 """Verdict cache: a checked step is not checked again until something it depends on changes.
 
-Two levels, both stored as small JSON files under the cache directory (default ``.verify_cache/``):
+Two levels, both stored as small sealed JSON files under the cache directory (default
+``.verify_cache/``); a file is trusted only when this machine's key sealed it
+(:mod:`verify.run.seal`), so a cache directory others can write cannot plant a verdict:
 
 - **claims** — one file per *claim key*: a hash of the claim's canonical form (a Merkle hash of
   every proof obligation's SymPy tree, symbol names and assumptions included), the declared
@@ -16,18 +18,20 @@ Two levels, both stored as small JSON files under the cache directory (default `
 
 Only final ``proved``, ``confirmed`` and ``refuted`` verdicts decided by the current kernel are
 stored and replayed (:func:`reusable`); ``error``, ``timeout`` and a verdict a symbolic budget
-cut short are always checked again. A file that cannot be read, does not parse, or does not match its
-key is ignored with one warning line (see :attr:`VerdictCache.warnings`) and overwritten by
+cut short are always checked again. A file that cannot be read, is not sealed by this machine's
+key, does not parse, or does not match its key is ignored with one warning line (see :attr:`VerdictCache.warnings`) and overwritten by
 the recheck. What the key cannot see is a claim built from data read at import time (files,
 environment variables): after changing such data, run with ``--no-cache``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import importlib.util
 import json
+import math
 import os
 import platform
 import re
@@ -41,11 +45,12 @@ from typing import TYPE_CHECKING, Any
 from verify import __version__
 from verify.profiles import Profile
 from verify.results import StepResult
+from verify.run import seal
 
 if TYPE_CHECKING:
     from verify.model import Derivation, Step
 
-FORMAT = 1
+FORMAT = 2
 DEFAULT_DIR = ".verify_cache"
 CACHEABLE = ("proved", "confirmed", "refuted")
 
@@ -110,9 +115,21 @@ def _sympy_digest(e: Any, memo: dict[int, tuple[Any, bytes]]) -> bytes:
         h.update(sp.srepr(e).encode())
     if isinstance(t, sp.FunctionClass):  # an undefined function may carry assumptions
         h.update(repr(sorted(getattr(t, "_kwargs", {}).items())).encode())
+        h.update(_function_class_digest(t).encode())
     digest = h.digest()
     memo[id(e)] = (e, digest)
     return digest
+
+
+def _function_class_digest(t: type) -> str:
+    """A SymPy function class by its definition: a class defined outside SymPy is keyed by the
+    source closure of its module (its name alone would keep a verdict after its body changed)."""
+    module = getattr(t, "__module__", None)
+    if module is None or module == "sympy" or module.startswith("sympy."):
+        return ""  # an undefined function (name and assumptions only) or SymPy's own: the version keys it
+    if module not in sys.modules or module == "__main__":
+        raise _Unkeyable(f"function class {t.__qualname__} has no importable module")
+    return _blake(module, t.__qualname__, module_fingerprint(module))
 
 
 def _value(v: Any, memo: dict[int, tuple[Any, bytes]]) -> str:
@@ -348,29 +365,40 @@ class VerdictCache:
     def _read(self, kind: str, key: str) -> dict[str, Any] | None:
         path = self._path(kind, key)
         try:
-            text = path.read_text(encoding="utf-8")
+            raw = path.read_bytes()
         except FileNotFoundError:
             return None
         except OSError as exc:
             self.warnings.append(f"cache file {path} cannot be read ({exc.strerror}); ignored, checking again")
             return None
         try:
-            data = json.loads(text)
+            data = json.loads(seal.unseal(kind, key, raw).decode("utf-8"))
             if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("key") != key:
                 raise ValueError("it does not belong to this key or cache format")
-        except ValueError as exc:
+        except seal.SealError as exc:
+            self.warnings.append(
+                seal.FOREIGN if exc.foreign else f"cache file {path} is not trusted ({exc}); ignored, checking again"
+            )
+            return None
+        except (ValueError, RecursionError) as exc:
             self.warnings.append(f"cache file {path} is corrupt or stale ({exc}); ignored, checking again")
             return None
         return data
 
     def _write(self, kind: str, key: str, payload: dict[str, Any]) -> None:
         path = self._path(kind, key)
+        body = json.dumps({"format": FORMAT, "key": key, **payload}, ensure_ascii=False).encode("utf-8")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump({"format": FORMAT, "key": key, **payload}, f, ensure_ascii=False)
-            os.replace(tmp, path)  # atomic: a reader never sees half a file
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(seal.seal(kind, key, body))
+                os.replace(tmp, path)  # atomic: a reader never sees half a file
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
         except OSError as exc:
             self.warnings.append(f"cannot write the cache under {self.directory} ({exc.strerror}); results not cached")
 
@@ -420,8 +448,9 @@ class VerdictCache:
             return None
         try:
             verdict = data["verdict"]
-            if set(verdict) != set(VERDICT_FIELDS) or verdict["status"] not in CACHEABLE:
+            if not isinstance(verdict, dict) or set(verdict) != set(VERDICT_FIELDS):
                 raise ValueError("unexpected verdict fields")
+            _check_verdict(verdict)
             if data.get("kernel") != kernel_fingerprint():
                 raise ValueError("it was decided by another kernel")
             result = StepResult(**base(), **verdict)
@@ -443,11 +472,16 @@ class VerdictCache:
     def timings(self) -> dict[str, float]:
         if self._timings is None:
             self._timings = {}
-            try:
-                data = json.loads((self.directory / "timings.json").read_text(encoding="utf-8"))
+            path = self.directory / "timings.json"
+            try:  # only the order of checking depends on it: an unreadable file is replaced silently
+                data = json.loads(path.read_bytes().decode("utf-8"))
                 if isinstance(data, dict):
-                    self._timings = {k: float(v) for k, v in data.items() if isinstance(v, int | float)}
-            except (OSError, ValueError):
+                    self._timings = {
+                        str(k): float(v)
+                        for k, v in data.items()
+                        if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+                    }
+            except (OSError, ValueError, RecursionError):
                 pass
         return self._timings
 
@@ -458,11 +492,43 @@ class VerdictCache:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(merged, f, sort_keys=True)
-            os.replace(tmp, self.directory / "timings.json")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    json.dump(merged, f, sort_keys=True)
+                os.replace(tmp, self.directory / "timings.json")
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
         except OSError:
             pass
+
+
+_VERDICT_TYPES: dict[str, tuple[type, ...]] = {
+    "method": (str, type(None)),
+    "samples": (int,),
+    "max_rel_error": (int, float),
+    "counterexample": (dict, type(None)),
+    "reason": (str, type(None)),
+    "seconds": (int, float),
+    "values": (dict, type(None)),
+    "symbolic_method": (str, type(None)),
+    "reproduction": (dict, type(None)),
+    "crosschecked": (bool,),
+}
+
+
+def _check_verdict(verdict: dict[str, Any]) -> None:
+    """ValueError unless ``verdict`` has the shape :meth:`VerdictCache.store_step` writes."""
+    if verdict["status"] not in CACHEABLE:
+        raise ValueError(f"status {verdict['status']!r} is never cached")
+    for name, types_ in _VERDICT_TYPES.items():
+        if not isinstance(verdict[name], types_) or (isinstance(verdict[name], bool) and bool not in types_):
+            raise ValueError(f"verdict field {name!r} has type {type(verdict[name]).__name__}")
+    for name in ("counterexample", "values"):
+        table = verdict[name] or {}
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in table.items()):
+            raise ValueError(f"verdict field {name!r} is not a table of strings")
 
 
 def _uncached_json(s: StepResult) -> dict[str, Any]:

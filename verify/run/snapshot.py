@@ -22,6 +22,7 @@ run with ``--no-cache``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import importlib.metadata
@@ -36,9 +37,10 @@ from typing import Any
 from verify import __version__
 from verify.profiles import Profile
 from verify.results import DerivationResult
+from verify.run import seal
 from verify.run.cache import imported_names, reusable
 
-FORMAT = 1
+FORMAT = 2
 FILE = "snapshot.json"
 #: distributions whose versions can change a verdict
 DISTRIBUTIONS = ("sympy", "hypothesis", "mpmath", "numpy")
@@ -192,14 +194,14 @@ def load(directory: Path, key: str, warnings: list[str]) -> Snapshot | None:
     """The snapshot stored under ``directory`` for ``key``; None if absent, stale or unreadable."""
     path = directory / FILE
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         return None
     except OSError as exc:
         warnings.append(f"cache file {path} cannot be read ({exc.strerror}); ignored, checking again")
         return None
     try:
-        data = json.loads(text)
+        data = json.loads(seal.unseal("snapshot", FILE, raw).decode("utf-8"))
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError("it is not a snapshot of this format")
         if data.get("key") != key:
@@ -211,7 +213,12 @@ def load(directory: Path, key: str, warnings: list[str]) -> Snapshot | None:
         if any(not reusable(s) for r in results.values() for s in r.steps):
             raise ValueError("it holds a verdict that is never cached")
         environment = {str(k): str(v) for k, v in data.get("environment", {}).items()}
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+    except seal.SealError as exc:
+        warnings.append(
+            seal.FOREIGN if exc.foreign else f"cache file {path} is not trusted ({exc}); ignored, checking again"
+        )
+        return None
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         warnings.append(f"cache file {path} is corrupt or stale ({exc}); ignored, checking again")
         return None
     for r in results.values():
@@ -240,12 +247,18 @@ def store(
         merged.update({k: _uncached(v) for k, v in old.results.items()})
     merged.update({r.id: _uncached(r) for r in results})
     payload = {"format": FORMAT, "key": key, "listing": listing, "environment": environment, "results": merged}
+    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     try:
         directory.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(payload, f, ensure_ascii=False)
-        os.replace(tmp, directory / FILE)  # atomic: a reader never sees half a file
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(seal.seal("snapshot", FILE, body))
+            os.replace(tmp, directory / FILE)  # atomic: a reader never sees half a file
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
     except OSError as exc:
         warnings.append(f"cannot write the cache under {directory} ({exc.strerror}); results not cached")
 
