@@ -19,8 +19,8 @@ Two levels, both stored as small sealed JSON files under the cache directory (de
 Only final ``proved``, ``confirmed`` and ``refuted`` verdicts decided by the current kernel are
 stored and replayed (:func:`reusable`); ``error``, ``timeout`` and a verdict a symbolic budget
 cut short are always checked again. A file that cannot be read, is not sealed by this machine's
-key, does not parse, or does not match its key is ignored with one warning line (see :attr:`VerdictCache.warnings`) and overwritten by
-the recheck. What the key cannot see is a claim built from data read at import time (files,
+key, does not parse, or does not match its key is ignored with one warning line (see
+:attr:`VerdictCache.warnings`) and overwritten by the recheck. What the key cannot see is a claim built from data read at import time (files,
 environment variables): after changing such data, run with ``--no-cache``.
 """
 
