@@ -20,8 +20,9 @@ Only final ``proved``, ``confirmed`` and ``refuted`` verdicts decided by the cur
 stored and replayed (:func:`reusable`); ``error``, ``timeout`` and a verdict a symbolic budget
 cut short are always checked again. A file that cannot be read, is not sealed by this machine's
 key, does not parse, or does not match its key is ignored with one warning line (see
-:attr:`VerdictCache.warnings`) and overwritten by the recheck. What the key cannot see is a claim built from data read at import time (files,
-environment variables): after changing such data, run with ``--no-cache``.
+:attr:`VerdictCache.warnings`) and overwritten by the recheck. What the key cannot see is a
+claim built from data read at import time (files, environment variables): after changing such
+data, run with ``--no-cache``.
 """
 
 from __future__ import annotations
