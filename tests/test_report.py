@@ -248,7 +248,9 @@ def test_report_bad_json_inputs(tmp_path, capsys) -> None:
     other = tmp_path / "other.json"
     other.write_text(json.dumps({"schema": 1, "derivations": [{}]}), encoding="utf-8")
     assert main(["report", "--from-json", str(other)]) == 2
-    assert capsys.readouterr().err.startswith(f"verify: --from-json {str(other)!r} is not a verify result (KeyError")
+    assert capsys.readouterr().err == (
+        f"verify: --from-json {str(other)!r} is not a verify result (derivations[0]: the field 'id' is missing)\n"
+    )
     other.write_text("[1, 2]", encoding="utf-8")
     assert main(["report", "--from-json", str(other)]) == 2
     assert "is not a verify result" in capsys.readouterr().err

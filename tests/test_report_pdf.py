@@ -26,10 +26,10 @@ def _compile(result: RunResult, directory: Path, title: str = "Proof report") ->
     """(normalised PDF text, LaTeX log) of ``result``'s report."""
     tex = directory / "report.tex"
     tex.write_text(render_latex(result, title), encoding="utf-8")
-    pdf = compile_pdf(tex)
+    pdf = compile_pdf(tex, log=directory / "tex.log")
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     text = text.replace("\u2019", "'").replace("\u2018", "`")  # TeX typesets ' as a right quote
-    return " ".join(text.split()), tex.with_suffix(".log").read_text(encoding="utf-8", errors="replace")
+    return " ".join(text.split()), (directory / "tex.log").read_text(encoding="utf-8", errors="replace")
 
 
 def test_hostile_text_prints_literally(tmp_path) -> None:

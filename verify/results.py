@@ -82,10 +82,20 @@ class StepResult:
         return out
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> StepResult:
-        d = dict(d)
-        d.pop("failed", None)
-        return cls(**d)
+    def from_json(cls, d: Any, where: str = "step") -> StepResult:
+        """A step from its JSON; ValueError naming the field when ``d`` is not one (unknown fields are ignored)."""
+        _require(d, dict, where)
+        fields = {}
+        for name, kinds in _STEP_FIELDS.items():
+            if name in d:
+                fields[name] = _field(d[name], kinds, f"{where}.{name}")
+            elif name in _REQUIRED:
+                raise ValueError(f"{where}: the field {name!r} is missing")
+        if fields["expected"] not in ("holds", "refuted"):
+            raise ValueError(f"{where}.expected: {fields['expected']!r} is neither 'holds' nor 'refuted'")
+        if fields["status"] not in STATUSES:
+            raise ValueError(f"{where}.status: {fields['status']!r} is not one of {', '.join(STATUSES)}")
+        return cls(**fields)
 
 
 @dataclass
@@ -122,9 +132,21 @@ class DerivationResult:
         }
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> DerivationResult:
-        steps = [StepResult.from_json({k: v for k, v in s.items() if k != "verified"}) for s in d["steps"]]
-        return cls(d["id"], d["title"], d["kind"], d["source"], steps, d.get("summary", ""))
+    def from_json(cls, d: Any, where: str = "derivation") -> DerivationResult:
+        """A derivation from its JSON; ValueError naming the field when ``d`` is not one."""
+        _require(d, dict, where)
+        for name in ("id", "title", "kind", "source", "steps"):
+            if name not in d:
+                raise ValueError(f"{where}: the field {name!r} is missing")
+        steps = _require(d["steps"], list, f"{where}.steps")
+        return cls(
+            _field(d["id"], _TEXT, f"{where}.id"),
+            _field(d["title"], _TEXT, f"{where}.title"),
+            _field(d["kind"], _TEXT, f"{where}.kind"),
+            _field(d["source"], _TABLE, f"{where}.source"),
+            [StepResult.from_json(s, f"{where}.steps[{i}]") for i, s in enumerate(steps)],
+            _field(d.get("summary", ""), _TEXT, f"{where}.summary"),
+        )
 
 
 @dataclass
@@ -163,13 +185,78 @@ class RunResult:
         return json.dumps(self.to_json(), indent=2, ensure_ascii=False)
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> RunResult:
+    def from_json(cls, d: Any) -> RunResult:
+        """A run from its JSON (``all --json``); ValueError naming the field when ``d`` is not one."""
+        _require(d, dict, "result")
         if d.get("schema") != SCHEMA:
             raise ValueError(f"schema={d.get('schema')!r}: this tool reads schema {SCHEMA}")
+        derivations = _require(d.get("derivations"), list, "derivations")
+        summary = _require(d.get("summary", {}), dict, "summary")
         return cls(
-            [DerivationResult.from_json(x) for x in d["derivations"]],
-            d["summary"]["seconds"],
-            d["tool_version"],
-            d.get("profile", "ci"),
-            d.get("environment", {}),
+            [DerivationResult.from_json(x, f"derivations[{i}]") for i, x in enumerate(derivations)],
+            float(_field(summary.get("seconds", 0.0), _NUMBER, "summary.seconds")),
+            _field(d.get("tool_version"), _TEXT, "tool_version"),
+            _field(d.get("profile", "ci"), _TEXT, "profile"),
+            _field(d.get("environment", {}), _TABLE, "environment"),
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# reading JSON that anyone may have written: every field checked for its type
+
+
+_TEXT = (str,)
+_OPTIONAL_TEXT = (str, type(None))
+_NUMBER = (int, float)
+_TABLE = ("table",)  # an object whose keys and values are text
+_OPTIONAL_TABLE = ("table", type(None))
+_STEP_FIELDS: dict[str, tuple[Any, ...]] = {
+    "id": _TEXT,
+    "source": _TABLE,
+    "uses": ("texts",),
+    "claim_latex": _TEXT,
+    "justification": _TEXT,
+    "expected": _TEXT,
+    "status": _TEXT,
+    "method": _OPTIONAL_TEXT,
+    "samples": (int,),
+    "max_rel_error": _NUMBER,
+    "counterexample": _OPTIONAL_TABLE,
+    "correction_latex": _OPTIONAL_TEXT,
+    "reason": _OPTIONAL_TEXT,
+    "seconds": _NUMBER,
+    "values": _OPTIONAL_TABLE,
+    "symbolic_method": _OPTIONAL_TEXT,
+    "scope": _OPTIONAL_TEXT,
+    "diagnosis": _OPTIONAL_TEXT,
+    "reproduction": (dict, type(None)),
+    "cached": (bool,),
+    "final": (bool,),
+    "crosschecked": (bool,),
+}
+_REQUIRED = ("id", "source", "uses", "claim_latex", "justification", "expected", "status", "method")
+
+
+def _require(value: Any, kind: type, where: str) -> Any:
+    if not isinstance(value, kind):
+        raise ValueError(f"{where}: expected {'an object' if kind is dict else 'a list'}, got {_name(value)}")
+    return value
+
+
+def _name(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _field(value: Any, kinds: tuple[Any, ...], where: str) -> Any:
+    for kind in kinds:
+        if kind == "table" and isinstance(value, dict):
+            if all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+                return dict(value)
+        elif kind == "texts" and isinstance(value, list):
+            if all(isinstance(x, str) for x in value):
+                return list(value)
+        elif isinstance(kind, type) and isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool):
+            return value
+    names = {"table": "an object of texts", "texts": "a list of texts", type(None): "null"}
+    wanted = " or ".join(names.get(k) or k.__name__ for k in kinds)
+    raise ValueError(f"{where}: expected {wanted}, got {_name(value)}")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from verify.render.markdown import code, text
+from verify.render.safe_tex import safe_math
 from verify.results import RunResult, StepResult
 
 AUDIT_KINDS = ("audit", "experiment")
@@ -63,8 +65,9 @@ def format_point(point: dict[str, str] | None, limit: int = 12) -> str:
     return ", ".join(items[:limit]) + (f", … ({more} more)" if more > 0 else "")
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", r"\|").replace("\n", " ")
+def _math(latex: str) -> str:
+    """A formula inline in a table cell: checked TeX (:func:`safe_math`), its pipes escaped for the table."""
+    return "$" + safe_math(latex).replace("|", r"\|") + "$"
 
 
 def audits_markdown(result: RunResult) -> str:
@@ -78,17 +81,17 @@ def audits_markdown(result: RunResult) -> str:
         "lists the claims that do not hold, with the counterexample the checker found (shrunk and",
         "re-evaluated) and the corrected form, which is itself a checked step.",
         "",
-        f"Tool version {result.tool_version}, profile `{result.profile}`"
-        + (f", SymPy {env['sympy']}" if "sympy" in env else "")
+        f"Tool version {text(result.tool_version)}, profile {code(result.profile)}"
+        + (f", SymPy {text(env['sympy'])}" if "sympy" in env else "")
         + ".",
         "",
     ]
     for doc in audit_documents(result):
         ok, bad = doc.numbers
         lines += [
-            f"## `{doc.document}`",
+            f"## {code(doc.document)}",
             "",
-            f"Derivations: {', '.join(f'`{d}`' for d in doc.derivations)}. "
+            f"Derivations: {', '.join(code(d) for d in doc.derivations)}. "
             f"{len(doc.steps)} claims checked: {doc.count('proved')} proved, {doc.count('confirmed')} confirmed "
             f"numerically, {doc.count('refuted')} refuted"
             + (f"; printed numbers: {ok} reproduced, {bad} not reproduced" if ok + bad else "")
@@ -105,16 +108,13 @@ def audits_markdown(result: RunResult) -> str:
             "|---|---|---|---|---|",
         ]
         for _derivation, s in rows:
-            claim = f"`{s.id}`: ${s.claim_latex}$" if len(s.claim_latex) <= 160 else f"`{s.id}`"
-            wrong = s.diagnosis or s.reason or ""
+            claim = code(s.id) + (f": {_math(s.claim_latex)}" if len(s.claim_latex) <= 160 else "")
+            wrong = text(s.diagnosis or s.reason or "")
             if not s.diagnosis and s.expected == "holds":
                 wrong = "**unexpected refutation** — " + wrong
             values = format_point(s.values) if s.values else ""
-            point = format_point(s.counterexample) + (f" → {values}" if values else "")
-            correction = f"${s.correction_latex}$" if s.correction_latex else ""
-            lines.append(
-                f"| {_cell(s.source.get('location', ''))} | {_cell(claim)} | {_cell(wrong)} | {_cell(point)} "
-                f"| {_cell(correction)} |"
-            )
+            point = text(format_point(s.counterexample) + (f" → {values}" if values else ""))
+            correction = _math(s.correction_latex) if s.correction_latex else ""
+            lines.append(f"| {text(s.source.get('location', ''))} | {claim} | {wrong} | {point} | {correction} |")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

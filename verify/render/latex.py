@@ -10,15 +10,19 @@ prints literally. Non-ASCII characters are declared for ``pdflatex`` in the prea
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import os
 import shutil
 import subprocess
+import tempfile
 import unicodedata
 from pathlib import Path
 
 from verify.errors import UsageError
 from verify.printing import latex_text
 from verify.render import _report
+from verify.render.safe_tex import safe_math
 from verify.results import STATUSES, DerivationResult, RunResult, StepResult
 
 TEX_INSTALL = "sudo apt-get install -y texlive-latex-base texlive-latex-recommended latexmk lmodern"
@@ -344,7 +348,7 @@ def _step(step: StepResult, verified: bool) -> str:
     if loc:
         meta.append("source: " + text(loc))
     out.append(r" \quad ".join(meta) + r"\par")
-    out.append(display(step.claim_latex))
+    out.append(display(safe_math(step.claim_latex)))
     if step.justification:
         out.append(r"\textbf{Justification.} " + prose(step.justification) + r"\par")
     out.append(r"\textbf{Method.} " + text(_report.method(step)) + r"\par")
@@ -362,7 +366,7 @@ def _step(step: StepResult, verified: bool) -> str:
         out.append(_table(("field", "value"), _report.reproduction_rows(step)))
     if step.correction_latex:
         out.append(r"\textbf{Corrected form.}\par")
-        out.append(display(step.correction_latex))
+        out.append(display(safe_math(step.correction_latex)))
     return "\n".join(out) + "\n"
 
 
@@ -445,43 +449,49 @@ def render_latex(result: RunResult, title: str = "Proof report") -> str:
 # ---------------------------------------------------------------------------- compiling
 
 
-def compile_pdf(tex: Path) -> Path:
-    """Compile ``tex`` with latexmk (no rc files; else pdflatex twice) without shell escape; the PDF's path.
+def compile_pdf(tex: Path, log: Path | None = None) -> Path:
+    """Compile ``tex`` into a PDF beside it; the PDF's path (and TeX's log at ``log`` if given).
 
-    Raises :class:`UsageError` when TeX is not installed (naming the install command) or when
-    compilation fails (naming the log and its first error line).
+    TeX runs in a fresh build directory holding only a copy of the document, with shell escape
+    off and file access confined (``openin_any``/``openout_any`` paranoid: no absolute paths, no
+    parent directories, no dot files), so nothing outside the build directory is read or written
+    whatever the document says; the build directory is removed afterwards. latexmk is used
+    without rc files when installed, else pdflatex twice. Raises :class:`UsageError` when TeX is
+    not installed (naming the install command) or when compilation fails (naming its first error).
     """
     tex = tex.resolve()
-    outdir = tex.parent
     if shutil.which("latexmk") and shutil.which("pdflatex"):
-        commands = [
-            [
-                "latexmk",
-                "-norc",
-                "-pdf",
-                "-no-shell-escape",
-                "-interaction=nonstopmode",
-                "-halt-on-error",
-                "-quiet",
-                tex.name,
-            ]
-        ]
+        flags = ["-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error"]
+        commands = [["latexmk", "-norc", "-pdf", "-quiet", *flags, "report.tex"]]
     elif shutil.which("pdflatex"):
-        once = ["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", tex.name]
+        once = ["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "report.tex"]
         commands = [once, once]
     else:
         raise UsageError(f"--pdf needs pdflatex, which is not installed; install TeX Live with: {TEX_INSTALL}")
-    for command in commands:
-        try:
-            done = subprocess.run(command, cwd=outdir, capture_output=True, text=True, timeout=600, check=False)
-        except subprocess.TimeoutExpired:
-            raise UsageError(f"{command[0]} did not finish within 600 s on {tex}") from None
-        if done.returncode != 0:
-            log = tex.with_suffix(".log")
-            raise UsageError(f"{command[0]} failed on {tex}: {_first_error(log)} (see {log})")
-    pdf = tex.with_suffix(".pdf")
-    if not pdf.exists():
-        raise UsageError(f"{commands[0][0]} produced no PDF for {tex} (see {tex.with_suffix('.log')})")
+    env = {**os.environ, "openin_any": "p", "openout_any": "p", "shell_escape": "f"}
+    env.pop("TEXINPUTS", None)
+    with tempfile.TemporaryDirectory(prefix="verify-tex-") as build:
+        source = Path(build) / "report.tex"
+        shutil.copyfile(tex, source)
+        for command in commands:
+            try:
+                done = subprocess.run(
+                    command, cwd=build, env=env, capture_output=True, text=True, timeout=600, check=False
+                )
+            except subprocess.TimeoutExpired:
+                raise UsageError(f"{command[0]} did not finish within 600 s on {tex}") from None
+            if done.returncode != 0:
+                log = tex.with_suffix(".log")
+                with contextlib.suppress(OSError):
+                    shutil.copyfile(source.with_suffix(".log"), log)
+                raise UsageError(f"{command[0]} failed on {tex}: {_first_error(log)} (see {log})")
+        built = source.with_suffix(".pdf")
+        if not built.exists():
+            raise UsageError(f"{commands[0][0]} produced no PDF for {tex}")
+        pdf = tex.with_suffix(".pdf")
+        shutil.copyfile(built, pdf)
+        if log is not None:
+            shutil.copyfile(source.with_suffix(".log"), log)
     return pdf
 
 

@@ -8,6 +8,7 @@ Derivations are folded in ``<details>`` blocks; those with a failing step are op
 from __future__ import annotations
 
 from verify.render import _report
+from verify.render.safe_tex import safe_math
 from verify.results import STATUSES, DerivationResult, RunResult, StepResult
 
 _ICON = {"proved": "✅", "confirmed": "☑️", "refuted": "❌", "error": "⚠️", "timeout": "⏱️"}
@@ -21,7 +22,8 @@ def text(s: str) -> str:
 
 
 def code(s: str) -> str:
-    """An identifier as a code span (safe for any content, including backticks)."""
+    """An identifier as a code span (safe for any content: backticks, line breaks, table pipes)."""
+    s = " ".join(s.splitlines()).replace("|", r"\|")
     longest = 0
     run = 0
     for c in s:
@@ -33,7 +35,7 @@ def code(s: str) -> str:
 
 
 def _math(latex: str) -> str:
-    return "```math\n" + latex.strip() + "\n```\n"
+    return "```math\n" + safe_math(latex) + "\n```\n"
 
 
 def _table(header: tuple[str, str], rows: list[tuple[str, str]]) -> str:
@@ -114,7 +116,7 @@ def render_markdown(result: RunResult, title: str = "Proof report") -> str:
         cells = [str(c[k]) for k in cols]
         if c["failed"]:
             cells[-1] = f"**{c['failed']}**"
-        out.append(f"| {text(d.title)} ({code(d.id)}) | {d.kind} | " + " | ".join(cells) + " |")
+        out.append(f"| {text(d.title)} ({code(d.id)}) | {text(d.kind)} | " + " | ".join(cells) + " |")
     out.append("| **total** | | " + " | ".join(f"**{s[k]}**" for k in cols) + " |\n")
     out.append("## Environment\n")
     out.append(_table(("component", "version"), _report.environment_rows(result)))
