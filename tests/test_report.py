@@ -277,7 +277,8 @@ def test_check_writes_junit(tmp_path) -> None:
 def test_unwritable_junit_path_is_a_usage_error(tmp_path, capsys) -> None:
     bad = tmp_path / "missing-dir" / "junit.xml"
     assert main(["check", "reward_inversion", "--jobs", "1", "--quiet", "--junit", str(bad)]) == 2
-    assert capsys.readouterr().err == f"verify: cannot write --junit {str(bad)!r}: No such file or directory\n"
+    message = f"verify: cannot write --junit {str(bad)!r}: the directory {str(bad.parent)!r} does not exist\n"
+    assert capsys.readouterr().err == message
 
 
 def test_reused_verdicts_are_marked_as_such() -> None:

@@ -102,6 +102,7 @@ def run_checks(args: argparse.Namespace, console: Console) -> RunResult:
     start = time.perf_counter()
     if args.jobs < 1:
         raise UsageError(f"--jobs={args.jobs} must be at least 1")
+    args.jobs = min(args.jobs, os.cpu_count() or 1)  # more processes than cores only add memory and contention
     packages = args.package or list(DEFAULT_PACKAGES)
     ids = getattr(args, "ids", None)
     kinds = getattr(args, "only", None)
@@ -135,7 +136,9 @@ def _run_checks(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from verify.run.runner import run
+    from verify.search.fuzz import use_storage
 
+    use_storage(options.cache_dir)
     registry = load(packages)
     ids = getattr(args, "ids", None)
     for e in registry.errors:
@@ -174,7 +177,24 @@ def _run_checks(
     return result
 
 
+def check_output_paths(args: argparse.Namespace, *options: str) -> None:
+    """Refuse, before any checking, output paths that cannot be written (``--json PATH`` and the like)."""
+    for option in options:
+        path = getattr(args, option.lstrip("-").replace("-", "_"), None)
+        if not path or path == "-":
+            continue
+        target = Path(path)
+        if target.is_dir():
+            raise UsageError(f"{option} {path!r} is a directory; give a file path")
+        parent = target.parent if str(target.parent) else Path(".")
+        if not parent.is_dir():
+            raise UsageError(f"cannot write {option} {path!r}: the directory {str(parent)!r} does not exist")
+        if not os.access(parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+            raise UsageError(f"cannot write {option} {path!r}: permission denied")
+
+
 def _check(args: argparse.Namespace) -> int:
+    check_output_paths(args, "--json", "--junit")
     to_stdout = args.json == "-"
     console = Console(stderr=to_stdout)
     result = run_checks(args, console)

@@ -55,8 +55,10 @@ def load_result(path: str) -> RunResult:
 
 
 def run(args: argparse.Namespace) -> int:
-    from verify.cli import EXIT_FAILED, EXIT_OK, _write, run_checks, write_text
+    from verify.cli import EXIT_FAILED, EXIT_OK, _write, check_output_paths, run_checks, write_text
     from verify.render.junit import render_junit
+
+    check_output_paths(args, "--output", "--json", "--junit")
 
     if args.pdf and args.format != "latex":
         raise UsageError("--pdf needs --format latex")

@@ -7,12 +7,23 @@ that dies on its own (a crash, the out-of-memory killer) is replaced the same wa
 turns both cases into results through ``on_timeout`` and ``on_crash``.
 
 Workers are forked, so a task only names its work (ids); the objects it refers to are
-inherited from the parent as they were when the worker started.
+inherited from the parent as they were when the worker started. Workers die with their parent:
+each closes every pipe end it inherited but its own (so a parent's death is an end of file it
+sees), and on Linux asks the kernel to kill it when the parent dies (``PR_SET_PDEATHSIG``), so
+a ``kill -9`` of the parent leaves no worker computing on.
+
+Before its work, a task's optional ``prelude`` runs in the worker and its value is sent at once:
+what the caller needs to report a task that is then killed (a step's printed claim) is computed
+under the same hard limit, never by the parent after the kill.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
+import signal
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
@@ -24,30 +35,64 @@ R = TypeVar("R")
 _READY = "ready"
 
 
-def _serve(conn: Connection, work: Callable[[Any], Any]) -> None:
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask the kernel to kill this process when its parent dies (Linux); exit if it already has."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def _serve(
+    conn: Connection,
+    inherited: list[Connection],
+    parent: int,
+    work: Callable[[Any], Any],
+    prelude: Callable[[Any], Any] | None,
+) -> None:
+    _die_with_parent(parent)
+    for other in inherited:  # the parent's ends of every pipe, this worker's own included
+        other.close()
     conn.send(_READY)
     while True:
         try:
             task = conn.recv()
-        except (EOFError, KeyboardInterrupt):
+        except (EOFError, OSError, KeyboardInterrupt):
             return
         if task is None:
             return
         try:
+            if prelude is not None:
+                conn.send(("prelude", prelude(task)))
             conn.send(("ok", work(task)))
         except BaseException as exc:  # reported as the task's crash, the worker keeps serving
             conn.send(("crash", f"{type(exc).__name__}: {exc}"))
 
 
 class _Worker:
-    def __init__(self, ctx: Any, work: Callable[[Any], Any]):
+    def __init__(
+        self,
+        ctx: Any,
+        work: Callable[[Any], Any],
+        prelude: Callable[[Any], Any] | None,
+        others: Sequence[_Worker | None] = (),
+    ):
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_serve, args=(child, work), daemon=True)
+        inherited = [self.conn, *(w.conn for w in others if w is not None)]
+        self.process = ctx.Process(target=_serve, args=(child, inherited, os.getpid(), work, prelude), daemon=True)
         self.process.start()
         child.close()
         self.task: int | None = None
         self.started = 0.0
         self.ready = False
+        self.prelude: Any = None
 
     def stop(self, kill: bool = False) -> None:
         if kill:
@@ -69,21 +114,25 @@ def run_tasks(
     work: Callable[[T], R],
     jobs: int,
     limit: float | None,
-    on_timeout: Callable[[T, float], R],
-    on_crash: Callable[[T, str, float], R],
+    on_timeout: Callable[[T, float, Any], R],
+    on_crash: Callable[[T, str, float, Any], R],
+    prelude: Callable[[T], Any] | None = None,
 ) -> Iterator[tuple[int, R]]:
     """Run ``work(task)`` for every task in ``jobs`` forked processes; yield ``(index, result)``.
 
     Results come in completion order. Tasks are started in the order given (put the slowest
     first). ``limit`` (seconds, None for none) is a hard limit per task, measured from the
-    moment the task is handed to a worker.
+    moment the task is handed to a worker. ``on_timeout`` and ``on_crash`` get the value of
+    ``prelude(task)`` when the worker sent it before it was stopped, else None.
     """
     if not tasks:
         return
     ctx = multiprocessing.get_context("fork")
     pending = list(range(len(tasks)))
     pending.reverse()  # pop() from the end takes the first task
-    workers = [_Worker(ctx, work) for _ in range(min(jobs, len(tasks)))]
+    workers: list[_Worker | None] = []
+    for _ in range(min(jobs, len(tasks))):
+        workers.append(_Worker(ctx, work, prelude, workers))
     remaining = len(tasks)
     try:
         while remaining:
@@ -113,27 +162,29 @@ def run_tasks(
                         continue
                     task = w.task
                     if msg is None:  # the worker died
-                        code = w.process.exitcode if not w.process.is_alive() else None
+                        w.process.join(timeout=5)  # its pipe closed as it died: collect its exit status
+                        code = w.process.exitcode
                         w.stop(kill=True)
-                        workers[i] = _Worker(ctx, work) if pending else None
+                        workers[i] = _Worker(ctx, work, prelude, workers) if pending else None
                         if task is None:
                             raise RuntimeError(f"a worker process exited on start (exit code {code})")
                         remaining -= 1
-                        yield (
-                            task,
-                            on_crash(tasks[task], f"the worker process died (exit code {code})", now - w.started),
-                        )
+                        message = f"the worker process died (exit code {code})"
+                        yield task, on_crash(tasks[task], message, now - w.started, w.prelude)
                         continue
-                    w.task = None
-                    remaining -= 1
                     kind, value = msg
-                    yield task, value if kind == "ok" else on_crash(tasks[task], value, now - w.started)
+                    if kind == "prelude":
+                        w.prelude = value
+                        continue
+                    w.task, before, w.prelude = None, w.prelude, None
+                    remaining -= 1
+                    yield task, value if kind == "ok" else on_crash(tasks[task], value, now - w.started, before)
                 elif limit is not None and w.task is not None and now - w.started >= limit:
                     task = w.task
                     w.stop(kill=True)
-                    workers[i] = _Worker(ctx, work) if pending else None
+                    workers[i] = _Worker(ctx, work, prelude, workers) if pending else None
                     remaining -= 1
-                    yield task, on_timeout(tasks[task], now - w.started)
+                    yield task, on_timeout(tasks[task], now - w.started, w.prelude)
             workers = [w for w in workers if w is not None]
     finally:
         for w in workers:

@@ -80,13 +80,13 @@ def load(packages: tuple[str, ...] | list[str] = DEFAULT_PACKAGES) -> Registry:
             raise UsageError(
                 f"derivation package {package!r} cannot be imported; is it installed or on PYTHONPATH?"
             ) from None
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             reg.errors.append(LoadError(package, _one_line(exc)))
             continue
         for name in names:
             try:
                 module = importlib.import_module(name)
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:  # a module's own sys.exit() is its load error, not the run's end
                 reg.errors.append(LoadError(name, _one_line(exc)))
                 continue
             found = []

@@ -29,7 +29,10 @@ def check_derivation(
 ) -> DerivationResult:
     steps = []
     for step in derivation.steps:
-        steps.append(check_step(derivation, step, profile))
+        try:
+            steps.append(check_step(derivation, step, profile))
+        except (Exception, SystemExit) as exc:  # the derivation's own code raised: that step's error
+            steps.append(crash_result(derivation, step, f"{type(exc).__name__}: {exc}", 0.0))
         if progress:
             progress(derivation.id, step.id)
     return _derivation_result(derivation, steps)
@@ -93,10 +96,37 @@ def _worker(task: tuple[str, int]) -> tuple[StepResult, str | None, list[str]]:
     return check_or_reuse(derivation, step, profile, cache)
 
 
-def timeout_result(derivation: Derivation, step: Step, limit: float, elapsed: float) -> StepResult:
-    """The result of a step stopped at the hard limit."""
+def _prelude(task: tuple[str, int]) -> dict:
+    """What a stopped step is reported with (its printed claim), computed in the worker under the limit."""
+    assert _WORK is not None, "workers are forked after the work is set"
+    derivation, step = _WORK[1][task]
+    return base_fields(derivation, step)
+
+
+def _stopped_fields(derivation: Derivation, step: Step, prelude: dict | None) -> dict:
+    """The step's own fields for a step whose worker was stopped: the worker's, else those that cost nothing."""
+    if prelude is not None:
+        return prelude
+    src = derivation.step_source(step)
+    return {
+        "id": step.id,
+        "source": {"document": src.document, "location": src.location},
+        "uses": list(step.uses),
+        "claim_latex": r"\text{(not printed: the step was stopped before its claim was)}",
+        "justification": step.justification,
+        "expected": step.expected,
+        "correction_latex": None,
+        "diagnosis": step.diagnosis,
+        "scope": None,
+    }
+
+
+def timeout_result(
+    derivation: Derivation, step: Step, limit: float, elapsed: float, prelude: dict | None = None
+) -> StepResult:
+    """The result of a step stopped at the hard limit (nothing here can take long: the limit bounds the step)."""
     return StepResult(
-        **base_fields(derivation, step),
+        **_stopped_fields(derivation, step, prelude),
         status="timeout",
         method=None,
         reason=f"exceeded the hard limit of {limit:g} s per step (--step-timeout); its worker process was stopped",
@@ -104,10 +134,12 @@ def timeout_result(derivation: Derivation, step: Step, limit: float, elapsed: fl
     )
 
 
-def crash_result(derivation: Derivation, step: Step, message: str, elapsed: float) -> StepResult:
+def crash_result(
+    derivation: Derivation, step: Step, message: str, elapsed: float, prelude: dict | None = None
+) -> StepResult:
     """The result of a step whose checking process crashed."""
     return StepResult(
-        **base_fields(derivation, step),
+        **_stopped_fields(derivation, step, prelude),
         status="error",
         method=None,
         reason=f"checking crashed: {message}",
@@ -133,7 +165,10 @@ def check_steps(
         return
     if jobs <= 1 and not step_timeout:
         for i, (d, s) in enumerate(work):
-            yield i, check_or_reuse(d, s, profile, cache)
+            try:
+                yield i, check_or_reuse(d, s, profile, cache)
+            except (Exception, SystemExit) as exc:  # the derivation's own code raised: that step's error
+                yield i, (crash_result(d, s, f"{type(exc).__name__}: {exc}", 0.0), None, [])
         return
     _WORK = (profile, {(d.id, i): (d, s) for i, (d, s) in enumerate(work)}, cache)
     tasks = [(d.id, i) for i, (d, _) in enumerate(work)]
@@ -144,8 +179,9 @@ def check_steps(
             _worker,
             jobs,
             limit,
-            on_timeout=lambda t, elapsed: (timeout_result(*work[t[1]], float(limit or 0), elapsed), None, []),
-            on_crash=lambda t, message, elapsed: (crash_result(*work[t[1]], message, elapsed), None, []),
+            on_timeout=lambda t, elapsed, pre: (timeout_result(*work[t[1]], float(limit or 0), elapsed, pre), None, []),
+            on_crash=lambda t, message, elapsed, pre: (crash_result(*work[t[1]], message, elapsed, pre), None, []),
+            prelude=_prelude,
         )
     finally:
         _WORK = None

@@ -14,18 +14,23 @@ evaluation.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import itertools
 import math
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import mpmath
 import sympy as sp
 from hypothesis import HealthCheck, Phase, Verbosity, given, reject, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.errors import Flaky, Unsatisfiable
 
 from verify.domains import Domain, exp10
@@ -323,6 +328,17 @@ class _SearchState:
             self.deadline = time.process_time() + self.shrink_seconds
         self.failure = (point, res)
         raise _Violation
+
+
+def use_storage(cache_dir: Path | None) -> None:
+    """Keep Hypothesis's own files (its cache of source constants) under ``cache_dir``/hypothesis,
+    or in a temporary directory removed at exit when there is no cache, never in the working directory."""
+    if cache_dir is not None:
+        directory = Path(cache_dir) / "hypothesis"
+    else:
+        directory = Path(tempfile.mkdtemp(prefix="verify-hypothesis-"))
+        atexit.register(shutil.rmtree, directory, True)
+    set_hypothesis_home_dir(directory)
 
 
 @functools.lru_cache(maxsize=64)
