@@ -132,9 +132,9 @@ def _alive(pid: int) -> bool:
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
 def test_workers_die_with_their_parent(tmp_path, sig):
     make_package(tmp_path, sleepers=TWO_HANGING)
+    command = ["-m", "verify", "all", "--package", "tinypkg", "--quiet", "--no-cache", "--jobs", "2"]
     parent = subprocess.Popen(
-        [sys.executable, "-m", "verify", "all", "--package", "tinypkg", "--quiet", "--no-cache"]
-        + ["--jobs", "2", "--step-timeout", "600"],
+        [sys.executable, *command, "--step-timeout", "600"],
         env=_env(tmp_path),
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
