@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
+from pathlib import Path
 
 import numpy as np
 from rich.console import Console
@@ -84,11 +86,27 @@ def _render(r: CrosscheckResult, ignored: list[str]) -> None:
         console.print(f"ignored keys: {', '.join(ignored)}")
 
 
+def _check_grad_out(args: argparse.Namespace) -> None:
+    """``--grad-out`` must be writable and must not be the batch itself (it would be overwritten)."""
+    from verify.cli import check_output_paths
+
+    if not args.grad_out:
+        return
+    if args.grad_out == "-":
+        raise UsageError("--grad-out needs a file path (an .npz cannot go to standard output)")
+    check_output_paths(args, "--grad-out")
+    out, batch = Path(args.grad_out), Path(args.batch)
+    same = out.resolve() == batch.resolve() or (out.exists() and batch.exists() and os.path.samefile(out, batch))
+    if same:
+        raise UsageError(f"--grad-out {args.grad_out!r} is the batch file itself; give another path")
+
+
 def run(args: argparse.Namespace) -> int:
     beta = _beta(args.beta)
     params = _params(args.param)
     if args.loss not in LOSSES and args.loss not in ALIASES:
         raise UsageError(f"--loss {args.loss!r} is unknown; choose one of: {', '.join(LOSSES)}")
+    _check_grad_out(args)
     batch = load_batch(args.batch)
     try:
         result = crosscheck(batch, args.loss, beta, params, grads=bool(args.grad_out))

@@ -11,6 +11,7 @@ refused, never unpickled. Every problem is a :class:`~verify.errors.UsageError` 
 
 from __future__ import annotations
 
+import math
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,26 +43,66 @@ def _fail(where: str, key: str, problem: str) -> UsageError:
     return UsageError(f"{where}: key {key!r} {problem}")
 
 
+MAX_BATCH_BYTES = 2**31
+"""The most a batch may hold once read (all members together); a larger one is refused unread."""
+
+
+def _member_header(path: str, key: str, fp) -> tuple[tuple[int, ...], np.dtype]:
+    """The declared shape and dtype of one ``.npy`` member, read from its header alone."""
+    try:
+        version = np.lib.format.read_magic(fp)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(fp)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(fp)
+        else:
+            raise ValueError(f"unsupported .npy format version {version}")
+    except ValueError as exc:
+        raise _fail(path, key, f"is not a readable .npy array ({exc})") from None
+    if dtype.hasobject:
+        raise _fail(path, key, "holds pickled Python objects; refusing to load it (save numeric arrays)")
+    return tuple(int(n) for n in shape), dtype
+
+
 def _read(path: str) -> dict[str, np.ndarray]:
+    """Every member of the archive, each checked from its header (a ``.npy`` array, no objects, a
+    declared size that matches the member and keeps the batch under :data:`MAX_BATCH_BYTES`)
+    before a byte of its data is read."""
     p = Path(path)
     if not p.is_file():
         raise UsageError(f"batch file {path!r} does not exist (give the path of an .npz file)")
     try:
-        with np.load(p, allow_pickle=False) as npz:
+        with zipfile.ZipFile(p) as archive:
+            members = archive.infolist()
+            total = 0
+            for info in members:
+                if not info.filename.endswith(".npy") or info.is_dir():
+                    raise _fail(path, info.filename, "is not a .npy array; save the batch with numpy.savez")
+                total += info.file_size
+            if total > MAX_BATCH_BYTES:
+                raise UsageError(
+                    f"{path}: the archive unpacks to {total:,} bytes, more than the limit of {MAX_BATCH_BYTES:,}; "
+                    "give a smaller batch"
+                )
             out: dict[str, np.ndarray] = {}
-            for key in npz.files:
-                try:
-                    out[key] = npz[key]
-                except ValueError as exc:
-                    if "allow_pickle" in str(exc):
+            for info in members:
+                key = info.filename[: -len(".npy")]
+                with archive.open(info) as fp:
+                    shape, dtype = _member_header(path, key, fp)
+                    declared = math.prod(shape) * dtype.itemsize
+                    if declared > info.file_size - fp.tell():
                         raise _fail(
-                            path, key, "holds pickled Python objects; refusing to load it (save numeric arrays)"
-                        ) from None
-                    raise _fail(path, key, f"cannot be read ({exc})") from None
+                            path,
+                            key,
+                            f"declares shape {shape} of {dtype} ({declared:,} bytes) but the member holds "
+                            f"{max(info.file_size - fp.tell(), 0):,}; the file is damaged or forged",
+                        )
+                    fp.seek(0)
+                    out[key] = np.lib.format.read_array(fp, allow_pickle=False)
             return out
     except UsageError:
         raise
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as exc:
         raise UsageError(
             f"{path}: not a readable .npz archive ({type(exc).__name__}: {exc}); save with numpy.savez"
         ) from None
@@ -90,6 +131,18 @@ def _shape(where: str, key: str, a: np.ndarray, shape: tuple[int | None, ...], m
         parts = ["?" if s is None else str(s) for s in shape]
         want = f"({parts[0]},)" if len(parts) == 1 else "(" + ", ".join(parts) + ")"
         raise _fail(where, key, f"has shape {a.shape}, expected {want} {meaning}")
+
+
+def _log_probabilities(where: str, key: str, a: np.ndarray) -> None:
+    """A sequence's log-probability is a log of a probability: at most 0."""
+    if np.any(a > 0):
+        i = int(np.flatnonzero(a > 0)[0])
+        raise _fail(
+            where,
+            key,
+            f"has a positive log-probability {float(a[i])!r} at index {i}; log-probs are ≤ 0 "
+            "(pass summed token log-probs, not probabilities, logits or losses)",
+        )
 
 
 def _float(a: np.ndarray) -> np.ndarray:
@@ -122,6 +175,7 @@ def validate(arrays: dict[str, np.ndarray], where: str = "batch") -> Batch:
                     raise _fail(where, key, f"has shape {a.shape}, expected (B,) with B ≥ 1 (one log-prob per pair)")
                 b = a.shape[0]
             _shape(where, key, a, (b,), "(one log-prob per pair, like policy_chosen_logps)")
+            _log_probabilities(where, key, a)
             out[key] = _float(a)
         present = [k for k in LENGTH_KEYS if k in arrays]
         if len(present) == 1:
@@ -176,6 +230,7 @@ def validate(arrays: dict[str, np.ndarray], where: str = "batch") -> Batch:
         elif rk_logps in arrays:
             ref = _numeric(where, rk_logps, arrays[rk_logps], "float")
             _shape(where, rk_logps, ref, (b,), "(one log-prob per pair)")
+            _log_probabilities(where, rk_logps, ref)
             out[rk_logps] = _float(ref)
             used.add(rk_logps)
         else:

@@ -102,13 +102,19 @@ class LossSpec:
     defaults: Mapping[str, float] = field(default_factory=dict)
     needs_lengths: bool = False
     needs_reference: bool = True
+    ranges: Mapping[str, tuple[str, Callable[[float], bool]]] = field(default_factory=dict)
 
     def params(self, given: Mapping[str, float]) -> dict[str, float]:
+        """The hyperparameters: the defaults updated by ``given``, each checked against its range."""
         unknown = sorted(set(given) - set(self.defaults))
         if unknown:
             allowed = ", ".join(sorted(self.defaults)) or "none"
             raise LossDomainError(f"loss {self.name!r} has no parameter(s) {', '.join(unknown)} (allowed: {allowed})")
-        return {**self.defaults, **given}
+        out = {**self.defaults, **given}
+        for name, (text, inside) in self.ranges.items():
+            if not inside(out[name]):
+                raise LossDomainError(f"{self.name} needs {text}, got {name}={out[name]!r}")
+        return out
 
 
 def _from_z(p: Pairs, beta: float, dldz: Array, losses: Array) -> LossResult:
@@ -132,8 +138,6 @@ def cdpo(p: Pairs, beta: float, q: Mapping[str, float]) -> LossResult:
 
 def robust(p: Pairs, beta: float, q: Mapping[str, float]) -> LossResult:
     z, e = _z(p, beta), q["eps"]
-    if not 0 <= e < 0.5:
-        raise LossDomainError(f"robust needs 0 <= eps < 0.5, got eps={e!r}")
     losses = (-(1 - e) * logsigmoid(z) + e * logsigmoid(-z)) / (1 - 2 * e)
     return _from_z(p, beta, (-(1 - e) * sigmoid(-z) - e * sigmoid(z)) / (1 - 2 * e), losses)
 
@@ -194,8 +198,6 @@ def bco_pair(p: Pairs, beta: float, q: Mapping[str, float]) -> LossResult:
 
 def exo_pair(p: Pairs, beta: float, q: Mapping[str, float]) -> LossResult:
     z, e = _z(p, beta), q["eps"]
-    if not 0 < e < 1:
-        raise LossDomainError(f"exo_pair needs 0 < eps < 1, got eps={e!r}")
     lp, lm = logsigmoid(z), logsigmoid(-z)
     losses = np.exp(lp) * (lp - np.log1p(-e)) + np.exp(lm) * (lm - np.log(e))
     return _from_z(p, beta, _dsig(z) * (z - (np.log1p(-e) - np.log(e))), losses)
@@ -217,12 +219,14 @@ def orpo(p: Pairs, beta: float, q: Mapping[str, float]) -> LossResult:
     return LossResult(-a - beta * logsigmoid(o), (-1 - beta * s * do_da) / nw, (-beta * s * do_db) / nl)
 
 
+_SMOOTHING = {"eps": ("0 <= eps < 0.5", lambda e: 0 <= e < 0.5)}  # a flip rate past 1/2 reverses the labels
+
 LOSSES: dict[str, LossSpec] = {
     s.name: s
     for s in [
         LossSpec("dpo", dpo, "DPO, sigmoid loss on the log-ratio margin"),
-        LossSpec("cdpo", cdpo, "conservative DPO: label smoothing eps", {"eps": 0.1}),
-        LossSpec("robust", robust, "robust DPO (unbiased under label-flip rate eps)", {"eps": 0.1}),
+        LossSpec("cdpo", cdpo, "conservative DPO: label smoothing eps", {"eps": 0.1}, ranges=_SMOOTHING),
+        LossSpec("robust", robust, "robust DPO (unbiased under label-flip rate eps)", {"eps": 0.1}, ranges=_SMOOTHING),
         LossSpec("ipo", ipo, "IPO: squared distance of the margin to 1/(2β)"),
         LossSpec("hinge", hinge, "SLiC hinge on the scaled margin"),
         LossSpec("simpo", simpo, "SimPO: length-normalised, reference-free, margin gamma", {"gamma": 0.5}, True, False),
@@ -231,7 +235,13 @@ LOSSES: dict[str, LossSpec] = {
         LossSpec("apo_zero", apo_zero, "APO-zero (anchored: raise chosen, lower rejected)"),
         LossSpec("apo_down", apo_down, "APO-down (anchored: lower both, rejected more)"),
         LossSpec("bco_pair", bco_pair, "BCO, pairwise form with a fixed reward shift delta", {"delta": 0.0}),
-        LossSpec("exo_pair", exo_pair, "EXO, pairwise reverse-KL form with smoothing eps", {"eps": 1e-3}),
+        LossSpec(
+            "exo_pair",
+            exo_pair,
+            "EXO, pairwise reverse-KL form with smoothing eps",
+            {"eps": 1e-3},
+            ranges={"eps": ("0 < eps < 1", lambda e: 0 < e < 1)},
+        ),
         LossSpec("kto_pair", kto_pair, "KTO, paired form with a fixed KL reference point kl", {"kl": 0.0}),
         LossSpec("orpo", orpo, "ORPO: chosen NLL + β·odds-ratio term (token means)", {}, True, False),
     ]
