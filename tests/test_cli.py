@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CORE_IDS
+from verify.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -174,3 +175,21 @@ def test_broken_modules_are_reported_not_raised(tmp_path):
 def test_missing_package_is_a_usage_error():
     out = cli("all", "--package", "no_such_pkg_xyz")
     assert out.returncode == 2 and "no_such_pkg_xyz" in out.stderr
+
+
+@pytest.mark.parametrize(
+    ("package", "message"),
+    [
+        ("../x", "is a path, not an import name"),
+        (".", "is a path, not an import name"),
+        ("derivations/core.py", "is a path, not an import name"),
+        ("", "is empty; give the import name of a derivation package"),
+        ("my-derivations", "is not a Python package name"),
+        ("class", "is not a Python package name"),
+    ],
+)
+@pytest.mark.parametrize("command", ["all", "list"])
+def test_a_package_given_as_a_path_or_a_non_name_is_a_usage_error(capsys, package, message, command) -> None:
+    assert main([command, "--package", package]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"verify: --package {package!r} {message}") and err.count("\n") == 1

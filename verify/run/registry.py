@@ -8,6 +8,7 @@ becomes a :class:`LoadError` with a one-line reason; it never stops the others f
 from __future__ import annotations
 
 import importlib
+import keyword
 import pkgutil
 import traceback
 from dataclasses import dataclass, field
@@ -68,12 +69,26 @@ def _module_names(package: str) -> list[str]:
     return names
 
 
+def _check_package_name(package: str) -> None:
+    """A package is named as Python imports it (``my_derivations.losses``), never by a path."""
+    if not package.strip():
+        raise UsageError("--package '' is empty; give the import name of a derivation package, e.g. my_derivations")
+    if "/" in package or "\\" in package or package.endswith(".py") or package.startswith("."):
+        raise UsageError(
+            f"--package {package!r} is a path, not an import name: give the package's name "
+            "(e.g. my_derivations) and run from the directory that holds it"
+        )
+    if not all(p.isidentifier() and not keyword.iskeyword(p) for p in package.split(".")):
+        raise UsageError(f"--package {package!r} is not a Python package name, e.g. my_derivations")
+
+
 def load(packages: tuple[str, ...] | list[str] = DEFAULT_PACKAGES) -> Registry:
     """Import every module under ``packages`` and register the derivations they define."""
     from verify.model import Derivation
 
     reg = Registry()
     for package in packages:
+        _check_package_name(package)
         try:
             names = _module_names(package)
         except ModuleNotFoundError:
