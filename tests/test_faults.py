@@ -69,6 +69,8 @@ derivation = Derivation(
 )
 """
 
+INTERRUPTS_ITSELF = EXITS_IN_RECOMPUTE.replace("sys.exit(0)", "raise KeyboardInterrupt")
+
 EXITS_AT_IMPORT = """
 import sys
 sys.exit(0)
@@ -182,6 +184,34 @@ def test_sys_exit_in_a_recompute_is_that_steps_error(tmp_path, extra):
     step = data["derivations"][[d["id"] for d in data["derivations"]].index("leaver")]["steps"][0]
     assert step["reason"].startswith("checking crashed: SystemExit")
     assert statuses(data)["beta::square"][0] == "proved"
+
+
+@pytest.mark.parametrize("extra", [[], ["--jobs", "2"]])
+def test_a_keyboard_interrupt_raised_by_a_recompute_is_that_steps_error(tmp_path, extra):
+    make_package(tmp_path, leaver=INTERRUPTS_ITSELF, beta=BETA)
+    out, data = cli(tmp_path, "--no-cache", *extra)
+    assert out.returncode == 1, out.stderr
+    assert statuses(data)["leaver::exits"] == ("error", False)
+    assert statuses(data)["beta::square"][0] == "proved"
+
+
+def test_a_keyboard_interrupt_at_import_is_a_load_error(tmp_path):
+    make_package(tmp_path, aaa_exits="raise KeyboardInterrupt\n", false_log=FALSE_LOG)
+    out, data = cli(tmp_path, "--no-cache")
+    assert out.returncode == 1, out.stderr
+    assert "tinypkg.aaa_exits: KeyboardInterrupt" in out.stderr
+    assert statuses(data)["falselog::log_of_sum"] == ("refuted", False)
+
+
+def test_a_real_interrupt_still_stops_the_run(tmp_path):
+    make_package(tmp_path, sleepers=TWO_HANGING)
+    command = [sys.executable, "-m", "verify", "all", "--package", "tinypkg", "--no-cache", "--jobs", "1"]
+    run = subprocess.Popen(command, env=_env(tmp_path), cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    time.sleep(8)  # imported and inside the first step, which sleeps for 1000 s
+    run.send_signal(signal.SIGINT)
+    _, err = run.communicate(timeout=60)
+    assert run.returncode == 130, err
+    assert "interrupted" in err
 
 
 def test_sys_exit_at_import_is_a_load_error_and_the_other_modules_are_still_checked(tmp_path):

@@ -23,8 +23,8 @@ from verify.profiles import PROFILES
 from verify.render.console import render_list, render_run
 from verify.render.junit import render_junit
 from verify.results import RunResult
-from verify.run import snapshot
-from verify.run.registry import DEFAULT_PACKAGES, load, select_ids
+from verify.run import interrupts, snapshot
+from verify.run.registry import DEFAULT_PACKAGES, Registry, load, select_ids
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -133,13 +133,26 @@ def _from_snapshot(
 def _run_checks(
     args: argparse.Namespace, console: Console, options: RunOptions, packages: list[str], key: str | None
 ) -> RunResult:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from verify.run.runner import run
     from verify.search.fuzz import use_storage
 
     use_storage(options.cache_dir)
-    registry = load(packages)
+    with interrupts.watching():
+        return _load_and_run(args, console, options, packages, key, load(packages))
+
+
+def _load_and_run(
+    args: argparse.Namespace,
+    console: Console,
+    options: RunOptions,
+    packages: list[str],
+    key: str | None,
+    registry: Registry,
+) -> RunResult:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from verify.run.runner import run
+
     ids = getattr(args, "ids", None)
     for e in registry.errors:
         _stderr(f"{e.module}: {e.reason}")

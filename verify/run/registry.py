@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from verify.errors import UsageError
+from verify.run.interrupts import USER_EXITS, from_user
 
 if TYPE_CHECKING:
     from verify.model import Derivation
@@ -95,13 +96,17 @@ def load(packages: tuple[str, ...] | list[str] = DEFAULT_PACKAGES) -> Registry:
             raise UsageError(
                 f"derivation package {package!r} cannot be imported; is it installed or on PYTHONPATH?"
             ) from None
-        except (Exception, SystemExit) as exc:
+        except USER_EXITS as exc:
+            if not from_user(exc):
+                raise
             reg.errors.append(LoadError(package, _one_line(exc)))
             continue
         for name in names:
             try:
                 module = importlib.import_module(name)
-            except (Exception, SystemExit) as exc:  # a module's own sys.exit() is its load error, not the run's end
+            except USER_EXITS as exc:  # a module's own sys.exit() is its load error, not the run's end
+                if not from_user(exc):
+                    raise
                 reg.errors.append(LoadError(name, _one_line(exc)))
                 continue
             found = []

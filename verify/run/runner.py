@@ -19,6 +19,7 @@ from verify.results import DerivationResult, RunResult, StepResult
 from verify.run import pool
 from verify.run.cache import VerdictCache
 from verify.run.check import base_fields, check_step
+from verify.run.interrupts import USER_EXITS, from_user
 from verify.run.registry import Registry
 
 ProgressCallback = Callable[[str, str], None]
@@ -31,7 +32,9 @@ def check_derivation(
     for step in derivation.steps:
         try:
             steps.append(check_step(derivation, step, profile))
-        except (Exception, SystemExit) as exc:  # the derivation's own code raised: that step's error
+        except USER_EXITS as exc:  # the derivation's own code raised: that step's error
+            if not from_user(exc):
+                raise
             steps.append(crash_result(derivation, step, f"{type(exc).__name__}: {exc}", 0.0))
         if progress:
             progress(derivation.id, step.id)
@@ -167,7 +170,9 @@ def check_steps(
         for i, (d, s) in enumerate(work):
             try:
                 yield i, check_or_reuse(d, s, profile, cache)
-            except (Exception, SystemExit) as exc:  # the derivation's own code raised: that step's error
+            except USER_EXITS as exc:  # the derivation's own code raised: that step's error
+                if not from_user(exc):
+                    raise
                 yield i, (crash_result(d, s, f"{type(exc).__name__}: {exc}", 0.0), None, [])
         return
     _WORK = (profile, {(d.id, i): (d, s) for i, (d, s) in enumerate(work)}, cache)
