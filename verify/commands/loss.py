@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
 
 from verify import __version__
 from verify.errors import UsageError
+from verify.kernel.budget import SymbolicTimeout, time_limit
 from verify.losses.catalog import CATALOG
 from verify.losses.check import check_catalog, check_loss
 from verify.losses.parse import parse_params
@@ -41,6 +44,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", metavar="PATH", help="write the report as JSON to PATH ('-' for stdout)")
     parser.add_argument("--latex", metavar="PATH", help="write the formulas and gradients as LaTeX to PATH ('-')")
     parser.add_argument("--quiet", action="store_true", help="no table")
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=TIME_LIMIT,
+        metavar="SECONDS",
+        help=f"CPU seconds allowed per loss (default {TIME_LIMIT:g}); a loss over it is refused (exit 2)",
+    )
+
+
+TIME_LIMIT = 60.0
+
+
+def _within_budget(seconds: float, what: str, check: Callable[[], LossReport]) -> LossReport:
+    """``check()`` under a budget of ``seconds`` of CPU time; over it, a usage error naming ``what``."""
+    try:
+        with time_limit(seconds):
+            return check()
+    except SymbolicTimeout:
+        raise UsageError(
+            f"{what}: checking took more than {seconds:g} CPU seconds (--time-limit); "
+            "simplify the expression or raise the limit"
+        ) from None
 
 
 def _write(path: str, text: str, what: str) -> None:
@@ -54,6 +79,8 @@ def _write(path: str, text: str, what: str) -> None:
 
 
 def _reports(args: argparse.Namespace) -> list[LossReport]:
+    if not (args.time_limit > 0 and math.isfinite(args.time_limit)):
+        raise UsageError(f"--time-limit {args.time_limit:g} must be a positive number of seconds")
     if args.catalog:
         if args.expr or args.param or args.against or args.claimed_grad:
             raise UsageError("--catalog takes no EXPR, --param, --against or --claimed-grad")
@@ -66,11 +93,21 @@ def _reports(args: argparse.Namespace) -> list[LossReport]:
         if not Path(args.expr).is_file():
             raise UsageError(f"variant file {args.expr!r} does not exist")
         return [
-            check_loss(v.expr, v.params, name=v.name, against=v.against, claimed_grad=v.claimed_grad)
+            _within_budget(
+                args.time_limit,
+                f"{args.expr}: variant {v.name!r}",
+                lambda v=v: check_loss(v.expr, v.params, name=v.name, against=v.against, claimed_grad=v.claimed_grad),
+            )
             for v in load_variants(args.expr)
         ]
     params = parse_params(args.param)
-    return [check_loss(args.expr, params, against=args.against, claimed_grad=args.claimed_grad)]
+    return [
+        _within_budget(
+            args.time_limit,
+            f"loss {args.expr!r}",
+            lambda: check_loss(args.expr, params, against=args.against, claimed_grad=args.claimed_grad),
+        )
+    ]
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import io
 import keyword
+import math
 import re
 import tokenize
 from collections.abc import Callable
@@ -73,6 +74,13 @@ FUNCTIONS: dict[str, tuple[int | None, Callable[..., sp.Expr]]] = {
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 MAX_LENGTH = 2000
 MAX_DEPTH = 60
+MAX_MAGNITUDE = 10**6
+"""The largest absolute value of a number in a loss or a hyperparameter: beyond it the checker's
+float64 probes no longer resolve the loss's slope (a correct loss could read as a sign error)."""
+MAX_EXPONENT = 64
+"""The largest absolute numeric exponent (``x**2``, ``x**0.5``; ``9**9**9`` would never finish)."""
+MAX_ARGUMENTS = 16
+"""The most arguments of ``Max``/``Min`` (SymPy compares them pairwise)."""
 _KEYWORD_SUFFIX = "_kw_"
 
 
@@ -105,12 +113,23 @@ def _rename_keywords(text: str) -> str:
 def _number(value: object, text: str, col: int) -> sp.Expr:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _fail(text, f"constant {value!r} is not a real number", col)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _fail(text, "a constant is not a finite number (too large for a float)", col)
+    if abs(value) > MAX_MAGNITUDE:
+        raise _fail(text, f"constant {_short(value)} is larger than {MAX_MAGNITUDE:g} in magnitude", col)
     if isinstance(value, int):
         return sp.Integer(value)
     try:
         return sp.Rational(str(Decimal(repr(value))))
-    except (InvalidOperation, ValueError):
+    except (InvalidOperation, ValueError, TypeError):
         raise _fail(text, f"constant {value!r} is not a finite number", col) from None
+
+
+def _short(value: object) -> str:
+    """A number for a message: huge integers are not printed in full."""
+    if isinstance(value, int) and abs(value) >= 10**15:
+        return f"of {len(str(abs(value))) if value.bit_length() < 10_000 else 'thousands of'} digits"
+    return f"{value!r}"
 
 
 class _Builder:
@@ -158,7 +177,12 @@ class _Builder:
                     raise _fail(self.text, "division by zero", col)
                 return left / right
             if isinstance(op, ast.Pow):
-                return left**right
+                if right.is_Number and abs(right) > MAX_EXPONENT:
+                    raise _fail(self.text, f"exponent {right} is larger than {MAX_EXPONENT} in magnitude", col)
+                power = left**right
+                if power.is_Number and (power.is_infinite or abs(power) > MAX_MAGNITUDE):
+                    raise _fail(self.text, f"{left}**{right} is larger than {MAX_MAGNITUDE:g} in magnitude", col)
+                return power
             raise _fail(self.text, f"operator {type(op).__name__} is not allowed (use + - * / ** ^)", col)
         if isinstance(node, ast.Call):
             return self.call(node, depth)
@@ -187,8 +211,8 @@ class _Builder:
             raise _fail(self.text, f"{fname}() takes positional arguments only", node.col_offset)
         arity, builder = FUNCTIONS[fname]
         n = len(node.args)
-        if (arity is not None and n != arity) or (arity is None and n < 2):
-            need = f"{arity}" if arity is not None else "at least 2"
+        if (arity is not None and n != arity) or (arity is None and not 2 <= n <= MAX_ARGUMENTS):
+            need = f"{arity}" if arity is not None else f"2 to {MAX_ARGUMENTS}"
             raise _fail(self.text, f"{fname}() takes {need} argument(s), got {n}", node.col_offset)
         return builder(*(self.build(a, depth + 1) for a in node.args))
 
@@ -208,6 +232,8 @@ def parse_expression(text: str, symbols: dict[str, sp.Symbol] | None = None) -> 
     except SyntaxError as exc:
         col = (exc.offset - 1) if exc.offset else None
         raise _fail(text, f"syntax error ({exc.msg})", col) from None
+    except ValueError as exc:  # e.g. an integer literal of more than 4300 digits
+        raise _fail(text, f"cannot be read ({exc})") from None
     builder = _Builder(text, dict(CANONICAL if symbols is None else symbols))
     expr = builder.build(tree)
     if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
@@ -228,6 +254,13 @@ def parse_value(name: str, text: str) -> sp.Rational:
             value = sp.Rational(str(d))
     except (InvalidOperation, ValueError, ZeroDivisionError, TypeError):
         raise UsageError(f"--param {name}={text!r}: the value must be a finite number such as 0.1 or 1/3") from None
+    if not value.is_finite:  # a/0
+        raise UsageError(f"--param {name}={text!r}: the value is undefined (division by zero)")
+    if abs(value) > MAX_MAGNITUDE:
+        raise UsageError(
+            f"--param {name}={text!r}: |value| must be at most {MAX_MAGNITUDE:g} "
+            "(beyond it the checker's probes do not resolve the loss's slope)"
+        )
     return value
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from verify.errors import UsageError
 
 SUFFIXES = (".toml", ".yaml", ".yml")
+MAX_FILE_BYTES = 1_000_000
 KEYS = {"expr", "params", "against", "claimed_grad"}
 
 
@@ -39,6 +40,8 @@ def is_variant_file(text: str) -> bool:
 
 def _read(path: Path) -> dict:
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise UsageError(f"variant file {str(path)!r} is larger than {MAX_FILE_BYTES:,} bytes; split it")
         raw = path.read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read variant file {str(path)!r}: {exc.strerror}") from None
@@ -54,7 +57,15 @@ def _read(path: Path) -> dict:
             f"{path}: reading YAML needs PyYAML (pip install 'verify-po[yaml]'); or write the file as TOML"
         ) from None
     try:
-        data = yaml.safe_load(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):  # events only: nothing is built yet
+            if isinstance(event, yaml.AliasEvent):
+                mark = event.start_mark
+                raise UsageError(
+                    f"{path}:{mark.line + 1}: YAML aliases (*name) are not allowed in a variant file; "
+                    "write each value out"
+                )
+        data = yaml.safe_load(text)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     return data if isinstance(data, dict) else {}
