@@ -162,6 +162,25 @@ def test_workers_die_with_their_parent(tmp_path, sig):
             parent.wait()
 
 
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs /proc to list a process's children")
+def test_after_the_run_is_killed_the_next_run_is_correct(tmp_path):
+    make_package(tmp_path, beta=BETA, false_log=FALSE_LOG, sleepers=TWO_HANGING)
+    command = [sys.executable, "-m", "verify", "all", "--package", "tinypkg", "--quiet", "--jobs", "2"]
+    parent = subprocess.Popen(command, env=_env(tmp_path), cwd=tmp_path, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while len(_children(parent.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(3)  # the quick steps are checked and cached, the sleepers run
+    parent.kill()
+    parent.wait(timeout=30)
+    out, data = cli(tmp_path, "--step-timeout", "2")
+    assert out.returncode == 1
+    assert "corrupt" not in out.stderr and "not trusted" not in out.stderr, out.stderr
+    found = statuses(data)
+    assert found["beta::square"][0] == "proved" and found["falselog::log_of_sum"][0] == "refuted"
+    assert {found["sleepers::first"][0], found["sleepers::second"][0]} == {"timeout"}
+
+
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_killed_worker_is_that_steps_error_and_the_others_are_checked(tmp_path, jobs):
     make_package(tmp_path, killer=KILLS_ITS_WORKER, beta=BETA)
