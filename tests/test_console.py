@@ -40,7 +40,8 @@ def test_summary_line_exact():
     )
     run = RunResult([d], 1.234, "0.1.0", "ci")
     assert _render(Summary(run)) == (
-        "1 derivations, 3 steps: 1 proved, 1 confirmed, 1 refuted, 0 error, 0 timeout, 1 failed (1.2s, \nprofile ci)\n"
+        "1 derivations, 3 steps: 1 proved, 1 confirmed, 1 refuted, 0 error, 0 timeout, 1 failed (demo::b) "
+        "\n(1.2s, profile ci)\n"
     )
 
 

@@ -20,13 +20,14 @@ from verify import __version__
 from verify.errors import UsageError, VerifyError
 from verify.options import RunOptions, add_run_options, run_options
 from verify.profiles import PROFILES
-from verify.render.console import render_list, render_run
+from verify.render.console import Summary, render_list, render_run
 from verify.render.junit import render_junit
+from verify.render.plain import github_annotations, recap, step_lines, summary_line
 from verify.results import RunResult
 from verify.run import interrupts, snapshot
 from verify.run.registry import DEFAULT_PACKAGES, Registry, load, select_ids
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_NOTHING = 0, 1, 2, 3, 5
 
 # Further subcommands live in verify/commands/<name>.py; each module defines
 # HELP (one line), add_arguments(parser) and run(args) -> exit code.
@@ -42,8 +43,9 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def add_check_arguments(sp_: argparse.ArgumentParser) -> None:
-    """The options of `all` and `check` (also used by commands that run the checks, such as `report`)."""
+def add_check_arguments(sp_: argparse.ArgumentParser, console_format: bool = True) -> None:
+    """The options of `all` and `check` (also used by commands that run the checks, such as `report`,
+    which has its own ``--format``: ``console_format=False``)."""
     sp_.add_argument("--json", metavar="PATH", help="write results as JSON to PATH ('-' for stdout)")
     sp_.add_argument("--junit", metavar="PATH", help="write results as JUnit XML to PATH (one test case per step)")
     sp_.add_argument(
@@ -60,7 +62,14 @@ def add_check_arguments(sp_: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="import derivations from this package (repeatable; default: derivations)",
     )
-    sp_.add_argument("--quiet", action="store_true", help="no progress bar or tables")
+    sp_.add_argument("--quiet", action="store_true", help="print only the failed steps and the summary")
+    if console_format:
+        sp_.add_argument(
+            "--format",
+            choices=["auto", "table", "plain"],
+            default="auto",
+            help="tables, or one line per step (default: tables in a terminal, plain lines otherwise)",
+        )
     add_run_options(sp_)
 
 
@@ -215,9 +224,36 @@ def _check(args: argparse.Namespace) -> int:
         _write(args.json, result)
     if args.junit:
         write_text(args.junit, render_junit(result), "--junit")
-    if not args.quiet and not to_stdout:
-        console.print(render_run(result))
+    if not to_stdout:
+        print_run(console, result, args)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        for line in github_annotations(result):
+            print(line, file=sys.stderr if to_stdout else sys.stdout)
+    if not result.summary()["steps"]:
+        packages = ", ".join(args.package or DEFAULT_PACKAGES)
+        kinds = f" of kind {', '.join(args.only)}" if getattr(args, "only", None) else ""
+        _stderr(
+            f"nothing was checked: no derivation{kinds} found in {packages} (a module defines one as "
+            "`derivation = Derivation(...)` or `DERIVATIONS = [...]`)"
+        )
+        return EXIT_NOTHING
     return EXIT_FAILED if result.failed else EXIT_OK
+
+
+def print_run(console: Console, result: RunResult, args: argparse.Namespace) -> None:
+    """Tables in a terminal (or ``--format table``), else one plain line per step; then the recap of
+    failures and the summary. ``--quiet``: only the recap and the summary."""
+    fmt = args.format if args.format != "auto" else ("table" if console.is_terminal else "plain")
+    if fmt == "table" and not args.quiet:
+        console.print(render_run(result, summary=False))
+        for line in recap(result):
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
+        console.print(Summary(result))
+        return
+    lines = [] if args.quiet else step_lines(result)
+    lines += [*recap(result), summary_line(result)]
+    console.file.write("\n".join(lines) + "\n")
+    console.file.flush()
 
 
 def write_text(path: str, text: str, option: str) -> None:
@@ -267,6 +303,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _stderr("interrupted")
         return 130
+    except Exception as exc:  # a bug of this tool, not of the user's input or derivations
+        if os.environ.get("VERIFY_DEBUG"):
+            raise
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        _stderr(
+            f"internal error: {type(exc).__name__}: {text} — please report it with the command that caused it "
+            "(VERIFY_DEBUG=1 shows the traceback)"
+        )
+        return EXIT_INTERNAL
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILED

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import re
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
@@ -653,6 +655,21 @@ class Source:
     location: str = ""
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def caller_outside_verify() -> tuple[str, int] | None:
+    """(file, line) of the innermost frame on the stack that is not this package's own code
+    (nor a generated ``__init__``): the user's line that built the object being constructed."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith(_PACKAGE_DIR) and not filename.startswith("<"):
+            return filename, frame.f_lineno
+        frame = frame.f_back
+    return None
+
+
 @dataclass
 class Step:
     """One checkable statement of a derivation."""
@@ -665,8 +682,12 @@ class Step:
     expected: str = "holds"
     correction: Claim | sp.Basic | None = None
     diagnosis: str | None = None
+    #: where the step was written: (file, line) of the ``Step(...)`` call outside this package
+    defined_at: tuple[str, int] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        if self.defined_at is None:
+            self.defined_at = caller_outside_verify()
         if not isinstance(self.id, str) or not SNAKE.match(self.id):
             raise ClaimError(f"step id={self.id!r} must be snake_case (letters, digits, _)")
         if not isinstance(self.claim, Claim):
@@ -693,13 +714,31 @@ class Derivation:
     steps: Sequence[Step]
     kind: str = "core"
     summary: str = ""
+    #: where the derivation was written: (file, line) of the ``Derivation(...)`` call
+    defined_at: tuple[str, int] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        if not SNAKE.match(self.id):
+        if self.defined_at is None:
+            self.defined_at = caller_outside_verify()
+        if not isinstance(self.id, str) or not SNAKE.match(self.id):
             raise ClaimError(f"derivation id={self.id!r} must be snake_case")
+        if not isinstance(self.source, Source):
+            raise ClaimError(
+                f"derivation {self.id!r}: source={self.source!r} must be Source(document, location), "
+                f"e.g. Source({self.source!r})"
+                if isinstance(self.source, str)
+                else f"derivation {self.id!r}: source={self.source!r} must be Source(document, location)"
+            )
+        if not isinstance(self.title, str):
+            raise ClaimError(f"derivation {self.id!r}: title={self.title!r} must be text")
         if self.kind not in KINDS:
             raise ClaimError(f"derivation {self.id!r}: kind={self.kind!r} must be one of {KINDS}")
+        if isinstance(self.steps, str | Step) or not isinstance(self.steps, Sequence):
+            raise ClaimError(f"derivation {self.id!r}: steps must be a list of Step(...)")
         self.steps = list(self.steps)
+        for s in self.steps:
+            if not isinstance(s, Step):
+                raise ClaimError(f"derivation {self.id!r}: steps holds {s!r}, which is not a Step(...)")
         if not self.steps:
             raise ClaimError(f"derivation {self.id!r} has no steps")
         seen: set[str] = set()

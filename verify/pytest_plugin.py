@@ -76,6 +76,10 @@ class StepItem(pytest.Item):
         return str(super().repr_failure(excinfo, style))
 
     def reportinfo(self) -> tuple[Path | str, int | None, str]:
+        """The step's ``Step(...)`` call: its file and (0-based, as pytest counts) line."""
+        if self.step.defined_at is not None:
+            path, line = self.step.defined_at
+            return Path(path), line - 1, self.nodeid
         import sys
 
         from verify.run.cache import defining_module

@@ -46,6 +46,8 @@ class StepResult:
     scope: str | None = None
     diagnosis: str | None = None
     reproduction: dict[str, Any] | None = None
+    file: str | None = None  # where the step is written (the Step(...) call)
+    line: int | None = None
     cached: bool = False  # the verdict was reused from the verdict cache, not checked in this run
     #: False when a symbolic budget cut an attempt short on a step not proved: never cached
     final: bool = True
@@ -230,6 +232,8 @@ _STEP_FIELDS: dict[str, tuple[Any, ...]] = {
     "scope": _OPTIONAL_TEXT,
     "diagnosis": _OPTIONAL_TEXT,
     "reproduction": (dict, type(None)),
+    "file": _OPTIONAL_TEXT,
+    "line": (int, type(None)),
     "cached": (bool,),
     "final": (bool,),
     "crosschecked": (bool,),

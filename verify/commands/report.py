@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--title", default="Proof report", help="the report's title")
     parser.add_argument("--from-json", metavar="PATH", help="render a saved result of `all --json` instead of checking")
     parser.add_argument("--only", action="append", choices=["core", "audit", "experiment"], help="check only this kind")
-    add_check_arguments(parser)
+    add_check_arguments(parser, console_format=False)
 
 
 def load_result(path: str) -> RunResult:

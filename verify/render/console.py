@@ -8,6 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from verify.render.audits import audit_documents, format_point
+from verify.render.plain import failed_ids
 from verify.results import DerivationResult, RunResult, StepResult
 
 STYLE = {
@@ -85,7 +86,7 @@ class Summary:
         for status in ("proved", "confirmed", "refuted", "error", "timeout"):
             line.append(f"{s[status]} {status}", style=STYLE[status] if s[status] else "dim")
             line.append(", ")
-        verdict = f"{s['failed']} failed" if s["failed"] else "all as expected"
+        verdict = f"{s['failed']} failed ({failed_ids(self.result)})" if s["failed"] else "all as expected"
         line.append(verdict, style="bold red" if s["failed"] else "bold green")
         reused = f", {s['cached']} reused from the cache" if s["cached"] else ""
         line.append(f" ({s['seconds']:.1f}s, profile {self.result.profile}{reused})")
@@ -138,8 +139,10 @@ class AuditSummary:
                     yield Text(f"  corrected: {s.correction_latex}", style="green")
 
 
-def render_run(result: RunResult) -> Group:
-    return Group(*[DerivationTable(d) for d in result.derivations], AuditSummary(result), Summary(result))
+def render_run(result: RunResult, summary: bool = True) -> Group:
+    """A table per derivation, the audit summary and (unless ``summary=False``) the summary line."""
+    parts = [*[DerivationTable(d) for d in result.derivations], AuditSummary(result)]
+    return Group(*parts, Summary(result)) if summary else Group(*parts)
 
 
 def render_list(rows: list[tuple[str, str, str, int, str]]) -> Table:

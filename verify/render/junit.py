@@ -51,10 +51,10 @@ def _details(step: StepResult) -> str:
 
 
 def _case(d: DerivationResult, step: StepResult) -> ET.Element:
-    case = ET.Element(
-        "testcase",
-        {"classname": _xml(f"verify.{d.kind}.{d.id}"), "name": _xml(step.id), "time": f"{step.seconds:.3f}"},
-    )
+    attrs = {"classname": _xml(f"verify.{d.kind}.{d.id}"), "name": _xml(step.id), "time": f"{step.seconds:.3f}"}
+    if step.file and step.line:
+        attrs.update(file=_xml(step.file), line=str(step.line))
+    case = ET.Element("testcase", attrs)
     if step.failed:
         tag = "error" if step.status in ("error", "timeout") else "failure"
         node = ET.SubElement(case, tag, {"message": _xml(message(step)), "type": step.status})

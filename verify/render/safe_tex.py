@@ -122,6 +122,8 @@ def safe_math(latex: str) -> str:
     r"""``latex`` on one line when :func:`math_problem` finds nothing, else a notice in ``\text{…}`` saying why."""
     problem = math_problem(latex)
     if problem is None:
-        return " ".join(latex.split())
+        one_line = re.sub(r"\s+", " ", latex).lstrip()
+        trimmed = one_line.rstrip()  # unless the last space is a control space (a backslash before it)
+        return trimmed if math_problem(trimmed) is None else one_line
     plain = "".join(ch if ch.isalnum() or ch in " ,.'" else " " for ch in problem)
     return r"\text{[formula withheld: " + " ".join(plain.split()) + "]}"

@@ -10,6 +10,7 @@ into the status; nothing here can make a step ``proved``.
 
 from __future__ import annotations
 
+import os
 import time
 
 import sympy as sp
@@ -42,7 +43,20 @@ def base_fields(derivation: Derivation, step: Step) -> dict:
         "correction_latex": step.correction_latex(),
         "diagnosis": step.diagnosis,
         "scope": step.claim.scope() if isinstance(step.claim, ForSizes) else None,
+        **location(step.defined_at),
     }
+
+
+def location(defined_at: tuple[str, int] | None) -> dict:
+    """``file`` (relative to the working directory when inside it) and ``line``, e.g. of a ``Step(...)`` call."""
+    if defined_at is None:
+        return {"file": None, "line": None}
+    path, line = defined_at
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive
+        relative = path
+    return {"file": path if relative.startswith("..") else relative, "line": line}
 
 
 def claim_domains(obligations: list[Obligation]) -> dict[sp.Symbol, Domain]:

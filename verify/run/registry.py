@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import importlib
 import keyword
+import os
 import pkgutil
 import traceback
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from verify.errors import UsageError
@@ -27,6 +29,7 @@ DEFAULT_PACKAGES = ("derivations",)
 class LoadError:
     module: str
     reason: str
+    where: tuple[str, int] | None = None  # the user's file and line that raised, where known
 
 
 @dataclass
@@ -53,9 +56,20 @@ def select_ids(listing: dict[str, str], ids: list[str] | None, kinds: list[str] 
     return [i for i in chosen if not kinds or listing[i] in kinds]
 
 
-def _one_line(exc: BaseException) -> str:
+def _user_frame(exc: BaseException) -> tuple[str, int] | None:
+    """The innermost frame of the traceback in the user's code (not this package, not importlib)."""
     frames = traceback.extract_tb(exc.__traceback__)
-    where = f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+    own = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+    for frame in reversed(frames):
+        if not frame.filename.startswith(own) and not frame.filename.startswith("<"):
+            return frame.filename, frame.lineno or 0
+    return (frames[-1].filename, frames[-1].lineno or 0) if frames else None
+
+
+def _one_line(exc: BaseException) -> str:
+    """``Type: first line of the message (file:line)``, the line being the user's, where there is one."""
+    at = _user_frame(exc)
+    where = f" ({at[0]}:{at[1]})" if at else ""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {text}{where}" if text else f"{type(exc).__name__}{where}"
 
@@ -83,6 +97,22 @@ def _check_package_name(package: str) -> None:
         raise UsageError(f"--package {package!r} is not a Python package name, e.g. my_derivations")
 
 
+def _unregistered(module: ModuleType, found: list) -> list[tuple[str, object]]:
+    """Derivations written in ``module`` (not imported into it) under a name the registry does not
+    read, e.g. a misspelt ``derivaton = Derivation(...)``."""
+    from verify.model import Derivation
+
+    path = os.path.abspath(getattr(module, "__file__", "") or "")
+    return [
+        (var, d)
+        for var, d in vars(module).items()
+        if isinstance(d, Derivation)
+        and not any(d is f for f in found)
+        and d.defined_at is not None
+        and os.path.abspath(d.defined_at[0]) == path
+    ]
+
+
 def load(packages: tuple[str, ...] | list[str] = DEFAULT_PACKAGES) -> Registry:
     """Import every module under ``packages`` and register the derivations they define."""
     from verify.model import Derivation
@@ -99,7 +129,7 @@ def load(packages: tuple[str, ...] | list[str] = DEFAULT_PACKAGES) -> Registry:
         except USER_EXITS as exc:
             if not from_user(exc):
                 raise
-            reg.errors.append(LoadError(package, _one_line(exc)))
+            reg.errors.append(LoadError(package, _one_line(exc), _user_frame(exc)))
             continue
         for name in names:
             try:
@@ -107,12 +137,21 @@ def load(packages: tuple[str, ...] | list[str] = DEFAULT_PACKAGES) -> Registry:
             except USER_EXITS as exc:  # a module's own sys.exit() is its load error, not the run's end
                 if not from_user(exc):
                     raise
-                reg.errors.append(LoadError(name, _one_line(exc)))
+                reg.errors.append(LoadError(name, _one_line(exc), _user_frame(exc)))
                 continue
             found = []
             if isinstance(getattr(module, "derivation", None), Derivation):
                 found.append(module.derivation)
             found.extend(d for d in getattr(module, "DERIVATIONS", []) if isinstance(d, Derivation))
+            for var, d in _unregistered(module, found):
+                reg.errors.append(
+                    LoadError(
+                        name,
+                        f"defines derivation {d.id!r} as {var!r}, which is never checked: "
+                        "name it `derivation` or list it in `DERIVATIONS`",
+                        d.defined_at,
+                    )
+                )
             for d in found:
                 if d.id in reg.derivations:
                     reg.errors.append(LoadError(name, f"derivation id {d.id!r} is defined twice"))

@@ -18,7 +18,7 @@ from verify.profiles import Profile
 from verify.results import DerivationResult, RunResult, StepResult
 from verify.run import pool
 from verify.run.cache import VerdictCache
-from verify.run.check import base_fields, check_step
+from verify.run.check import base_fields, check_step, location
 from verify.run.interrupts import USER_EXITS, from_user
 from verify.run.registry import Registry
 
@@ -52,8 +52,8 @@ def _derivation_result(derivation: Derivation, steps: list[StepResult]) -> Deriv
     )
 
 
-def load_error_result(module: str, reason: str) -> DerivationResult:
-    """A module that could not be loaded, as a derivation with one ``error`` step."""
+def load_error_result(module: str, reason: str, where: tuple[str, int] | None = None) -> DerivationResult:
+    """A module that could not be loaded, as a derivation with one ``error`` step (at ``where``)."""
     ident = module.rsplit(".", 1)[-1]
     step = StepResult(
         id="module_loads",
@@ -65,6 +65,7 @@ def load_error_result(module: str, reason: str) -> DerivationResult:
         status="error",
         method=None,
         reason=reason,
+        **location(where),
     )
     return DerivationResult(ident, f"module {module}", "core", {"document": module, "location": ""}, [step])
 
@@ -121,6 +122,7 @@ def _stopped_fields(derivation: Derivation, step: Step, prelude: dict | None) ->
         "correction_latex": None,
         "diagnosis": step.diagnosis,
         "scope": None,
+        **location(step.defined_at),
     }
 
 
@@ -226,7 +228,7 @@ def run(
     start = time.perf_counter()
     results: list[DerivationResult] = []
     if include_load_errors:
-        results.extend(load_error_result(e.module, e.reason) for e in registry.errors)
+        results.extend(load_error_result(e.module, e.reason, e.where) for e in registry.errors)
     slots: dict[str, list[StepResult | None]] = {}
     derivation_keys: dict[str, str] = {}
     todo: list[tuple[Derivation, int]] = []
