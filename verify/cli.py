@@ -30,7 +30,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 # Further subcommands live in verify/commands/<name>.py; each module defines
 # HELP (one line), add_arguments(parser) and run(args) -> exit code.
-COMMANDS: tuple[str, ...] = ("audits", "crosscheck", "loss", "reproduce", "report")
+COMMANDS: tuple[str, ...] = ("audits", "code", "crosscheck", "loss", "reproduce", "report")
 
 
 def _command_module(name: str) -> ModuleType:
