@@ -132,6 +132,8 @@ def _factors(batch: Mapping[str, np.ndarray], beta: float) -> list[tuple[str, np
         ("a factor 1/len_l", 1 / batch["len_l"]),
         ("a factor len_w", batch["len_w"]),
         ("a factor len_l", batch["len_l"]),
+        ("a factor len_l/len_w (len_w where len_l belongs)", batch["len_l"] / batch["len_w"]),
+        ("a factor len_w/len_l (len_l where len_w belongs)", batch["len_w"] / batch["len_l"]),
         ("a factor 1/2", 0.5),
         ("a factor 2", 2.0),
     ]
