@@ -94,18 +94,19 @@ def test_mutants_caught_without_a_formula(fn, prop, severity, verdict):
 
 
 @pytest.mark.parametrize(
-    ("fn", "diagnosis"),
+    ("fn", "wrong", "diagnosis"),
     [
-        (nl.mutant_sign_flip, "∂L/∂logp_w: sign flipped"),
-        (nl.mutant_swapped_winner, "∂L/∂logp_w: no gradient flows"),
-        (nl.mutant_reference_added, "∂L/∂ref_logp_w: sign flipped relative to ∂L/∂logp_w"),
-        (nl.mutant_beta_placement, "∂L/∂ref_logp_w: a factor 1/β relative to ∂L/∂logp_w"),
+        (nl.mutant_sign_flip, "logp_w", "sign flipped (equivalently winner and loser swapped)"),
+        (nl.mutant_swapped_winner, "logp_w", "no gradient flows (detached or not used)"),
+        (nl.mutant_reference_added, "ref_logp_w", "sign flipped relative to ∂L/∂logp_w"),
+        (nl.mutant_beta_placement, "ref_logp_l", "a factor 1/β relative to ∂L/∂logp_w"),
     ],
 )
-def test_mutants_against_the_formula_name_the_wrong_gradient(fn, diagnosis):
+def test_mutants_against_the_formula_name_the_wrong_gradient(fn, wrong, diagnosis):
     report = check_implementation(fn, "dpo", {"beta": 0.1})
     values, grads = report.property("formula_values"), report.property("formula_gradient")
     assert values.severity == grads.severity == "error"
+    assert grads.details["wrong"][wrong].startswith(diagnosis)
     assert diagnosis in grads.summary and diagnosis in values.summary
     # the shrunk counterexample is one example; recompute both sides independently
     ce = values.counterexample

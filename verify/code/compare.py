@@ -27,6 +27,10 @@ LOGPS = ("logp_w", "logp_l", "ref_logp_w", "ref_logp_l")
 SWAP = {"logp_w": "logp_l", "logp_l": "logp_w", "ref_logp_w": "ref_logp_l", "ref_logp_l": "ref_logp_w"}
 
 
+def _method(impl: Implementation, x: str) -> str:
+    return "autograd" if impl.framework.autograd and x in ("logp_w", "logp_l") else "finite differences"
+
+
 def _rtol(impl: Implementation, x: str) -> float:
     """Autograd on a policy input is exact to rounding; finite differences (NumPy, the reference) are not."""
     return GRAD_RTOL[impl.framework.autograd and x in ("logp_w", "logp_l")]
@@ -152,6 +156,12 @@ def _absolute(x, code, ref, batch, beta, rtol) -> str | None:
             return label + (" (equivalently winner and loser swapped)" if swapped and label == "sign flipped" else "")
     if swapped:
         return f"equals the formula's ∂L/∂{y} (winner and loser swapped)"
+    both = (np.abs(c) > 1e-12 * scale) & (np.abs(f) > 1e-12 * scale)
+    if 3 <= both.sum() < both.size:  # piecewise losses (hinge): compare where both gradients are active
+        for label, k in _factors(batch, beta):
+            k = k[both] if isinstance(k, np.ndarray) else k
+            if not _differ(c[both], k * f[both], rtol, scale).any():
+                return f"{label} where both are nonzero (the active region moved)"
     return None
 
 
@@ -224,13 +234,25 @@ def _range_text(c: np.ndarray, f: np.ndarray) -> str:
 def diagnose(impl: Implementation, formula: Formula, beta: float, seed: int = SEEDS[0]) -> str:
     """Which inputs' gradients differ from the formula's, and how (empty when all agree)."""
     batch, code, ref, used = _gradients(impl, formula, beta, seed)
-    return "; ".join(f"∂L/∂{x}: {why}" for x, why in _explain_all(impl, code, ref, batch, beta, used).items())
+    return grouped(_explain_all(impl, code, ref, batch, beta, used))
+
+
+def grouped(reasons: Mapping[str, str]) -> str:
+    """``∂L/∂a, ∂L/∂b: why; ∂L/∂c: other`` — inputs with the same explanation named together."""
+    by: dict[str, list[str]] = {}
+    for x, why in reasons.items():
+        by.setdefault(why, []).append(f"∂L/∂{x}")
+    return "; ".join(f"{', '.join(xs)}: {why}" for why, xs in by.items())
 
 
 def formula_gradient(impl: Implementation, formula: Formula, beta: float) -> PropertyResult:
     """Per-example ∂L/∂input equal the formula's analytic partial derivatives."""
     pid, title = "formula_gradient", f"gradient = ∂{formula.name}"
-    how = "autograd" if impl.framework.autograd else "finite differences"
+    how = (
+        "autograd for the policy, finite differences for the reference"
+        if impl.framework.autograd
+        else ("finite differences")
+    )
     checked = 0
     for seed in SEEDS:
         batch, code, ref, used = _gradients(impl, formula, beta, seed)
@@ -249,9 +271,9 @@ def formula_gradient(impl: Implementation, formula: Formula, beta: float) -> Pro
                 Evaluation(f"dL/d{x} ({formula.name})", f"dL/d{x}", point, float(ref[x][i])),
             ],
             (f"dL/d{x} (code)", "!=", f"dL/d{x} ({formula.name})"),
-            f"∂L/∂{x} = {fmt(code[x][i])} ({how}) but the formula gives {fmt(ref[x][i])}",
+            f"∂L/∂{x} = {fmt(code[x][i])} ({_method(impl, x)}) but the formula gives {fmt(ref[x][i])}",
         )
-        summary = "; ".join(f"∂L/∂{k}: {v}" for k, v in reasons.items()) + f" — {ce.explanation}"
+        summary = f"{grouped(reasons)} — {ce.explanation}"
         return PropertyResult(
             pid,
             title,
