@@ -81,7 +81,7 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     ls = sub.add_parser("list", help="list derivations")
     ls.add_argument("--package", action="append", metavar="NAME")
     for name in COMMANDS:
-        if command in ("all", "check", "list"):
+        if command in ("all", "check", "list") or (command in COMMANDS and command != name):
             sub.add_parser(name)  # known, so that usage lists it; its options are not needed here
             continue
         module = _command_module(name)
