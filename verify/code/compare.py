@@ -228,7 +228,7 @@ def _range_text(c: np.ndarray, f: np.ndarray) -> str:
     with np.errstate(all="ignore"):
         r = c / f
     r = r[np.isfinite(r)]
-    return f"off by a factor in [{fmt(r.min())}, {fmt(r.max())}]" if r.size else "different"
+    return f"off by a factor in [{fmt(r.min() + 0.0)}, {fmt(r.max() + 0.0)}]" if r.size else "different"
 
 
 def diagnose(impl: Implementation, formula: Formula, beta: float, seed: int = SEEDS[0]) -> str:

@@ -147,7 +147,7 @@ def gradient_weight(impl: Implementation, beta: float) -> PropertyResult:
     pid, title = "gradient_weight", "gradient weight"
     batch = random_batch(64, beta, seed=31)
     g = impl.gradients(batch)
-    ww, wl = -g.get("logp_w", np.zeros(64)), g.get("logp_l", np.zeros(64))
+    ww, wl = -g.get("logp_w", np.zeros(64)) + 0.0, g.get("logp_l", np.zeros(64)) + 0.0  # no −0
     same = bool(np.all(_close(ww, wl, 1e-6 if impl.framework.autograd else 1e-4)))
     summary = (
         f"weight on the preferred response −∂L/∂logp_w ∈ [{fmt(ww.min())}, {fmt(ww.max())}], on the rejected "
