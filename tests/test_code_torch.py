@@ -101,6 +101,15 @@ def test_torch_mutants_against_the_formula(fn, against, params, wrong, diagnosis
     assert ce.value(ce.relation[0]) == pytest.approx(want, rel=1e-12 if exact else 1e-6, abs=1e-12)
 
 
+def test_float32_implementation_is_judged_at_its_precision():
+    report = check_implementation(tt.dpo_loss_float32, "dpo", {"beta": 0.1})
+    assert report.verdict == "ok", _not_ok(report)
+    assert "(float32 results, relative tolerance 0.001)" in report.property("formula_values").summary
+    bad = check_implementation(tt.mutant_float32_reference_added, "dpo", {"beta": 0.1})
+    assert bad.property("reference_orientation").severity == "error"
+    assert bad.property("formula_gradient").details["wrong"]["ref_logp_w"].startswith("sign flipped relative to")
+
+
 def test_detached_gradient_is_the_only_finding_on_values():
     report = check_implementation(tt.mutant_detached, "dpo", {"beta": 0.1})
     assert report.property("formula_values").status == "holds"  # the values are right; only the gradient is not

@@ -46,7 +46,20 @@ def cpo_loss(chosen_logps, rejected_logps, chosen_lengths, beta=0.1, alpha=1.0):
     return losses + alpha * nll
 
 
+def dpo_loss_float32(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1):
+    """DPO computed in float32 whatever the inputs' precision (as under mixed precision)."""
+    chosen_logratios = chosen_logps.float() - ref_chosen_logps.float()
+    rejected_logratios = rejected_logps.float() - ref_rejected_logps.float()
+    return -F.logsigmoid(beta * (chosen_logratios - rejected_logratios))
+
+
 # ---------------------------------------------------------------- planted bugs
+
+
+def mutant_float32_reference_added(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1):
+    chosen_logratios = chosen_logps.float() + ref_chosen_logps.float()  # should be minus
+    rejected_logratios = rejected_logps.float() + ref_rejected_logps.float()
+    return -F.logsigmoid(beta * (chosen_logratios - rejected_logratios))
 
 
 def mutant_sign_flip(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1):

@@ -21,6 +21,7 @@ from verify.losses.results import Counterexample, Evaluation, PropertyResult
 
 VALUE_RTOL = 1e-6
 GRAD_RTOL = {True: 1e-6, False: 1e-4}  # autograd, finite differences
+
 ATOL = 1e-9
 BATCH, SEEDS = 64, (11, 12, 13)
 LOGPS = ("logp_w", "logp_l", "ref_logp_w", "ref_logp_l")
@@ -33,7 +34,15 @@ def _method(impl: Implementation, x: str) -> str:
 
 def _rtol(impl: Implementation, x: str) -> float:
     """Autograd on a policy input is exact to rounding; finite differences (NumPy, the reference) are not."""
-    return GRAD_RTOL[impl.framework.autograd and x in ("logp_w", "logp_l")]
+    return max(GRAD_RTOL[impl.framework.autograd and x in ("logp_w", "logp_l")], _precision(impl))
+
+
+def _precision(impl: Implementation) -> float:
+    return impl.precision_rtol
+
+
+def _value_rtol(impl: Implementation) -> float:
+    return max(VALUE_RTOL, _precision(impl))
 
 
 def _differ(x: np.ndarray, y: np.ndarray, rtol: float, scale: np.ndarray | float = 0.0) -> np.ndarray:
@@ -56,7 +65,7 @@ def _shrink(impl: Implementation, formula: Formula, point: dict[str, float], bet
     def bad(p: dict[str, float]) -> bool:
         b = _batch_with_lengths(_one(p))
         c, f = impl.losses(b), formula("L", b, beta)
-        return bool(np.isfinite(f).all() and np.isfinite(c).all() and _differ(c, f, VALUE_RTOL).any())
+        return bool(np.isfinite(f).all() and np.isfinite(c).all() and _differ(c, f, _value_rtol(impl)).any())
 
     for k in list(point):
         if k == "beta":
@@ -84,7 +93,7 @@ def formula_values(impl: Implementation, formula: Formula, beta: float) -> Prope
         code, ref = impl.losses(batch), formula("L", batch, beta)
         ok = np.isfinite(ref)
         checked += int(ok.sum())
-        bad = np.nonzero(ok & _differ(code, ref, VALUE_RTOL))[0]
+        bad = np.nonzero(ok & _differ(code, ref, _value_rtol(impl)))[0]
         if bad.size:
             i = int(bad[np.argmax(np.abs(code - ref)[bad])])
             point = _shrink(impl, formula, _point(batch, i, impl.binding.inputs, beta), beta)
@@ -108,8 +117,8 @@ def formula_values(impl: Implementation, formula: Formula, beta: float) -> Prope
         title,
         "holds",
         "ok",
-        f"per-example losses equal {formula.name}'s at {checked} fuzzed examples (float64, relative tolerance "
-        f"{VALUE_RTOL:g})",
+        f"per-example losses equal {formula.name}'s at {checked} fuzzed examples ({impl.dtype} results, relative "
+        f"tolerance {_value_rtol(impl):g})",
         details={"examples": checked},
     )
 

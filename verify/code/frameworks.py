@@ -27,6 +27,9 @@ class NumpyFramework:
     def to_numpy(self, value: Any) -> np.ndarray:
         return np.asarray(value, dtype=float)
 
+    def dtype(self, value: Any) -> str:
+        return str(np.asarray(value).dtype) if isinstance(value, np.ndarray | np.generic) else "float64"
+
 
 class TorchFramework:
     name = "torch"
@@ -51,6 +54,9 @@ class TorchFramework:
         if isinstance(value, self.torch.Tensor):
             return value.detach().to(self.torch.float64).cpu().numpy()
         return np.asarray(value, dtype=float)
+
+    def dtype(self, value: Any) -> str:
+        return str(value.dtype).removeprefix("torch.") if isinstance(value, self.torch.Tensor) else "float64"
 
     def gradients(self, total: Any, leaves: dict[str, Any]) -> dict[str, np.ndarray]:
         """∂ total / ∂ leaf for each leaf; zeros where no gradient flows (detached or unused)."""

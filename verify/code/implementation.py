@@ -19,7 +19,11 @@ from verify.code.frameworks import NumpyFramework, available
 from verify.code.load import CodeInputError, _one_line
 from verify.code.signature import Binding
 
-FD_STEP = 1e-5
+#: per result precision: the relative tolerance of comparisons and the finite-difference step
+#: (≈ √ε, so rounding and truncation errors stay near the tolerance); a function may cast its
+#: float64 inputs to a lower precision, and is then judged at that precision
+PRECISION_RTOL = {"float64": 0.0, "float32": 1e-3, "float16": 3e-2, "bfloat16": 3e-2}
+FD_STEP = {"float64": 1e-5, "float32": 3e-4, "float16": 3e-2, "bfloat16": 9e-2}
 POLICY = ("logp_w", "logp_l")
 REFERENCE = ("ref_logp_w", "ref_logp_l")
 
@@ -44,6 +48,7 @@ class Implementation:
         self.binding = binding
         self.name = name
         self.framework: Any = NumpyFramework()
+        self.dtype = "float64"  # of the losses returned for float64 inputs (a function may cast)
 
     # ------------------------------------------------------------ calling
 
@@ -105,6 +110,11 @@ class Implementation:
         n = _size(batch)
         return np.array([float(self.output(_take(batch, [i]), dtype).losses) for i in range(n)])
 
+    @property
+    def precision_rtol(self) -> float:
+        """The relative tolerance the returned precision allows (0 for float64)."""
+        return PRECISION_RTOL.get(self.dtype, 3e-2)
+
     # ------------------------------------------------------------ validating
 
     def validate(self, batch: Mapping[str, np.ndarray]) -> Output:
@@ -121,6 +131,7 @@ class Implementation:
             break
         else:
             raise errors["torch"] if "torch" in errors and _uses_torch(self.fn) else errors["numpy"]
+        self.dtype = self.framework.dtype(self._split(value, _size(batch))[0])
         out = self.output(batch)
         bad = np.nonzero(~np.isfinite(np.atleast_1d(out.losses)))[0]
         if bad.size:
@@ -162,7 +173,7 @@ class Implementation:
             if canon.startswith("len"):
                 continue
             x = np.asarray(batch[canon], dtype=float)
-            h = FD_STEP * np.maximum(1.0, np.abs(x))
+            h = FD_STEP.get(self.dtype, 9e-2) * np.maximum(1.0, np.abs(x))
             up = self.losses({**batch, canon: x + h})
             down = self.losses({**batch, canon: x - h})
             out[canon] = (up - down) / (2 * h)

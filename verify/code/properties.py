@@ -75,13 +75,18 @@ def _close(x: np.ndarray, y: np.ndarray, rtol: float = RTOL) -> np.ndarray:
     return np.abs(x - y) <= rtol * (np.abs(x) + np.abs(y)) + 1e-12
 
 
+def _rtol(impl: Implementation, floor: float = RTOL) -> float:
+    """``floor``, or the tolerance of the precision the function computes in if that is coarser."""
+    return max(floor, impl.precision_rtol)
+
+
 # ---------------------------------------------------------------- shift invariance
 
 
-def _invariant(loss, batch: Mapping[str, np.ndarray], names: tuple[str, ...], shift: float):
+def _invariant(loss, batch: Mapping[str, np.ndarray], names: tuple[str, ...], shift: float, rtol: float = RTOL):
     moved = {**batch, **{k: batch[k] + shift for k in names if k in batch}}
     l0, l1 = loss(batch), loss(moved)
-    bad = np.nonzero(~_close(l0, l1))[0]
+    bad = np.nonzero(~_close(l0, l1, rtol))[0]
     return bad, l0, l1, moved
 
 
@@ -91,7 +96,7 @@ def shift_invariance(impl: Implementation, beta: float, formula: Formula | None)
     batch = random_batch(64, beta, seed=21)
     batch = {k: v - 3.0 if k.startswith(("logp", "ref")) else v for k, v in batch.items()}
     shift = -1.7
-    bad, l0, l1, moved = _invariant(impl.losses, batch, ("logp_w", "logp_l"), shift)
+    bad, l0, l1, moved = _invariant(impl.losses, batch, ("logp_w", "logp_l"), shift, _rtol(impl))
     if not bad.size:
         return PropertyResult(
             pid,
@@ -148,7 +153,7 @@ def gradient_weight(impl: Implementation, beta: float) -> PropertyResult:
     batch = random_batch(64, beta, seed=31)
     g = impl.gradients(batch)
     ww, wl = -g.get("logp_w", np.zeros(64)) + 0.0, g.get("logp_l", np.zeros(64)) + 0.0  # no −0
-    same = bool(np.all(_close(ww, wl, 1e-6 if impl.framework.autograd else 1e-4)))
+    same = bool(np.all(_close(ww, wl, _rtol(impl, 1e-6 if impl.framework.autograd else 1e-4))))
     summary = (
         f"weight on the preferred response −∂L/∂logp_w ∈ [{fmt(ww.min())}, {fmt(ww.max())}], on the rejected "
         f"∂L/∂logp_l ∈ [{fmt(wl.min())}, {fmt(wl.max())}]"
@@ -180,8 +185,9 @@ def rewards(impl: Implementation, beta: float) -> PropertyResult:
         return out
 
     cw, cl = candidates("w"), candidates("l")
+    tol = _rtol(impl, 1e-7)
     for label in cw:
-        if np.all(_close(chosen, cw[label], 1e-7)) and np.all(_close(rejected, cl[label], 1e-7)):
+        if np.all(_close(chosen, cw[label], tol)) and np.all(_close(rejected, cl[label], tol)):
             return PropertyResult(pid, title, "holds", "ok", f"chosen and rejected rewards equal {label}")
     label = next(iter(cw))
     problems = []
@@ -189,13 +195,13 @@ def rewards(impl: Implementation, beta: float) -> PropertyResult:
         ("chosen", chosen, cw[label], cl[label]),
         ("rejected", rejected, cl[label], cw[label]),
     ):
-        if np.all(_close(got, want, 1e-7)):
+        if np.all(_close(got, want, tol)):
             continue
-        if np.all(_close(got, other, 1e-7)):
+        if np.all(_close(got, other, tol)):
             problems.append(f"{what} rewards are the other response's (chosen and rejected swapped)")
-        elif np.all(_close(got, -want, 1e-7)):
+        elif np.all(_close(got, -want, tol)):
             problems.append(f"{what} rewards have the sign flipped")
-        elif np.all(_close(got * beta, want, 1e-7)):
+        elif np.all(_close(got * beta, want, tol)):
             problems.append(f"{what} rewards lack the factor β")
         else:
             problems.append(f"{what} rewards are not {label}")
@@ -261,7 +267,7 @@ def batch_semantics(impl: Implementation, beta: float, reduction: str) -> Proper
     moved["logp_w"][0] -= 2.5  # example 0's margin changes
     moved["logp_l"][0] -= 0.5
     after = impl.losses(moved)
-    leak = np.nonzero(~_close(base[1:], after[1:]))[0]
+    leak = np.nonzero(~_close(base[1:], after[1:], _rtol(impl)))[0]
     if leak.size:
         j = int(leak[0]) + 1
         return PropertyResult(
@@ -274,7 +280,7 @@ def batch_semantics(impl: Implementation, beta: float, reduction: str) -> Proper
         )
     perm = np.random.default_rng(52).permutation(n)
     permuted = impl.losses({k: v[perm] for k, v in batch.items()})
-    if not np.all(_close(permuted, base[perm])):
+    if not np.all(_close(permuted, base[perm], _rtol(impl))):
         return PropertyResult(pid, title, "violated", "warning", "permuting the batch does not permute the losses")
     return PropertyResult(
         pid,
@@ -352,7 +358,7 @@ def gradient_flow(impl: Implementation, beta: float) -> PropertyResult:
             continue
         a, f = auto[x], fd[x]
         scale = np.abs(f).max() + np.abs(a).max() + 1e-300
-        bad = np.nonzero(np.abs(a - f) > 1e-4 * scale + 1e-9)[0]
+        bad = np.nonzero(np.abs(a - f) > _rtol(impl, 1e-4) * scale + 1e-9)[0]
         if not bad.size:
             continue
         i = int(bad[0])
