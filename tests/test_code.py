@@ -237,3 +237,27 @@ def test_api_raises_one_line_errors():
         check_implementation(nl.dpo_loss, reduction="sum")
     with pytest.raises(CodeInputError, match="the formula uses beta; give --param beta"):
         check_implementation(nl.ipo_loss, "ipo", mapping=IPO_MAP)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    beta=st.floats(0.05, 5.0).filter(lambda b: not 0.75 < b < 1.3),
+    factor=st.sampled_from(["sign flipped", "a factor β", "a factor 1/β"]),
+)
+def test_a_scaled_loss_has_its_gradient_factor_named(beta, factor):
+    from verify.code.batches import random_batch
+    from verify.code.compare import formula_gradient
+    from verify.code.formula import resolve
+
+    k = {"sign flipped": -1.0, "a factor β": beta, "a factor 1/β": 1 / beta}[factor]
+
+    def scaled(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta):
+        h = (chosen_logps - ref_chosen_logps) - (rejected_logps - ref_rejected_logps)
+        return k * np.logaddexp(0.0, -beta * h)
+
+    impl = Implementation(scaled, bind(scaled, {"beta": beta}))
+    impl.validate(random_batch(4, beta, seed=1))
+    formula, _ = resolve("dpo", {})
+    wrong = formula_gradient(impl, formula, beta).details["wrong"]
+    assert set(wrong) == {"logp_w", "logp_l", "ref_logp_w", "ref_logp_l"}
+    assert all(why.startswith(factor) for why in wrong.values()), wrong
