@@ -30,6 +30,7 @@ def _not_ok(report) -> dict[str, str]:
         (tt.dpo_loss, "ipo", {"beta": 0.1, "loss_type": "ipo"}),
         (tt.dpo_loss, "hinge", {"beta": 0.1, "loss_type": "hinge"}),
         (tt.dpo_loss, "dpo", {"beta": 2.0}),
+        (tt.dpo_loss, "cdpo", {"beta": 0.1, "label_smoothing": 0.1, "eps": 0.1}),
         (tt.legacy_dpo_loss, "dpo", {"beta": 0.5}),
         (tt.simpo_loss, "simpo", {"beta": 2.0, "gamma": 0.5}),
         (tt.cpo_loss, CPO, {"beta": 0.1, "alpha": 1.0}),
@@ -48,7 +49,13 @@ def test_correct_torch_implementations_are_ok(fn, against, params):
 def test_trl_rewards_are_checked():
     report = check_implementation(tt.dpo_loss, "dpo", {"beta": 0.1})
     assert report.property("rewards").summary == "chosen and rejected rewards equal β·(policy − reference)"
-    assert report.bound == {"beta": "0.1", "loss_type": "'sigmoid'"}
+    assert report.bound == {"beta": "0.1", "loss_type": "'sigmoid'", "label_smoothing": "0.0"}
+
+
+def test_smoothing_that_disagrees_with_the_formula_is_caught():
+    report = check_implementation(tt.dpo_loss, "cdpo", {"beta": 0.1, "label_smoothing": 0.2, "eps": 0.1})
+    assert report.property("formula_values").severity == "error"
+    assert report.property("preference_direction").status == "holds"  # still prefers the winner
 
 
 @pytest.mark.parametrize(

@@ -7,13 +7,21 @@ import torch
 import torch.nn.functional as F  # noqa: N812 (the spelling trainers use)
 
 
-def dpo_loss(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1, loss_type="sigmoid"):
+def dpo_loss(
+    chosen_logps,
+    rejected_logps,
+    ref_chosen_logps,
+    ref_rejected_logps,
+    beta=0.1,
+    loss_type="sigmoid",
+    label_smoothing=0.0,
+):
     """TRL ``DPOTrainer.dpo_loss``: per-example losses and the detached implicit rewards."""
     chosen_logratios = chosen_logps - ref_chosen_logps
     rejected_logratios = rejected_logps - ref_rejected_logps
     logits = chosen_logratios - rejected_logratios
     if loss_type == "sigmoid":
-        losses = -F.logsigmoid(beta * logits)
+        losses = -F.logsigmoid(beta * logits) * (1 - label_smoothing) - F.logsigmoid(-beta * logits) * label_smoothing
     elif loss_type == "ipo":
         losses = (logits - 1 / (2 * beta)) ** 2
     elif loss_type == "hinge":
