@@ -4,7 +4,8 @@ Public API for writing derivations: :class:`Derivation`, :class:`Step`, :class:`
 the claim kinds (:class:`Equal`, :class:`EqualUpToConstant`, :class:`Solves`,
 :class:`Inequality`, :class:`Stationary`, :class:`Limit`, :class:`ForSizes`,
 :class:`Implies`, :class:`Reported`), symbol domains (:mod:`verify.domains`) and the extra
-functions ``sigmoid``, ``logsigmoid``, ``softplus``.
+functions ``sigmoid``, ``logsigmoid``, ``softplus``; :func:`check_implementation` checks a
+loss implementation (NumPy or PyTorch) against its formula and the preference properties.
 
 The names are imported on first use (PEP 562), so that ``python -m verify all`` on an
 unchanged repository answers from its run snapshot without importing SymPy or Hypothesis.
@@ -38,6 +39,7 @@ _EXPORTS = {
     "logsigmoid": "verify.functions",
     "sigmoid": "verify.functions",
     "softplus": "verify.functions",
+    "check_implementation": "verify.code.check",
 }
 
 __all__ = [  # noqa: RUF022 (the order of the table above)
@@ -61,6 +63,7 @@ __all__ = [  # noqa: RUF022 (the order of the table above)
     "logsigmoid",
     "sigmoid",
     "softplus",
+    "check_implementation",
     "__version__",
 ]
 
@@ -79,6 +82,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from verify.code.check import check_implementation
     from verify.domains import Var, simplex, var, vector
     from verify.functions import logsigmoid, sigmoid, softplus
     from verify.model import (

@@ -31,7 +31,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_NOTHING = 0, 1, 2, 3, 5
 
 # Further subcommands live in verify/commands/<name>.py; each module defines
 # HELP (one line), add_arguments(parser) and run(args) -> exit code.
-COMMANDS: tuple[str, ...] = ("audits", "crosscheck", "loss", "reproduce", "report")
+COMMANDS: tuple[str, ...] = ("audits", "code", "crosscheck", "loss", "reproduce", "report")
 
 
 def _command_module(name: str) -> ModuleType:
@@ -90,7 +90,7 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     ls = sub.add_parser("list", help="list derivations")
     ls.add_argument("--package", action="append", metavar="NAME")
     for name in COMMANDS:
-        if command in ("all", "check", "list"):
+        if command in ("all", "check", "list") or (command in COMMANDS and command != name):
             sub.add_parser(name)  # known, so that usage lists it; its options are not needed here
             continue
         module = _command_module(name)

@@ -32,6 +32,12 @@ class LossTable:
     def __init__(self, report: LossReport):
         self.report = report
 
+    def header(self) -> str:
+        """The line above the table: the formula and its hyperparameters."""
+        r = self.report
+        params = ", ".join(f"{k}={v}" for k, v in r.params.items())
+        return f"L = {r.expression}" + (f"   [{params}]" if params else "")
+
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         r = self.report
         head = f"[bold]{escape(r.name)}[/bold]"
@@ -49,8 +55,7 @@ class LossTable:
             if p.id in r.documented and p.severity == "warning":
                 severity.append(" (documented)", style="dim")
             table.add_row(escape(p.id), p.status, severity, escape(_detail(p)))
-        params = ", ".join(f"{k}={v}" for k, v in r.params.items())
-        yield Text(f"L = {r.expression}" + (f"   [{params}]" if params else ""), overflow="fold")
+        yield Text(self.header(), overflow="fold")
         yield table
         line = Text("verdict: ")
         line.append(r.verdict, style=VERDICT_STYLE[r.verdict])

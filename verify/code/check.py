@@ -1,0 +1,147 @@
+"""Check a loss implementation: bind, validate, compare with a formula, check the properties.
+
+Order: the signature is bound and the formula resolved (usage errors), the function is called
+once on a small batch (a raise, NaN or wrong shape stops here, exit code 2), then every
+property runs. The verdict follows the loss checker: ``error`` for a sign, orientation,
+formula or gradient-flow error, ``warning`` for other surprises, ``ok`` otherwise.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from verify.code.batches import random_batch
+from verify.code.compare import formula_gradient, formula_values
+from verify.code.formula import Formula, resolve
+from verify.code.implementation import Implementation
+from verify.code.load import CodeInputError, load_function
+from verify.code.properties import (
+    batch_semantics,
+    code_context,
+    float32_stability,
+    gradient_flow,
+    gradient_weight,
+    rewards,
+    shift_invariance,
+)
+from verify.code.signature import bind
+from verify.losses.properties import preference_direction, reference_orientation
+from verify.losses.results import SCHEMA, LossReport
+
+REDUCTIONS = ("none", "mean")
+
+
+@dataclass
+class CodeReport(LossReport):
+    """A :class:`LossReport` of an implementation: which framework, which argument is which input."""
+
+    framework: str = "numpy"
+    inputs: dict[str, str] = field(default_factory=dict)
+    bound: dict[str, str] = field(default_factory=dict)
+    against: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out = super().to_json()
+        out.update(framework=self.framework, inputs=self.inputs, bound=self.bound, against=self.against)
+        return out
+
+
+def code_json(reports: list[CodeReport], tool_version: str) -> dict[str, Any]:
+    """The JSON document of ``verify code`` (the loss checker's, with ``kind: "code"``)."""
+    from verify.losses.results import worst
+
+    return {
+        "schema": SCHEMA,
+        "tool_version": tool_version,
+        "kind": "code",
+        "verdict": worst([r.verdict for r in reports]),
+        "losses": [r.to_json() for r in reports],
+    }
+
+
+def _beta(params: Mapping[str, object], defaults: Mapping[str, object], formula: Formula | None) -> float | None:
+    value = params.get("beta", defaults.get("beta"))
+    if value is None:
+        if formula is not None and formula.uses_beta:
+            raise CodeInputError("the formula uses beta; give --param beta=VALUE (the value the function uses)")
+        return None
+    try:
+        beta = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise CodeInputError(f"beta={value!r} is not a number") from None
+    if not beta > 0:
+        raise CodeInputError(f"beta={value!r} must be positive")
+    return beta
+
+
+def check_implementation(
+    fn: Callable,
+    against: str | None = None,
+    params: Mapping[str, object] | None = None,
+    *,
+    mapping: Mapping[str, str] | None = None,
+    reduction: str = "none",
+    name: str | None = None,
+) -> CodeReport:
+    """Check the loss function ``fn`` against the formula ``against`` (a catalog name or an expression) and
+    the preference properties.
+
+    ``params`` binds the function's extra arguments (``beta``, ``loss_type``, …) and gives the
+    formula's hyperparameters; ``mapping`` maps argument names to canonical inputs
+    (``{"pi_w": "logp_w"}``); ``reduction`` is ``"none"`` (per-example losses expected) or
+    ``"mean"``. Raises :class:`~verify.code.load.CodeInputError` (a one-line message) for bad input.
+    """
+    start = time.perf_counter()
+    params = dict(params or {})
+    label = name or getattr(fn, "__qualname__", "loss")
+    if reduction not in REDUCTIONS:
+        raise CodeInputError(f"reduction={reduction!r} must be one of {', '.join(REDUCTIONS)}")
+    binding = bind(fn, params, mapping)
+    formula, used = resolve(against, params) if against is not None else (None, set())
+    unused = sorted(set(params) - set(binding.fixed) - used - {"beta"})
+    if unused:
+        raise CodeInputError(
+            f"--param {', '.join(unused)}: neither an argument of {label} nor a hyperparameter of the formula"
+        )
+    beta = _beta(params, binding.defaults, formula)
+    uses_beta = beta is not None
+    beta = beta if beta is not None else 1.0
+    impl = Implementation(fn, binding, label)
+    impl.validate(random_batch(4, beta, seed=1))
+    ctx = code_context(impl, beta, uses_beta)
+    props = []
+    if formula is not None:
+        props += [formula_values(impl, formula, beta), formula_gradient(impl, formula, beta)]
+    props += [
+        preference_direction(ctx),
+        reference_orientation(ctx),
+        shift_invariance(impl, beta, formula),
+        gradient_weight(impl, beta),
+        rewards(impl, beta),
+        batch_semantics(impl, beta, reduction),
+        float32_stability(impl, beta, uses_beta, formula),
+        gradient_flow(impl, beta),
+    ]
+    shown = {k: repr(v) for k, v in binding.fixed.items()}
+    shown.update({k: repr(v) for k, v in binding.defaults.items() if k not in shown})
+    return CodeReport(
+        name=label,
+        expression=formula.expression if formula else "",
+        params={**({"beta": repr(beta)} if uses_beta else {}), **(formula.params if formula else {})},
+        latex="",
+        gradient_latex={},
+        properties=props,
+        seconds=time.perf_counter() - start,
+        framework=impl.framework.name,
+        inputs=dict(binding.inputs),
+        bound=shown,
+        against=against,
+    )
+
+
+def check_spec(spec: str, against: str | None = None, params: Mapping[str, object] | None = None, **kw) -> CodeReport:
+    """:func:`check_implementation` of the function named ``FILE.py:FUNCTION`` or ``package.module:FUNCTION``."""
+    return check_implementation(load_function(spec), against, params, name=spec, **kw)

@@ -1,0 +1,302 @@
+"""An implementation against its formula: per-example values and per-input gradients.
+
+Values are compared on fuzzed float64 batches with a relative tolerance; a mismatch is shrunk to
+a one-example batch with simple inputs that still shows it. Gradients (PyTorch autograd, or
+central finite differences for NumPy) are compared with the formula's analytic partial
+derivatives; a wrong gradient is named with its factor: sign flipped, winner and loser swapped,
+a factor β, 1/β, 1/len, or no gradient at all (detached).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from verify.code.batches import random_batch
+from verify.code.formula import Formula
+from verify.code.implementation import Implementation
+from verify.losses.properties import fmt
+from verify.losses.results import Counterexample, Evaluation, PropertyResult
+
+VALUE_RTOL = 1e-6
+GRAD_RTOL = {True: 1e-6, False: 1e-4}  # autograd, finite differences
+
+ATOL = 1e-9
+BATCH, SEEDS = 64, (11, 12, 13)
+LOGPS = ("logp_w", "logp_l", "ref_logp_w", "ref_logp_l")
+SWAP = {"logp_w": "logp_l", "logp_l": "logp_w", "ref_logp_w": "ref_logp_l", "ref_logp_l": "ref_logp_w"}
+
+
+def _method(impl: Implementation, x: str) -> str:
+    return "autograd" if impl.framework.autograd and x in ("logp_w", "logp_l") else "finite differences"
+
+
+def _rtol(impl: Implementation, x: str) -> float:
+    """Autograd on a policy input is exact to rounding; finite differences (NumPy, the reference) are not."""
+    return max(GRAD_RTOL[impl.framework.autograd and x in ("logp_w", "logp_l")], _precision(impl))
+
+
+def _precision(impl: Implementation) -> float:
+    return impl.precision_rtol
+
+
+def _value_rtol(impl: Implementation) -> float:
+    return max(VALUE_RTOL, _precision(impl))
+
+
+def _differ(x: np.ndarray, y: np.ndarray, rtol: float, scale: np.ndarray | float = 0.0) -> np.ndarray:
+    return ~(np.abs(x - y) <= rtol * (np.abs(x) + np.abs(y) + scale) + ATOL)
+
+
+def _point(batch: Mapping[str, np.ndarray], i: int, inputs, beta: float) -> dict[str, float]:
+    out = {k: float(batch[k][i]) for k in inputs}
+    out["beta"] = float(beta)
+    return out
+
+
+def _one(point: Mapping[str, float]) -> dict[str, np.ndarray]:
+    return {k: np.array([v]) for k, v in point.items() if k != "beta"}
+
+
+def _shrink(impl: Implementation, formula: Formula, point: dict[str, float], beta: float) -> dict[str, float]:
+    """Simplify each input (integers, then one decimal) while code and formula still disagree."""
+
+    def bad(p: dict[str, float]) -> bool:
+        b = _batch_with_lengths(_one(p))
+        c, f = impl.losses(b), formula("L", b, beta)
+        return bool(np.isfinite(f).all() and np.isfinite(c).all() and _differ(c, f, _value_rtol(impl)).any())
+
+    for k in list(point):
+        if k == "beta":
+            continue
+        for cand in (float(round(point[k])), round(point[k], 1)):
+            if k.startswith("len") and cand < 1:
+                continue
+            if cand != point[k] and bad({**point, k: cand}):
+                point = {**point, k: cand}
+                break
+    return point
+
+
+def _batch_with_lengths(b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    n = b["logp_w"].shape[0]
+    return {"ref_logp_w": np.zeros(n), "ref_logp_l": np.zeros(n), "len_w": np.ones(n), "len_l": np.ones(n), **b}
+
+
+def formula_values(impl: Implementation, formula: Formula, beta: float) -> PropertyResult:
+    """Per-example losses equal the formula's at every fuzzed example (relative tolerance 1e-6)."""
+    pid, title = "formula_values", f"values = {formula.name}"
+    checked = 0
+    for seed in SEEDS:
+        batch = random_batch(BATCH, beta, seed)
+        code, ref = impl.losses(batch), formula("L", batch, beta)
+        ok = np.isfinite(ref)
+        checked += int(ok.sum())
+        bad = np.nonzero(ok & _differ(code, ref, _value_rtol(impl)))[0]
+        if bad.size:
+            i = int(bad[np.argmax(np.abs(code - ref)[bad])])
+            point = _shrink(impl, formula, _point(batch, i, impl.binding.inputs, beta), beta)
+            one = _batch_with_lengths(_one(point))
+            vc, vf = float(impl.losses(one)[0]), float(formula("L", one, beta)[0])
+            hint = diagnose(impl, formula, beta, seed)
+            ce = Counterexample(
+                point,
+                [Evaluation("L (code)", "L", point, vc), Evaluation(f"L ({formula.name})", "L", point, vf)],
+                ("L (code)", "!=", f"L ({formula.name})"),
+                f"on the one-example batch {_text(point)} the implementation gives L={fmt(vc)}, the formula {fmt(vf)}",
+            )
+            summary = f"{ce.explanation} ({bad.size} of {ok.sum()} examples differ in batch {seed - SEEDS[0] + 1})"
+            if hint:
+                summary += f"; gradients: {hint}"
+            return PropertyResult(
+                pid, title, "violated", "error", summary, details={"examples": checked}, counterexample=ce
+            )
+    return PropertyResult(
+        pid,
+        title,
+        "holds",
+        "ok",
+        f"per-example losses equal {formula.name}'s at {checked} fuzzed examples ({impl.dtype} results, relative "
+        f"tolerance {_value_rtol(impl):g})",
+        details={"examples": checked},
+    )
+
+
+def _text(point: Mapping[str, float]) -> str:
+    return ", ".join(f"{k}={fmt(v)}" for k, v in point.items())
+
+
+def _gradients(impl: Implementation, formula: Formula, beta: float, seed: int):
+    batch = random_batch(BATCH, beta, seed)
+    code = impl.gradients(batch)
+    ref = {x: formula(f"dL/d{x}", batch, beta) for x in LOGPS}
+    used = [x for x in LOGPS if x in impl.binding.inputs or formula.uses(x)]
+    code = {x: code.get(x, np.zeros(BATCH)) for x in used}
+    return batch, code, ref, used
+
+
+def _factors(batch: Mapping[str, np.ndarray], beta: float) -> list[tuple[str, np.ndarray | float]]:
+    return [
+        ("sign flipped", -1.0),
+        ("a factor β", beta),
+        ("a factor 1/β", 1 / beta),
+        ("a factor 1/len_w", 1 / batch["len_w"]),
+        ("a factor 1/len_l", 1 / batch["len_l"]),
+        ("a factor len_w", batch["len_w"]),
+        ("a factor len_l", batch["len_l"]),
+        ("a factor len_l/len_w (len_w where len_l belongs)", batch["len_l"] / batch["len_w"]),
+        ("a factor len_w/len_l (len_l where len_w belongs)", batch["len_w"] / batch["len_l"]),
+        ("a factor 1/2", 0.5),
+        ("a factor 2", 2.0),
+    ]
+
+
+def _absolute(x, code, ref, batch, beta, rtol) -> str | None:
+    """∂L/∂x of the code as a fixed transformation of the formula's, if one fits."""
+    c, f = code[x], ref[x]
+    scale = np.abs(f).max() + 1e-300
+    if np.all(np.abs(c) <= 1e-12 * scale):
+        return "no gradient flows (detached or not used)"
+    y = SWAP[x]
+    swapped = y in ref and np.abs(ref[y]).max() > 0 and not _differ(c, ref[y], rtol, scale).any()
+    for label, k in _factors(batch, beta):
+        if not _differ(c, k * f, rtol, scale).any():
+            return label + (" (equivalently winner and loser swapped)" if swapped and label == "sign flipped" else "")
+    if swapped:
+        return f"equals the formula's ∂L/∂{y} (winner and loser swapped)"
+    both = (np.abs(c) > 1e-12 * scale) & (np.abs(f) > 1e-12 * scale)
+    if 3 <= both.sum() < both.size:  # piecewise losses (hinge): compare where both gradients are active
+        for label, k in _factors(batch, beta):
+            k = k[both] if isinstance(k, np.ndarray) else k
+            if not _differ(c[both], k * f[both], rtol, scale).any():
+                return f"{label} where both are nonzero (the active region moved)"
+    return None
+
+
+def _relative(x, anchor, code, ref, batch, beta, rtol) -> str | None:
+    """∂L/∂x relative to ∂L/∂anchor: ``c_x/c_a = k·f_x/f_a`` ("" when consistent, None when nothing fits)."""
+    c, f, ca, fa = code[x], ref[x], code[anchor], ref[anchor]
+    scale = np.abs(f * ca).max() + 1e-300
+    if not _differ(c * fa, f * ca, rtol, scale).any():
+        return ""
+    y = SWAP[x]
+    swapped = not _differ(c * fa, ref[y] * ca, rtol, scale).any()
+    for label, k in _factors(batch, beta):
+        if not _differ(c * fa, k * f * ca, rtol, scale).any():
+            extra = " (equivalently winner and loser swapped)" if swapped and label == "sign flipped" else ""
+            return f"{label} relative to ∂L/∂{anchor}{extra}"
+    if swapped:
+        return f"relative to ∂L/∂{anchor}, the formula's ∂L/∂{y} (winner and loser swapped)"
+    return None
+
+
+def _explain_all(impl, code, ref, batch, beta, used) -> dict[str, str]:
+    """Why each wrong ∂L/∂x differs from the formula's (empty when all agree).
+
+    First a fixed transformation of each input's own gradient; the rest relative to an input
+    whose gradient is right (or to ∂L/∂logp_w): when the loss is evaluated at a different
+    argument every gradient carries a different weight, but their ratios still show which term
+    is wrong.
+    """
+    wrong = [x for x in used if _differ(code[x], ref[x], _rtol(impl, x), np.abs(ref[x]).max()).any()]
+    out: dict[str, str] = {}
+    for x in wrong:
+        label = _absolute(x, code, ref, batch, beta, _rtol(impl, x))
+        if label is not None:
+            out[x] = label
+    rest = [x for x in wrong if x not in out]
+    if not rest:
+        return out
+    right = [x for x in used if x not in wrong]
+    anchor = right[0] if right else rest[0]
+    along = []
+    for x in rest:
+        if x == anchor:
+            continue
+        label = _relative(x, anchor, code, ref, batch, beta, _rtol(impl, x))
+        if label == "":
+            along.append(x)
+        elif label is not None:
+            out[x] = label
+        else:
+            out[x] = _range_text(code[x], ref[x])
+    if anchor in rest:
+        with np.errstate(all="ignore"):
+            r = code[anchor] / ref[anchor]
+        r = r[np.isfinite(r)]
+        same = "the same sign, " if r.size and r.min() > 0 else ""
+        names = ", ".join(f"∂L/∂{x}" for x in along)
+        out[anchor] = f"{same}a different weight ({_range_text(code[anchor], ref[anchor])})" + (
+            f", shared by {names}" if along else ""
+        )
+    return out
+
+
+def _range_text(c: np.ndarray, f: np.ndarray) -> str:
+    with np.errstate(all="ignore"):
+        r = c / f
+    r = r[np.isfinite(r)]
+    return f"off by a factor in [{fmt(r.min() + 0.0)}, {fmt(r.max() + 0.0)}]" if r.size else "different"
+
+
+def diagnose(impl: Implementation, formula: Formula, beta: float, seed: int = SEEDS[0]) -> str:
+    """Which inputs' gradients differ from the formula's, and how (empty when all agree)."""
+    batch, code, ref, used = _gradients(impl, formula, beta, seed)
+    return grouped(_explain_all(impl, code, ref, batch, beta, used))
+
+
+def grouped(reasons: Mapping[str, str]) -> str:
+    """``∂L/∂a, ∂L/∂b: why; ∂L/∂c: other`` — inputs with the same explanation named together."""
+    by: dict[str, list[str]] = {}
+    for x, why in reasons.items():
+        by.setdefault(why, []).append(f"∂L/∂{x}")
+    return "; ".join(f"{', '.join(xs)}: {why}" for why, xs in by.items())
+
+
+def formula_gradient(impl: Implementation, formula: Formula, beta: float) -> PropertyResult:
+    """Per-example ∂L/∂input equal the formula's analytic partial derivatives."""
+    pid, title = "formula_gradient", f"gradient = ∂{formula.name}"
+    how = (
+        "autograd for the policy, finite differences for the reference"
+        if impl.framework.autograd
+        else ("finite differences")
+    )
+    checked = 0
+    for seed in SEEDS:
+        batch, code, ref, used = _gradients(impl, formula, beta, seed)
+        checked += BATCH
+        reasons = _explain_all(impl, code, ref, batch, beta, used)
+        if not reasons:
+            continue
+        wrong = list(reasons)
+        x = wrong[0]
+        i = int(np.argmax(np.abs(code[x] - ref[x])))
+        point = _point(batch, i, impl.binding.inputs, beta)
+        ce = Counterexample(
+            point,
+            [
+                Evaluation(f"dL/d{x} (code)", f"dL/d{x}", point, float(code[x][i])),
+                Evaluation(f"dL/d{x} ({formula.name})", f"dL/d{x}", point, float(ref[x][i])),
+            ],
+            (f"dL/d{x} (code)", "!=", f"dL/d{x} ({formula.name})"),
+            f"∂L/∂{x} = {fmt(code[x][i])} ({_method(impl, x)}) but the formula gives {fmt(ref[x][i])}",
+        )
+        summary = f"{grouped(reasons)} — {ce.explanation}"
+        return PropertyResult(
+            pid,
+            title,
+            "violated",
+            "error",
+            summary,
+            details={"examples": checked, "method": how, "wrong": reasons},
+            counterexample=ce,
+        )
+    return PropertyResult(
+        pid,
+        title,
+        "holds",
+        "ok",
+        f"∂L/∂{', ∂L/∂'.join(used)} ({how}) equal the analytic gradient at {checked} fuzzed examples",
+        details={"examples": checked, "method": how},
+    )

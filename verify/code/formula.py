@@ -1,0 +1,69 @@
+"""The formula an implementation is checked against: a catalog name or a loss-language expression.
+
+The expression is parsed by the loss checker's whitelisting parser (never evaluated) and
+compiled to float64 values and analytic partial derivatives (:class:`CompiledLoss`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from verify.code.load import CodeInputError
+from verify.losses.catalog import CATALOG
+from verify.losses.evaluate import NAMES, CompiledLoss
+from verify.losses.parse import BETA, parse_expression, parse_value
+
+
+@dataclass
+class Formula:
+    """A loss formula with its hyperparameters fixed (β is passed with each batch)."""
+
+    name: str
+    expression: str
+    loss: CompiledLoss
+    params: dict[str, str]
+
+    @property
+    def uses_beta(self) -> bool:
+        return self.loss.uses(BETA)
+
+    def uses(self, name: str) -> bool:
+        return any(s.name == name for s in self.loss.expr.free_symbols)
+
+    def __call__(self, quantity: str, batch: Mapping[str, np.ndarray], beta: float) -> np.ndarray:
+        """``quantity`` (``"L"`` or ``"dL/d<input>"``) at every example of ``batch``."""
+        n = np.asarray(batch["logp_w"]).shape[0]
+        point = {k: np.asarray(batch[k], dtype=float) if k in batch else np.ones(n) for k in NAMES if k != "beta"}
+        point["beta"] = np.full(n, float(beta))
+        return self.loss(quantity, point)
+
+
+def resolve(against: str, params: Mapping[str, object]) -> tuple[Formula, set[str]]:
+    """The formula named or written in ``against``, and the names of ``params`` it consumed.
+
+    A catalog name takes its default hyperparameters, overridden by ``params``; an expression
+    needs a value in ``params`` for every hyperparameter it uses.
+    """
+    if against in CATALOG:
+        variant = CATALOG[against]
+        name, text, defaults = against, variant.expression, dict(variant.params)
+    else:
+        name, text, defaults = "formula", against, {}
+    expr, hyper = parse_expression(text)
+    values: dict[str, sp.Rational] = {}
+    used = set()
+    for h in hyper:
+        if h in params:
+            values[h] = parse_value(h, str(params[h]))
+            used.add(h)
+        elif h in defaults:
+            values[h] = parse_value(h, defaults[h])
+        else:
+            raise CodeInputError(f"the formula {against!r} uses {h} without a value; give --param {h}=VALUE")
+    if BETA in expr.free_symbols and "beta" in params:
+        used.add("beta")
+    return Formula(name, text, CompiledLoss(expr, values), {k: str(v) for k, v in values.items()}), used

@@ -1,0 +1,194 @@
+"""Calling the user's loss on a batch: per-example losses, optional rewards, gradients.
+
+A loss returns per-example losses of shape ``(B,)`` (or their mean, a scalar), alone or as the
+first element of a tuple ``(losses, chosen_rewards, rejected_rewards)`` as TRL's ``dpo_loss``
+does. The first call validates the function: if it raises, returns NaN or a wrong shape, the
+check stops there with one line (exit code 2).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from verify.code.frameworks import NumpyFramework, available
+from verify.code.load import CodeInputError, _one_line
+from verify.code.signature import Binding
+
+#: per result precision: the relative tolerance of comparisons and the finite-difference step
+#: (≈ √ε, so rounding and truncation errors stay near the tolerance); a function may cast its
+#: float64 inputs to a lower precision, and is then judged at that precision
+PRECISION_RTOL = {"float64": 0.0, "float32": 1e-3, "float16": 3e-2, "bfloat16": 3e-2}
+FD_STEP = {"float64": 1e-5, "float32": 3e-4, "float16": 3e-2, "bfloat16": 9e-2}
+POLICY = ("logp_w", "logp_l")
+REFERENCE = ("ref_logp_w", "ref_logp_l")
+
+
+@dataclass
+class Output:
+    """What one call returned, as float64 NumPy arrays."""
+
+    losses: np.ndarray  # (B,) or () for a reduced loss
+    rewards: tuple[np.ndarray, np.ndarray] | None
+
+    @property
+    def reduced(self) -> bool:
+        return self.losses.ndim == 0
+
+
+class Implementation:
+    """The user's function with its binding, called on dicts of canonical float64 arrays."""
+
+    def __init__(self, fn: Callable, binding: Binding, name: str = "loss"):
+        self.fn = fn
+        self.binding = binding
+        self.name = name
+        self.framework: Any = NumpyFramework()
+        self.dtype = "float64"  # of the losses returned for float64 inputs (a function may cast)
+
+    # ------------------------------------------------------------ calling
+
+    def _args(self, batch: Mapping[str, np.ndarray], dtype: str, requires_grad: bool) -> tuple[dict, dict]:
+        leaves = {}
+        for canon in self.binding.inputs:
+            grad = requires_grad and not canon.startswith("len")
+            leaves[canon] = self.framework.array(batch[canon], dtype, grad)
+        kwargs = {self.binding.inputs[c]: v for c, v in leaves.items()}
+        kwargs.update(self.binding.fixed)
+        return kwargs, leaves
+
+    def raw(self, batch: Mapping[str, np.ndarray], dtype: str = "float64", requires_grad: bool = False):
+        """``(returned value, input leaves)``; an exception is a one-line :class:`CodeInputError`."""
+        kwargs, leaves = self._args(batch, dtype, requires_grad)
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")  # overflow in the user's code is judged by its results
+                value = self.fn(**kwargs)
+        except Exception as exc:
+            raise CodeInputError(f"{self.name} raised {_one_line(exc)} on a batch of {_size(batch)}") from None
+        return value, leaves
+
+    def _split(self, value: Any, size: int) -> tuple[Any, tuple[Any, Any] | None]:
+        rewards = None
+        if isinstance(value, tuple | list):
+            if not value:
+                raise CodeInputError(f"{self.name} returned an empty tuple; return the per-example losses first")
+            if len(value) >= 3:
+                rewards = (value[1], value[2])
+            value = value[0]
+        if isinstance(value, float | int) or self.framework.is_array(value):
+            shape = tuple(np.shape(self.framework.to_numpy(value)))
+        else:
+            raise CodeInputError(
+                f"{self.name} returned {type(value).__name__}; return the losses as an array "
+                "(or a tuple (losses, chosen_rewards, rejected_rewards))"
+            )
+        if shape not in ((size,), ()):
+            raise CodeInputError(
+                f"{self.name} returned losses of shape {shape} for a batch of {size}; expected ({size},) "
+                "per-example losses or a scalar mean"
+            )
+        return value, rewards
+
+    def output(self, batch: Mapping[str, np.ndarray], dtype: str = "float64") -> Output:
+        value, _ = self.raw(batch, dtype)
+        losses, rewards = self._split(value, _size(batch))
+        out_r = None
+        if rewards is not None:
+            out_r = tuple(self.framework.to_numpy(r) for r in rewards)
+        return Output(self.framework.to_numpy(losses), out_r)
+
+    def losses(self, batch: Mapping[str, np.ndarray], dtype: str = "float64") -> np.ndarray:
+        """Per-example losses; a reduced loss is called one example at a time."""
+        out = self.output(batch, dtype)
+        if not out.reduced:
+            return out.losses
+        n = _size(batch)
+        return np.array([float(self.output(_take(batch, [i]), dtype).losses) for i in range(n)])
+
+    @property
+    def precision_rtol(self) -> float:
+        """The relative tolerance the returned precision allows (0 for float64)."""
+        return PRECISION_RTOL.get(self.dtype, 3e-2)
+
+    # ------------------------------------------------------------ validating
+
+    def validate(self, batch: Mapping[str, np.ndarray]) -> Output:
+        """Detect the framework on ``batch`` and check shapes and finiteness (one-line errors)."""
+        errors: dict[str, CodeInputError] = {}
+        for fw in available():
+            self.framework = fw
+            try:  # as gradients will call it: a NumPy function fails on tensors that require grad
+                value, _ = self.raw(batch, requires_grad=fw.autograd)
+                self._split(value, _size(batch))
+            except CodeInputError as exc:
+                errors[fw.name] = exc
+                continue
+            break
+        else:
+            raise errors["torch"] if "torch" in errors and _uses_torch(self.fn) else errors["numpy"]
+        self.dtype = self.framework.dtype(self._split(value, _size(batch))[0])
+        out = self.output(batch)
+        bad = np.nonzero(~np.isfinite(np.atleast_1d(out.losses)))[0]
+        if bad.size:
+            i = int(bad[0])
+            where = ", ".join(f"{k}={batch[k][i]:.6g}" for k in self.binding.inputs) if not out.reduced else "the batch"
+            raise CodeInputError(f"{self.name} returned {out.losses.flat[i]} at {where}; a loss must be finite there")
+        if out.rewards is not None:
+            for label, r in zip(("chosen", "rejected"), out.rewards, strict=True):
+                if r.shape != (_size(batch),):
+                    raise CodeInputError(
+                        f"{self.name} returned {label} rewards of shape {r.shape}; expected ({_size(batch)},)"
+                    )
+        return out
+
+    # ------------------------------------------------------------ gradients
+
+    def gradients(self, batch: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """∂(Σ losses)/∂input per example: autograd for the policy inputs of a torch function
+        (×B for a reduced loss), finite differences otherwise.
+
+        The reference is a constant in training (its gradient is never used, and detaching it is
+        harmless), so its partial derivatives, which show its orientation, come from the values.
+        """
+        if not self.framework.autograd:
+            return self.fd_gradients(batch)
+        value, leaves = self.raw(batch, requires_grad=True)
+        losses, _ = self._split(value, _size(batch))
+        policy = {k: v for k, v in leaves.items() if k in POLICY}
+        grads = self.framework.gradients(losses.sum(), policy)
+        if losses.ndim == 0:
+            grads = {k: g * _size(batch) for k, g in grads.items()}
+        grads.update(self.fd_gradients(batch, [k for k in leaves if k in REFERENCE]))
+        return grads
+
+    def fd_gradients(self, batch: Mapping[str, np.ndarray], names: list[str] | None = None) -> dict[str, np.ndarray]:
+        """Central finite differences of the per-example losses, each input moved for all examples."""
+        out = {}
+        for canon in self.binding.inputs if names is None else names:
+            if canon.startswith("len"):
+                continue
+            x = np.asarray(batch[canon], dtype=float)
+            h = FD_STEP.get(self.dtype, 9e-2) * np.maximum(1.0, np.abs(x))
+            up = self.losses({**batch, canon: x + h})
+            down = self.losses({**batch, canon: x - h})
+            out[canon] = (up - down) / (2 * h)
+        return out
+
+
+def _uses_torch(fn: Callable) -> bool:
+    """Does the function's module refer to PyTorch (then its error under torch tensors is the one to show)?"""
+    names = getattr(fn, "__globals__", {})
+    return any(getattr(v, "__name__", "").split(".")[0] == "torch" for v in list(names.values()))
+
+
+def _size(batch: Mapping[str, np.ndarray]) -> int:
+    return int(np.asarray(batch["logp_w"]).shape[0])
+
+
+def _take(batch: Mapping[str, np.ndarray], idx) -> dict[str, np.ndarray]:
+    return {k: np.asarray(v)[idx] for k, v in batch.items()}

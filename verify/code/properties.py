@@ -1,0 +1,386 @@
+"""The preference properties checked on the code directly, and what only code can get wrong.
+
+Reused from the loss checker (:mod:`verify.losses.properties`) on the implementation itself:
+the preference direction and the reference orientation (mirror tests from the reference policy
+and gradient signs there). Here: shift invariance, the gradient weight, the returned rewards
+(β·(policy − reference)), batch semantics (per-example vs mean, example i depends only on
+example i, permutation equivariance), float32 stability at large margins, and gradients that do
+not flow (autograd against finite differences of the function's own values).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import mpmath
+import numpy as np
+
+from verify.code.batches import margin_batch, random_batch, reference_configs
+from verify.code.formula import Formula
+from verify.code.implementation import Implementation
+from verify.losses.evaluate import NAMES
+from verify.losses.properties import Context, fmt
+from verify.losses.results import Counterexample, Evaluation, PropertyResult
+
+LOGPS = ("logp_w", "logp_l", "ref_logp_w", "ref_logp_l")
+RTOL = 1e-9
+
+
+class CodeLoss:
+    """The implementation in the loss checker's interface: ``loss(quantity, point)`` and ``exact``.
+
+    ``exact`` is the implementation's own float64 value (there is nothing more precise to ask).
+    """
+
+    def __init__(self, impl: Implementation):
+        self.impl = impl
+        self.params: dict[str, float] = {}
+        self._last: tuple[object, dict[str, np.ndarray]] | None = None
+
+    def uses(self, symbol) -> bool:
+        return symbol.name in self.impl.binding.inputs
+
+    def _batch(self, point: Mapping[str, np.ndarray | float]) -> dict[str, np.ndarray]:
+        return {k: np.atleast_1d(np.asarray(point[k], dtype=float)) for k in self.impl.binding.inputs}
+
+    def __call__(self, quantity: str, point: Mapping[str, np.ndarray]) -> np.ndarray:
+        batch = self._batch(point)
+        if quantity == "L":
+            return self.impl.losses(batch)
+        name = quantity.removeprefix("dL/d")
+        if self._last is None or self._last[0] is not point:
+            self._last = (point, self.impl.gradients(batch))
+        return self._last[1].get(name, np.zeros(batch["logp_w"].shape[0]))
+
+    def exact(self, quantity: str, point: Mapping[str, float], dps: int = 50) -> mpmath.mpf:
+        value = self(quantity, {k: np.array([point[k]]) for k in NAMES if k in point})
+        self._last = None
+        return mpmath.mpf(float(value[0]))
+
+
+def code_context(impl: Implementation, beta: float, uses_beta: bool) -> Context:
+    cfg, scale = reference_configs(beta, uses_beta)
+    return Context(
+        loss=CodeLoss(impl),  # type: ignore[arg-type]
+        uses_beta=uses_beta,
+        uses_reference=impl.binding.uses_reference,
+        length_normalized=impl.binding.uses_lengths,
+        margin=None,
+        cfg=cfg,
+        scale=scale,
+    )
+
+
+def _close(x: np.ndarray, y: np.ndarray, rtol: float = RTOL) -> np.ndarray:
+    return np.abs(x - y) <= rtol * (np.abs(x) + np.abs(y)) + 1e-12
+
+
+def _rtol(impl: Implementation, floor: float = RTOL) -> float:
+    """``floor``, or the tolerance of the precision the function computes in if that is coarser."""
+    return max(floor, impl.precision_rtol)
+
+
+# ---------------------------------------------------------------- shift invariance
+
+
+def _invariant(loss, batch: Mapping[str, np.ndarray], names: tuple[str, ...], shift: float, rtol: float = RTOL):
+    moved = {**batch, **{k: batch[k] + shift for k in names if k in batch}}
+    l0, l1 = loss(batch), loss(moved)
+    bad = np.nonzero(~_close(l0, l1, rtol))[0]
+    return bad, l0, l1, moved
+
+
+def shift_invariance(impl: Implementation, beta: float, formula: Formula | None) -> PropertyResult:
+    """L is unchanged when both policy log-probabilities shift by one constant (a partition function)."""
+    pid, title = "shift_invariance", "Z/shift invariance"
+    batch = random_batch(64, beta, seed=21)
+    batch = {k: v - 3.0 if k.startswith(("logp", "ref")) else v for k, v in batch.items()}
+    shift = -1.7
+    bad, l0, l1, moved = _invariant(impl.losses, batch, ("logp_w", "logp_l"), shift, _rtol(impl))
+    if not bad.size:
+        return PropertyResult(
+            pid,
+            title,
+            "holds",
+            "ok",
+            "a common shift of the policy log-probabilities (e.g. a partition function) leaves every "
+            f"per-example loss unchanged ({l0.size} examples)",
+        )
+    i = int(bad[0])
+    p0 = {k: float(batch[k][i]) for k in impl.binding.inputs}
+    p1 = {k: float(moved[k][i]) for k in impl.binding.inputs}
+    ce = Counterexample(
+        p0,
+        [Evaluation("L", "L", p0, float(l0[i])), Evaluation("L(shifted)", "L", p1, float(l1[i]))],
+        ("L", "!=", "L(shifted)"),
+        f"shifting logp_w and logp_l by {fmt(shift)} changes the loss from {fmt(l0[i])} to {fmt(l1[i])}",
+    )
+    if formula is not None:
+        fb, *_ = _invariant(lambda b: formula("L", b, beta), batch, ("logp_w", "logp_l"), shift)
+        if not fb.size:
+            return PropertyResult(
+                pid,
+                title,
+                "violated",
+                "warning",
+                f"the formula is shift-invariant but the implementation is not: {ce.explanation}",
+                counterexample=ce,
+            )
+        return PropertyResult(
+            pid, title, "info", "info", f"not shift-invariant, like the formula: {ce.explanation}", counterexample=ce
+        )
+    if impl.binding.uses_reference and not impl.binding.uses_lengths:
+        return PropertyResult(
+            pid,
+            title,
+            "violated",
+            "warning",
+            "depends on the policy beyond implicit-reward differences: " + ce.explanation,
+            counterexample=ce,
+        )
+    why = "length-normalized" if impl.binding.uses_lengths else "reference-free"
+    return PropertyResult(
+        pid, title, "info", "info", f"not shift-invariant ({why}): {ce.explanation}", counterexample=ce
+    )
+
+
+# ---------------------------------------------------------------- gradient weight
+
+
+def gradient_weight(impl: Implementation, beta: float) -> PropertyResult:
+    """The weights −∂L/∂logp_w and ∂L/∂logp_l per example, and whether they are equal (a margin loss)."""
+    pid, title = "gradient_weight", "gradient weight"
+    batch = random_batch(64, beta, seed=31)
+    g = impl.gradients(batch)
+    ww, wl = -g.get("logp_w", np.zeros(64)) + 0.0, g.get("logp_l", np.zeros(64)) + 0.0  # no −0
+    same = bool(np.all(_close(ww, wl, _rtol(impl, 1e-6 if impl.framework.autograd else 1e-4))))
+    summary = (
+        f"weight on the preferred response −∂L/∂logp_w ∈ [{fmt(ww.min())}, {fmt(ww.max())}], on the rejected "
+        f"∂L/∂logp_l ∈ [{fmt(wl.min())}, {fmt(wl.max())}]"
+        + ("; equal per example (one weight on the margin)" if same else "")
+    )
+    return PropertyResult(pid, title, "info", "info", summary, details={"equal weights": same})
+
+
+# ---------------------------------------------------------------- rewards
+
+
+def rewards(impl: Implementation, beta: float) -> PropertyResult:
+    """Returned rewards equal β·(policy − reference) (reference-free: β·policy, or β·policy/len)."""
+    pid, title = "rewards", "returned rewards"
+    batch = random_batch(32, beta, seed=41)
+    out = impl.output(batch)
+    if out.rewards is None:
+        return PropertyResult(pid, title, "n/a", "ok", "the function returns no rewards")
+    chosen, rejected = out.rewards
+
+    def candidates(side: str) -> dict[str, np.ndarray]:
+        logp, ref, n = batch[f"logp_{side}"], batch[f"ref_logp_{side}"], batch[f"len_{side}"]
+        out = {}
+        if impl.binding.uses_reference:
+            out["β·(policy − reference)"] = beta * (logp - ref)
+        out["β·policy"] = beta * logp
+        if impl.binding.uses_lengths:
+            out["β·policy/len"] = beta * logp / n
+        return out
+
+    cw, cl = candidates("w"), candidates("l")
+    tol = _rtol(impl, 1e-7)
+    for label in cw:
+        if np.all(_close(chosen, cw[label], tol)) and np.all(_close(rejected, cl[label], tol)):
+            return PropertyResult(pid, title, "holds", "ok", f"chosen and rejected rewards equal {label}")
+    label = next(iter(cw))
+    problems = []
+    for what, got, want, other in (
+        ("chosen", chosen, cw[label], cl[label]),
+        ("rejected", rejected, cl[label], cw[label]),
+    ):
+        if np.all(_close(got, want, tol)):
+            continue
+        if np.all(_close(got, other, tol)):
+            problems.append(f"{what} rewards are the other response's (chosen and rejected swapped)")
+        elif np.all(_close(got, -want, tol)):
+            problems.append(f"{what} rewards have the sign flipped")
+        elif np.all(_close(got * beta, want, tol)):
+            problems.append(f"{what} rewards lack the factor β")
+        else:
+            problems.append(f"{what} rewards are not {label}")
+    i = 0
+    p = {k: float(batch[k][i]) for k in impl.binding.inputs}
+    ce = Counterexample(
+        p,
+        [
+            Evaluation("chosen reward (code)", "reward", p, float(chosen[i])),
+            Evaluation(f"chosen {label}", "reward", p, float(cw[label][i])),
+        ],
+        ("chosen reward (code)", "!=", f"chosen {label}") if chosen[i] != cw[label][i] else ("rejected", "!=", label),
+        f"chosen reward {fmt(chosen[i])}, {label} = {fmt(cw[label][i])}; rejected reward {fmt(rejected[i])}, "
+        f"{label} = {fmt(cl[label][i])}",
+    )
+    return PropertyResult(
+        pid, title, "violated", "warning", "; ".join(problems) + f" ({ce.explanation})", counterexample=ce
+    )
+
+
+# ---------------------------------------------------------------- batch semantics
+
+
+def batch_semantics(impl: Implementation, beta: float, reduction: str) -> PropertyResult:
+    """Per-example losses (or the mean, if so declared); example i depends only on example i; permutations."""
+    pid, title = "batch_semantics", "batch semantics"
+    n = 8
+    batch = random_batch(n, beta, seed=51)
+    out = impl.output(batch)
+    if out.reduced and reduction == "none":
+        singles = impl.losses(batch)
+        mean_note = " (the mean of the per-example losses)" if np.isclose(float(out.losses), singles.mean()) else ""
+        return PropertyResult(
+            pid,
+            title,
+            "violated",
+            "error",
+            f"returns a scalar{mean_note} where per-example losses of shape ({n},) are expected: per-example "
+            "weights, masks and gathering across devices break (pass --reduction mean if the mean is intended)",
+            details={"returned": fmt(out.losses)},
+        )
+    if not out.reduced and reduction == "mean":
+        return PropertyResult(
+            pid,
+            title,
+            "violated",
+            "error",
+            f"returns per-example losses of shape ({n},) where a scalar mean is declared",
+        )
+    if out.reduced:
+        singles = impl.losses(batch)
+        if not np.isclose(float(out.losses), singles.mean(), rtol=1e-9, atol=1e-12):
+            return PropertyResult(
+                pid,
+                title,
+                "violated",
+                "error",
+                f"returns {fmt(out.losses)}, not the mean {fmt(singles.mean())} of the one-example losses",
+            )
+        return PropertyResult(pid, title, "holds", "ok", f"returns the mean of the per-example losses (batch of {n})")
+    base = out.losses
+    moved = {k: v.copy() for k, v in batch.items()}
+    moved["logp_w"][0] -= 2.5  # example 0's margin changes
+    moved["logp_l"][0] -= 0.5
+    after = impl.losses(moved)
+    leak = np.nonzero(~_close(base[1:], after[1:], _rtol(impl)))[0]
+    if leak.size:
+        j = int(leak[0]) + 1
+        return PropertyResult(
+            pid,
+            title,
+            "violated",
+            "warning",
+            f"changing example 0 changes example {j}'s loss from {fmt(base[j])} to {fmt(after[j])}: "
+            "the losses are coupled across the batch",
+        )
+    perm = np.random.default_rng(52).permutation(n)
+    permuted = impl.losses({k: v[perm] for k, v in batch.items()})
+    if not np.all(_close(permuted, base[perm], _rtol(impl))):
+        return PropertyResult(pid, title, "violated", "warning", "permuting the batch does not permute the losses")
+    return PropertyResult(
+        pid,
+        title,
+        "holds",
+        "ok",
+        f"per-example losses of shape ({n},); example i depends only on example i; permutation-equivariant",
+    )
+
+
+# ---------------------------------------------------------------- float32 stability
+
+MARGINS = -np.geomspace(1.0, 5000.0, 240)
+
+
+def float32_stability(impl: Implementation, beta: float, uses_beta: bool, formula: Formula | None) -> PropertyResult:
+    """In float32 the loss stays finite wherever the float64 value (formula or code) is finite and < 1e30.
+
+    β·margin runs from −1 to −5000 and from +1 to +5000; where float32 gives inf or NaN the
+    margin is reported: ``log(sigmoid(x))`` underflows near x ≈ −104 while ``logsigmoid`` is finite.
+    """
+    pid, title = "float32_stability", "float32 stability"
+    where = "β·margin" if uses_beta else "margin"
+    for sign in (1.0, -1.0):
+        m = sign * MARGINS
+        batch = margin_batch(m, beta, uses_beta)
+        try:
+            low = impl.losses(batch, dtype="float32")
+        except Exception as exc:  # a CodeInputError at extreme inputs
+            return PropertyResult(pid, title, "violated", "warning", f"in float32 at large margins: {exc}")
+        ref = formula("L", batch, beta) if formula is not None else impl.losses(batch)
+        good = np.isfinite(ref) & (np.abs(ref) < 1e30)
+        bad = np.nonzero(good & ~np.isfinite(low))[0]
+        if bad.size:
+            i = int(bad[0])
+            p = {k: float(batch[k][i]) for k in impl.binding.inputs}
+            ce = Counterexample(
+                p,
+                [
+                    Evaluation("L (float32)", "L", p, float(low[i])),
+                    Evaluation("L (float64)" if formula is None else f"L ({formula.name})", "L", p, float(ref[i])),
+                ],
+                ("L (float32)", "!=", "L (float64)" if formula is None else f"L ({formula.name})"),
+                f"in float32 the loss is {low[i]} at {where} = {fmt(m[i])} where its value is {fmt(ref[i])}",
+            )
+            return PropertyResult(
+                pid,
+                title,
+                "violated",
+                "warning",
+                f"{ce.explanation}: an unstable log(sigmoid(x)) or exp overflows; use logsigmoid/softplus",
+                details={"breaks at": fmt(m[i])},
+                counterexample=ce,
+            )
+    return PropertyResult(
+        pid, title, "holds", "ok", f"finite in float32 for {where} in ±[1, 5000] wherever its value is finite"
+    )
+
+
+# ---------------------------------------------------------------- gradient flow
+
+
+def gradient_flow(impl: Implementation, beta: float) -> PropertyResult:
+    """Autograd gradients equal finite differences of the function's own values (no stray ``.detach()``)."""
+    pid, title = "gradient_flow", "gradient flow"
+    if not impl.framework.autograd:
+        return PropertyResult(
+            pid, title, "n/a", "ok", "NumPy: gradients are finite differences of the values (nothing to detach)"
+        )
+    batch = random_batch(32, beta, seed=61)
+    auto, fd = impl.gradients(batch), impl.fd_gradients(batch, ["logp_w", "logp_l"])
+    problems, ce = [], None
+    for x in ("logp_w", "logp_l"):
+        if x not in fd:
+            continue
+        a, f = auto[x], fd[x]
+        scale = np.abs(f).max() + np.abs(a).max() + 1e-300
+        bad = np.nonzero(np.abs(a - f) > _rtol(impl, 1e-4) * scale + 1e-9)[0]
+        if not bad.size:
+            continue
+        i = int(bad[0])
+        if np.all(np.abs(a) <= 1e-12 * scale):
+            problems.append(f"no gradient flows to {x} although the loss depends on it (detached)")
+        else:
+            problems.append(f"the autograd gradient for {x} differs from the values' finite differences")
+        if ce is None:
+            p = {k: float(batch[k][i]) for k in impl.binding.inputs}
+            ce = Counterexample(
+                p,
+                [
+                    Evaluation(f"dL/d{x} (autograd)", f"dL/d{x}", p, float(a[i])),
+                    Evaluation(f"dL/d{x} (finite differences)", f"dL/d{x}", p, float(f[i])),
+                ],
+                (f"dL/d{x} (autograd)", "!=", f"dL/d{x} (finite differences)"),
+                f"autograd gives ∂L/∂{x} = {fmt(a[i])}, finite differences of the losses {fmt(f[i])}",
+            )
+    if problems:
+        return PropertyResult(
+            pid, title, "violated", "error", "; ".join(problems) + f" ({ce.explanation})", counterexample=ce
+        )
+    return PropertyResult(
+        pid, title, "holds", "ok", "autograd gradients for logp_w and logp_l equal finite differences of the losses"
+    )

@@ -1,0 +1,130 @@
+"""Which argument of the user's function is which canonical input.
+
+Canonical inputs (the loss checker's variables): ``logp_w``, ``logp_l`` (policy log-probabilities
+of the preferred and rejected response), ``ref_logp_w``, ``ref_logp_l`` (reference) and
+``len_w``, ``len_l`` (response lengths). Recognised names: TRL's ``dpo_loss(chosen_logps,
+rejected_logps, ref_chosen_logps, ref_rejected_logps)``, the older ``policy_chosen_logps, …,
+reference_rejected_logps``, and the canonical names themselves; anything else is mapped with
+``--map ARG=logp_w`` or bound to a value with ``--param NAME=VALUE``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from verify.code.load import CodeInputError
+
+INPUTS: tuple[str, ...] = ("logp_w", "logp_l", "ref_logp_w", "ref_logp_l", "len_w", "len_l")
+
+ALIASES: dict[str, str] = {}
+for _canon, _names in {
+    "logp_w": "chosen_logps policy_chosen_logps chosen_logp policy_chosen_logp pi_chosen_logps chosen_log_probs "
+    "policy_chosen_log_probs logps_w logp_chosen",
+    "logp_l": "rejected_logps policy_rejected_logps rejected_logp policy_rejected_logp pi_rejected_logps "
+    "rejected_log_probs policy_rejected_log_probs logps_l logp_rejected",
+    "ref_logp_w": "ref_chosen_logps reference_chosen_logps ref_chosen_logp reference_chosen_logp "
+    "ref_chosen_log_probs ref_logps_w",
+    "ref_logp_l": "ref_rejected_logps reference_rejected_logps ref_rejected_logp reference_rejected_logp "
+    "ref_rejected_log_probs ref_logps_l",
+    "len_w": "chosen_lengths chosen_length chosen_lens chosen_len len_chosen",
+    "len_l": "rejected_lengths rejected_length rejected_lens rejected_len len_rejected",
+}.items():
+    for _n in (_canon, *_names.split()):
+        ALIASES[_n] = _canon
+
+
+@dataclass
+class Binding:
+    """How to call the function: canonical input → argument name, and the arguments bound to values."""
+
+    inputs: dict[str, str]
+    fixed: dict[str, object] = field(default_factory=dict)
+    defaults: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def uses_reference(self) -> bool:
+        return "ref_logp_w" in self.inputs or "ref_logp_l" in self.inputs
+
+    @property
+    def uses_lengths(self) -> bool:
+        return "len_w" in self.inputs or "len_l" in self.inputs
+
+    def value(self, name: str) -> object | None:
+        """The value an argument will have: bound, else its default, else None."""
+        return self.fixed.get(name, self.defaults.get(name))
+
+
+def _parameters(fn: Callable) -> list[inspect.Parameter]:
+    try:
+        return list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        raise CodeInputError(f"cannot read the signature of {fn!r}; wrap it in a def with named arguments") from None
+
+
+def bind(fn: Callable, params: Mapping[str, object], mapping: Mapping[str, str] | None = None) -> Binding:
+    """Map ``fn``'s arguments to canonical inputs (``mapping``: argument → canonical) and bind ``params``.
+
+    ``params`` that are not arguments of ``fn`` are left for the formula. Raises
+    :class:`CodeInputError` for an argument that is neither an input nor bound nor defaulted.
+    """
+    mapping = dict(mapping or {})
+    for arg, canon in mapping.items():
+        if canon not in INPUTS:
+            raise CodeInputError(f"--map {arg}={canon}: {canon!r} is not one of {', '.join(INPUTS)}")
+    inputs: dict[str, str] = {}
+    fixed: dict[str, object] = {}
+    defaults: dict[str, object] = {}
+    names = []
+    for p in _parameters(fn):
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        names.append(p.name)
+        canon = mapping.get(p.name) or (ALIASES.get(p.name) if p.name not in params else None)
+        if canon is not None:
+            if canon in inputs:
+                raise CodeInputError(f"arguments {inputs[canon]!r} and {p.name!r} both map to {canon}; use --map")
+            inputs[canon] = p.name
+        elif p.name in params:
+            fixed[p.name] = params[p.name]
+        elif p.default is not p.empty:
+            defaults[p.name] = p.default
+        else:
+            raise CodeInputError(
+                f"argument {p.name!r} of {getattr(fn, '__name__', 'the function')} is not a known input; "
+                f"give --map {p.name}=logp_w|logp_l|ref_logp_w|ref_logp_l|len_w|len_l or --param {p.name}=VALUE"
+            )
+    unknown = sorted(set(mapping) - set(names))
+    if unknown:
+        raise CodeInputError(f"--map names {', '.join(unknown)}, not an argument of the function")
+    for need in ("logp_w", "logp_l"):
+        if need not in inputs:
+            raise CodeInputError(
+                f"no argument of {getattr(fn, '__name__', 'the function')} is the policy's {need} "
+                f"(arguments: {', '.join(names) or 'none'}); name it with --map ARG={need}"
+            )
+    return Binding(inputs, fixed, defaults)
+
+
+def parse_value(text: str) -> object:
+    """A ``--param`` value as Python: an int, a float, ``True``/``False``/``None``, else the string itself."""
+    t = text.strip()
+    for convert in (int, float):
+        try:
+            return convert(t)
+        except ValueError:
+            pass
+    return {"true": True, "false": False, "none": None}.get(t.lower(), t)
+
+
+def parse_pairs(items: list[str] | None, option: str) -> dict[str, str]:
+    """``["NAME=VALUE", …]`` → ``{NAME: VALUE}`` (one-line errors naming ``option``)."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name.isidentifier() or not value:
+            raise CodeInputError(f"{option} {item!r}: write {option} NAME=VALUE")
+        out[name] = value
+    return out
