@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 
 import sympy as sp
 
@@ -31,7 +32,7 @@ from verify.losses.properties import (
     reference_orientation,
     shift_invariance,
 )
-from verify.losses.results import LossReport
+from verify.losses.results import LossReport, PropertyResult
 from verify.printing import NotationPrinter
 
 LATEX_NAMES = {
@@ -76,6 +77,25 @@ def _optimum_candidates() -> dict[str, sp.Expr]:
             e, _ = parse_expression(v.optimum, {**CANONICAL, "p": P})
             out[v.name] = e
     return out
+
+
+def reconcile(direction: PropertyResult, optimum: PropertyResult) -> PropertyResult:
+    """A finite-step direction error cannot stand beside a population optimum that prefers the winner.
+
+    When the loss is a function of one margin and ``argmin_h p·g(h) + (1−p)·g(−h) > 0`` for every
+    ``½ < p < 1``, the loss does reward the preferred response; a mirror test that fails from a
+    neutral start then shows a non-monotone region, reported as a ``warning`` with its point.
+    """
+    if direction.severity != "error" or direction.counterexample is None:
+        return direction
+    if not optimum.details.get("prefers the preferred response"):
+        return direction
+    return replace(
+        direction,
+        severity="warning",
+        summary=direction.summary + "; but the population optimum prefers the preferred response for every "
+        "p > ½ (see population_optimum), so this is a non-monotone region, not a sign error",
+    )
 
 
 def check_loss(
@@ -124,12 +144,13 @@ def check_loss(
     documented = None
     if variant is not None and variant.optimum:
         documented, _ = parse_expression(variant.optimum, {**CANONICAL, "p": P})
+    optimum = population_optimum(ctx, documented, _optimum_candidates())
     props = [
-        preference_direction(ctx),
+        reconcile(preference_direction(ctx), optimum),
         reference_orientation(ctx),
         shift_invariance(ctx),
         gradient_weighting(ctx),
-        population_optimum(ctx, documented, _optimum_candidates()),
+        optimum,
         bounded_below(ctx),
         convexity(ctx),
         beta_limits(ctx),

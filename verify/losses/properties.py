@@ -849,7 +849,9 @@ def population_optimum(
             break
     at_one = [f"{table[f'p=1, beta={b:g}']} (β={b:g})" if ctx.uses_beta else table["p=1, beta=1"] for b in betas]
     finite_lt1 = all(fin for p, _, _, fin, _ in numeric if p < 1)
-    details = {"numeric minimisers": table}
+    details: dict = {"numeric minimisers": table}
+    # every minimiser for ½ < p < 1 is a positive margin (finite, or +∞): the loss prefers the winner
+    details["prefers the preferred response"] = all(x > 1e-6 for p, _, x, _, _ in numeric if 0.5 < p < 1)
     method = "numeric"
     if matched_expr is not None:
         foc = sp.diff(pop, H).subs(H, matched_expr)
