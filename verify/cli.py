@@ -217,7 +217,10 @@ def _list(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     try:
         argv = sys.argv[1:] if argv is None else argv
-        args = _parser(next((a for a in argv if not a.startswith("-")), None)).parse_args(argv)
+        command = next((a for a in argv if not a.startswith("-")), None)
+        if command in COMMANDS and hasattr(module := _command_module(command), "protect_arguments"):
+            argv = module.protect_arguments(argv)  # e.g. `loss -logsigmoid(...)`: an expression, not an option
+        args = _parser(command).parse_args(argv)
         if args.command is None:
             raise UsageError("a command is required: all, check ID…, or list")
         if args.command == "list":

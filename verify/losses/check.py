@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import replace
+from decimal import Decimal
 
 import sympy as sp
 
@@ -18,7 +19,7 @@ from verify.losses.catalog import CATALOG, Variant
 from verify.losses.compare import against as compare_against
 from verify.losses.compare import claimed_gradient
 from verify.losses.evaluate import CompiledLoss
-from verify.losses.parse import CANONICAL, LOGP_L, LOGP_W, parse_expression, parse_value
+from verify.losses.parse import CANONICAL, LOGP_L, LOGP_W, parse_expression, parse_loss, parse_value
 from verify.losses.properties import (
     BETA,
     P,
@@ -61,6 +62,19 @@ class LossPrinter(NotationPrinter):
 
 def loss_latex(expr: sp.Expr) -> str:
     return LossPrinter({"ln_notation": False}).doprint(expr)
+
+
+def decimal_text(value: sp.Rational) -> str:
+    """A parameter value as people type it: ``0.55``, not ``11/20`` (a non-terminating fraction rounded)."""
+    q = int(value.q)
+    while q % 2 == 0:
+        q //= 2
+    while q % 5 == 0:
+        q //= 5
+    if q != 1:
+        return repr(float(value))
+    text = format(Decimal(int(value.p)) / Decimal(int(value.q)), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _values(params: Mapping[str, object] | None) -> dict[str, sp.Rational]:
@@ -106,19 +120,26 @@ def check_loss(
     against: str | None = None,
     claimed_grad: str | None = None,
     variant: Variant | None = None,
+    defines: Mapping[str, str] | None = None,
 ) -> LossReport:
     """Check every property of the loss ``expression`` with hyperparameter values ``params``.
 
     Raises :class:`~verify.errors.UsageError` for bad input (syntax, a hyperparameter without a
-    value, an unknown ``against`` name).
+    value, an unknown ``against`` name). ``defines`` maps names of intermediates to expressions
+    (``--define h=logp_w-logp_l``).
     """
     start = time.perf_counter()
-    expr, hyper = parse_expression(expression)
+    expression = expression.strip() if isinstance(expression, str) else expression
+    parsed = parse_loss(expression, defines=defines)
+    expr, hyper = parsed.expr, parsed.hyperparameters
     values = _values(params)
     missing = sorted(set(hyper) - set(values))
     if missing:
         hint = " ".join(f"--param {m}=VALUE" for m in missing)
-        raise UsageError(f"loss {name!r} uses hyperparameter(s) {', '.join(missing)} without a value; give {hint}")
+        raise UsageError(
+            f"loss {name!r} uses hyperparameter(s) {', '.join(missing)} without a value; give {hint} "
+            f"(or, for an intermediate such as a margin, --define {missing[0]}=EXPR)"
+        )
     unused = sorted(set(values) - set(hyper))
     if unused:
         raise UsageError(f"loss {name!r}: --param {', '.join(unused)} is not used by the expression {expression!r}")
@@ -165,7 +186,7 @@ def check_loss(
     return LossReport(
         name=name,
         expression=expression,
-        params={k: str(v) for k, v in values.items()},
+        params={k: decimal_text(v) for k, v in values.items()},
         latex=loss_latex(expr),
         gradient_latex=grads,
         properties=props,
@@ -174,6 +195,8 @@ def check_loss(
         documented=dict(variant.warnings) if variant else {},
         seconds=time.perf_counter() - start,
         formula=variant.formula if variant else None,
+        understood=parsed.understood,
+        aliases=parsed.aliases + [f"{k} = {v}" for k, v in parsed.definitions.items()],
     )
 
 

@@ -51,6 +51,8 @@ class LossTable:
             table.add_row(escape(p.id), p.status, severity, escape(_detail(p)))
         params = ", ".join(f"{k}={v}" for k, v in r.params.items())
         yield Text(f"L = {r.expression}" + (f"   [{params}]" if params else ""), overflow="fold")
+        if r.aliases:
+            yield Text(f"understood as: L = {r.understood}   ({'; '.join(r.aliases)})", style="dim", overflow="fold")
         yield table
         line = Text("verdict: ")
         line.append(r.verdict, style=VERDICT_STYLE[r.verdict])
