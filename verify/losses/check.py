@@ -1,7 +1,9 @@
 """The loss checker's API: parse a loss, check every property, return a :class:`LossReport`.
 
 The verdict is ``error`` when the preference direction or the reference orientation is
-violated at finite steps (training would move the wrong way), ``warning`` for any other
+violated at finite steps (training would move the wrong way), when away from the reference
+the loss rewards lowering the winner or raising the loser without limit (``off_reference``),
+or when a claimed gradient is the negative of the true one; ``warning`` for any other
 surprise, ``ok`` otherwise.
 """
 
@@ -19,6 +21,7 @@ from verify.losses.catalog import CATALOG, Variant
 from verify.losses.compare import against as compare_against
 from verify.losses.compare import claimed_gradient
 from verify.losses.evaluate import CompiledLoss
+from verify.losses.off_reference import off_reference
 from verify.losses.parse import CANONICAL, LOGP_L, LOGP_W, parse_expression, parse_loss, parse_value
 from verify.losses.properties import (
     BETA,
@@ -169,6 +172,7 @@ def check_loss(
     props = [
         reconcile(preference_direction(ctx), optimum),
         reference_orientation(ctx),
+        off_reference(ctx),
         shift_invariance(ctx),
         gradient_weighting(ctx),
         optimum,

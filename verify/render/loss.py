@@ -63,6 +63,7 @@ class LossTable:
 SHORT = {
     "preference_direction": "direction",
     "reference_orientation": "reference",
+    "off_reference": "off-reference",
     "shift_invariance": "shift-invariant",
     "population_optimum": "optimum",
     "bounded_below": "bounded below",
