@@ -108,6 +108,23 @@ PUBLISHED: dict[str, tuple[str, dict[str, str]]] = {
         f"(1 - sigmoid(beta*{M}/tau))*(-logsigmoid(beta*{M})) + sigmoid(beta*{M}/tau)*exp(-beta*{M})",
         {"tau": "0.05"},
     ),
+    # Wang et al. 2023, Beyond Reverse KL: Generalizing DPO with Diverse Divergence Constraints (f-DPO):
+    # forward KL (f'(u) = −1/u), Jensen–Shannon, α-divergence (f'(u) = (1 − u^−α)/α)
+    "f_dpo_forward_kl": (f"-logsigmoid(beta*(-exp(-{RW}) + exp(-{RL})))", {}),
+    "f_dpo_js": (f"-logsigmoid(beta*({RW} - softplus({RW}) - {RL} + softplus({RL})))", {}),
+    "f_dpo_alpha": (f"-logsigmoid(beta*(-exp(-alpha*{RW}) + exp(-alpha*{RL}))/alpha)", {"alpha": "0.5"}),
+    # Gupta et al. 2025, AlphaPO: reward (1 − π^(−α/|y|))/α, reference-free, with a margin γ
+    "alphapo": (
+        "-logsigmoid(beta*((1 - exp(-alpha*logp_w/len_w))/alpha - (1 - exp(-alpha*logp_l/len_l))/alpha) - gamma)",
+        {"alpha": "0.25", "gamma": "0.5"},
+    ),
+    # TRL DPOTrainer loss_type="ipo" (log-ratios averaged over tokens)
+    "ipo_trl_average": (f"({RW}/len_w - {RL}/len_l - 1/(2*beta))**2", {}),
+    # TRL DPOTrainer loss_type="sigmoid" with label_smoothing, as written in its code
+    "cdpo_trl_code": (
+        "-F.logsigmoid(beta*logits)*(1 - label_smoothing) - F.logsigmoid(-beta*logits)*label_smoothing",
+        {"label_smoothing": "0.2"},
+    ),
     # Xiao et al. 2025, SimPER: perplexity-based preference loss without hyperparameters
     "simper": ("-exp(logp_w/len_w) + exp(logp_l/len_l)", {}),
 }
@@ -138,6 +155,12 @@ MUTANTS: dict[str, tuple[str, dict[str, str], str]] = {
         "off_reference",
     ),
     "orpo_nll_on_loser": (f"-logp_l/len_l - lambda*logsigmoid({ODDS})", {"lambda": "0.1"}, "off_reference"),
+    "rpo_sft_sign_unnormalised": (f"-logsigmoid(beta*{M}) + 0.001*logp_w", {}, "off_reference"),
+    "ipo_sft_on_loser": (f"({M} - 1/(2*beta))**2 - 0.01*logp_l/len_l", {}, "off_reference"),
+    # terms whose gradient vanishes at the reference, rewarding moves away from it with the wrong sign
+    "dpo_loser_anchor_sign": (f"-logsigmoid(beta*{M}) - lam*{RL}**2", {"lam": "0.01"}, "off_reference"),
+    "dpo_winner_anchor_sign": (f"-logsigmoid(beta*{M}) - lam*{RW}**2", {"lam": "0.01"}, "off_reference"),
+    "loser_squared_in_margin": (f"-logsigmoid(beta*({RW} + {RL}**2))", {}, "off_reference"),
     # sign flips and swaps
     "dpo_outer_sign": (f"logsigmoid(beta*{M})", {}, "preference_direction"),
     "dpo_swap_winner_loser": (f"-logsigmoid(beta*({RL} - {RW}))", {}, "preference_direction"),
@@ -201,6 +224,12 @@ MUTANTS: dict[str, tuple[str, dict[str, str], str]] = {
         "preference_direction",
     ),
     "kto_loser_sign": (f"(1 - sigmoid(beta*{RW})) + (1 - sigmoid(beta*{RL}))", {}, "preference_direction"),
+    "f_dpo_forward_kl_swap": (f"-logsigmoid(beta*(-exp(-{RL}) + exp(-{RW})))", {}, "preference_direction"),
+    "alphapo_swap": (
+        "-logsigmoid(beta*((1 - exp(-alpha*logp_l/len_l))/alpha - (1 - exp(-alpha*logp_w/len_w))/alpha) - gamma)",
+        {"alpha": "0.25", "gamma": "0.5"},
+        "preference_direction",
+    ),
     "simper_swap": ("-exp(logp_l/len_l) + exp(logp_w/len_w)", {}, "preference_direction"),
     # wrong targets
     "ipo_target_sign": (f"({M} + 1/(2*beta))**2", {}, "preference_direction"),

@@ -12,16 +12,23 @@ the whole loss shows it (confirmed with mpmath at 50 digits):
    the loser) must not fall without limit: falling at ``t = 10, 100, 1000, 10⁴`` step units,
    the last decade by at least half as much as the one before (a linear or logarithmic fall,
    not a bounded one such as APO-down's ``σ(β r_w)``).
-2. *Raising the loser lowers the loss*: an additive term in the rejected response alone that
+2. *Moving further toward the loser pays*: from starts where the policy already prefers the
+   rejected response (margin ``−u``, ``u`` up to 256 step units: the loser above its reference,
+   or the winner below it), raising the loser or lowering the winner by one more step must not
+   lower the loss. This re-tests away from the reference terms whose gradient vanishes there
+   (``−λ·r_l²``, ``r_l²`` inside the margin).
+3. *Raising the loser lowers the loss*: an additive term in the rejected response alone that
    falls as ``logp_l`` rises at every ``logp_l`` and grows without limit as ``logp_l → −∞``
    (an SFT term on the rejected response) rewards raising the loser beyond any target; the
    counterexample is a point with a wide margin where raising ``logp_l`` lowers the loss.
    Terms with their own target (SPPO's ``(r_l + 1/(2β))²``) or that rise with ``logp_l``
    (NCA, BCO, APO) are not flagged.
 
-Not checked: re-testing at shifted points when a gradient vanishes identically at the
-reference. APO-down (``∂L/∂logp_w = 0`` at every reference point) rewards lowering the winner
-at every shifted point by design, so such a test cannot tell a sign error from the design.
+Not checked: the side where the policy already prefers the winner, away from the reference. A
+finite target legitimately rewards shrinking a margin past it (IPO), and APO-down
+(``∂L/∂logp_w = 0`` at every reference point) rewards lowering the winner there by design, so a
+test there cannot tell a sign error from the design; check 1 and 3 cover that side for terms
+that grow without limit.
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ import sympy as sp
 
 from verify.losses.evaluate import NAMES, VARIABLES, numpy_function, point_at
 from verify.losses.parse import LEN_L, LEN_W, LOGP_L, LOGP_W, REF_LOGP_W
-from verify.losses.properties import A, B, Context, fmt
+from verify.losses.properties import A, B, Context, D, fmt, shifted
 from verify.losses.results import Counterexample, Evaluation, PropertyResult
 
 DECADES = np.array([0.0, 10.0, 100.0, 1000.0, 10000.0])
@@ -48,6 +55,11 @@ def additive_terms(expr: sp.Expr) -> tuple[sp.Expr, ...]:
 def loser_terms(expr: sp.Expr) -> sp.Expr:
     """The sum of the summands that depend on ``logp_l`` but not on ``logp_w``."""
     return sp.Add(*(t for t in additive_terms(expr) if LOGP_L in t.free_symbols and LOGP_W not in t.free_symbols))
+
+
+def _clearly_lower(x: mpmath.mpf, y: mpmath.mpf) -> bool:
+    """``x < y`` at 50 digits by more than 10⁻¹² of their scale (not a rounding of the start point)."""
+    return bool(mpmath.isfinite(x) and mpmath.isfinite(y) and y - x > mpmath.mpf(10) ** -12 * max(1, abs(x), abs(y)))
 
 
 def _falls_without_limit(v: np.ndarray) -> np.ndarray:
@@ -89,7 +101,7 @@ def lowering_both(ctx: Context) -> Counterexample | None:
         t = float(DECADES[-1] * ctx.scale[i])
         low = {**base, A: base[A] - t * float(uw[i]), B: base[B] - t * float(ul[i])}
         v0, v1 = ctx.loss.exact("L", base), ctx.loss.exact("L", low)
-        if not (mpmath.isfinite(v0) and mpmath.isfinite(v1)) or v0 - v1 <= mpmath.mpf(10) ** -30 * (abs(v0) + 1):
+        if not _clearly_lower(v1, v0):
             continue
         series = ", ".join(fmt(x) for x in v[:, i])
         how = "per token " if float(uw[i]) != 1 or float(ul[i]) != 1 else ""
@@ -135,7 +147,7 @@ def raising_the_loser(ctx: Context) -> tuple[sp.Expr, Counterexample] | None:
             p = {**base, B: base[B] - m * sc}
             up = {**p, B: p[B] + sc}
             v0, v1 = ctx.loss.exact("L", p), ctx.loss.exact("L", up)
-            if mpmath.isfinite(v0) and mpmath.isfinite(v1) and v0 - v1 > mpmath.mpf(10) ** -30 * (abs(v0) + 1):
+            if _clearly_lower(v1, v0):
                 ce = Counterexample(
                     p,
                     [Evaluation("L(start)", "L", p, float(v0)), Evaluation("L(logp_l raised)", "L", up, float(v1))],
@@ -148,6 +160,63 @@ def raising_the_loser(ctx: Context) -> tuple[sp.Expr, Counterexample] | None:
     return None
 
 
+SHIFTS = np.array([1.0, 4.0, 16.0, 64.0, 256.0])
+
+
+def _wrong_side_points(ctx: Context, who: str) -> list[tuple[float, dict[str, np.ndarray]]]:
+    """Starts where the policy already prefers the rejected response by ``u`` step units.
+
+    ``who = "loser"``: the loser above its reference (the reference ``ref_logp_l`` lowered by
+    ``u``; for a loss without a reference, ``logp_l`` raised by ``u ≤ 2`` from the neutral
+    start). ``who = "winner"``: ``logp_w`` lowered by ``u``.
+    """
+    out = []
+    for u in SHIFTS:
+        if who == "winner":
+            out.append((float(u), shifted(ctx.cfg, **{A: -u * ctx.scale})))
+        elif ctx.uses_reference:
+            out.append((float(u), shifted(ctx.cfg, **{D: -u * ctx.scale})))
+        elif u <= 2:  # logp_l + u + step stays ≤ 0 (starts lie below −4·scale)
+            out.append((float(u), shifted(ctx.cfg, **{B: u * ctx.scale})))
+    return out
+
+
+def further_toward_the_loser(ctx: Context) -> Counterexample | None:
+    """Check 3: where the policy already prefers the loser, moving further toward it must not pay.
+
+    From starts with the margin ``−u`` (``u`` up to 256 step units), raising the loser by one
+    step, or lowering the winner by one step, must not lower the loss. This probes terms whose
+    gradient vanishes at the reference (``−λ·r_l²``, ``β·r_l²`` inside the margin), which the
+    tests at the reference cannot see.
+    """
+    moves = (
+        ("loser", B, +1, "L(logp_l raised)", "raising the loser"),
+        ("winner", A, -1, "L(logp_w lowered)", "lowering the winner"),
+    )
+    for who, var, sign, label, what in moves:
+        for u, start in _wrong_side_points(ctx, who):
+            moved = shifted(start, **{var: sign * ctx.scale})
+            v0, v1 = ctx.loss("L", start), ctx.loss("L", moved)
+            ok = np.isfinite(v0) & np.isfinite(v1)
+            with np.errstate(all="ignore"):
+                bad = np.nonzero(ok & (v1 < v0 - (TOL * (np.abs(v0) + np.abs(v1)) + 1e-300)))[0]
+            for i in sorted(bad, key=lambda i: i != 1)[:6]:
+                p0 = point_at(start, int(i), ctx.params)
+                p1 = point_at(moved, int(i), ctx.params)
+                e0, e1 = ctx.loss.exact("L", p0), ctx.loss.exact("L", p1)
+                if not _clearly_lower(e1, e0):
+                    continue
+                sc = float(ctx.scale[i])
+                return Counterexample(
+                    p0,
+                    [Evaluation("L(start)", "L", p0, float(e0)), Evaluation(label, "L", p1, float(e1))],
+                    (label, "<", "L(start)"),
+                    f"{what} lowers the loss: where the policy already prefers the rejected response "
+                    f"(margin −{fmt(u * sc)}), {what} by {fmt(sc)} lowers L from {fmt(e0)} to {fmt(e1)}",
+                )
+    return None
+
+
 def _rises_without_limit(v: np.ndarray) -> bool:
     """``v`` at 0, 10, …, 10⁴ step units: rising, the last decade by ≥ half the one before."""
     return bool(_falls_without_limit(-v.reshape(-1, 1))[0])
@@ -157,6 +226,9 @@ def off_reference(ctx: Context) -> PropertyResult:
     """Away from the reference the loss must not reward lowering the winner or raising the loser without limit."""
     pid, title = "off_reference", "direction away from the reference"
     ce = lowering_both(ctx)
+    if ce is not None:
+        return PropertyResult(pid, title, "violated", "error", ce.explanation, counterexample=ce)
+    ce = further_toward_the_loser(ctx)
     if ce is not None:
         return PropertyResult(pid, title, "violated", "error", ce.explanation, counterexample=ce)
     found = raising_the_loser(ctx)
