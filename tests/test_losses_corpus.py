@@ -314,3 +314,18 @@ def test_reference_free_finite_targets_start_neutral(published):
     for name in ("simpo_label_smoothing", "cpo_ipo", "cpo_label_smoothing", "ipo_reference_free"):
         r = published[name]
         assert r.property("preference_direction").severity == "ok", r.property("preference_direction").summary
+
+
+def test_a_bump_near_the_reference_is_not_a_sign_error_when_the_optimum_prefers_the_winner():
+    # DPO plus a bump at βh = ½: from the reference the mirror tests fail, but the population
+    # optimum is h* > 0 for every p > ½, so the report shows a non-monotone region, not an error
+    r = check_loss(f"-logsigmoid(beta*{M}) + 3*exp(-(beta*{M} - 0.5)**2)")
+    assert r.property("population_optimum").details["prefers the preferred response"] is True
+    for pid in ("preference_direction", "reference_orientation"):
+        p = r.property(pid)
+        assert p.severity == "warning" and "non-monotone region, not a sign error" in p.summary
+        assert p.counterexample is not None
+    assert r.verdict == "warning"
+    # the same bump on the wrong side of a swapped DPO stays an error: its optimum prefers the loser
+    swapped = check_loss(f"-logsigmoid(-beta*{M}) + 3*exp(-(beta*{M} - 0.5)**2)")
+    assert swapped.property("preference_direction").severity == "error"

@@ -97,11 +97,12 @@ def _optimum_candidates() -> dict[str, sp.Expr]:
 
 
 def reconcile(direction: PropertyResult, optimum: PropertyResult) -> PropertyResult:
-    """A finite-step direction error cannot stand beside a population optimum that prefers the winner.
+    """A finite-step mirror error cannot stand beside a population optimum that prefers the winner.
 
     When the loss is a function of one margin and ``argmin_h p·g(h) + (1−p)·g(−h) > 0`` for every
-    ``½ < p < 1``, the loss does reward the preferred response; a mirror test that fails from a
-    neutral start then shows a non-monotone region, reported as a ``warning`` with its point.
+    ``½ < p < 1``, the loss does reward the preferred response; a mirror test of the direction (or,
+    for a log-ratio margin, of the reference, the same test seen from the reference) that fails
+    from a neutral start then shows a non-monotone region, reported as a ``warning`` with its point.
     """
     if direction.severity != "error" or direction.counterexample is None:
         return direction
@@ -171,7 +172,7 @@ def check_loss(
     optimum = population_optimum(ctx, documented, _optimum_candidates())
     props = [
         reconcile(preference_direction(ctx), optimum),
-        reference_orientation(ctx),
+        reconcile(reference_orientation(ctx), optimum),
         off_reference(ctx),
         shift_invariance(ctx),
         gradient_weighting(ctx),
