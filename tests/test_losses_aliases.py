@@ -53,7 +53,10 @@ def test_mean_is_dropped_and_other_methods_are_not():
     parsed = parse_loss(f"({DPO}).mean()")
     assert parsed.expr == parse_expression(DPO)[0]
     assert any(a.startswith(".mean() dropped") for a in parsed.aliases)
-    for text in ("logp_w.sum()", "logp_w.mean(0)", "logp_w.real", "os.system('ls')"):
+    for method in ("sum", "detach", "float", "squeeze"):
+        assert parse_expression(f"({DPO}).{method}()")[0] == parse_expression(DPO)[0]
+    assert parse_expression(f"torch.mean({DPO})")[0] == parse_expression(DPO)[0]
+    for text in ("logp_w.sum(-1)", "logp_w.mean(0)", "logp_w.real", "os.system('ls')", "logp_w.foo()"):
         with pytest.raises(LossSyntaxError, match="attribute access"):
             parse_expression(text)
 
@@ -149,6 +152,48 @@ def test_trl_dpo_code_is_dpo():
         "reference_rejected_logps)))",
         DPO,
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ("(beta*logp_w).sigmoid()", "sigmoid(beta*logp_w)"),
+        ("logp_w.exp() + logp_l.log1p()", "exp(logp_w) + log(1 + logp_l)"),
+        ("(logits - 1/(2*beta)).pow(2)", "(logits - 1/(2*beta))**2"),
+        ("(1 - beta*logits).clamp(min=0)", "relu(1 - beta*logits)"),
+        ("logp_w.abs().sqrt()", "sqrt(abs(logp_w))"),
+        ("(-logp_w).relu().square()", "relu(-logp_w)**2"),
+    ],
+)
+def test_tensor_methods_are_calls(text, plain):
+    parsed = parse_loss(text)
+    assert sp.simplify(parsed.expr - parse_expression(plain)[0]) == 0
+    assert any(a.startswith("x.") and "→" in a for a in parsed.aliases)
+
+
+def test_pasted_trainer_code_with_comments_and_brackets_across_lines():
+    code = """chosen_rewards = (chosen_logps - ref_chosen_logps) * self.beta  # implicit rewards
+    rejected_rewards = (rejected_logps - ref_rejected_logps) * self.beta
+    losses = (
+        -F.logsigmoid(chosen_rewards)
+        - 0.5 * F.logsigmoid(-chosen_rewards)
+        - 0.5 * F.logsigmoid(-rejected_rewards)
+    )
+    loss = losses.mean()"""
+    nca = (
+        "-logsigmoid(beta*(logp_w - ref_logp_w)) - 0.5*logsigmoid(-beta*(logp_w - ref_logp_w)) "
+        "- 0.5*logsigmoid(-beta*(logp_l - ref_logp_l))"
+    )
+    assert same(code, nca)
+    assert same("x = logp_w - \\\n logp_l; -logsigmoid(beta*x)", "-logsigmoid(beta*(logp_w - logp_l))")
+    tau = parse_loss("-logsigmoid(beta*logits/self.args.discopop_tau)")
+    assert set(tau.hyperparameters) == {"discopop_tau"}
+
+
+def test_an_error_in_one_statement_quotes_that_statement():
+    with pytest.raises(LossSyntaxError) as exc:
+        parse_expression("delta = self.running.mean\nlosses = -logsigmoid(beta*logits - delta)")
+    assert str(exc.value).startswith("loss expression 'self.running.mean': not allowed: attribute access")
 
 
 # ---------------------------------------------------------------- definitions

@@ -5,7 +5,8 @@ nothing here evaluates text:
 
 * module prefixes ``F.``, ``torch.``, ``torch.nn.functional.``, ``np.``, ``numpy.``, ``math.``,
   ``self.`` are stripped (``F.logsigmoid(x)`` → ``logsigmoid(x)``, ``self.beta`` → ``beta``);
-  ``x.mean()`` is ``x`` (the loss of one pair is its own batch mean);
+  ``x.mean()``, ``x.sum()``, ``x.detach()``, ``x.float()`` are ``x`` (the loss of one pair);
+  tensor methods are calls (``x.sigmoid()`` → ``sigmoid(x)``, ``x.pow(2)`` → ``pow(x, 2)``);
 * function names from PyTorch/NumPy (``log_sigmoid``, ``max``, ``min``, ``maximum``, ``clamp``,
   ``clip``, ``expm1``, ``pow``, ``square``) map onto the allowed functions;
 * Greek letters are spelled out (``β`` → ``beta``, ``σ(…)`` → ``sigmoid(…)``); U+2212 ``−``,
@@ -22,6 +23,7 @@ import sympy as sp
 #: attribute chains whose prefix is dropped (longest first)
 PREFIXES: tuple[str, ...] = (
     "torch.nn.functional",
+    "self.args",
     "nn.functional",
     "torch",
     "numpy",
@@ -32,7 +34,26 @@ PREFIXES: tuple[str, ...] = (
 )
 
 #: method calls without arguments that leave the value of one pair unchanged
-NEUTRAL_METHODS: tuple[str, ...] = ("mean",)
+NEUTRAL_METHODS: tuple[str, ...] = ("mean", "sum", "detach", "float", "squeeze")
+
+#: tensor methods read as calls with the tensor as first argument (``x.sigmoid()`` → ``sigmoid(x)``)
+TENSOR_METHODS: tuple[str, ...] = (
+    "sigmoid",
+    "logsigmoid",
+    "softplus",
+    "relu",
+    "exp",
+    "log",
+    "log1p",
+    "expm1",
+    "sqrt",
+    "tanh",
+    "abs",
+    "square",
+    "pow",
+    "clamp",
+    "clip",
+)
 
 #: function names from PyTorch/NumPy/Python → a function of the loss language
 FUNCTION_ALIASES: dict[str, str] = {
@@ -51,6 +72,7 @@ REWRITTEN_FUNCTIONS: dict[str, str] = {
     "square": "square(x) → x**2",
     "clamp": "clamp(x, lo, hi) → Min(Max(x, lo), hi)",
     "clip": "clip(x, lo, hi) → Min(Max(x, lo), hi)",
+    "mean": "mean(x) → x (the loss of one pair is its own mean)",
 }
 
 #: Greek letters (as typed in papers) → names of the loss language
@@ -142,6 +164,7 @@ __all__ = [
     "NEUTRAL_METHODS",
     "PREFIXES",
     "REWRITTEN_FUNCTIONS",
+    "TENSOR_METHODS",
     "VARIABLES",
     "greek_name",
     "spell_characters",

@@ -261,9 +261,22 @@ class _Builder:
         return fname
 
     def call(self, node: ast.Call, depth: int) -> sp.Expr:
+        func = node.func
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr in aliases.TENSOR_METHODS
+            and _strip_prefix(func) is None
+            and not (func.attr in aliases.NEUTRAL_METHODS and not node.args)
+        ):
+            self.alias(f"x.{func.attr}(…) → {func.attr}(x, …)")
+            as_call = ast.Call(func=ast.Name(id=func.attr, ctx=ast.Load()), args=[func.value, *node.args])
+            as_call.keywords = node.keywords
+            ast.copy_location(as_call, node)
+            ast.copy_location(as_call.func, node)
+            return self.call(as_call, depth + 1)
         fname = self._function_name(node)
         if fname.startswith("."):
-            self.alias(f"{fname}() dropped (the loss of one pair is its own mean)")
+            self.alias(f"{fname}() dropped (the loss of one pair is its own batch value)")
             return self.build(node.func.value, depth + 1)  # type: ignore[attr-defined]
         if fname in aliases.REWRITTEN_FUNCTIONS:
             return self.rewritten(fname, node, depth)
@@ -304,23 +317,30 @@ class _Builder:
             return out
         if node.keywords:
             raise _fail(self.text, f"{fname}() takes positional arguments only", node.col_offset)
-        need = {"expm1": 1, "pow": 2, "square": 1}[fname]
+        need = {"expm1": 1, "pow": 2, "square": 1, "mean": 1}[fname]
         if len(args) != need:
             raise _fail(self.text, f"{fname}() takes {need} argument(s), got {len(args)}", node.col_offset)
         if fname == "expm1":
             return sp.exp(args[0]) - 1
         if fname == "pow":
             return args[0] ** args[1]
+        if fname == "mean":
+            return args[0]
         return args[0] ** 2
 
     def expression(self, text: str) -> sp.Expr:
-        source = _rename_keywords(text.strip())
+        """One statement's expression; errors quote that expression (columns count from it)."""
+        whole, self.text = self.text, text.strip()
         try:
-            tree = ast.parse(source.strip(), mode="eval")
-        except SyntaxError as exc:
-            col = (exc.offset - 1) if exc.offset else None
-            raise _fail(self.text, f"syntax error ({exc.msg})", col) from None
-        return self.build(tree)
+            source = _rename_keywords(self.text)
+            try:
+                tree = ast.parse(source.strip(), mode="eval")
+            except SyntaxError as exc:
+                col = (exc.offset - 1) if exc.offset else None
+                raise _fail(self.text, f"syntax error ({exc.msg})", col) from None
+            return self.build(tree)
+        finally:
+            self.text = whole
 
     def define(self, name: str, text: str, where: str) -> None:
         name = self.ascii_name(name.strip(), None)
@@ -333,6 +353,22 @@ class _Builder:
         if not text.strip():
             raise _fail(self.text, f"{where}: {name} = has no expression")
         self.definitions[name] = self.expression(text)
+
+
+def _statements(text: str) -> list[str]:
+    """``text`` split at ``;`` and line ends outside brackets; ``# comments`` and ``\\`` continuations removed."""
+    text = re.sub(r"#[^\n]*", "", text).replace("\\\n", " ")
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+        elif ch in ";\n" and depth == 0:
+            out.append(text[start:i])
+            start = i + 1
+    out.append(text[start:])
+    return [s.replace("\n", " ") for s in out]
 
 
 _DEFINITION = re.compile(r"^\s*([^\W\d]\w*)\s*=(?!=)(.*)$", re.DOTALL)
@@ -358,7 +394,7 @@ def parse_loss(
         builder.alias(note)
     for name, body in (defines or {}).items():
         builder.define(name, aliases.spell_characters(body)[0], f"--define {name}")
-    statements = [s for s in re.split(r"[;\n]", spelled) if s.strip()]
+    statements = [s for s in _statements(spelled) if s.strip()]
     if not statements:
         raise LossSyntaxError("loss expression is empty; write e.g. '-logsigmoid(beta*(logp_w - logp_l))'")
     expr = None
