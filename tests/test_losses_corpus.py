@@ -161,6 +161,8 @@ MUTANTS: dict[str, tuple[str, dict[str, str], str]] = {
     "dpo_loser_anchor_sign": (f"-logsigmoid(beta*{M}) - lam*{RL}**2", {"lam": "0.01"}, "off_reference"),
     "dpo_winner_anchor_sign": (f"-logsigmoid(beta*{M}) - lam*{RW}**2", {"lam": "0.01"}, "off_reference"),
     "loser_squared_in_margin": (f"-logsigmoid(beta*({RW} + {RL}**2))", {}, "off_reference"),
+    # χPO with the link e^z − z (decreasing below the reference): every gradient is 0 at the reference
+    "chi_po_wrong_link": (f"-logsigmoid(beta*(exp({RW}) - {RW}) - beta*(exp({RL}) - {RL}))", {}, "off_reference"),
     # sign flips and swaps
     "dpo_outer_sign": (f"logsigmoid(beta*{M})", {}, "preference_direction"),
     "dpo_swap_winner_loser": (f"-logsigmoid(beta*({RL} - {RW}))", {}, "preference_direction"),
@@ -300,6 +302,13 @@ def test_off_reference_cases_pass_every_check_at_the_reference(mutants):
     assert lowered.summary.startswith("lowering the winner lowers the loss")
     raised = mutants["rpo_sft_on_loser_small"].property("off_reference")
     assert raised.summary.startswith("raising the loser lowers the loss")
+
+
+def test_gradient_vanishing_at_the_reference_is_retested_away_from_it(mutants):
+    r = mutants["chi_po_wrong_link"]
+    assert r.property("preference_direction").details["dL/dlogp_w at reference"] == "[0, 0]"
+    assert r.property("preference_direction").severity != "error"
+    assert r.property("off_reference").summary.startswith("lowering the winner lowers the loss: where the policy")
 
 
 def test_apo_down_is_not_an_off_reference_error(published):

@@ -50,8 +50,8 @@ P = sp.Symbol("p", positive=True)
 
 
 def fmt(x: float) -> str:
-    """A number for messages: 6 significant digits."""
-    return f"{float(x):.6g}"
+    """A number for messages: 6 significant digits (−0 printed as 0)."""
+    return f"{float(x) + 0.0:.6g}"  # + 0.0: no "-0"
 
 
 # ---------------------------------------------------------------- sampling and context
