@@ -114,7 +114,8 @@ LOG_RATIO_W = "(logp_w - ref_logp_w)"
 LOG_RATIO_L = "(logp_l - ref_logp_l)"
 MARGIN = f"({LOG_RATIO_W} - {LOG_RATIO_L})"
 
-#: variable names (TRL's DPOTrainer, and the catalog's ``h``) → canonical text
+#: variable names (TRL's DPOTrainer, chosen/rejected spellings of the canonical names, and the
+#: catalog's ``h``) → canonical text
 VARIABLES: dict[str, str] = {
     "chosen_logps": "logp_w",
     "rejected_logps": "logp_l",
@@ -124,6 +125,12 @@ VARIABLES: dict[str, str] = {
     "ref_rejected_logps": "ref_logp_l",
     "reference_chosen_logps": "ref_logp_w",
     "reference_rejected_logps": "ref_logp_l",
+    "logp_chosen": "logp_w",
+    "logp_rejected": "logp_l",
+    "ref_logp_chosen": "ref_logp_w",
+    "ref_logp_rejected": "ref_logp_l",
+    "len_chosen": "len_w",
+    "len_rejected": "len_l",
     "pi_logratios": "(logp_w - logp_l)",
     "ref_logratios": "(ref_logp_w - ref_logp_l)",
     "chosen_logratios": LOG_RATIO_W,
