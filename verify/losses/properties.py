@@ -891,6 +891,8 @@ def bounded_below(ctx: Context) -> PropertyResult:
     for name in (A, B, C, D):
         if ctx.loss.uses(CANONICAL[name]):
             rays.append((f"{name} → −∞", base, {name: -1.0}))
+    if ctx.loss.uses(LOGP_W) and ctx.loss.uses(LOGP_L):
+        rays.append((f"{A}, {B} → −∞ together", base, {A: -1.0, B: -1.0}))
     if ctx.margin is not None:
         g = numpy_function(ctx.margin.g, (H, BETA))
         for sgn, label in ((1, "h → +∞"), (-1, "h → −∞")):
