@@ -69,7 +69,7 @@ def test_mutant_is_an_error(reports, name):
     r = reports[name]
     assert r.verdict == "error", [(p.id, p.severity, p.summary) for p in r.properties]
     errors = [p for p in r.properties if p.severity == "error"]
-    assert {p.id for p in errors} <= {"preference_direction", "reference_orientation"}
+    assert {p.id for p in errors} <= {"preference_direction", "reference_orientation", "off_reference"}
 
 
 @pytest.mark.parametrize("name", list(MUTANTS))

@@ -42,6 +42,13 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2
         raise UsageError(message)
 
+    def parse_known_args(self, args=None, namespace=None):
+        args = list(sys.argv[1:] if args is None else args)
+        command = next((a for a in args if not a.startswith("-")), None)
+        if command in COMMANDS and hasattr(module := _command_module(command), "protect_arguments"):
+            args = module.protect_arguments(args)  # e.g. `loss -logsigmoid(...)`: an expression, not an option
+        return super().parse_known_args(args, namespace)
+
 
 def add_check_arguments(sp_: argparse.ArgumentParser, console_format: bool = True) -> None:
     """The options of `all` and `check` (also used by commands that run the checks, such as `report`,

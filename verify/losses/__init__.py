@@ -6,7 +6,7 @@
 
 from verify.losses.catalog import CATALOG, Variant
 from verify.losses.check import check_catalog, check_loss, check_variant
-from verify.losses.parse import LossSyntaxError, parse_expression, parse_params
+from verify.losses.parse import LossSyntaxError, ParsedLoss, parse_expression, parse_loss, parse_params
 from verify.losses.results import Counterexample, Evaluation, LossReport, PropertyResult
 
 __all__ = [
@@ -15,11 +15,13 @@ __all__ = [
     "Evaluation",
     "LossReport",
     "LossSyntaxError",
+    "ParsedLoss",
     "PropertyResult",
     "Variant",
     "check_catalog",
     "check_loss",
     "check_variant",
     "parse_expression",
+    "parse_loss",
     "parse_params",
 ]

@@ -1,7 +1,9 @@
 """The loss checker's API: parse a loss, check every property, return a :class:`LossReport`.
 
 The verdict is ``error`` when the preference direction or the reference orientation is
-violated at finite steps (training would move the wrong way), ``warning`` for any other
+violated at finite steps (training would move the wrong way), when away from the reference
+the loss rewards lowering the winner or raising the loser without limit (``off_reference``),
+or when a claimed gradient is the negative of the true one; ``warning`` for any other
 surprise, ``ok`` otherwise.
 """
 
@@ -9,6 +11,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import replace
+from decimal import Decimal
 
 import sympy as sp
 
@@ -17,7 +21,8 @@ from verify.losses.catalog import CATALOG, Variant
 from verify.losses.compare import against as compare_against
 from verify.losses.compare import claimed_gradient
 from verify.losses.evaluate import CompiledLoss
-from verify.losses.parse import CANONICAL, LOGP_L, LOGP_W, parse_expression, parse_value
+from verify.losses.off_reference import off_reference
+from verify.losses.parse import CANONICAL, LOGP_L, LOGP_W, parse_expression, parse_loss, parse_value
 from verify.losses.properties import (
     BETA,
     P,
@@ -31,7 +36,7 @@ from verify.losses.properties import (
     reference_orientation,
     shift_invariance,
 )
-from verify.losses.results import LossReport
+from verify.losses.results import LossReport, PropertyResult
 from verify.printing import NotationPrinter
 
 LATEX_NAMES = {
@@ -62,6 +67,19 @@ def loss_latex(expr: sp.Expr) -> str:
     return LossPrinter({"ln_notation": False}).doprint(expr)
 
 
+def decimal_text(value: sp.Rational) -> str:
+    """A parameter value as people type it: ``0.55``, not ``11/20`` (a non-terminating fraction rounded)."""
+    q = int(value.q)
+    while q % 2 == 0:
+        q //= 2
+    while q % 5 == 0:
+        q //= 5
+    if q != 1:
+        return repr(float(value))
+    text = format(Decimal(int(value.p)) / Decimal(int(value.q)), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _values(params: Mapping[str, object] | None) -> dict[str, sp.Rational]:
     out = {}
     for k, v in (params or {}).items():
@@ -78,6 +96,26 @@ def _optimum_candidates() -> dict[str, sp.Expr]:
     return out
 
 
+def reconcile(direction: PropertyResult, optimum: PropertyResult) -> PropertyResult:
+    """A finite-step mirror error cannot stand beside a population optimum that prefers the winner.
+
+    When the loss is a function of one margin and ``argmin_h p·g(h) + (1−p)·g(−h) > 0`` for every
+    ``½ < p < 1``, the loss does reward the preferred response; a mirror test of the direction (or,
+    for a log-ratio margin, of the reference, the same test seen from the reference) that fails
+    from a neutral start then shows a non-monotone region, reported as a ``warning`` with its point.
+    """
+    if direction.severity != "error" or direction.counterexample is None:
+        return direction
+    if not optimum.details.get("prefers the preferred response"):
+        return direction
+    return replace(
+        direction,
+        severity="warning",
+        summary=direction.summary + "; but the population optimum prefers the preferred response for every "
+        "p > ½ (see population_optimum), so this is a non-monotone region, not a sign error",
+    )
+
+
 def check_loss(
     expression: str,
     params: Mapping[str, object] | None = None,
@@ -86,19 +124,26 @@ def check_loss(
     against: str | None = None,
     claimed_grad: str | None = None,
     variant: Variant | None = None,
+    defines: Mapping[str, str] | None = None,
 ) -> LossReport:
     """Check every property of the loss ``expression`` with hyperparameter values ``params``.
 
     Raises :class:`~verify.errors.UsageError` for bad input (syntax, a hyperparameter without a
-    value, an unknown ``against`` name).
+    value, an unknown ``against`` name). ``defines`` maps names of intermediates to expressions
+    (``--define h=logp_w-logp_l``).
     """
     start = time.perf_counter()
-    expr, hyper = parse_expression(expression)
+    expression = expression.strip() if isinstance(expression, str) else expression
+    parsed = parse_loss(expression, defines=defines)
+    expr, hyper = parsed.expr, parsed.hyperparameters
     values = _values(params)
     missing = sorted(set(hyper) - set(values))
     if missing:
         hint = " ".join(f"--param {m}=VALUE" for m in missing)
-        raise UsageError(f"loss {name!r} uses hyperparameter(s) {', '.join(missing)} without a value; give {hint}")
+        raise UsageError(
+            f"loss {name!r} uses hyperparameter(s) {', '.join(missing)} without a value; give {hint} "
+            f"(or, for an intermediate such as a margin, --define {missing[0]}=EXPR)"
+        )
     unused = sorted(set(values) - set(hyper))
     if unused:
         raise UsageError(f"loss {name!r}: --param {', '.join(unused)} is not used by the expression {expression!r}")
@@ -124,12 +169,14 @@ def check_loss(
     documented = None
     if variant is not None and variant.optimum:
         documented, _ = parse_expression(variant.optimum, {**CANONICAL, "p": P})
+    optimum = population_optimum(ctx, documented, _optimum_candidates())
     props = [
-        preference_direction(ctx),
-        reference_orientation(ctx),
+        reconcile(preference_direction(ctx), optimum),
+        reconcile(reference_orientation(ctx), optimum),
+        off_reference(ctx),
         shift_invariance(ctx),
         gradient_weighting(ctx),
-        population_optimum(ctx, documented, _optimum_candidates()),
+        optimum,
         bounded_below(ctx),
         convexity(ctx),
         beta_limits(ctx),
@@ -144,7 +191,7 @@ def check_loss(
     return LossReport(
         name=name,
         expression=expression,
-        params={k: str(v) for k, v in values.items()},
+        params={k: decimal_text(v) for k, v in values.items()},
         latex=loss_latex(expr),
         gradient_latex=grads,
         properties=props,
@@ -153,6 +200,8 @@ def check_loss(
         documented=dict(variant.warnings) if variant else {},
         seconds=time.perf_counter() - start,
         formula=variant.formula if variant else None,
+        understood=parsed.understood,
+        aliases=parsed.aliases + [f"{k} = {v}" for k, v in parsed.definitions.items()],
     )
 
 

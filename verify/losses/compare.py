@@ -157,6 +157,48 @@ def _same_minimisers(ctx: Context, other: Context) -> str | None:
     return f"argmin of p·L(h) + (1−p)·L(−h) agrees at {count} (p, β)"
 
 
+def _negated(cl: CompiledLoss, ctx: Context, variable: str, claimed: sp.Expr, true: sp.Expr) -> PropertyResult | None:
+    """A claimed gradient that is exactly the negative of the true one: a sign error (``error``).
+
+    Proved symbolically (``claimed + true ≡ 0``) or, failing that, equal to ``−true`` at every
+    sampled point (float64 and at 50 digits at the first points) while not identically zero.
+    """
+    pid, title = "claimed_gradient", f"claimed ∂L/∂{variable}"
+    pts = _policy_points(ctx)
+    x, y = cl("L", pts), ctx.loss(f"dL/d{variable}", pts)
+    fin = np.isfinite(x) & np.isfinite(y)
+    if fin.sum() < 8 or not np.all(_close(x[fin], -y[fin])) or np.all(np.abs(y[fin]) <= 1e-300):
+        return None
+    out = prove_zero(claimed + true, 1.0)
+    if out.status != "proved":
+        i = int(np.argmax(np.abs(y) * fin))
+        p = point_at(pts, i, ctx.params)
+        vc, vt = cl.exact("L", p), ctx.loss.exact(f"dL/d{variable}", p)
+        if abs(vc + vt) > mpmath.mpf(10) ** -30 * (abs(vc) + abs(vt)):
+            return None
+    i = int(np.argmax(np.abs(y) * fin))
+    p = point_at(pts, i, ctx.params)
+    vc, vt = cl.exact("L", p), ctx.loss.exact(f"dL/d{variable}", p)
+    how = f"proved: {out.method}" if out.status == "proved" else f"at {int(fin.sum())} points"
+    ce = Counterexample(
+        p,
+        [Evaluation("claimed", "claimed", p, float(vc)), Evaluation("true", f"dL/d{variable}", p, float(vt))],
+        ("claimed", "!=", "true"),
+        f"claimed ∂L/∂{variable} = {fmt(vc)} but the true value is {fmt(vt)}",
+    )
+    return PropertyResult(
+        pid,
+        title,
+        "violated",
+        "error",
+        f"sign error: the claimed gradient is the negative of the true one ({how}); {ce.explanation}; "
+        f"true: {sp.sstr(true)}",
+        method="symbolic" if out.status == "proved" else "numeric",
+        counterexample=ce,
+        details={"true gradient": sp.sstr(true)},
+    )
+
+
 def claimed_gradient(ctx: Context, variable: str, claimed: sp.Expr) -> PropertyResult:
     """Is ``claimed`` equal to ``∂L/∂variable``? Symbolic first, then at sampled points (50 digits)."""
     title = f"claimed ∂L/∂{variable}"
@@ -178,6 +220,9 @@ def claimed_gradient(ctx: Context, variable: str, claimed: sp.Expr) -> PropertyR
             pid, title, "holds", "ok", f"matches the true gradient (proved: {out.method})", method="symbolic"
         )
     cl = CompiledLoss(claimed)
+    flipped = _negated(cl, ctx, variable, claimed, true)
+    if flipped is not None:
+        return flipped
     pts = _policy_points(ctx)
     for cfg in (ctx.cfg, pts):
         x, y = cl("L", cfg), ctx.loss(f"dL/d{variable}", cfg)

@@ -19,13 +19,15 @@ import keyword
 import math
 import re
 import tokenize
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 import sympy as sp
 
 from verify.errors import UsageError
 from verify.functions import logsigmoid, sigmoid, softplus
+from verify.losses import aliases
 
 
 class LossSyntaxError(UsageError):
@@ -132,20 +134,81 @@ def _short(value: object) -> str:
     return f"{value!r}"
 
 
+def _dotted(node: ast.AST) -> str | None:
+    """``a.b.c`` for a chain of attribute accesses on a name, else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _strip_prefix(node: ast.Attribute) -> tuple[str, str] | None:
+    """``(prefix, name)`` when ``node`` is ``PREFIX.name`` for a module prefix people paste from code."""
+    chain = _dotted(node.value)
+    return (chain, node.attr) if chain in aliases.PREFIXES else None
+
+
+@dataclass
+class ParsedLoss:
+    """A parsed loss: the expression, its hyperparameters and every alias that was applied."""
+
+    expr: sp.Expr
+    hyperparameters: dict[str, sp.Symbol]
+    aliases: list[str] = field(default_factory=list)
+    definitions: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def understood(self) -> str:
+        """The expression as the checker understood it (canonical names, SymPy's spelling)."""
+        return sp.sstr(self.expr)
+
+
 class _Builder:
     def __init__(self, text: str, symbols: dict[str, sp.Symbol]):
         self.text = text
         self.symbols = symbols
         self.hyperparameters: dict[str, sp.Symbol] = {}
+        self.definitions: dict[str, sp.Expr] = {}
+        self.aliases: list[str] = []
 
-    def name(self, raw: str, col: int) -> sp.Expr:
+    def alias(self, note: str) -> None:
+        if note not in self.aliases:
+            self.aliases.append(note)
+
+    def ascii_name(self, raw: str, col: int | None, called: bool = False) -> str:
         name = raw[: -len(_KEYWORD_SUFFIX)] if raw.endswith(_KEYWORD_SUFFIX) else raw
+        if not name.isascii():
+            spelled = aliases.greek_name(name, called)
+            if spelled is None:
+                raise _fail(
+                    self.text, f"name {name!r} is not allowed (ASCII names, or Greek letters such as β, γ, σ)", col
+                )
+            self.alias(f"{name} → {spelled}")
+            name = spelled
         if name.startswith("_") or "__" in name or not _NAME.match(name):
             raise _fail(self.text, f"name {name!r} is not allowed (names start with a letter, no '__')", col)
-        if name in FUNCTIONS:
+        return name
+
+    def name(self, raw: str, col: int | None) -> sp.Expr:
+        name = self.ascii_name(raw, col)
+        if name in self.definitions:
+            return self.definitions[name]
+        if name in FUNCTIONS or name in aliases.FUNCTION_ALIASES or name in aliases.REWRITTEN_FUNCTIONS:
             raise _fail(self.text, f"{name!r} is a function; call it as {name}(...)", col)
         if name in self.symbols:
             return self.symbols[name]
+        if name in aliases.VARIABLES:
+            text = aliases.VARIABLES[name]
+            self.alias(f"{name} → {text}")
+            return parse_expression(text)[0]
+        if name in aliases.CONSTANTS:
+            value = aliases.CONSTANTS[name]
+            self.alias(f"{name} → the constant {name} = {float(value):.6g}")
+            return value
         if name not in self.hyperparameters:
             self.hyperparameters[name] = sp.Symbol(name, real=True)
         return self.hyperparameters[name]
@@ -160,6 +223,9 @@ class _Builder:
             return _number(node.value, self.text, node.col_offset)
         if isinstance(node, ast.Name):
             return self.name(node.id, node.col_offset)
+        if isinstance(node, ast.Attribute) and (stripped := _strip_prefix(node)) is not None:
+            self.alias(f"{stripped[0]}.{stripped[1]} → {stripped[1]}")
+            return self.name(stripped[1], node.col_offset)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
             arg = self.build(node.operand, depth + 1)
             return -arg if isinstance(node.op, ast.USub) else arg
@@ -177,12 +243,7 @@ class _Builder:
                     raise _fail(self.text, "division by zero", col)
                 return left / right
             if isinstance(op, ast.Pow):
-                if right.is_Number and abs(right) > MAX_EXPONENT:
-                    raise _fail(self.text, f"exponent {right} is larger than {MAX_EXPONENT} in magnitude", col)
-                power = left**right
-                if power.is_Number and (power.is_infinite or abs(power) > MAX_MAGNITUDE):
-                    raise _fail(self.text, f"{left}**{right} is larger than {MAX_MAGNITUDE:g} in magnitude", col)
-                return power
+                return self.power(left, right, col)
             raise _fail(self.text, f"operator {type(op).__name__} is not allowed (use + - * / ** ^)", col)
         if isinstance(node, ast.Call):
             return self.call(node, depth)
@@ -196,14 +257,48 @@ class _Builder:
         }.get(type(node), f"{type(node).__name__} syntax")
         raise _fail(self.text, f"not allowed: {what} (only numbers, names, + - * / ** and allowed functions)", col)
 
-    def call(self, node: ast.Call, depth: int) -> sp.Expr:
-        if isinstance(node.func, ast.Attribute):
-            raise _fail(
-                self.text, "not allowed: attribute access (call the allowed functions by name)", node.col_offset
-            )
-        if not isinstance(node.func, ast.Name):
+    def _function_name(self, node: ast.Call) -> str:
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            if func.attr in aliases.NEUTRAL_METHODS and not node.args and not node.keywords:
+                return "." + func.attr
+            stripped = _strip_prefix(func)
+            if stripped is None:
+                raise _fail(
+                    self.text, "not allowed: attribute access (call the allowed functions by name)", node.col_offset
+                )
+            self.alias(f"{stripped[0]}.{stripped[1]} → {stripped[1]}")
+            raw = stripped[1]
+        elif isinstance(func, ast.Name):
+            raw = func.id
+        else:
             raise _fail(self.text, "only calls of the allowed functions by name are allowed", node.col_offset)
-        fname = node.func.id
+        fname = self.ascii_name(raw, node.col_offset, called=True)
+        if fname in aliases.FUNCTION_ALIASES:
+            self.alias(f"{fname} → {aliases.FUNCTION_ALIASES[fname]}")
+            fname = aliases.FUNCTION_ALIASES[fname]
+        return fname
+
+    def call(self, node: ast.Call, depth: int) -> sp.Expr:
+        func = node.func
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr in aliases.TENSOR_METHODS
+            and _strip_prefix(func) is None
+            and not (func.attr in aliases.NEUTRAL_METHODS and not node.args)
+        ):
+            self.alias(f"x.{func.attr}(…) → {func.attr}(x, …)")
+            as_call = ast.Call(func=ast.Name(id=func.attr, ctx=ast.Load()), args=[func.value, *node.args])
+            as_call.keywords = node.keywords
+            ast.copy_location(as_call, node)
+            ast.copy_location(as_call.func, node)
+            return self.call(as_call, depth + 1)
+        fname = self._function_name(node)
+        if fname.startswith("."):
+            self.alias(f"{fname}() dropped (the loss of one pair is its own batch value)")
+            return self.build(node.func.value, depth + 1)  # type: ignore[attr-defined]
+        if fname in aliases.REWRITTEN_FUNCTIONS:
+            return self.rewritten(fname, node, depth)
         if fname not in FUNCTIONS:
             allowed = ", ".join(sorted(FUNCTIONS))
             raise _fail(self.text, f"unknown function {fname!r} (allowed: {allowed})", node.col_offset)
@@ -216,29 +311,153 @@ class _Builder:
             raise _fail(self.text, f"{fname}() takes {need} argument(s), got {n}", node.col_offset)
         return builder(*(self.build(a, depth + 1) for a in node.args))
 
+    def power(self, left: sp.Expr, right: sp.Expr, col: int | None) -> sp.Expr:
+        """``left**right`` within the budget: a numeric exponent of at most :data:`MAX_EXPONENT` and a
+        numeric result of at most :data:`MAX_MAGNITUDE` (``9**9**9`` is refused, never computed)."""
+        if right.is_Number and abs(right) > MAX_EXPONENT:
+            raise _fail(self.text, f"exponent {right} is larger than {MAX_EXPONENT} in magnitude", col)
+        power = left**right
+        if power.is_Number and (power.is_infinite or abs(power) > MAX_MAGNITUDE):
+            raise _fail(self.text, f"{left}**{right} is larger than {MAX_MAGNITUDE:g} in magnitude", col)
+        return power
+
+    def rewritten(self, fname: str, node: ast.Call, depth: int) -> sp.Expr:
+        """``expm1``, ``pow``, ``square``, ``clamp``/``clip`` (bounds positional or as min=/max=)."""
+        self.alias(aliases.REWRITTEN_FUNCTIONS[fname])
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            raise _fail(self.text, f"{fname}() takes no *arguments", node.col_offset)
+        args = [self.build(a, depth + 1) for a in node.args]
+        if fname in ("clamp", "clip"):
+            bounds: dict[str, sp.Expr | None] = {"min": None, "max": None}
+            for key, value in zip(("min", "max"), args[1:], strict=False):
+                bounds[key] = value
+            for kw in node.keywords:
+                key = {"a_min": "min", "a_max": "max"}.get(kw.arg or "", kw.arg or "")
+                if key not in bounds or bounds[key] is not None:
+                    raise _fail(self.text, f"{fname}() takes (x, min, max) or min=/max=", node.col_offset)
+                bounds[key] = self.build(kw.value, depth + 1)
+            if len(args) not in (1, 2, 3) or (bounds["min"] is None and bounds["max"] is None):
+                raise _fail(self.text, f"{fname}() needs x and at least one of min, max", node.col_offset)
+            out = args[0]
+            if bounds["min"] is not None:
+                out = sp.Max(out, bounds["min"])
+            if bounds["max"] is not None:
+                out = sp.Min(out, bounds["max"])
+            return out
+        if node.keywords:
+            raise _fail(self.text, f"{fname}() takes positional arguments only", node.col_offset)
+        need = {"expm1": 1, "pow": 2, "square": 1, "mean": 1}[fname]
+        if len(args) != need:
+            raise _fail(self.text, f"{fname}() takes {need} argument(s), got {len(args)}", node.col_offset)
+        if fname == "expm1":
+            return sp.exp(args[0]) - 1
+        if fname == "pow":
+            return self.power(args[0], args[1], node.col_offset)
+        if fname == "mean":
+            return args[0]
+        return args[0] ** 2
+
+    def expression(self, text: str) -> sp.Expr:
+        """One statement's expression; errors quote that expression (columns count from it)."""
+        whole, self.text = self.text, text.strip()
+        try:
+            source = _rename_keywords(self.text)
+            try:
+                tree = ast.parse(source.strip(), mode="eval")
+            except SyntaxError as exc:
+                col = (exc.offset - 1) if exc.offset else None
+                raise _fail(self.text, f"syntax error ({exc.msg})", col) from None
+            except ValueError as exc:  # e.g. an integer literal of more than 4300 digits
+                raise _fail(self.text, f"cannot be read ({exc})") from None
+            return self.build(tree)
+        finally:
+            self.text = whole
+
+    def define(self, name: str, text: str, where: str) -> None:
+        name = self.ascii_name(name.strip(), None)
+        if name in self.symbols:
+            raise _fail(self.text, f"{where}: {name!r} is a canonical variable and cannot be defined")
+        if name in FUNCTIONS or name in aliases.FUNCTION_ALIASES or name in aliases.REWRITTEN_FUNCTIONS:
+            raise _fail(self.text, f"{where}: {name!r} is a function and cannot be defined")
+        if name in self.definitions:
+            raise _fail(self.text, f"{where}: {name!r} is defined twice")
+        if not text.strip():
+            raise _fail(self.text, f"{where}: {name} = has no expression")
+        self.definitions[name] = self.expression(text)
+
+
+def _statements(text: str) -> list[str]:
+    """``text`` split at ``;`` and line ends outside brackets; ``# comments`` and ``\\`` continuations removed."""
+    text = re.sub(r"#[^\n]*", "", text).replace("\\\n", " ")
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+        elif ch in ";\n" and depth == 0:
+            out.append(text[start:i])
+            start = i + 1
+    out.append(text[start:])
+    return [s.replace("\n", " ") for s in out]
+
+
+_DEFINITION = re.compile(r"^\s*([^\W\d]\w*)\s*=(?!=)(.*)$", re.DOTALL)
+LOSS_NAMES = ("loss", "losses", "L")
+
+
+def parse_loss(
+    text: str, symbols: dict[str, sp.Symbol] | None = None, defines: Mapping[str, str] | None = None
+) -> ParsedLoss:
+    """Parse ``text`` (``NAME = EXPR`` definitions separated by ``;`` or newlines, then the loss).
+
+    ``defines`` are definitions given apart from the text (``--define NAME=EXPR``), read first.
+    The last statement is the loss, bare or as ``loss = EXPR``. Definitions are substituted as
+    parsed expressions; their names must not be canonical variables or functions.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise LossSyntaxError("loss expression is empty; write e.g. '-logsigmoid(beta*(logp_w - logp_l))'")
+    if len(text) > MAX_LENGTH:
+        raise _fail(text[:40] + "…", f"longer than {MAX_LENGTH} characters")
+    spelled, notes = aliases.spell_characters(text)
+    builder = _Builder(text, dict(CANONICAL if symbols is None else symbols))
+    for note in notes:
+        builder.alias(note)
+    for name, body in (defines or {}).items():
+        builder.define(name, aliases.spell_characters(body)[0], f"--define {name}")
+    statements = [s for s in _statements(spelled) if s.strip()]
+    if not statements:
+        raise LossSyntaxError("loss expression is empty; write e.g. '-logsigmoid(beta*(logp_w - logp_l))'")
+    expr = None
+    for k, statement in enumerate(statements):
+        last = k == len(statements) - 1
+        m = _DEFINITION.match(statement)
+        if m and not (last and m.group(1) in LOSS_NAMES):
+            if last:
+                raise _fail(text, f"the last statement defines {m.group(1)!r}; end with the loss (or loss = ...)")
+            builder.define(m.group(1), m.group(2), f"definition of {m.group(1)}")
+        elif not last:
+            raise _fail(
+                text, f"statement {statement.strip()!r} is not a definition NAME = EXPR (only the last one is the loss)"
+            )
+        else:
+            expr = builder.expression(m.group(2) if m else statement)
+    assert expr is not None
+    if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        raise _fail(text, "the expression is undefined (division by zero or infinity)")
+    used = {s.name for s in expr.free_symbols}
+    hyper = {k: v for k, v in builder.hyperparameters.items() if k in used}
+    shown = {k: sp.sstr(v) for k, v in builder.definitions.items()}
+    return ParsedLoss(expr, hyper, builder.aliases, shown)
+
 
 def parse_expression(text: str, symbols: dict[str, sp.Symbol] | None = None) -> tuple[sp.Expr, dict[str, sp.Symbol]]:
     """Parse ``text`` into a SymPy expression; returns it with the hyperparameter symbols it uses.
 
     ``symbols`` maps names to fixed symbols (default: the canonical variables).
     """
-    if not isinstance(text, str) or not text.strip():
-        raise LossSyntaxError("loss expression is empty; write e.g. '-logsigmoid(beta*(logp_w - logp_l))'")
-    if len(text) > MAX_LENGTH:
-        raise _fail(text[:40] + "…", f"longer than {MAX_LENGTH} characters")
-    source = _rename_keywords(text.strip())
-    try:
-        tree = ast.parse(source.strip(), mode="eval")
-    except SyntaxError as exc:
-        col = (exc.offset - 1) if exc.offset else None
-        raise _fail(text, f"syntax error ({exc.msg})", col) from None
-    except ValueError as exc:  # e.g. an integer literal of more than 4300 digits
-        raise _fail(text, f"cannot be read ({exc})") from None
-    builder = _Builder(text, dict(CANONICAL if symbols is None else symbols))
-    expr = builder.build(tree)
-    if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
-        raise _fail(text, "the expression is undefined (division by zero or infinity)")
-    return expr, builder.hyperparameters
+    parsed = parse_loss(text, symbols)
+    return parsed.expr, parsed.hyperparameters
 
 
 def parse_value(name: str, text: str) -> sp.Rational:
@@ -264,13 +483,28 @@ def parse_value(name: str, text: str) -> sp.Rational:
     return value
 
 
+def parse_defines(items: list[str] | None) -> dict[str, str]:
+    """``["h=logp_w - logp_l", …]`` → ``{"h": "logp_w - logp_l"}`` (parsed later with the loss)."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        name, sep, body = item.partition("=")
+        name = name.strip()
+        if not sep or not body.strip():
+            raise UsageError(f"--define {item!r} has no expression; write --define {name or 'NAME'}=EXPR")
+        if name in out:
+            raise UsageError(f"--define {name} is given twice")
+        out[name] = body
+    return out
+
+
 def parse_params(items: list[str] | None) -> dict[str, sp.Rational]:
-    """``["gamma=0.5", …]`` → ``{"gamma": 1/2}``; a name without a value is an error."""
+    """``["gamma=0.5", …]`` → ``{"gamma": 1/2}``; a name without a value is an error; Greek names spelled out."""
     out: dict[str, sp.Rational] = {}
     for item in items or []:
         if "=" not in item:
             raise UsageError(f"--param {item!r} has no value; write --param {item.strip() or 'NAME'}=VALUE")
         name, value = (s.strip() for s in item.split("=", 1))
+        name = aliases.greek_name(name, False) or name
         if not _NAME.match(name) or "__" in name:
             raise UsageError(f"--param {item!r}: {name!r} is not a valid hyperparameter name")
         if name in CANONICAL:

@@ -50,18 +50,26 @@ P = sp.Symbol("p", positive=True)
 
 
 def fmt(x: float) -> str:
-    """A number for messages: 6 significant digits."""
-    return f"{float(x):.6g}"
+    """A number for messages: 6 significant digits (−0 printed as 0)."""
+    return f"{float(x) + 0.0:.6g}"  # + 0.0: no "-0"
 
 
 # ---------------------------------------------------------------- sampling and context
 
 
-def sample_configs(uses_beta: bool, n: int = SAMPLES, seed: int = 0) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def sample_configs(
+    uses_beta: bool, n: int = SAMPLES, seed: int = 0, neutral: str | None = None
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """``n`` configurations at the reference policy (``a = c``, ``b = d``) and their step scales.
 
     ``β`` is log-uniform in [0.03, 20]; lengths are integers in [1, 100]; reference log-probs
     lie below ``−4·scale`` so that every step keeps all log-probabilities ≤ 0.
+
+    ``neutral`` makes the start neutral for a loss without a reference, whose own margin is
+    then 0 at the start (a start past a finite target would make shrinking the margin look
+    right): ``"reference-free"`` sets ``b = a``; ``"length-normalized"`` sets
+    ``b/len_l = a/len_w``; ``"equal"`` sets ``b = a`` and ``len_l = len_w`` (neutral for either
+    margin, used when the loss is not a function of one margin).
     """
     rng = np.random.default_rng(seed)
     beta = 10 ** rng.uniform(-1.5, 1.3, n)
@@ -70,14 +78,23 @@ def sample_configs(uses_beta: bool, n: int = SAMPLES, seed: int = 0) -> tuple[di
     smax = max(STEPS) * scale
     c = -(smax + rng.uniform(0.5, 60, n))
     d = -(smax + rng.uniform(0.5, 60, n))
+    len_w = rng.integers(1, 101, n).astype(float)
+    len_l = rng.integers(1, 101, n).astype(float)
+    if neutral == "equal":
+        len_l = len_w.copy()
+    if neutral in ("reference-free", "equal"):
+        d = c.copy()
+    elif neutral == "length-normalized":
+        per_token = -(smax + rng.uniform(0.5, 60, n)) / np.minimum(len_w, len_l)
+        c, d = per_token * len_w, per_token * len_l
     cfg = {
         A: c.copy(),
         B: d.copy(),
         C: c,
         D: d,
         BETA.name: beta,
-        LEN_W.name: rng.integers(1, 101, n).astype(float),
-        LEN_L.name: rng.integers(1, 101, n).astype(float),
+        LEN_W.name: len_w,
+        LEN_L.name: len_l,
     }
     return cfg, scale
 
@@ -165,13 +182,18 @@ def _independent(g: sp.Expr, rest: list[sp.Symbol]) -> bool:
 
 def make_context(loss: CompiledLoss) -> Context:
     uses_beta = loss.uses(BETA)
-    cfg, scale = sample_configs(uses_beta)
+    uses_reference = loss.uses(REF_LOGP_W) or loss.uses(REF_LOGP_L)
+    margin = find_margin(loss)
+    neutral = None
+    if not uses_reference:
+        neutral = margin.kind if margin is not None and margin.kind != "log-ratio" else "equal"
+    cfg, scale = sample_configs(uses_beta, neutral=neutral)
     return Context(
         loss=loss,
         uses_beta=uses_beta,
-        uses_reference=loss.uses(REF_LOGP_W) or loss.uses(REF_LOGP_L),
+        uses_reference=uses_reference,
         length_normalized=loss.uses(LEN_W) or loss.uses(LEN_L),
-        margin=find_margin(loss),
+        margin=margin,
         cfg=cfg,
         scale=scale,
     )
@@ -281,7 +303,7 @@ def margin_path(ctx: Context, i: int, n: int = 1601) -> PathProfile:
     T = 20 * float(ctx.scale[i])
     t = np.linspace(-T, T, n)
     base = point_at(ctx.cfg, i, ctx.params)
-    c0, d0 = min(base[C], -T - 1), min(base[D], -T - 1)
+    c0, d0 = path_start(ctx, base, T)
     pts = {k: np.full(n, v) for k, v in base.items() if k in NAMES}
     pts.update({A: c0 + t, B: d0 - t, C: np.full(n, c0), D: np.full(n, d0)})
     ga, gb = ctx.loss(f"dL/d{A}", pts), ctx.loss(f"dL/d{B}", pts)
@@ -323,6 +345,15 @@ def margin_path(ctx: Context, i: int, n: int = 1601) -> PathProfile:
         elif k == n - 1:
             target = float(2 * t[j])
     return PathProfile(float(base[BETA.name]), bumps, target, ce)
+
+
+def path_start(ctx: Context, base: Mapping[str, float], T: float) -> tuple[float, float]:
+    """Reference log-probs below ``−T − 1`` for a path of half-width ``T``; neutral starts stay neutral."""
+    c, d = base[C], base[D]
+    if ctx.uses_reference:
+        return min(c, -T - 1), min(d, -T - 1)
+    k = max(1.0, (T + 1) / abs(c), (T + 1) / abs(d))  # scaling keeps b = a and b/len_l = a/len_w
+    return k * c, k * d
 
 
 def _path_indices(ctx: Context) -> list[int]:
@@ -818,7 +849,9 @@ def population_optimum(
             break
     at_one = [f"{table[f'p=1, beta={b:g}']} (β={b:g})" if ctx.uses_beta else table["p=1, beta=1"] for b in betas]
     finite_lt1 = all(fin for p, _, _, fin, _ in numeric if p < 1)
-    details = {"numeric minimisers": table}
+    details: dict = {"numeric minimisers": table}
+    # every minimiser for ½ < p < 1 is a positive margin (finite, or +∞): the loss prefers the winner
+    details["prefers the preferred response"] = all(x > 1e-6 for p, _, x, _, _ in numeric if 0.5 < p < 1)
     method = "numeric"
     if matched_expr is not None:
         foc = sp.diff(pop, H).subs(H, matched_expr)
@@ -858,6 +891,8 @@ def bounded_below(ctx: Context) -> PropertyResult:
     for name in (A, B, C, D):
         if ctx.loss.uses(CANONICAL[name]):
             rays.append((f"{name} → −∞", base, {name: -1.0}))
+    if ctx.loss.uses(LOGP_W) and ctx.loss.uses(LOGP_L):
+        rays.append((f"{A}, {B} → −∞ together", base, {A: -1.0, B: -1.0}))
     if ctx.margin is not None:
         g = numpy_function(ctx.margin.g, (H, BETA))
         for sgn, label in ((1, "h → +∞"), (-1, "h → −∞")):
@@ -942,7 +977,7 @@ def convexity(ctx: Context) -> PropertyResult:
     T = 20 * float(ctx.scale[i])
     t = np.linspace(-T, T, 4001)
     base = point_at(ctx.cfg, i, ctx.params)
-    c0, d0 = min(base[C], -T - 1), min(base[D], -T - 1)
+    c0, d0 = path_start(ctx, base, T)
     pts = {k: np.full(t.size, v) for k, v in base.items() if k in NAMES}
     pts.update({A: c0 + t, B: d0 - t, C: np.full(t.size, c0), D: np.full(t.size, d0)})
     v = ctx.loss("L", pts)

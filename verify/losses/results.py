@@ -123,6 +123,8 @@ class LossReport:
     documented: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     formula: str | None = None  # a catalog variant's short formula, in the margin h
+    understood: str | None = None  # the expression with canonical names, as the checker read it
+    aliases: list[str] = field(default_factory=list)  # each alias and definition that was applied
 
     @property
     def verdict(self) -> str:
@@ -141,6 +143,8 @@ class LossReport:
             "source": self.source,
             "expression": self.expression,
             "formula": self.formula,
+            "understood": self.understood,
+            "aliases": self.aliases,
             "params": self.params,
             "latex": self.latex,
             "gradient_latex": self.gradient_latex,

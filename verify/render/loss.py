@@ -56,6 +56,8 @@ class LossTable:
                 severity.append(" (documented)", style="dim")
             table.add_row(escape(p.id), p.status, severity, escape(_detail(p)))
         yield Text(self.header(), overflow="fold")
+        if r.aliases:
+            yield Text(f"understood as: L = {r.understood}   ({'; '.join(r.aliases)})", style="dim", overflow="fold")
         yield table
         line = Text("verdict: ")
         line.append(r.verdict, style=VERDICT_STYLE[r.verdict])
@@ -66,6 +68,7 @@ class LossTable:
 SHORT = {
     "preference_direction": "direction",
     "reference_orientation": "reference",
+    "off_reference": "off-reference",
     "shift_invariance": "shift-invariant",
     "population_optimum": "optimum",
     "bounded_below": "bounded below",
