@@ -91,7 +91,7 @@ def test_function_aliases(text, plain, note):
         ("clamp(logp_w)", "at least one of min, max"),
         ("clamp(logp_w, lo=0)", "min=/max="),
         ("pow(logp_w)", "takes 2 argument"),
-        ("max(logp_w)", "at least 2"),
+        ("max(logp_w)", "takes 2 to 16 argument"),
         ("torch.__class__", "not allowed"),
         ("F.eval('1')", "unknown function 'eval'"),
     ],
