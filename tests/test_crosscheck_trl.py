@@ -352,3 +352,20 @@ def test_help_points_to_documents_that_exist(capsys) -> None:
     assert "DESIGN.md" not in text and "docs/guide.md" in text
     assert (Path(__file__).resolve().parents[1] / "docs" / "guide.md").is_file()
     assert "--metrics FILE" in text and "--json [PATH]" in text
+
+
+def test_a_bad_metrics_file_is_refused_before_anything_is_written(tmp_path, capsys) -> None:
+    log = tmp_path / "log.jsonl"
+    log.write_text("{broken\n", encoding="utf-8")
+    grads = tmp_path / "grads.npz"
+    batch = _save(tmp_path, _trl(_pairs(12)))
+    code, _, err = _run(
+        capsys, batch, "--loss", "dpo", "--beta", "0.1", "--metrics", str(log), "--grad-out", str(grads)
+    )
+    assert code == 2 and "line 1 is not JSON" in err and not grads.exists()
+
+
+def test_key_names_print_literally(tmp_path, capsys) -> None:
+    arrays = _trl(_pairs(13)) | {"[bold red]x[/bold red]": np.zeros(2)}
+    code, out, _ = _run(capsys, _save(tmp_path, arrays), "--loss", "dpo", "--beta", "0.1")
+    assert code == 0 and "ignored keys: [bold red]x[/bold red]" in out

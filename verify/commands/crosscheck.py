@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from verify.errors import UsageError
@@ -106,7 +107,7 @@ def _render(r: CrosscheckResult, batch: Batch, checks: list[MetricCheck] | None,
     console = Console()
     shown = ", ".join(f"{k}={v:g}" for k, v in r.params.items())
     console.print(f"[bold]{r.loss_name}[/bold] β={r.beta:g}" + (f" ({shown})" if shown else "") + f", {r.form} form")
-    console.print("keys read: " + ", ".join(k if k == v else f"{k} (as {v})" for k, v in batch.keys.items()))
+    console.print("keys read: " + ", ".join(escape(k if k == v else f"{k} (as {v})") for k, v in batch.keys.items()))
     console.print(f"rewards: {r.reward_definition}")
     table = Table("pair", "loss", "chosen reward", "rejected reward", "margin")
     n = r.losses.shape[0]
@@ -122,10 +123,12 @@ def _render(r: CrosscheckResult, batch: Batch, checks: list[MetricCheck] | None,
         f"mean loss {r.loss:.12g}   reward accuracy {r.reward_accuracy:.6g}   reward margin {r.reward_margin:.6g}"
     )
     if batch.ignored:
-        console.print(f"ignored keys: {', '.join(batch.ignored)}")
+        console.print(f"ignored keys: {escape(', '.join(batch.ignored))}")
     if checks is None:
         return
-    table = Table("metric", "logged", "recomputed", "rel. error", "", title=f"logged metrics: {metrics_file}")
+    table = Table(
+        "metric", "logged", "recomputed", "rel. error", "", title=f"logged metrics: {escape(metrics_file or '')}"
+    )
     for c in checks:
         mark = "[green]pass[/green]" if c.passed else "[bold red]FAIL[/bold red]"
         table.add_row(c.key, f"{c.logged:.8g}", f"{c.recomputed:.8g}", f"{c.error:.2e}", mark)
@@ -176,6 +179,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--step selects a record of --metrics FILE; give --metrics too")
     check_output_paths(args, "--json")
     _check_grad_out(args)
+    logged, step = read_logged(args.metrics, METRICS, args.step) if args.metrics else ({}, None)
     batch = load_batch(args.batch, reference=get_loss(args.loss).needs_reference)
     try:
         result = crosscheck(batch, args.loss, beta, params, grads=bool(args.grad_out))
@@ -189,10 +193,7 @@ def run(args: argparse.Namespace) -> int:
                 np.savez(fh, **result.grads)
         except OSError as exc:
             raise UsageError(f"cannot write --grad-out {args.grad_out!r}: {exc.strerror}") from None
-    checks = None
-    if args.metrics:
-        logged, step = read_logged(args.metrics, METRICS, args.step)
-        checks = compare(logged, result.metrics(), rtol, atol)
+    checks = compare(logged, result.metrics(), rtol, atol) if args.metrics else None
     if args.json:
         payload = result.to_json()
         payload["keys"] = batch.keys
