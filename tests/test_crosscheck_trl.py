@@ -369,3 +369,8 @@ def test_key_names_print_literally(tmp_path, capsys) -> None:
     arrays = _trl(_pairs(13)) | {"[bold red]x[/bold red]": np.zeros(2)}
     code, out, _ = _run(capsys, _save(tmp_path, arrays), "--loss", "dpo", "--beta", "0.1")
     assert code == 0 and "ignored keys: [bold red]x[/bold red]" in out
+
+
+def test_a_missing_batch_is_a_usage_error(tmp_path, capsys) -> None:
+    code, out, err = _run(capsys, "--loss", "dpo", "--beta", "0.1", "--json", str(tmp_path / "out.json"))
+    assert code == 2 and out == "" and err == "verify: give the batch: crosscheck BATCH.npz --loss NAME --beta B\n"
