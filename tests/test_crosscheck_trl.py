@@ -296,6 +296,8 @@ def test_only_the_logged_metrics_are_compared(tmp_path, capsys) -> None:
         ('{"loss": true}', (), "'loss' is bool, not a number"),
         ('{"learning_rate": 0.1}', (), "holds none of the metrics"),
         ('{"log_history": 5}', (), "log_history is not a list"),
+        ('{"loss": 1' + "0" * 400 + "}", (), "'loss' is an integer too large for a float"),
+        ('{"loss": 1' + "0" * 5000 + "}", (), "line 1 is not JSON (a number too long)"),
         ("[1, 2]", (), "record 0 is not a JSON object"),
         ("[" * 100000 + "]" * 100000, (), "nested too deeply"),
         ('{"step": 1, "loss": 0.7}', ("--step", "2"), "has no record with step 2"),

@@ -70,16 +70,17 @@ def _records(path: str) -> list[dict[str, Any]]:
     try:
         try:
             whole = json.loads(raw)
-        except json.JSONDecodeError:
+        except ValueError:  # JSONDecodeError, or an integer literal too long to convert
             whole = None
             lines = [(i, line) for i, line in enumerate(raw.splitlines(), 1) if line.strip()]
             records = []
             for i, line in lines:
                 try:
                     records.append(json.loads(line))
-                except json.JSONDecodeError as exc:
+                except ValueError as exc:
+                    why = exc.msg if isinstance(exc, json.JSONDecodeError) else "a number too long"
                     raise UsageError(
-                        f"--metrics {path!r} line {i} is not JSON ({exc.msg}); give JSON lines or trainer_state.json"
+                        f"--metrics {path!r} line {i} is not JSON ({why}); give JSON lines or trainer_state.json"
                     ) from None
     except RecursionError:
         raise UsageError(f"--metrics {path!r} is nested too deeply to be a metrics log") from None
@@ -121,7 +122,10 @@ def read_logged(path: str, names: tuple[str, ...], step: int | None = None) -> t
         value = record[key]
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise UsageError(f"--metrics {path!r}: {key!r} is {type(value).__name__}, not a number")
-        out[name] = (key, float(value))
+        try:
+            out[name] = (key, float(value))
+        except OverflowError:
+            raise UsageError(f"--metrics {path!r}: {key!r} is an integer too large for a float") from None
     return out, record.get("step")
 
 
