@@ -232,3 +232,16 @@ def test_the_fragment_compiles_inside_a_paper(tmp_path) -> None:
     text = " ".join(text.split())
     assert "Main text." in text and "A Checked steps" in text and "B Derivations" in text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["paper.pdf", "paper.tex", "report.tex"]
+
+
+def test_the_audits_table_prints_the_declared_latex_too() -> None:
+    from verify.render.audits import audits_markdown
+
+    result = sample_result()
+    step = result.derivations[1].steps[0]
+    step.counterexample_latex = {"beta": r"\beta", "p": r"\input{x}"}
+    row = next(line for line in audits_markdown(result).splitlines() if "sign_error_as_written" in line)
+    assert "| $\\beta$=1.0, $\\text{[formula withheld: it uses the TeX command input," in row
+    step.counterexample_latex = None  # a result of an older version: the names as text
+    row = next(line for line in audits_markdown(result).splitlines() if "sign_error_as_written" in line)
+    assert "| beta=1.0, p=0.5 → lhs=-0.693, rhs=0.693 |" in row
