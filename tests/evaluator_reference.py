@@ -12,7 +12,7 @@ import sympy as sp
 
 pw, pl, rw, rl, nw, nl = sp.symbols("pw pl rw rl nw nl", real=True)
 beta = sp.Symbol("beta", positive=True)
-eps, gamma, delta, kl = sp.symbols("eps gamma delta kl", real=True)
+eps, gamma, delta, kl, alpha = sp.symbols("eps gamma delta kl alpha", real=True)
 
 
 class Softplus(sp.Function):
@@ -59,9 +59,11 @@ EXPRESSIONS: dict[str, tuple[sp.Expr, tuple[sp.Symbol, ...]]] = {
     ),
     "kto_pair": (_s(-beta * ((pw - rw) - kl)) + _s(-beta * (kl - (pl - rl))), (kl,)),
     "orpo": (-_aw - beta * _ls(_odds), ()),
+    # CPO (Xu et al. 2024, eq. 3 with TRL's token-mean NLL): reference-free sigmoid + α·NLL(chosen)
+    "cpo": (-_ls(beta * (pw - pl)) - alpha * pw / nw, (alpha,)),
 }
 
-PARAM_VALUES = {"eps": 0.2, "gamma": 0.7, "delta": 0.3, "kl": 0.25}
+PARAM_VALUES = {"eps": 0.2, "gamma": 0.7, "delta": 0.3, "kl": 0.25, "alpha": 0.6}
 _VARS = (pw, pl, rw, rl, nw, nl, beta)
 _COMPILED: dict[str, tuple] = {}
 

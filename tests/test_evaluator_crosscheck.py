@@ -93,6 +93,10 @@ def test_logps_form_agrees_with_the_independent_reference(name: str, tmp_path: P
     np.testing.assert_allclose(grads["policy_chosen_logps"], want[1] / n, rtol=RTOL, atol=1e-300)
     np.testing.assert_allclose(grads["policy_rejected_logps"], want[2] / n, rtol=RTOL, atol=1e-300)
     cw, cl = beta * (d["pw"] - d["rw"]), beta * (d["pl"] - d["rl"])
+    if name in ("simpo", "orpo"):  # reference-free on token means: SimPO's β·log π(y)/|y|, as TRL logs ORPO's
+        cw, cl = beta * d["pw"] / d["nw"], beta * d["pl"] / d["nl"]
+    elif name == "cpo":  # reference-free on sequence log-probs, as TRL's CPOTrainer logs it
+        cw, cl = beta * d["pw"], beta * d["pl"]
     np.testing.assert_allclose(res["chosen_rewards"], cw, rtol=RTOL)
     np.testing.assert_allclose(res["rejected_rewards"], cl, rtol=RTOL)
     assert res["reward_accuracy"] == float(np.mean(cw > cl))

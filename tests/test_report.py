@@ -40,9 +40,9 @@ def test_latex_claims_are_the_checked_sympy_latex() -> None:
     doc = render_latex(result)
     for d in result.derivations:
         for s in d.steps:
-            assert "\\claimline{" + s.claim_latex + "}" in doc
+            assert "\\vfyclaimline{" + s.claim_latex + "}" in doc
             if s.correction_latex:
-                assert "\\claimline{" + s.correction_latex + "}" in doc
+                assert "\\vfyclaimline{" + s.correction_latex + "}" in doc
 
 
 def _section(doc: str, step_id: str) -> str:
@@ -54,14 +54,14 @@ def _section(doc: str, step_id: str) -> str:
 def test_latex_status_marks_method_and_refutation_details() -> None:
     doc = render_latex(sample_result())
     proved = _section(doc, "log_mul_eq_add_log")
-    assert r"\status{proved}{\checkmark\ proved}" in proved
+    assert r"\vfystatus{proved}{\checkmark\ proved}" in proved
     assert (
         r"\textbf{Method.} symbolic (expand\_log); numeric cross-check: 25 numeric samples, "
         r"worst relative error 1e-31\par"
     ) in proved
     error = _section(doc, "crashes")
     assert r"\checkmark" not in error  # nothing unchecked is rendered as passing
-    assert r"\status{error}{! error} \status{refuted}{\fbox{FAILED}} expected to hold, but error" in error
+    assert r"\vfystatus{error}{! error} \vfystatus{refuted}{\fbox{FAILED}} expected to hold, but error" in error
     assert r"\textbf{Reason.} division by zero\par" in error
     refuted = _section(doc, "sign_error_as_written")
     assert r"\emph{(as expected: a documented error in the source)}" in refuted
@@ -102,7 +102,7 @@ def test_latex_declares_the_unicode_it_uses() -> None:
 
 def test_short_formula_is_one_line_and_long_ones_break_at_top_level() -> None:
     assert lines("a = b") == ["a = b"]
-    assert display("a = b") == "\\begin{center}\n\\claimline{a = b}\n\\end{center}\n"
+    assert display("a = b") == "\\begin{center}\n\\vfyclaimline{a = b}\n\\end{center}\n"
     long = " + ".join(rf"\frac{{x_{{{i}}}}}{{y_{{{i}}}}}" for i in range(30))
     formula = r"\log{\left(z \right)} = - " + long
     parts = lines(formula, budget=120)
@@ -130,7 +130,8 @@ def test_markdown_escapes_user_text_and_shows_math_blocks() -> None:
     assert doc.startswith("# 50% \\_x\\_ \\#1\n")
     assert "<b>(a)</b>" not in doc and "\\<b\\>(a)\\</b\\>" in doc
     assert "<summary><b>\\input{/etc/passwd}</b> — 1 proved, 1 confirmed, 1 error, **1 FAILED**</summary>" not in doc
-    assert "<summary><b>\\input{/etc/passwd}</b> — 1 proved, 1 confirmed, 1 error, &ast;&ast;1 FAILED&ast;&ast;" in doc
+    assert "<summary><b>\\input{/etc/passwd}</b> — 1 proved, 1 confirmed, 1 error, <strong>1 FAILED</strong>" in doc
+    assert "&ast;&ast;" not in doc
     assert "### \\\\input{/etc/passwd}\n" in doc
     assert "```math\n\\beta \\log{\\left(p \\right)} = - \\beta \\log{\\left(p \\right)}\n```\n" in doc
     assert "| beta | 1.0 |\n| p | 0.5 |\n" in doc
@@ -281,12 +282,11 @@ def test_unwritable_junit_path_is_a_usage_error(tmp_path, capsys) -> None:
     assert capsys.readouterr().err == message
 
 
-def test_reused_verdicts_are_marked_as_such() -> None:
+def test_reused_verdicts_do_not_change_the_report() -> None:
     result = sample_result()
     result.derivations[0].steps[0].cached = True
-    doc = render_latex(result)
-    assert "worst relative error 1e-31; verdict reused from the verdict cache\\par" in doc
-    assert "(1 verdicts reused from the verdict cache)" in render_markdown(result)
+    assert render_latex(result) == render_latex(sample_result())
+    assert render_markdown(result) == render_markdown(sample_result())
 
 
 def test_report_from_json_also_writes_junit(saved, tmp_path) -> None:
@@ -301,7 +301,7 @@ def test_summary_tables_follow_the_report_order() -> None:
     doc = render_markdown(result)
     assert doc.index("(`hostile`) | core") < doc.index("(`audit_notes`) | audit") < doc.index("(`audit_paper`)")
     tex = render_latex(result)
-    assert tex.index(r"\hyperref[d:hostile]") < tex.index(r"\hyperref[d:audit-notes]")
+    assert tex.index(r"\hyperref[vfy:hostile]") < tex.index(r"\hyperref[vfy:audit-notes]")
 
 
 def test_each_derivation_says_how_many_steps_are_verified() -> None:

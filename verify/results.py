@@ -38,6 +38,8 @@ class StepResult:
     samples: int = 0
     max_rel_error: float = 0.0
     counterexample: dict[str, str] | None = None
+    #: the declared LaTeX of each counterexample symbol, by its key (absent in results of older versions)
+    counterexample_latex: dict[str, str] | None = None
     correction_latex: str | None = None
     reason: str | None = None
     seconds: float = 0.0
@@ -224,6 +226,7 @@ _STEP_FIELDS: dict[str, tuple[Any, ...]] = {
     "samples": (int,),
     "max_rel_error": _NUMBER,
     "counterexample": _OPTIONAL_TABLE,
+    "counterexample_latex": _OPTIONAL_TABLE,
     "correction_latex": _OPTIONAL_TEXT,
     "reason": _OPTIONAL_TEXT,
     "seconds": _NUMBER,

@@ -1,8 +1,10 @@
 """``python -m verify report``: the proof report as LaTeX (optionally compiled to PDF) or Markdown.
 
 Runs the checks exactly as ``all`` does (same options), or renders a saved result
-(``--from-json PATH`` of ``all --json``). Exit code 1 when the result has a failing step, as
-for ``all``: the report is written either way.
+(``--from-json PATH`` of ``all --json``). The document depends on the verdicts only: a run that
+reused cached verdicts writes the same bytes as one that checked everything (no timings, no cache
+notes). ``--fragment`` writes a LaTeX body to ``\\input`` into another document. Exit code 1
+when the result has a failing step, as for ``all``: the report is written either way.
 """
 
 from __future__ import annotations
@@ -30,6 +32,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=sorted(EXTENSIONS), default="latex", help="report format (default: latex)")
     parser.add_argument("--output", metavar="PATH", default="-", help="write the report to PATH (default: stdout)")
     parser.add_argument("--pdf", action="store_true", help="compile the LaTeX report to PDF next to --output")
+    parser.add_argument(
+        "--fragment",
+        action="store_true",
+        help="LaTeX body to \\input into a paper (no preamble); the paper loads amsmath, amssymb, graphicx, "
+        "array, booktabs, longtable and xcolor",
+    )
     parser.add_argument("--title", default="Proof report", help="the report's title")
     parser.add_argument("--from-json", metavar="PATH", help="render a saved result of `all --json` instead of checking")
     parser.add_argument("--only", action="append", choices=["core", "audit", "experiment"], help="check only this kind")
@@ -60,6 +68,10 @@ def run(args: argparse.Namespace) -> int:
 
     check_output_paths(args, "--output", "--json", "--junit")
 
+    if args.fragment and args.format != "latex":
+        raise UsageError("--fragment needs --format latex")
+    if args.fragment and args.pdf:
+        raise UsageError("--pdf compiles a whole document; drop --fragment (or \\input the fragment into yours)")
     if args.pdf and args.format != "latex":
         raise UsageError("--pdf needs --format latex")
     if args.pdf and args.output == "-":
@@ -75,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     if args.junit:  # also from a saved result: JSON → JUnit for CI
         write_text(args.junit, render_junit(result), "--junit")
     if args.format == "latex":
-        document = render_latex(result, args.title)
+        document = render_latex(result, args.title, fragment=args.fragment)
     else:
         document = render_markdown(result, args.title)
     write_text(args.output, document, "--output")

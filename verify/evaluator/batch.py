@@ -2,6 +2,9 @@
 
 Log-prob form: ``policy_chosen_logps``, ``policy_rejected_logps``, ``reference_chosen_logps``,
 ``reference_rejected_logps`` (shape ``(B,)``), optional ``chosen_lengths``, ``rejected_lengths``.
+Current TRL's names are read as the same arrays (:data:`TRL_NAMES`): ``chosen_logps``,
+``rejected_logps``, ``ref_chosen_logps``, ``ref_rejected_logps``; :attr:`Batch.keys` says how
+each given key was understood. A reference-free loss (SimPO, ORPO, CPO) needs no reference.
 Logits form: ``policy_{chosen,rejected}_logits`` ``(B,T,V)``, ``{chosen,rejected}_labels``
 ``(B,T)`` integers in ``[0, V)``, ``{chosen,rejected}_mask`` ``(B,T)`` of 0/1 (1 = counted token,
 at least one per sequence); the reference as ``reference_*_logps`` or ``reference_*_logits``
@@ -21,7 +24,15 @@ import numpy as np
 from verify.errors import UsageError
 
 LOGP_KEYS = ("policy_chosen_logps", "policy_rejected_logps", "reference_chosen_logps", "reference_rejected_logps")
+REFERENCE_KEYS = LOGP_KEYS[2:]
 LENGTH_KEYS = ("chosen_lengths", "rejected_lengths")
+#: current TRL's names (``DPOTrainer``: ``chosen_logps``; precomputed ``ref_chosen_logps``) → ours
+TRL_NAMES = {
+    "chosen_logps": "policy_chosen_logps",
+    "rejected_logps": "policy_rejected_logps",
+    "ref_chosen_logps": "reference_chosen_logps",
+    "ref_rejected_logps": "reference_rejected_logps",
+}
 SIDES = ("chosen", "rejected")
 
 
@@ -32,6 +43,8 @@ class Batch:
     form: str
     arrays: dict[str, np.ndarray]
     ignored: list[str] = field(default_factory=list)
+    #: every key read, as given → the array it was read as (a TRL name → ours)
+    keys: dict[str, str] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -149,33 +162,66 @@ def _float(a: np.ndarray) -> np.ndarray:
     return a if a.dtype in (np.float32, np.float64) else a.astype(np.float64)
 
 
-def validate(arrays: dict[str, np.ndarray], where: str = "batch") -> Batch:
-    """Check keys, dtypes, shapes and values; return the :class:`Batch` (no copies of float arrays)."""
+def _canonical(arrays: dict[str, np.ndarray], where: str) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """``arrays`` with TRL's names replaced by ours, and our name → the name given."""
+    out = dict(arrays)
+    given: dict[str, str] = {}
+    for trl, ours in TRL_NAMES.items():
+        if trl not in out:
+            continue
+        if ours in out:
+            raise UsageError(f"{where}: keys {trl!r} and {ours!r} are the same array; give one of them")
+        out[ours] = out.pop(trl)
+        given[ours] = trl
+    return out, given
+
+
+def validate(arrays: dict[str, np.ndarray], where: str = "batch", reference: bool = True) -> Batch:
+    """Check keys, dtypes, shapes and values; return the :class:`Batch` (no copies of float arrays).
+
+    With ``reference`` False (a reference-free loss) the reference arrays are not required, and
+    are ignored when given.
+    """
+    arrays, given = _canonical(arrays, where)
+
+    def name(key: str) -> str:
+        return given.get(key, key)
+
     logits_form = any(f"policy_{s}_logits" in arrays for s in SIDES)
     if not logits_form and "policy_chosen_logps" not in arrays:
+        needed = LOGP_KEYS if reference else LOGP_KEYS[:2]
         raise UsageError(
-            f"{where}: neither form found: give {', '.join(LOGP_KEYS)} (log-prob form) or "
+            f"{where}: neither form found: give {', '.join(needed)} (log-prob form; TRL's "
+            f"{', '.join(k for k, v in TRL_NAMES.items() if v in needed)} are read as the same) or "
             "policy_chosen_logits, policy_rejected_logits, chosen_labels, rejected_labels, chosen_mask, "
-            "rejected_mask and the reference (logits form)"
+            "rejected_mask" + (" and the reference (logits form)" if reference else " (logits form)")
         )
     out: dict[str, np.ndarray] = {}
 
     def need(key: str) -> np.ndarray:
         if key not in arrays:
             form = "logits" if logits_form else "log-prob"
-            raise _fail(where, key, f"is missing (required in the {form} form)")
+            alias = next((k for k, v in TRL_NAMES.items() if v == key), None)
+            also = f" (or TRL's {alias!r})" if alias else ""
+            raise _fail(where, key, f"is missing{also} (required in the {form} form)")
         return arrays[key]
+
+    def batch(used: set[str], form: str) -> Batch:
+        keys = {name(k): k for k in sorted(used)}
+        return Batch(form, out, sorted(name(k) for k in set(arrays) - used), keys)
 
     if not logits_form:
         b = None
-        for key in LOGP_KEYS:
-            a = _numeric(where, key, need(key), "float")
+        for key in LOGP_KEYS if reference else LOGP_KEYS[:2]:
+            a = _numeric(where, name(key), need(key), "float")
             if b is None:
                 if a.ndim != 1 or a.shape[0] == 0:
-                    raise _fail(where, key, f"has shape {a.shape}, expected (B,) with B ≥ 1 (one log-prob per pair)")
+                    raise _fail(
+                        where, name(key), f"has shape {a.shape}, expected (B,) with B ≥ 1 (one log-prob per pair)"
+                    )
                 b = a.shape[0]
-            _shape(where, key, a, (b,), "(one log-prob per pair, like policy_chosen_logps)")
-            _log_probabilities(where, key, a)
+            _shape(where, name(key), a, (b,), f"(one log-prob per pair, like {name('policy_chosen_logps')})")
+            _log_probabilities(where, name(key), a)
             out[key] = _float(a)
         present = [k for k in LENGTH_KEYS if k in arrays]
         if len(present) == 1:
@@ -187,8 +233,7 @@ def validate(arrays: dict[str, np.ndarray], where: str = "batch") -> Batch:
             if np.any(a <= 0):
                 raise _fail(where, key, f"has a non-positive token count {float(a[a <= 0][0])!r}; counts must be ≥ 1")
             out[key] = _float(a)
-        used = set(LOGP_KEYS) | set(present)
-        return Batch("logps", out, sorted(set(arrays) - used))
+        return batch(set(out), "logps")
 
     used: set[str] = set()
     b = v = None
@@ -222,15 +267,17 @@ def validate(arrays: dict[str, np.ndarray], where: str = "batch") -> Batch:
         out.update({lk: _float(logits), yk: labels, mk: mask})
         used |= {lk, yk, mk}
         rk_logits, rk_logps = f"reference_{side}_logits", f"reference_{side}_logps"
+        if not reference:
+            continue
         if rk_logits in arrays:
             ref = _numeric(where, rk_logits, arrays[rk_logits], "float")
             _shape(where, rk_logits, ref, logits.shape, f"(the shape of {lk})")
             out[rk_logits] = _float(ref)
             used.add(rk_logits)
         elif rk_logps in arrays:
-            ref = _numeric(where, rk_logps, arrays[rk_logps], "float")
-            _shape(where, rk_logps, ref, (b,), "(one log-prob per pair)")
-            _log_probabilities(where, rk_logps, ref)
+            ref = _numeric(where, name(rk_logps), arrays[rk_logps], "float")
+            _shape(where, name(rk_logps), ref, (b,), "(one log-prob per pair)")
+            _log_probabilities(where, name(rk_logps), ref)
             out[rk_logps] = _float(ref)
             used.add(rk_logps)
         else:
@@ -239,9 +286,9 @@ def validate(arrays: dict[str, np.ndarray], where: str = "batch") -> Batch:
         raise _fail(
             where, "policy_rejected_logits", f"has dtype {out['policy_rejected_logits'].dtype}, expected {dtype}"
         )
-    return Batch("logits", out, sorted(set(arrays) - used))
+    return batch(used, "logits")
 
 
-def load_batch(path: str) -> Batch:
-    """Read and validate the ``.npz`` batch at ``path`` (never unpickles)."""
-    return validate(_read(path), where=path)
+def load_batch(path: str, reference: bool = True) -> Batch:
+    """Read and validate the ``.npz`` batch at ``path`` (never unpickles); see :func:`validate`."""
+    return validate(_read(path), where=path, reference=reference)

@@ -22,7 +22,14 @@ exo_pair   :math:`\sigma(z)[\log\sigma(z) - \log(1-\varepsilon)] + \sigma(-z)[\l
 kto_pair   :math:`[1 - \sigma(\beta(\rho_w - z_0))] + [1 - \sigma(\beta(z_0 - \rho_l))]` (z₀ a fixed KL reference point)
 orpo       :math:`-\bar\pi_w - \beta\log\sigma(o)` with :math:`\bar\pi = \pi/n` (token means; β plays ORPO's λ;
            reference-free) and :math:`o = \bar\pi_w - \bar\pi_l - \log(1-e^{\bar\pi_w}) + \log(1-e^{\bar\pi_l})`
+cpo        :math:`-\log\sigma(\beta(\pi_w - \pi_l)) - \alpha\,\pi_w/n_w` (reference-free; the NLL term is the
+           chosen response's token-mean negative log-likelihood, dropped at α = 0)
 ========== ==================================================================================
+
+Rewards (what trainers log as ``rewards/chosen``, ``rewards/rejected``) follow each loss's own
+definition, as TRL logs them: :math:`\beta\rho` for a loss with a reference; for a reference-free
+loss :math:`\beta\ell`, where :math:`\ell` is the sequence log-prob the loss uses — the token mean
+:math:`\pi/n` for SimPO and ORPO (SimPO's :math:`\beta\log\pi(y)/|y|`), the sum :math:`\pi` for CPO.
 
 Every function is stable for margins of ±1e4 and log-probs of −1e4: sigmoids and log-sigmoids
 go through ``logaddexp``, products such as :math:`\sigma(z)\log\sigma(-z)` never form ``0·∞``.
@@ -103,6 +110,8 @@ class LossSpec:
     needs_lengths: bool = False
     needs_reference: bool = True
     ranges: Mapping[str, tuple[str, Callable[[float], bool]]] = field(default_factory=dict)
+    #: the loss works with token-mean log-probs π/n (its rewards and logged log-probs are means)
+    mean_logps: bool = False
 
     def params(self, given: Mapping[str, float]) -> dict[str, float]:
         """The hyperparameters: the defaults updated by ``given``, each checked against its range."""
@@ -219,6 +228,16 @@ def orpo(p: Pairs, beta: float, q: Mapping[str, float]) -> LossResult:
     return LossResult(-a - beta * logsigmoid(o), (-1 - beta * s * do_da) / nw, (-beta * s * do_db) / nl)
 
 
+def cpo(p: Pairs, beta: float, q: Mapping[str, float]) -> LossResult:
+    z = beta * (p.policy_chosen - p.policy_rejected)
+    s = sigmoid(-z)
+    losses, gw, gl = -logsigmoid(z), -beta * s, beta * s
+    if q["alpha"]:
+        nw, _ = _lengths(p)
+        losses, gw = losses - q["alpha"] * p.policy_chosen / nw, gw - q["alpha"] / nw
+    return LossResult(losses, gw, gl)
+
+
 _SMOOTHING = {"eps": ("0 <= eps < 0.5", lambda e: 0 <= e < 0.5)}  # a flip rate past 1/2 reverses the labels
 
 LOSSES: dict[str, LossSpec] = {
@@ -229,7 +248,15 @@ LOSSES: dict[str, LossSpec] = {
         LossSpec("robust", robust, "robust DPO (unbiased under label-flip rate eps)", {"eps": 0.1}, ranges=_SMOOTHING),
         LossSpec("ipo", ipo, "IPO: squared distance of the margin to 1/(2β)"),
         LossSpec("hinge", hinge, "SLiC hinge on the scaled margin"),
-        LossSpec("simpo", simpo, "SimPO: length-normalised, reference-free, margin gamma", {"gamma": 0.5}, True, False),
+        LossSpec(
+            "simpo",
+            simpo,
+            "SimPO: length-normalised, reference-free, margin gamma",
+            {"gamma": 0.5},
+            True,
+            False,
+            mean_logps=True,
+        ),
         LossSpec("nca_pair", nca_pair, "NCA, pairwise form"),
         LossSpec("sppo_hard", sppo_hard, "SPPO with hard labels"),
         LossSpec("apo_zero", apo_zero, "APO-zero (anchored: raise chosen, lower rejected)"),
@@ -243,7 +270,15 @@ LOSSES: dict[str, LossSpec] = {
             ranges={"eps": ("0 < eps < 1", lambda e: 0 < e < 1)},
         ),
         LossSpec("kto_pair", kto_pair, "KTO, paired form with a fixed KL reference point kl", {"kl": 0.0}),
-        LossSpec("orpo", orpo, "ORPO: chosen NLL + β·odds-ratio term (token means)", {}, True, False),
+        LossSpec("orpo", orpo, "ORPO: chosen NLL + β·odds-ratio term (token means)", {}, True, False, mean_logps=True),
+        LossSpec(
+            "cpo",
+            cpo,
+            "CPO: reference-free sigmoid on β(π_w − π_l) + alpha·NLL of the chosen response",
+            {"alpha": 1.0},
+            needs_reference=False,
+            ranges={"alpha": ("alpha >= 0", lambda a: a >= 0)},
+        ),
     ]
 }
 ALIASES = {"sigmoid": "dpo", "slic": "hinge", "nca": "nca_pair", "sppo": "sppo_hard", "bco": "bco_pair"}
@@ -267,7 +302,7 @@ def evaluate(name: str, pairs: Pairs, beta: float, params: Mapping[str, float] |
 
 @dataclass(frozen=True)
 class RewardMetrics:
-    """What trainers log: implicit rewards β·(policy − reference), accuracy and margin."""
+    """What trainers log: the rewards of each side, accuracy and margin."""
 
     chosen_rewards: Array
     rejected_rewards: Array
@@ -275,7 +310,23 @@ class RewardMetrics:
     reward_margin: float
 
 
-def reward_metrics(pairs: Pairs, beta: float) -> RewardMetrics:
-    """``r_w = β ρ_w``, ``r_l = β ρ_l``, accuracy ``mean(r_w > r_l)``, margin ``mean(r_w − r_l)``."""
-    cw, cl = beta * pairs.rho_w, beta * pairs.rho_l
+def loss_logps(pairs: Pairs, loss: str = "dpo") -> tuple[Array, Array]:
+    """The chosen and rejected sequence log-probs ``loss`` works with: ``π/n`` for a loss on token
+    means (SimPO, ORPO), else ``π`` (what trainers log as ``logps/chosen``, ``logps/rejected``)."""
+    if get_loss(loss).mean_logps:
+        nw, nl = _lengths(pairs)
+        return pairs.policy_chosen / nw, pairs.policy_rejected / nl
+    return pairs.policy_chosen, pairs.policy_rejected
+
+
+def reward_metrics(pairs: Pairs, beta: float, loss: str = "dpo") -> RewardMetrics:
+    """Rewards by ``loss``'s definition, accuracy ``mean(r_w > r_l)``, margin ``mean(r_w − r_l)``.
+
+    With a reference ``r = β ρ``; reference-free ``r = β ℓ`` with ``ℓ`` from :func:`loss_logps`.
+    """
+    if get_loss(loss).needs_reference:
+        cw, cl = beta * pairs.rho_w, beta * pairs.rho_l
+    else:
+        w, l_ = loss_logps(pairs, loss)
+        cw, cl = beta * w, beta * l_
     return RewardMetrics(cw, cl, float(np.mean(cw > cl)), float(np.mean(cw - cl)))

@@ -78,12 +78,11 @@ def verdict(step: StepResult) -> str:
 
 
 def method(step: StepResult) -> str:
-    """How the status was reached: symbolic method, numeric samples and worst relative error."""
-    how = _method(step)
-    return how + "; verdict reused from the verdict cache" if getattr(step, "cached", False) else how
+    """How the status was reached: symbolic method, numeric samples and worst relative error.
 
-
-def _method(step: StepResult) -> str:
+    Only fields of the verdict are used, so a verdict replayed from the cache reads exactly as when
+    it was checked (whether it was reused belongs in the run's log, not in a report).
+    """
     numeric = f"{step.samples} numeric samples"
     if step.samples and step.status in ("proved", "confirmed"):
         numeric += f", worst relative error {error(step.max_rel_error)}"
@@ -117,6 +116,17 @@ def notes(step: StepResult) -> list[tuple[str, str]]:
     return out
 
 
+def counterexample_rows(step: StepResult) -> list[tuple[str, str | None, str]]:
+    """The counterexample as ``(symbol, its declared LaTeX or None, value)`` rows.
+
+    The LaTeX comes from the result (:attr:`~verify.results.StepResult.counterexample_latex`) and
+    is untrusted when the result was read from a file: renderers pass it through
+    :func:`~verify.render.safe_tex.safe_math`. None (results of older versions): print the name.
+    """
+    names = step.counterexample_latex or {}
+    return [(k, names.get(k), v) for k, v in (step.counterexample or {}).items()]
+
+
 def reproduction_rows(step: StepResult) -> list[tuple[str, str]]:
     """Published vs recomputed value of a reported number, as ``(field, value)`` rows."""
     r = step.reproduction or {}
@@ -136,13 +146,10 @@ def environment_rows(result: RunResult) -> list[tuple[str, str]]:
     env = dict(result.environment)
     rows = [("verify", result.tool_version), ("profile", result.profile)]
     rows += [(k, v) for k, v in env.items() if k != "profile"]
-    rows.append(("run time", f"{result.seconds:.1f} s"))
-    return rows
+    return rows  # no run time: a report depends on the verdicts only
 
 
 def overall(result: RunResult) -> str:
     s = result.summary()
     head = f"{s['derivations']} derivations, {s['steps']} steps: " + ", ".join(f"{s[k]} {k}" for k in STATUSES)
-    if s.get("cached"):
-        head += f" ({s['cached']} verdicts reused from the verdict cache)"
     return head + (f"; {s['failed']} FAILED" if s["failed"] else "; all as expected")

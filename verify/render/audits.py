@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from verify.render import _report
 from verify.render.markdown import code, text
 from verify.render.safe_tex import safe_math
 from verify.results import RunResult, StepResult
@@ -65,6 +66,14 @@ def format_point(point: dict[str, str] | None, limit: int = 12) -> str:
     return ", ".join(items[:limit]) + (f", … ({more} more)" if more > 0 else "")
 
 
+def _counterexample(step: StepResult, limit: int = 12) -> str:
+    """The counterexample in a Markdown cell: each symbol in its declared LaTeX (checked), else its name."""
+    rows = _report.counterexample_rows(step)
+    items = [(_math(latex) if latex else text(k)) + "=" + text(v) for k, latex, v in rows]
+    more = len(items) - limit
+    return ", ".join(items[:limit]) + (f", … ({more} more)" if more > 0 else "")
+
+
 def _math(latex: str) -> str:
     """A formula inline in a table cell: checked TeX (:func:`safe_math`), its pipes escaped for the table."""
     return "$" + safe_math(latex).replace("|", r"\|") + "$"
@@ -113,7 +122,7 @@ def audits_markdown(result: RunResult) -> str:
             if not s.diagnosis and s.expected == "holds":
                 wrong = "**unexpected refutation** — " + wrong
             values = format_point(s.values) if s.values else ""
-            point = text(format_point(s.counterexample) + (f" → {values}" if values else ""))
+            point = _counterexample(s) + text(f" → {values}" if values else "")
             correction = _math(s.correction_latex) if s.correction_latex else ""
             lines.append(f"| {text(s.source.get('location', ''))} | {claim} | {wrong} | {point} | {correction} |")
         lines.append("")

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import tempfile
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 
 from verify.errors import UsageError
@@ -268,42 +269,33 @@ def display(latex: str) -> str:
     """A displayed formula: one centred line when it fits, else several indented lines, each fitted to the page."""
     parts = lines(latex.strip())
     if len(parts) == 1:
-        return "\\begin{center}\n\\claimline{" + parts[0] + "}\n\\end{center}\n"
+        return "\\begin{center}\n\\vfyclaimline{" + parts[0] + "}\n\\end{center}\n"
     body = "\\\\\n".join(
-        ("\\hspace*{1em}" if k == 0 else "\\hspace*{3em}") + "\\claimline{" + ("{}" if k else "") + p.strip() + "}"
+        ("\\hspace*{1em}" if k == 0 else "\\hspace*{3em}") + "\\vfyclaimline{" + ("{}" if k else "") + p.strip() + "}"
         for k, p in enumerate(parts)
     )
-    one = "\\begin{center}\n\\claimline{" + latex.strip() + "}\n\\end{center}"
+    one = "\\begin{center}\n\\vfyclaimline{" + latex.strip() + "}\n\\end{center}"
     several = "\\begin{flushleft}\n" + body + "\n\\end{flushleft}"
-    return "\\claimfits{" + latex.strip() + "}{%\n" + one + "}{%\n" + several + "}\n"
+    return "\\vfyclaimfits{" + latex.strip() + "}{%\n" + one + "}{%\n" + several + "}\n"
 
 
 # ---------------------------------------------------------------------------- the document
 
-_PREAMBLE = r"""\documentclass[10pt,a4paper]{article}
+#: the packages the report uses; a ``--fragment`` leaves loading them to the including document
+PACKAGES = r"""\usepackage{amsmath,amssymb}
+\usepackage{graphicx}
+\usepackage{array,booktabs,longtable}
+\usepackage{xcolor}
+"""
+
+_PREAMBLE = (
+    r"""\documentclass[10pt,a4paper]{article}
 \usepackage[utf8]{inputenc}
 \IfFileExists{lmodern.sty}{\usepackage{lmodern}\usepackage[T1]{fontenc}}{}
 \usepackage[margin=2.3cm]{geometry}
-\usepackage{amsmath,amssymb}
-\usepackage{graphicx}
-\usepackage{array,booktabs,longtable}
-\usepackage[table]{xcolor}
-\usepackage[hidelinks,bookmarksnumbered]{hyperref}
-\definecolor{proved}{HTML}{1A7F37}
-\definecolor{confirmed}{HTML}{2F6F9F}
-\definecolor{refuted}{HTML}{B42318}
-\definecolor{error}{HTML}{8E24AA}
-\definecolor{timeout}{HTML}{B26B00}
-\newsavebox\claimbox
-\newlength\claimwidth
-% a formula on one line, scaled down only when it is wider than the line
-\newcommand{\claimline}[1]{\setlength\claimwidth{\dimexpr\linewidth-4em\relax}%
-  \sbox\claimbox{$\displaystyle #1$}%
-  \ifdim\wd\claimbox>\claimwidth\resizebox{\claimwidth}{!}{\usebox\claimbox}\else\usebox\claimbox\fi}
-% #2 when the formula #1 fits on one line, else #3 (the same formula broken over lines)
-\newcommand{\claimfits}[3]{\setlength\claimwidth{\dimexpr\linewidth-4em\relax}%
-  \sbox\claimbox{$\displaystyle #1$}\ifdim\wd\claimbox>\claimwidth #3\else #2\fi}
-\newcommand{\status}[2]{\textcolor{#1}{\textbf{#2}}}
+"""
+    + PACKAGES
+    + r"""\usepackage[hidelinks,bookmarksnumbered]{hyperref}
 \setlength{\parindent}{0pt}
 \setlength{\parskip}{0.4ex}
 \sloppy
@@ -311,36 +303,80 @@ _PREAMBLE = r"""\documentclass[10pt,a4paper]{article}
 \hbadness=10000
 \raggedbottom
 """
+)
+
+#: the report's own macros, all named ``\vfy…`` (colours ``vfy…``) so that a fragment cannot clash
+#: with a paper's; guarded, so a fragment may be input twice
+_MACROS = r"""\definecolor{vfyproved}{HTML}{1A7F37}
+\definecolor{vfyconfirmed}{HTML}{2F6F9F}
+\definecolor{vfyrefuted}{HTML}{B42318}
+\definecolor{vfyerror}{HTML}{8E24AA}
+\definecolor{vfytimeout}{HTML}{B26B00}
+\ifdefined\vfyclaimbox\else\newsavebox\vfyclaimbox\newlength\vfyclaimwidth\fi
+% a formula on one line, scaled down only when it is wider than the line
+\providecommand{\vfyclaimline}[1]{\setlength\vfyclaimwidth{\dimexpr\linewidth-4em\relax}%
+  \sbox\vfyclaimbox{$\displaystyle #1$}%
+  \ifdim\wd\vfyclaimbox>\vfyclaimwidth\resizebox{\vfyclaimwidth}{!}{\usebox\vfyclaimbox}\else\usebox\vfyclaimbox\fi}
+% #2 when the formula #1 fits on one line, else #3 (the same formula broken over lines)
+\providecommand{\vfyclaimfits}[3]{\setlength\vfyclaimwidth{\dimexpr\linewidth-4em\relax}%
+  \sbox\vfyclaimbox{$\displaystyle #1$}\ifdim\wd\vfyclaimbox>\vfyclaimwidth #3\else #2\fi}
+\providecommand{\vfystatus}[2]{\textcolor{vfy#1}{\textbf{#2}}}
+\providecommand{\hyperref}[2][]{#2}
+"""
 
 _MARK = {
-    "proved": r"\status{proved}{\checkmark\ proved}",
-    "confirmed": r"\status{confirmed}{\checkmark\ confirmed}",
-    "refuted": r"\status{refuted}{$\times$ refuted}",
-    "error": r"\status{error}{! error}",
-    "timeout": r"\status{timeout}{! timeout}",
+    "proved": r"\vfystatus{proved}{\checkmark\ proved}",
+    "confirmed": r"\vfystatus{confirmed}{\checkmark\ confirmed}",
+    "refuted": r"\vfystatus{refuted}{$\times$ refuted}",
+    "error": r"\vfystatus{error}{! error}",
+    "timeout": r"\vfystatus{timeout}{! timeout}",
 }
 
 
 def _status(step: StepResult) -> str:
     mark = _MARK[step.status]
     if step.failed:
-        return mark + r" \status{refuted}{\fbox{FAILED}} " + text(_report.verdict(step).removeprefix("FAILED: "))
+        return mark + r" \vfystatus{refuted}{\fbox{FAILED}} " + text(_report.verdict(step).removeprefix("FAILED: "))
     if step.expected == "refuted":
         return mark + r" \emph{(as expected: a documented error in the source)}"
     return mark
 
 
-def _table(header: tuple[str, str], rows: list[tuple[str, str]]) -> str:
+def _table(header: tuple[str, str], rows: list[tuple[str, str]], key=None) -> str:
+    """A two-column table; ``key`` renders the first cell (default: an identifier)."""
+    key = key or ident
     out = [r"\begin{tabular}{@{}>{\raggedright}p{0.3\linewidth}>{\raggedright\arraybackslash}p{0.55\linewidth}@{}}"]
     out.append(r"\toprule " + f"\\textbf{{{text(header[0])}}} & \\textbf{{{text(header[1])}}}" + r" \\ \midrule")
-    out += [f"{ident(k)} & {prose(v)} \\\\" for k, v in rows]
+    out += [f"{key(k)} & {prose(v)} \\\\" for k, v in rows]
     out.append(r"\bottomrule")
     out.append(r"\end{tabular}")
     return "\\begin{center}\n" + "\n".join(out) + "\n\\end{center}\n"
 
 
-def _step(step: StepResult, verified: bool) -> str:
-    out = [r"\subsubsection*{" + ident(step.id) + "}"]
+def _symbol(key: tuple[str, str | None]) -> str:
+    """A counterexample's symbol: its declared LaTeX (whitelisted) in math, else its name."""
+    name, latex = key
+    return "$" + safe_math(latex) + "$" if latex else ident(name)
+
+
+@dataclass(frozen=True)
+class _Levels:
+    """Sectioning commands: a whole document's, or a fragment's one level down."""
+
+    part: str
+    document: str
+    core: str
+    audit: str
+    step: str
+    label: str
+
+
+_DOCUMENT = _Levels("part*", "section", "section", "subsection", "subsubsection*", "subsection*")
+_FRAGMENT = _Levels("section", "subsection", "subsection", "subsubsection", "paragraph*", "subsubsection*")
+
+
+def _step(step: StepResult, verified: bool, heading: str = "subsubsection*") -> str:
+    out = [rf"\{heading}{{" + ident(step.id) + "}"]
     loc = _report.location(step.source)
     meta = [_status(step)]
     if verified:
@@ -358,7 +394,8 @@ def _step(step: StepResult, verified: bool) -> str:
         out.append(rf"\textbf{{{text(label.capitalize())}.}} " + prose(note) + r"\par")
     if step.counterexample:
         out.append(r"\textbf{Counterexample.}\par")
-        out.append(_table(("symbol", "value"), list(step.counterexample.items())))
+        rows = [((k, latex), v) for k, latex, v in _report.counterexample_rows(step)]
+        out.append(_table(("symbol", "value"), rows, key=_symbol))
     if step.values:
         out.append(_table(("evaluated", "value"), list(step.values.items())))
     if step.reproduction:
@@ -370,14 +407,14 @@ def _step(step: StepResult, verified: bool) -> str:
     return "\n".join(out) + "\n"
 
 
-def _derivation(d: DerivationResult, heading: str) -> str:
-    out = [rf"\{heading}{{" + text(d.title) + "}", rf"\label{{d:{_label(d.id)}}}"]
+def _derivation(d: DerivationResult, heading: str, step_heading: str = "subsubsection*") -> str:
+    out = [rf"\{heading}{{" + text(d.title) + "}", rf"\label{{vfy:{_label(d.id)}}}"]
     out.append(r"\textbf{Id} " + ident(d.id) + r" \quad \textbf{Source} " + text(_report.location(d.source)) + r"\par")
     if d.summary:
         out.append(r"\emph{" + prose(d.summary) + r"}\par")
     out.append(text(_report.verified_line(d)) + r".\par")
     verified = d.verified()
-    out += [_step(s, verified[s.id]) for s in d.steps]
+    out += [_step(s, verified[s.id], step_heading) for s in d.steps]
     return "\n".join(out)
 
 
@@ -397,8 +434,8 @@ def _summary_table(result: RunResult) -> str:
         c = _report.counts(d)
         cells = [str(c[k]) if c[k] else r"\textcolor{gray}{0}" for k in cols]
         if c["failed"]:
-            cells[-1] = rf"\status{{refuted}}{{{c['failed']}}}"
-        name = rf"\hyperref[d:{_label(d.id)}]{{" + text(d.title) + "}"
+            cells[-1] = rf"\vfystatus{{refuted}}{{{c['failed']}}}"
+        name = rf"\hyperref[vfy:{_label(d.id)}]{{" + text(d.title) + "}"
         out.append(f"{name} & {text(d.kind)} & " + " & ".join(cells) + r" \\")
     s = result.summary()
     out.append(r"\midrule")
@@ -412,15 +449,28 @@ def _in_report_order(result: RunResult) -> list[DerivationResult]:
     return [d for part in _report.parts(result) for group in part.groups for d in group.derivations]
 
 
-def render_latex(result: RunResult, title: str = "Proof report") -> str:
-    """The full report of ``result`` as a standalone LaTeX document (pdflatex, no shell escape)."""
+def render_latex(result: RunResult, title: str = "Proof report", fragment: bool = False) -> str:
+    """The report of ``result`` as a standalone LaTeX document (pdflatex, no shell escape).
+
+    With ``fragment``, a body to ``\\input`` into another document (e.g. a paper's appendix): no
+    preamble, no title, sections one level down (``\\section`` per part). The including document
+    loads the packages of :data:`PACKAGES` (``hyperref`` is optional); the fragment defines only
+    macros named ``\\vfy…`` and declares the non-ASCII characters it prints.
+    """
+    levels = _FRAGMENT if fragment else _DOCUMENT
     s = result.summary()
-    body = [r"\begin{document}", r"\begin{center}", r"{\LARGE " + text(title) + r"\par}\medskip"]
-    body.append(r"{\large verify " + text(result.tool_version) + r" --- profile " + text(result.profile) + r"\par}")
-    body.append(r"\end{center}")
-    body.append(r"\section*{Summary}")
+    body = []
+    if not fragment:
+        body += [r"\begin{document}", r"\begin{center}", r"{\LARGE " + text(title) + r"\par}\medskip"]
+        body.append(r"{\large verify " + text(result.tool_version) + r" --- profile " + text(result.profile) + r"\par}")
+        body.append(r"\end{center}")
+        body.append(r"\section*{Summary}")
+    else:
+        body.append(rf"\{levels.part}{{" + text(title) + "}")
     verdict = (
-        rf"\status{{refuted}}{{{s['failed']} step(s) FAILED}}" if s["failed"] else r"\status{proved}{all as expected}"
+        rf"\vfystatus{{refuted}}{{{s['failed']} step(s) FAILED}}"
+        if s["failed"]
+        else r"\vfystatus{proved}{all as expected}"
     )
     body.append(text(_report.overall(result).split(";")[0]) + "; " + verdict + r".\par")
     body.append(
@@ -430,20 +480,26 @@ def render_latex(result: RunResult, title: str = "Proof report") -> str:
         r"status contradicts its expectation (audits expect the documented errors of a source to be refuted).\par"
     )
     body.append(_summary_table(result))
-    body.append(r"\subsection*{Environment}")
+    body.append(rf"\{levels.label}{{Environment}}")
     body.append(_table(("component", "version"), _report.environment_rows(result)))
     for part in _report.parts(result):
-        body.append(r"\clearpage")
-        body.append(r"\part*{" + text(part.title) + "}")
+        if not fragment:
+            body.append(r"\clearpage")
+        body.append(rf"\{levels.part}{{" + text(part.title) + "}")
         for group in part.groups:
             if group.document is None:
-                body += [_derivation(d, "section") for d in group.derivations]
+                body += [_derivation(d, levels.core, levels.step) for d in group.derivations]
             else:
-                body.append(r"\section{Document " + text(group.document) + "}")
-                body += [_derivation(d, "subsection") for d in group.derivations]
+                body.append(rf"\{levels.document}{{Document " + text(group.document) + "}")
+                body += [_derivation(d, levels.audit, levels.step) for d in group.derivations]
+    if fragment:
+        text_body = "\n".join(body) + "\n"
+        head = "% verify proof report (fragment): \\input it into a document that loads\n"
+        head += "".join("% " + line + "\n" for line in PACKAGES.splitlines())
+        return head + _MACROS + _unicode_declarations(text_body) + "\n" + text_body
     body.append(r"\end{document}")
     text_body = "\n".join(body) + "\n"
-    return _PREAMBLE + _unicode_declarations(text_body) + "\n" + text_body
+    return _PREAMBLE + _MACROS + _unicode_declarations(text_body) + "\n" + text_body
 
 
 # ---------------------------------------------------------------------------- compiling

@@ -38,10 +38,19 @@ def _math(latex: str) -> str:
     return "```math\n" + safe_math(latex) + "\n```\n"
 
 
-def _table(header: tuple[str, str], rows: list[tuple[str, str]]) -> str:
+def _table(header: tuple[str, str], rows: list[tuple[str, str]], key=text) -> str:
+    """A two-column table; ``key`` renders the first cell (default: literal text)."""
     out = [f"| {text(header[0])} | {text(header[1])} |", "|---|---|"]
-    out += [f"| {text(k)} | {text(v)} |" for k, v in rows]
+    out += [f"| {key(k)} | {text(v)} |" for k, v in rows]
     return "\n".join(out) + "\n"
+
+
+def _symbol(key: tuple[str, str | None]) -> str:
+    """A counterexample's symbol: its declared LaTeX (whitelisted) as inline math, else its name."""
+    name, latex = key
+    if not latex:
+        return text(name)
+    return "$`" + safe_math(latex).replace("|", r"\|") + "`$"
 
 
 def _status(step: StepResult) -> str:
@@ -71,7 +80,8 @@ def _step(step: StepResult, verified: bool) -> str:
     out.append("\n".join(f"- {item}" for item in items) + "\n")
     if step.counterexample:
         out.append("**Counterexample.**\n")
-        out.append(_table(("symbol", "value"), list(step.counterexample.items())))
+        rows = [((k, latex), v) for k, latex, v in _report.counterexample_rows(step)]
+        out.append(_table(("symbol", "value"), rows, key=_symbol))
     if step.values:
         out.append(_table(("evaluated", "value"), list(step.values.items())))
     if step.reproduction:
@@ -85,8 +95,10 @@ def _step(step: StepResult, verified: bool) -> str:
 
 def _derivation(d: DerivationResult, level: str) -> str:
     c = _report.counts(d)
-    tally = ", ".join(f"{c[s]} {s}" for s in STATUSES if c[s]) + (f", **{c['failed']} FAILED**" if c["failed"] else "")
-    out = [f"<details{' open' if d.failed else ''}>", f"<summary><b>{_html(d.title)}</b> — {_html(tally)}</summary>\n"]
+    tally = _html(", ".join(f"{c[s]} {s}" for s in STATUSES if c[s]))
+    if c["failed"]:  # HTML, not Markdown: <summary> does not render ** as bold
+        tally += f", <strong>{c['failed']} FAILED</strong>"
+    out = [f"<details{' open' if d.failed else ''}>", f"<summary><b>{_html(d.title)}</b> — {tally}</summary>\n"]
     out.append(f"{level} {text(d.title)}\n")
     out.append(f"Id {code(d.id)} · source {text(_report.location(d.source))}\n")
     if d.summary:

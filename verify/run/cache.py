@@ -68,6 +68,7 @@ VERDICT_FIELDS = (
     "samples",
     "max_rel_error",
     "counterexample",
+    "counterexample_latex",
     "reason",
     "seconds",
     "values",
@@ -510,6 +511,7 @@ _VERDICT_TYPES: dict[str, tuple[type, ...]] = {
     "samples": (int,),
     "max_rel_error": (int, float),
     "counterexample": (dict, type(None)),
+    "counterexample_latex": (dict, type(None)),
     "reason": (str, type(None)),
     "seconds": (int, float),
     "values": (dict, type(None)),
@@ -526,7 +528,7 @@ def _check_verdict(verdict: dict[str, Any]) -> None:
     for name, types_ in _VERDICT_TYPES.items():
         if not isinstance(verdict[name], types_) or (isinstance(verdict[name], bool) and bool not in types_):
             raise ValueError(f"verdict field {name!r} has type {type(verdict[name]).__name__}")
-    for name in ("counterexample", "values"):
+    for name in ("counterexample", "counterexample_latex", "values"):
         table = verdict[name] or {}
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in table.items()):
             raise ValueError(f"verdict field {name!r} is not a table of strings")

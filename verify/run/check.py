@@ -21,6 +21,7 @@ from verify.kernel.obligations import Conditional, Obligation
 from verify.kernel.prover import prove
 from verify.kernel.verdict import Evidence, decide
 from verify.model import Derivation, ForSizes, Step
+from verify.printing import to_latex
 from verify.profiles import Profile
 from verify.results import StepResult
 from verify.search.fuzz import NumericOutcome, fuzz
@@ -77,6 +78,23 @@ def claim_domains(obligations: list[Obligation]) -> dict[sp.Symbol, Domain]:
     return domains
 
 
+def counterexample_latex(
+    counterexample: dict[str, str] | None, domains: dict[sp.Symbol, Domain]
+) -> dict[str, str] | None:
+    """The LaTeX a report prints for each symbol of ``counterexample`` (its declared name, as in the
+    claim); a primed copy of a symbol (the second point of an invariance) is the name primed."""
+    if not counterexample:
+        return None
+    names = {s.name: to_latex(s) for s in domains}
+    out = {}
+    for key in counterexample:
+        if key in names:
+            out[key] = names[key]
+        elif key.endswith("′") and key[:-1] in names:
+            out[key] = "{" + names[key[:-1]] + "}'"
+    return out or None
+
+
 def _samples_first(ob: Obligation, profile: Profile) -> int:
     if isinstance(ob, Conditional):
         return profile.samples  # a search for an instance of the hypotheses violating the conclusion
@@ -131,6 +149,7 @@ def check_step(derivation: Derivation, step: Step, profile: Profile) -> StepResu
             samples=samples,
             max_rel_error=refuting.max_rel_error if refuting is not None else worst,
             counterexample=refuting.counterexample if refuting is not None else None,
+            counterexample_latex=counterexample_latex(refuting.counterexample, domains) if refuting else None,
             values=refuting.values if refuting is not None else None,
             symbolic_method=v.symbolic_method,
             reason=reason,
