@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from verify.coverage import Record
 from verify.domains import domain_of
 from verify.errors import ClaimError
 from verify.kernel.obligations import Conditional, Equation, Invariance, LimitOf, Obligation, Recomputation, Sign, nodes
@@ -665,8 +666,16 @@ class Step:
     expected: str = "holds"
     correction: Claim | sp.Basic | None = None
     diagnosis: str | None = None
+    #: what the step transcribes, checked against the document's text (:mod:`verify.coverage`):
+    #: "eq. (12)", "display 7", "label:eq:foo" or a verbatim quote; several as a sequence
+    anchor: str | Sequence[str] | None = None
 
     def __post_init__(self) -> None:
+        if isinstance(self.anchor, str):
+            self.anchor = (self.anchor,)
+        self.anchor = tuple(self.anchor or ())
+        if not all(isinstance(a, str) and a.strip() for a in self.anchor):
+            raise ClaimError(f"step {self.id!r}: anchor={self.anchor!r} must be non-empty text (or a sequence of it)")
         if not isinstance(self.id, str) or not SNAKE.match(self.id):
             raise ClaimError(f"step id={self.id!r} must be snake_case (letters, digits, _)")
         if not isinstance(self.claim, Claim):
@@ -693,8 +702,14 @@ class Derivation:
     steps: Sequence[Step]
     kind: str = "core"
     summary: str = ""
+    #: displays of the source document that need no step, each with the reason (:class:`verify.coverage.Record`)
+    records: Sequence[Record] = ()
 
     def __post_init__(self) -> None:
+        self.records = list(self.records)
+        bad = [r for r in self.records if not isinstance(r, Record)]
+        if bad:
+            raise ClaimError(f"derivation {self.id!r}: records={bad[0]!r} is not a Record(anchor, reason, note)")
         if not SNAKE.match(self.id):
             raise ClaimError(f"derivation id={self.id!r} must be snake_case")
         if self.kind not in KINDS:

@@ -138,8 +138,31 @@ class AuditSummary:
                     yield Text(f"  corrected: {s.correction_latex}", style="green")
 
 
+class CoverageSummary:
+    """Per source document: displays covered by a step, recorded with a reason, or missing; bad anchors."""
+
+    def __init__(self, result: RunResult):
+        self.result = result
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for c in self.result.coverage:
+            line = Text()
+            line.append(f"coverage {c.document}: ", style="bold")
+            line.append(c.line(), style="bold red" if not c.ok else "green")
+            yield line
+            for d in c.missing:
+                yield Text(f"  missing: {d.name}", style="red")
+            for e in c.errors:
+                yield Text(f"  error: {e}", style="red")
+
+
 def render_run(result: RunResult) -> Group:
-    return Group(*[DerivationTable(d) for d in result.derivations], AuditSummary(result), Summary(result))
+    return Group(
+        *[DerivationTable(d) for d in result.derivations],
+        AuditSummary(result),
+        CoverageSummary(result),
+        Summary(result),
+    )
 
 
 def render_list(rows: list[tuple[str, str, str, int, str]]) -> Table:

@@ -42,6 +42,7 @@ def base_fields(derivation: Derivation, step: Step) -> dict:
         "correction_latex": step.correction_latex(),
         "diagnosis": step.diagnosis,
         "scope": step.claim.scope() if isinstance(step.claim, ForSizes) else None,
+        "anchors": list(step.anchor) or None,
     }
 
 
