@@ -41,7 +41,13 @@ def test_dpo_notes_step2_and_step3_are_refuted_with_real_counterexamples(registr
     steps = {s.id: s for s in result.steps}
     assert not result.failed
     refuted = {k for k, s in steps.items() if s.status == "refuted"}
-    assert refuted == {"step2_alternative_reward_beta_log_p_add_lambda", "step3_reward_difference_from_step2_reward"}
+    assert refuted == {
+        "step1_policy_eq_kl_regularised_optimum",
+        "step2_alternative_reward_beta_log_p_add_lambda",
+        "step3_reward_difference_from_step2_reward",
+        "step4_loss_with_step2_reward",
+        "sketch_objective_kl_divides_by_reward",
+    }
 
     mpmath.mp.dps = 40
     # Step 2: r − β log p must not depend on the response; it does at the two points found.
@@ -58,3 +64,10 @@ def test_dpo_notes_step2_and_step3_are_refuted_with_real_counterexamples(registr
     )
     rhs = c["beta"] * mpmath.log(c["p_w"] / c["ref_w"]) - c["beta"] * mpmath.log(c["p_l"] / c["ref_l"])
     assert abs(lhs - rhs) > mpmath.mpf("1e-6")
+    # Step 1: e^{r − β log π_ref} is not the normalised Gibbs policy on two responses (π_ref(y') = 1 − π_ref(y))
+    c = {k: mpmath.mpf(v) for k, v in steps["step1_policy_eq_kl_regularised_optimum"].counterexample.items()}
+    assert 0 < c["ref"] < 1
+    w, w_other = c["ref"] * mpmath.exp(c["r"] / c["beta"]), (1 - c["ref"]) * mpmath.exp(c["r_other"] / c["beta"])
+    assert abs(mpmath.exp(c["r"] - c["beta"] * mpmath.log(c["ref"])) - w / (w + w_other)) > mpmath.mpf("1e-6")
+    # the Final Parameter Expression at the stationary point is a constant
+    assert steps["final_parameter_at_stationary_point"].status == "proved"
