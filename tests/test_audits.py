@@ -32,8 +32,21 @@ def test_honey_reward_model_fact_in_b_is_refuted_and_the_correction_holds(regist
     lhs = sum(a * (ri - beta * mpmath.log(q)) for a, ri, q in zip(pi, r, ref, strict=True))
     rhs = beta * sum(a * mpmath.log(q * mpmath.exp(ri / beta)) for a, ri, q in zip(pi, r, ref, strict=True))
     assert abs(lhs - rhs) > mpmath.mpf("1e-3") * max(abs(lhs), abs(rhs))
+    # (b)'s rearranged objective as printed (no 1/Z inside the log) is J + β log Z: off by β log Z ≠ 0
+    printed = steps["b_objective_rearranged_as_printed"]
+    assert printed.status == "refuted" and steps["b_objective_rearranged_with_tilted_reference"].status == "proved"
+    p = printed.counterexample
+    pi, ref = _weights_to_dist(p, "w_pi_"), _weights_to_dist(p, "w_ref_")
+    r = [mpmath.mpf(p[f"r_{i + 1}"]) for i in range(len(pi))]
+    beta = mpmath.mpf(p["beta"])
+    Z = sum(q * mpmath.exp(ri / beta) for q, ri in zip(ref, r, strict=True))
+    J = sum(a * ri - beta * a * mpmath.log(a / q) for a, ri, q in zip(pi, r, ref, strict=True))
+    as_printed = -beta * sum(
+        a * mpmath.log(a / (q * mpmath.exp(ri / beta))) for a, ri, q in zip(pi, r, ref, strict=True)
+    ) + beta * mpmath.log(Z)
+    assert abs(as_printed - J - beta * mpmath.log(Z)) < mpmath.mpf("1e-20") and abs(beta * mpmath.log(Z)) > 1e-6
     # every other step of the document holds
-    assert all(s.status in ("proved", "confirmed") for k, s in steps.items() if k != wrong.id)
+    assert all(s.status in ("proved", "confirmed") for k, s in steps.items() if k not in (wrong.id, printed.id))
 
 
 def test_dpo_notes_step2_and_step3_are_refuted_with_real_counterexamples(registry):
