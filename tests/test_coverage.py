@@ -35,6 +35,8 @@ $$ fenced code, not a display $$
 ```
 
 $$ q = \frac{1}{Z} \tag{2} $$
+
+By [\[eq:ab\]](#eq:ab){reference-type="eqref"}, a cross-reference is not a display.
 """
 
 

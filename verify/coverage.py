@@ -3,8 +3,9 @@ r"""The coverage ledger: every display of a source document, covered by a step o
 A *display* is a block of display mathematics of a Markdown/LaTeX document: ``$$ … $$``,
 ``\[ … \]``, or a top-level ``\begin{equation|align|gather|multline|eqnarray}`` environment
 (starred or not). Text inside Markdown code spans (backticks) and fenced code blocks is not
-mathematics. A display's *numbers* are the equation numbers it prints (``\quad (12)``,
-``\tag{12}``) and its *labels* its ``\label{…}`` keys.
+mathematics, nor is a cross-reference link ``[\[eq:foo\]](#eq:foo)``. A display's *numbers* are
+the equation numbers it prints (``\quad (12)``, ``\tag{12}``) and its *labels* its ``\label{…}``
+keys.
 
 A step cites what it transcribes by an *anchor*, checked against the document:
 
@@ -47,6 +48,8 @@ _DISPLAY = re.compile(
 )
 _FENCE = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.DOTALL | re.MULTILINE)
 _CODE_SPAN = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)", re.DOTALL)
+#: a Markdown link whose text is an escaped bracket, ``[\[eq:foo\]](#eq:foo)`` (a cross-reference, not a display)
+_REF_LINK = re.compile(r"\[\\\[[^\]\n]*\\\]\]\([^)\n]*\)")
 _NUMBER = re.compile(r"\\q?quad\s*\(\s*([A-Za-z]?\d+(?:\.\d+)*[a-z]?)\s*\)|\\tag\*?\{\s*([^{}\\]+?)\s*\}")
 _LABEL = re.compile(r"\\label\{([^{}]+)\}")
 _EQ_ANCHOR = re.compile(r"^(?:eq(?:uation)?\.?\s*)?\(\s*([A-Za-z]?\d+(?:\.\d+)*[a-z]?)\s*\)$", re.IGNORECASE)
@@ -95,7 +98,7 @@ def _blank(match: re.Match[str]) -> str:
 
 def displays(text: str) -> list[Display]:
     """Every display of ``text`` in reading order (code spans and fenced code are skipped)."""
-    masked = _CODE_SPAN.sub(_blank, _FENCE.sub(_blank, text))
+    masked = _REF_LINK.sub(_blank, _CODE_SPAN.sub(_blank, _FENCE.sub(_blank, text)))
     out = []
     for m in _DISPLAY.finditer(masked):
         body = text[m.start() : m.end()]
