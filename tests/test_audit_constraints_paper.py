@@ -16,6 +16,8 @@ REFUTED = {
     "bt_loss_increasing_in_winner_probability",
     "winner_one_minimises_eq24_loss_with_stated_monotonicity",
     "eq49_ratio_eq_kkt_ratio",
+    "rlhf_loss_eq_kl_to_bt_policy_as_printed",
+    "rlhf_ipo_loss_eq_kl_to_tilted_reference_as_printed",
 }
 #: holds, but SymPy cannot finish the proof (sign of 1 − θ unknown to it, or the limit's sign factor)
 CONFIRMED = {
@@ -51,7 +53,7 @@ def test_every_step_has_its_expected_status(steps):
         assert (s.expected == "refuted") == (sid in REFUTED)
     for sid in REFUTED:
         assert steps[sid].diagnosis and steps[sid].correction_latex, sid
-    assert len(steps) == 69
+    assert len(steps) == 72
 
 
 def test_mode_example_dpo_loss_is_not_forward_kl_plus_constant(steps):
@@ -142,3 +144,30 @@ def test_eq49_does_not_solve_the_kkt_system(steps):
     assert abs(foc) < mpmath.mpf("1e-30")
     printed = ((s2 / s1 + eps + 1) / s1) * mpmath.sqrt(s1 * s2 * (s2 / s1) + eps)
     assert abs(printed - ratio) > FAR * abs(ratio)
+
+
+@pytest.mark.parametrize(
+    "sid", ["rlhf_loss_eq_kl_to_bt_policy_as_printed", "rlhf_ipo_loss_eq_kl_to_tilted_reference_as_printed"]
+)
+def test_eq36_and_eq41_hold_only_up_to_a_constant_as_eq20_does(steps, sid):
+    c = _point(steps[sid])
+    n = len([k for k in c if k.startswith("r_")])
+    w = [c[f"w_pi_{i + 1}"] for i in range(n)]
+    pi = [x / sum(w) for x in w]
+    if "w_ref_1" in c:
+        wr = [c[f"w_ref_{i + 1}"] for i in range(n)]
+        ref = [x / sum(wr) for x in wr]
+    else:
+        ref = [mpmath.mpf(1) / n] * n
+    lam = c.get("lam", mpmath.mpf(1))
+    r = [c[f"r_{i + 1}"] for i in range(n)]
+    Z = sum(q * mpmath.exp(ri / lam) for q, ri in zip(ref, r, strict=True))
+    tilted = [q * mpmath.exp(ri / lam) / Z for q, ri in zip(ref, r, strict=True)]
+
+    def kl(p, q):
+        return sum(a * mpmath.log(a / b) for a, b in zip(p, q, strict=True))
+
+    loss = -sum(p * ri for p, ri in zip(pi, r, strict=True)) + lam * kl(pi, ref)
+    assert abs(loss - kl(pi, tilted)) > FAR  # the printed "=" fails at the counterexample
+    assert abs(loss - (lam * kl(pi, tilted) - lam * mpmath.log(Z))) < mpmath.mpf("1e-25")  # the corrected form
+    assert steps[sid].status == "refuted"

@@ -2,14 +2,15 @@
 
 Every display of ``DOC`` is listed as covered (the steps whose anchors reach it), recorded (the
 reason a derivation gives) or missing, from the derivations of ``--package`` that cite ``DOC``
-by its file name. Exit 0 when every display is accounted for and every anchor is found, 1
-otherwise, 2 when ``DOC`` cannot be read.
+by its file name. Exit 0 when every display is accounted for, every anchor is found and every
+module loads, 1 otherwise, 2 when ``DOC`` cannot be read.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from verify.coverage import Record, displays, ledger, read_document, resolve
@@ -39,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot read DOC {args.document!r}: {exc.strerror}; give a Markdown or LaTeX file") from None
     name = path.name
     registry = load(args.package or list(DEFAULT_PACKAGES))
+    for e in registry.errors:
+        print(f"verify: {e.module}: {e.reason}", file=sys.stderr)
     anchors: list[tuple[str, str]] = []
     records: list[tuple[str, Record]] = []
     for d in registry.derivations.values():
@@ -74,4 +77,4 @@ def run(args: argparse.Namespace) -> int:
         for e in cov.errors:
             print(f"error: {e}")
         print(f"{name}: {cov.line()}")
-    return 0 if cov.ok else 1
+    return 0 if cov.ok and not registry.errors else 1
