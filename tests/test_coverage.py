@@ -115,3 +115,47 @@ def test_the_coverage_command_lists_missing_displays_and_exits_1(tmp_path):
         timeout=60,
     )
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "cannot read DOC" in bad.stderr
+
+
+def _audit(step):
+    from verify import Derivation, Source
+
+    return Derivation(id="lint", title="t", source=Source("d.md", ""), steps=[step], kind="audit")
+
+
+def test_an_audit_step_that_closes_when_built_is_rejected_unless_it_says_why():
+    import sympy as sp
+
+    from verify import Equal, EqualUpToConstant, Step, var
+    from verify.domains import POSITIVE, REAL
+    from verify.errors import ClaimError
+
+    p, q = var("p", POSITIVE), var("q", REAL)
+    with pytest.raises(ClaimError, match="its claim closes to True when built"):
+        _audit(Step("same_sides", Equal(sp.log(sp.exp(q)), q)))  # log(exp(q)) = q for real q, evaluated
+    with pytest.raises(ClaimError, match="its correction closes"):
+        _audit(Step("c", Equal(p, 2 * p), expected="refuted", correction=Equal(p + p, 2 * p)))
+    with pytest.raises(ClaimError, match="its claim closes"):
+        _audit(Step("const", EqualUpToConstant(q + p, q + 1, [q])))
+    assert _audit(Step("said", Equal(sp.log(sp.exp(q)), q), trivial="the display is that evaluation"))
+    assert _audit(Step("real", Equal(sp.log(p * p), 2 * sp.log(p))))  # a claim the checkers must prove
+    from verify import Derivation, Source
+
+    core = Derivation(id="c", title="t", source=Source("d.md", ""), steps=[Step("s", Equal(p, p))])
+    assert core.kind == "core"  # the lint applies to audits and experiments, which transcribe documents
+
+
+def test_every_audit_step_closed_when_built_states_why(registry):
+    closed = {
+        (d.id, s.id): s.trivial
+        for d in registry.derivations.values()
+        if d.kind in ("audit", "experiment")
+        for s in d.steps
+        if s.closed_at_construction()
+    }
+    assert closed and all(reason and len(reason) > 20 for reason in closed.values())
+    # corrections never restate the claim's own sides
+    for d in registry.derivations.values():
+        for s in d.steps:
+            if d.kind == "audit" and s.correction is not None:
+                assert "correction" not in s.closed_at_construction(), (d.id, s.id)

@@ -669,6 +669,8 @@ class Step:
     #: what the step transcribes, checked against the document's text (:mod:`verify.coverage`):
     #: "eq. (12)", "display 7", "label:eq:foo" or a verbatim quote; several as a sequence
     anchor: str | Sequence[str] | None = None
+    #: why a claim (or correction) that SymPy closes to True when it is built is still evidence
+    trivial: str | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.anchor, str):
@@ -683,6 +685,18 @@ class Step:
         if self.expected not in EXPECTATIONS:
             raise ClaimError(f"step {self.id!r}: expected={self.expected!r} must be 'holds' or 'refuted'")
         self.uses = tuple(self.uses)
+
+    def closed_at_construction(self) -> list[str]:
+        """Which of the claim and the correction SymPy closes to True as built (``lhs − rhs`` evaluates to 0,
+        or an up-to-constant difference is already free of ``wrt``): such a line checks nothing."""
+        out = []
+        for what, claim in (("claim", self.claim), ("correction", self.correction)):
+            if isinstance(claim, Equal) and not isinstance(claim.lhs, sp.MatrixBase):
+                if claim.lhs == claim.rhs or sp.Add(claim.lhs, -claim.rhs) == 0:
+                    out.append(what)
+            elif isinstance(claim, EqualUpToConstant) and not (claim.lhs - claim.rhs).free_symbols & set(claim.wrt):
+                out.append(what)
+        return out
 
     def correction_latex(self) -> str | None:
         if self.correction is None:
@@ -719,6 +733,13 @@ class Derivation:
             raise ClaimError(f"derivation {self.id!r} has no steps")
         seen: set[str] = set()
         for s in self.steps:
+            closed = s.closed_at_construction() if self.kind in ("audit", "experiment") else []
+            if closed and not (isinstance(s.trivial, str) and s.trivial.strip()):
+                raise ClaimError(
+                    f"derivation {self.id!r}: step {s.id!r}: its {' and '.join(closed)} closes to True when built "
+                    "(both sides are the same expression), so checking it proves nothing; transcribe the "
+                    "document's two sides, or say with trivial='…' why the line is still evidence"
+                )
             if s.id in seen:
                 raise ClaimError(f"derivation {self.id!r}: step id {s.id!r} appears twice")
             for u in s.uses:

@@ -103,6 +103,10 @@ derivation = Derivation(
             "take the log of Step 1",
             "Step 2",
             anchor=r"\log p(y|x) = r(y,x) - \beta \log \pi_{ref}(y|x)",
+            trivial=(
+                "the log of an exponential of a real exponent is evaluated as the line is built; the line checks that"
+                " Step 2's display is Step 1's exponent"
+            ),
         ),
         Step(
             "step2_reward_rearranged",
@@ -262,6 +266,10 @@ derivation = Derivation(
             "Final Parameter Expression",
             uses=["stationary_point_wrt_f"],
             anchor=r"\theta = \frac{r(y,x) - \beta \cdot \log \left( \frac{f(x)}{n(x)} \right)}{-\lambda}",
+            trivial=(
+                "θ at the stationary point is evaluated as the line is built (log(n e^{(r−β)/β}/n) = (r − β)/β); the "
+                "line records that the expression is the constant −β/λ there"
+            ),
         ),
     ],
     records=[

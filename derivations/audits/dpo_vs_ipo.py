@@ -301,6 +301,7 @@ derivation = Derivation(
             "eq:qoblq",
             uses=["score_eq_beta_log_ratio_add_beta_log_partition"],
             anchor="label:eq:qoblq",
+            trivial="β log Z(x) cancels as the line is built: eq:qoblq is that cancellation",
         ),
         Step(
             "bt_preference_below_one_at_finite_score_gap",
@@ -459,7 +460,7 @@ derivation = Derivation(
             "'v(y₁, y₂, x) ≈ c − 1' read as an unbiased estimate: Pr(c = 1 | y₁, y₂) = v",
             "IPO's Loss Derivation, eq. after 'can be approximated as' (and Take-Home Points)",
             expected="refuted",
-            correction=Equal(v * (2 - 1) + (1 - v) * (2 - 2), v),
+            correction=_label_regression(lambda c: 2 - c)(2),
             diagnosis="c − 1 is 0 when y₁ is preferred, so E[c − 1 | y₁, y₂] = 1 − v; the estimate of v is "
             "1[c = 1] = 2 − c",
             anchor="display 19",
@@ -469,6 +470,10 @@ derivation = Derivation(
             Equal(v * (2 - 1) + (1 - v) * (2 - 2), v),
             "1[c = 1] = 2 − c for c ∈ {1, 2}",
             "IPO's Loss Derivation (corrected target)",
+            trivial=(
+                "the expectation over c ∈ {1, 2} is evaluated as the line is built; the line records that the target "
+                "2 − c averages to v given (y₁, y₂)"
+            ),
         ),
         Step(
             "regression_onto_c_minus_one_eq_square_2_up_to_constant",

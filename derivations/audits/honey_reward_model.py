@@ -214,6 +214,7 @@ derivation = Derivation(
             "the β log Z(x) terms cancel",
             "(e)",
             anchor="display 20",
+            trivial="the β log Z(x) terms cancel as the line is built: the display is that cancellation",
         ),
         Step(
             "e_reward_difference_independent_of_partition",
