@@ -55,6 +55,8 @@ class StepResult:
     crosschecked: bool = True
     #: what the step transcribes, checked against its document (see verify/coverage.py)
     anchors: list[str] | None = None
+    #: why a line SymPy closes when it is built is still evidence (audits; see Step.trivial)
+    trivial: str | None = None
     failed: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
@@ -254,6 +256,7 @@ _STEP_FIELDS: dict[str, tuple[Any, ...]] = {
     "final": (bool,),
     "crosschecked": (bool,),
     "anchors": ("texts", type(None)),
+    "trivial": _OPTIONAL_TEXT,
 }
 _REQUIRED = ("id", "source", "uses", "claim_latex", "justification", "expected", "status", "method")
 

@@ -43,6 +43,7 @@ def base_fields(derivation: Derivation, step: Step) -> dict:
         "diagnosis": step.diagnosis,
         "scope": step.claim.scope() if isinstance(step.claim, ForSizes) else None,
         "anchors": list(step.anchor) or None,
+        "trivial": step.trivial,
     }
 
 
