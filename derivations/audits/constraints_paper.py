@@ -94,6 +94,7 @@ from verify import (
     Equal,
     EqualUpToConstant,
     ForSizes,
+    Implies,
     Inequality,
     Limit,
     Record,
@@ -336,6 +337,11 @@ v_star = (P[0] + P[1] - 2 * P[2]) / 2 - log_k / 2
 eq53 = k_ratio ** (-HALF) * sp.exp((P[0] + P[1] - 2 * P[2]) / 2)
 # π* ∝ exp(p*(y ≻ μ)) (App. D): the constrained IPO ratio (53) in terms of π*
 rho_ipo = k_ratio ** (-HALF) * sp.sqrt(s1 * s2) / s3
+#: Proposition 3.2's witness: π* ∝ exp(p*(y ≻ μ)), p*(y ≻ μ) = (2/3, 1/2, 1/3), ε = 1. App. D's p*(y ≻ μ) is a mean
+#: over uniform μ of p*(y ≻ y') with p*(y ≻ y) = 1/2, so it lies in [1/6, 5/6]: |log π*_i/π*_j| ≤ 2/3.
+PROP32_P = (sp.Rational(2, 3), sp.S.Half, sp.Rational(1, 3))
+_prop32_norm = sum(sp.exp(x) for x in PROP32_P)
+PROP32_WITNESS = {s: sp.exp(x) / _prop32_norm for s, x in zip((s1, s2, s3), PROP32_P, strict=True)} | {eps: sp.S.One}
 
 # ---------------------------------------------------------------- App. B.3: Mann–Whitney
 
@@ -1015,8 +1021,9 @@ derivation = Derivation(
         ),
         Step(
             "eq49_ratio_eq_kkt_ratio",
-            Equal(rho_rlhf, eq49),
-            "(49) as printed against the ratio π₁/π₃ solving (43)–(48)",
+            Implies([sp.Eq(s3, 1 - s1 - s2)], Equal(rho_rlhf, eq49)),
+            "(49) as printed against the ratio π₁/π₃ solving (43)–(48), for π* a distribution on the three "
+            "responses (the document's setup: π*(y₃) = 1 − π*(y₁) − π*(y₂) > 0)",
             "App. D, eq. (49)",
             uses=["constrained_kl_kkt_solved_with_active_ratio_constraint"],
             expected="refuted",
@@ -1075,12 +1082,13 @@ derivation = Derivation(
         Step(
             "constrained_rlhf_and_ipo_minimisers_differ",
             Inequality(
-                rho_ipo.subs({s1: HALF, s2: sp.Rational(1, 4), s3: sp.Rational(1, 4), eps: 1})
-                - rho_rlhf.subs({s1: HALF, s2: sp.Rational(1, 4), s3: sp.Rational(1, 4), eps: 1}),
+                rho_ipo.subs(PROP32_WITNESS) - rho_rlhf.subs(PROP32_WITNESS),
                 ">",
                 0,
             ),
-            "π* = (1/2, 1/4, 1/4), ε = 1 (k = 3/2): IPO gives π₁/π₃ = 2·3^{−1/2}, RLHF 2·3^{−3/5}",
+            "witness inside App. D's setup: π* ∝ exp(p*(y ≻ μ)) with p*(y ≻ μ) = (2/3, 1/2, 1/3) (each the mean of "
+            "p*(y ≻ y') over uniform μ with p*(y ≻ y) = 1/2, so within [1/6, 5/6] and |log π*_i/π*_j| ≤ 2/3), "
+            "ε = 1: the IPO ratio π₁/π₃ exceeds the RLHF one",
             "Proposition 3.2",
             uses=["constrained_rlhf_over_ipo_ratio_eq_power_of_k_ratio"],
             anchor=("eq. (12)", "display 58"),
