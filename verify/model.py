@@ -671,6 +671,9 @@ class Step:
     anchor: str | Sequence[str] | None = None
     #: why a claim (or correction) that SymPy closes to True when it is built is still evidence
     trivial: str | None = None
+    #: an assumption the document does not state, under which the step is checked; a refuted step
+    #: with one is reported as "not reproduced under" it, not as an error of the document
+    assumes: str | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.anchor, str):

@@ -57,6 +57,8 @@ class StepResult:
     anchors: list[str] | None = None
     #: why a line SymPy closes when it is built is still evidence (audits; see Step.trivial)
     trivial: str | None = None
+    #: an assumption of ours the document does not state (see Step.assumes)
+    assumes: str | None = None
     failed: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
@@ -257,6 +259,7 @@ _STEP_FIELDS: dict[str, tuple[Any, ...]] = {
     "crosschecked": (bool,),
     "anchors": ("texts", type(None)),
     "trivial": _OPTIONAL_TEXT,
+    "assumes": _OPTIONAL_TEXT,
 }
 _REQUIRED = ("id", "source", "uses", "claim_latex", "justification", "expected", "status", "method")
 

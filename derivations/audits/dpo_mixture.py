@@ -288,6 +288,8 @@ derivation = Derivation(
             "(Lemma 1 says 'with no additional assumptions' and never relates p_ref to p_A, p_U, α): the "
             "reading under which its weights α e^{r/β}/Z, (1 − α) e^{r/β}/Z make the display hold, α ∈ (0, 1)",
             "Lemma 1",
+            assumes="p_ref = α p_A + (1 − α) p_U with α ∈ (0, 1): Lemma 1 states 'no additional assumptions' and "
+            "never relates p_ref to p_A, p_U and α; Theorem 2's α is read as this weight too",
             anchor=("display 4", "display 5", "display 9", "display 10"),
         ),
         Step(

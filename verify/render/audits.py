@@ -37,6 +37,16 @@ class DocumentAudit:
         return [(d, s) for d, s in self.steps if s.status == "refuted"]
 
     @property
+    def refuted(self) -> int:
+        """Refuted under the document's own assumptions."""
+        return sum(s.status == "refuted" and not s.assumes for _, s in self.steps)
+
+    @property
+    def under_assumption(self) -> int:
+        """Not reproduced only under an assumption the document does not state."""
+        return sum(s.status == "refuted" and bool(s.assumes) for _, s in self.steps)
+
+    @property
     def numbers(self) -> tuple[int, int]:
         """(reproduced, not reproduced) among the document's printed numbers."""
         rep = [s.reproduction for _, s in self.steps if s.reproduction is not None]
@@ -96,7 +106,12 @@ def audits_markdown(result: RunResult) -> str:
             "",
             f"Derivations: {', '.join(code(d) for d in doc.derivations)}. "
             f"{len(doc.steps)} claims checked: {doc.count('proved')} proved, {doc.count('confirmed')} confirmed "
-            f"numerically, {doc.count('refuted')} refuted"
+            f"numerically, {doc.refuted} refuted"
+            + (
+                f", {doc.under_assumption} not reproduced under an assumption the document does not state"
+                if doc.under_assumption
+                else ""
+            )
             + (f"; printed numbers: {ok} reproduced, {bad} not reproduced" if ok + bad else "")
             + (f"; **{doc.failed} not as expected**" if doc.failed else "")
             + ".",
@@ -120,6 +135,8 @@ def audits_markdown(result: RunResult) -> str:
         for _derivation, s in rows:
             claim = code(s.id) + (f": {_math(s.claim_latex)}" if len(s.claim_latex) <= 160 else "")
             wrong = text(s.diagnosis or s.reason or "")
+            if s.assumes:
+                wrong = f"not reproduced under the assumption {text(s.assumes)} (not refuted): " + wrong
             if not s.diagnosis and s.expected == "holds":
                 wrong = "**unexpected refutation** — " + wrong
             values = format_point(s.values) if s.values else ""

@@ -117,7 +117,7 @@ class AuditSummary:
                 str(len(doc.steps)),
                 str(doc.count("proved")),
                 str(doc.count("confirmed")),
-                Text(str(doc.count("refuted")), style=STYLE["refuted"] if doc.count("refuted") else "dim"),
+                Text(str(doc.refuted), style=STYLE["refuted"] if doc.refuted else "dim"),
                 f"{ok}/{ok + bad} reproduced" if ok + bad else "-",
                 Text(str(doc.failed), style="bold red" if doc.failed else "dim"),
             )
@@ -130,6 +130,8 @@ class AuditSummary:
                 head.append(f"{did}.{s.id} ")
                 head.append_text(_status(s))
                 yield head
+                if s.assumes:
+                    yield Text(f"  not reproduced under the assumption {s.assumes} (not refuted)", style="yellow")
                 if s.diagnosis:
                     yield Text(f"  wrong: {s.diagnosis}")
                 if s.counterexample:

@@ -44,6 +44,7 @@ def base_fields(derivation: Derivation, step: Step) -> dict:
         "scope": step.claim.scope() if isinstance(step.claim, ForSizes) else None,
         "anchors": list(step.anchor) or None,
         "trivial": step.trivial,
+        "assumes": step.assumes,
     }
 
 
