@@ -159,3 +159,43 @@ def test_every_audit_step_closed_when_built_states_why(registry):
         for s in d.steps:
             if d.kind == "audit" and s.correction is not None:
                 assert "correction" not in s.closed_at_construction(), (d.id, s.id)
+
+
+def test_the_five_audited_documents_are_fully_accounted_for_by_the_command():
+    for name in sorted((ROOT / "derivations" / "audits" / "sources").glob("*.txt")):
+        out = subprocess.run(
+            [sys.executable, "-m", "verify", "coverage", str(name), "--json"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=300,
+        )
+        assert out.returncode == 0, (name.name, out.stdout[-2000:], out.stderr)
+        ledger_ = json.loads(out.stdout)
+        assert ledger_["missing"] == [] and ledger_["errors"] == []
+        assert ledger_["covered"] + ledger_["recorded"] == ledger_["displays"] > 10
+        assert all(r["state"] != "missing" for r in ledger_["rows"])
+
+
+def test_a_cited_document_that_is_not_shipped_is_an_error_of_the_ledger(tmp_path):
+    from verify.coverage import run_ledgers
+    from verify.results import DerivationResult, StepResult
+
+    step = StepResult(
+        id="s",
+        source={"document": "absent.md", "location": ""},
+        uses=[],
+        claim_latex="x = x",
+        justification="",
+        expected="holds",
+        status="proved",
+        method="symbolic",
+        anchors=["eq. (1)"],
+    )
+    run = RunResult([DerivationResult("d", "t", "audit", {"document": "absent.md"}, [step])], 0.0, "0")
+    (cov,) = run_ledgers(run, [tmp_path])
+    assert cov.errors == ["absent.md is cited by anchors but not found in a sources/ directory"] and not cov.ok
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "absent.md").write_text("$$ x = 1 \\quad (1) $$\n")
+    (cov,) = run_ledgers(run, [tmp_path])
+    assert cov.ok and cov.line() == "1 displays: 1 covered, 0 recorded, 0 missing"
