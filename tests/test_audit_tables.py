@@ -148,3 +148,10 @@ def test_a_number_not_reproduced_under_our_assumption_and_the_coverage_line_are_
     assert run.failed and run.summary()["displays_missing"] == 1  # a missing display fails the run
     again = RunResult.from_json(run.to_json())
     assert again.coverage[0].line() == run.coverage[0].line() and again.derivations[0].steps[0].assumes
+    from verify.render.latex import render_latex
+    from verify.render.markdown import render_markdown
+
+    report = render_markdown(run)
+    assert "Coverage: 3 displays: 1 covered, 1 recorded, 1 missing (missing: display 3 (line 9))." in report
+    assert "**Assumes.** λ = 1 (not stated)" in report
+    assert "Coverage: 3 displays: 1 covered" in render_latex(run)

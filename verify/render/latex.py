@@ -440,6 +440,9 @@ def render_latex(result: RunResult, title: str = "Proof report") -> str:
                 body += [_derivation(d, "section") for d in group.derivations]
             else:
                 body.append(r"\section{Document " + text(group.document) + "}")
+                line = _report.coverage_line(result, group.document)
+                if line:
+                    body.append(text(line) + "\n")
                 body += [_derivation(d, "subsection") for d in group.derivations]
     body.append(r"\end{document}")
     text_body = "\n".join(body) + "\n"
