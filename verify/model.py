@@ -694,6 +694,8 @@ class Step:
         or an up-to-constant difference is already free of ``wrt``): such a line checks nothing."""
         out = []
         for what, claim in (("claim", self.claim), ("correction", self.correction)):
+            if isinstance(claim, ForSizes):  # the printed instance: the smallest size
+                claim = claim.claim(min([*claim.symbolic, *claim.numeric]))
             if isinstance(claim, Equal) and not isinstance(claim.lhs, sp.MatrixBase):
                 if claim.lhs == claim.rhs or sp.Add(claim.lhs, -claim.rhs) == 0:
                     out.append(what)

@@ -353,6 +353,10 @@ derivation = Derivation(
             "rename y → y₂ in the first term and y₂ → y₁ in the second",
             "Proof, (*) chain, line 3",
             uses=["star_eq_sum_of_pair_expectations"],
+            trivial=(
+                "renaming the bound variables of an expectation over i.i.d. draws from the same μ gives the same"
+                " finite sum as the line is built: the line records that the document's renaming is legitimate"
+            ),
         ),
         Step(
             "star_second_pair_expectation_renamed",
@@ -360,6 +364,10 @@ derivation = Derivation(
             "rename y → y₂ (same distribution μ)",
             "Proof, (*) chain, line 4",
             uses=["star_pair_expectations_renamed"],
+            trivial=(
+                "renaming the bound variables of an expectation over i.i.d. draws from the same μ gives the same"
+                " finite sum as the line is built: the line records that the document's renaming is legitimate"
+            ),
         ),
         Step(
             "star_eq_twice_cross_expectation",
@@ -368,6 +376,10 @@ derivation = Derivation(
             "Proof, (*) chain, line 5 (eq:qobpal)",
             uses=["star_second_pair_expectation_renamed"],
             anchor="label:eq:qobpal",
+            trivial=(
+                "renaming the bound variables of an expectation over i.i.d. draws from the same μ gives the same"
+                " finite sum as the line is built: the line records that the document's renaming is legitimate"
+            ),
         ),
         Step(
             "renamed_expectations_sum_to_twice_expectation",
@@ -375,6 +387,10 @@ derivation = Derivation(
             "the names of variables under an expectation do not matter",
             "Proof, tcolorbox example",
             anchor="display 26",
+            trivial=(
+                "renaming the bound variables of an expectation over i.i.d. draws from the same μ gives the same"
+                " finite sum as the line is built: the line records that the document's renaming is legitimate"
+            ),
         ),
         Step(
             "double_star_eq_twice_one_cross_term",

@@ -133,6 +133,10 @@ derivation = Derivation(
             "equality at p = q, hence p* = q",
             "(a)",
             anchor="display 2",
+            trivial=(
+                "KL(q‖q) = Σ q log(q/q) = Σ q log 1 vanishes as the line is built: the line records (a)'s "
+                "equality case p = q"
+            ),
         ),
         Step(
             "b_objective_rearranged_as_printed",
