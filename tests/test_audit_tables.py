@@ -155,3 +155,28 @@ def test_a_number_not_reproduced_under_our_assumption_and_the_coverage_line_are_
     assert "Coverage: 3 displays: 1 covered, 1 recorded, 1 missing (missing: display 3 (line 9))." in report
     assert "**Assumes.** λ = 1 (not stated)" in report
     assert "Coverage: 3 displays: 1 covered" in render_latex(run)
+
+
+def test_the_console_says_not_reproduced_under_an_assumption_instead_of_refuted() -> None:
+    run = RunResult(
+        [
+            DerivationResult(
+                "paper_numbers",
+                "Numbers",
+                "experiment",
+                {"document": "paper.txt", "location": ""},
+                [
+                    _step(
+                        "fitted", "refuted", "refuted", "§3", assumes="λ = 1 (not stated)", diagnosis="λ ≈ 0.9 gives it"
+                    )
+                ],
+            )
+        ],
+        1.0,
+        "0",
+    )
+    buf = io.StringIO()
+    Console(file=buf, width=200, color_system=None).print(AuditSummary(run))
+    out = buf.getvalue()
+    assert "paper_numbers.fitted not reproduced under an assumption the document does not state" in out
+    assert "assumed: λ = 1 (not stated)" in out and "refuted (expected refuted)" not in out
