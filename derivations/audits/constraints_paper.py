@@ -1066,7 +1066,7 @@ derivation = Derivation(
             "a convex quadratic in v_x: the mean of the two targets",
             "App. D, eq. (52)",
             uses=["ipo_objective_on_active_constraint_eq_eq52_add_const"],
-            anchor=("eq. (52)", "display 56"),
+            anchor=("eq. (52)", r"v_x^* = \frac{p^*(y_1 \succ \mu|x) + p^*(y_2 \succ \mu|x) - 2p^*(y_3"),
         ),
         Step(
             "ipo_constrained_ratio_eq_eq53",
@@ -1074,7 +1074,7 @@ derivation = Derivation(
             "π₁/π₃ = e^{v*}",
             "App. D, eq. (53)",
             uses=["ipo_constrained_minimiser_v_star"],
-            anchor=("eq. (53)", "display 54"),
+            anchor=("eq. (53)", r"\log \left( \frac{\pi_\theta(y_2|x)}{\pi_\theta(y_3|x)} \right) - \log"),
             trivial=(
                 "e^{v*} with v* of (52): e^{−½ log k} = k^{−1/2} is evaluated as the line is built; the line records "
                 "that (53) is e^{v*}"
@@ -1114,7 +1114,7 @@ derivation = Derivation(
             "unverifiable: Proposition A.1 asserts a loss threshold exists for the policies of an unspecified class",
             "its ingredients (24) and footnote 5 are steps",
         ),
-        Record("display 29", "definition", "absolute and relative decrease"),
+        Record(r"\begin{aligned} \text{Absolute Decrease} &:=", "definition", "absolute and relative decrease"),
         Record("eq. (33)", "definition", "π**"),
         Record("eq. (40)", "definition", "the constraint set S_π"),
         Record("display 43", "definition", "π** with r_IPO"),

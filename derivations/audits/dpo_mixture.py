@@ -231,7 +231,7 @@ derivation = Derivation(
             ),
             "factor β out; r/β = log e^{r/β}",
             "Proofs, objective, line 2",
-            anchor="display 7",
+            anchor=r"&= \beta \sum_y p_\theta(y|x) \Big[ \log e^{r(y;x)/\beta} -",
         ),
         Step(
             "objective_as_negative_kl_to_tilted_reference_plus_log_partition",
@@ -252,7 +252,7 @@ derivation = Derivation(
             "log Z enters with weight Σ_y p_θ(y) = 1 (for any Z > 0, in particular the partition function)",
             "Proofs, objective, line 3",
             uses=["objective_as_beta_times_log_tilt"],
-            anchor="display 7",
+            anchor=r"&= \beta \sum_y p_\theta(y|x) \Big[ \log e^{r(y;x)/\beta} -",
         ),
         Step(
             "tilted_reference_is_a_distribution",
@@ -273,7 +273,7 @@ derivation = Derivation(
                 "objective_as_negative_kl_to_tilted_reference_plus_log_partition",
                 "tilted_reference_is_a_distribution",
             ],
-            anchor="display 8",
+            anchor=r"p_\theta(y|x) = \frac{1}{Z(x)}p_{ref}(y|x)e^{r(y;x)/\beta}.",
         ),
         Step(
             "tuned_policy_is_mixture_with_tilted_weights",
@@ -311,14 +311,14 @@ derivation = Derivation(
             "TPM(U) > 0 because 1 − α > 0 and e^{r/β} > 0",
             "Theorem 2, '1 > TPM(A)'",
             uses=["total_masses_sum_to_one"],
-            anchor="display 6",
+            anchor=r"1 > \TPM(\mathcal{A};x) \geq \alpha(x), \;\; 0 < \TPM(\mathcal{U};x) \leq (1-\alpha(x)).",
         ),
         Step(
             "tpm_unaligned_positive",
             _sizes(lambda n: Inequality(mixture(n).tpm_u, ">", 0), {"symbolic": (2, 3), "numeric": (5,)}),
             "every term of TPM(U) is positive",
             "Theorem 2, '0 < TPM(U)'",
-            anchor="display 6",
+            anchor=r"1 > \TPM(\mathcal{A};x) \geq \alpha(x), \;\; 0 < \TPM(\mathcal{U};x) \leq (1-\alpha(x)).",
         ),
         Step(
             "tpm_aligned_at_least_alpha_under_reward_correlation",
@@ -331,7 +331,7 @@ derivation = Derivation(
                 "correlation of r with p_A does not control Σ p_A e^{r/β}: the mass shift follows the "
                 "correlation of e^{r/β} (a convex transform of r) with p_A − p_U, which can have the other sign"
             ),
-            anchor="display 6",
+            anchor=r"1 > \TPM(\mathcal{A};x) \geq \alpha(x), \;\; 0 < \TPM(\mathcal{U};x) \leq (1-\alpha(x)).",
         ),
         Step(
             "tpm_unaligned_at_most_one_minus_alpha_under_reward_correlation",
@@ -341,7 +341,7 @@ derivation = Derivation(
             expected="refuted",
             correction=CORRECTED_THEOREM,
             diagnosis="the same instances: TPM(U) = 1 − TPM(A) > 1 − α when TPM(A) < α",
-            anchor="display 6",
+            anchor=r"1 > \TPM(\mathcal{A};x) \geq \alpha(x), \;\; 0 < \TPM(\mathcal{U};x) \leq (1-\alpha(x)).",
         ),
         Step(
             "monotone_transform_preserves_correlation",
@@ -373,7 +373,7 @@ derivation = Derivation(
             expected="refuted",
             correction=Implies([sp.Gt(cov_tilt_pa, 0)], Inequality(e_alpha_pa, ">", e_alpha_e_pa)),
             diagnosis="E[α_A p_A] − E[α_A]E[p_A] = Cov(α_A, p_A), whose sign is not that of Cov(r, p_A)",
-            anchor="display 11",
+            anchor=r"&= \frac{1}{Z(x)}\alpha(x)E_y[e^{r(y;x)/\beta}]E_y[p_\mathcal{A}(y|x)].",
         ),
         Step(
             "expected_alpha_a_factorizes",
@@ -386,7 +386,7 @@ derivation = Derivation(
             ),
             "Z and α do not depend on y",
             "Proofs, first display, line 2",
-            anchor="display 11",
+            anchor=r"&= \frac{1}{Z(x)}\alpha(x)E_y[e^{r(y;x)/\beta}]E_y[p_\mathcal{A}(y|x)].",
         ),
         Step(
             "expected_product_below_product_of_expectations_unaligned",
@@ -401,7 +401,7 @@ derivation = Derivation(
             expected="refuted",
             correction=Implies([sp.Lt(cov_tilt_pu, 0)], Inequality(e_alphau_pu, "<", e_alphau_e_pu)),
             diagnosis="E[α_U p_U] − E[α_U]E[p_U] = Cov(α_U, p_U), whose sign is not that of Cov(r, p_U)",
-            anchor="display 12",
+            anchor=r"&= \frac{1}{Z(x)}(1-\alpha(x))E_y[e^{r(y;x)/\beta}]E_y[p_\mathcal{U}(y|x)].",
         ),
         Step(
             "expected_alpha_u_factorizes",
@@ -414,7 +414,7 @@ derivation = Derivation(
             ),
             "Z and α do not depend on y",
             "Proofs, second display, line 2",
-            anchor="display 12",
+            anchor=r"&= \frac{1}{Z(x)}(1-\alpha(x))E_y[e^{r(y;x)/\beta}]E_y[p_\mathcal{U}(y|x)].",
         ),
         Step(
             "dividing_opposite_inequalities_of_positives",
@@ -492,7 +492,7 @@ derivation = Derivation(
             _sizes(lambda n: Equal(n * _mean(distribution("pA", n, "p_{\\mathcal{A}}")), 1), ALGEBRA_SIZES),
             "Σ_y p(y) = 1",
             "Proofs, 'card(supp p) · E[p] = 1'",
-            anchor="display 15",
+            anchor=r"\card(\supp p) \cdot E_{y \in \unif(\supp p)}[p(x)] = 1",
         ),
         Step(
             "tpm_aligned_exceeds_alpha_strict",
@@ -503,7 +503,7 @@ derivation = Derivation(
             expected="refuted",
             correction=CORRECTED_THEOREM,
             diagnosis="the proof's conclusion, refuted on the same instances as Theorem 2 (which states ≥)",
-            anchor="display 16",
+            anchor=r"\TPM(\mathcal{A};x) > \alpha(x) \;\;\;\;\;\;\;\; \text{and likewise, }",
         ),
         Step(
             "tpm_unaligned_below_one_minus_alpha_strict",
@@ -514,7 +514,7 @@ derivation = Derivation(
             expected="refuted",
             correction=CORRECTED_THEOREM,
             diagnosis="TPM(U) = 1 − TPM(A): refuted with the aligned half",
-            anchor="display 16",
+            anchor=r"\TPM(\mathcal{A};x) > \alpha(x) \;\;\;\;\;\;\;\; \text{and likewise, }",
         ),
         Step(
             "tpm_aligned_minus_alpha_is_weighted_tilt_gap",

@@ -157,7 +157,7 @@ derivation = Derivation(
             "simplify the compound fraction",
             "Step 3",
             uses=["step3_log_subtraction"],
-            anchor="display 7",
+            anchor=r"= \beta \log \left( \frac{p(y_w|x) \cdot \pi_{ref}(y_l|x)}{p(y_l|x)",
         ),
         Step(
             "step4_loss_with_step2_reward",
@@ -177,7 +177,7 @@ derivation = Derivation(
             "substitute the simplified difference",
             "Step 4",
             uses=["step3_simplified"],
-            anchor="display 10",
+            anchor=r"= -\log \sigma\left( \beta \log \left( \frac{p(y_w|x) \cdot",
         ),
         Step(
             "step5_boxed_loss_eq_step4_loss",
@@ -202,7 +202,10 @@ derivation = Derivation(
             Equal(-sp.log(sp.exp(a) / (sp.exp(a) + sp.exp(b))), -sp.log(1 / (1 + sp.exp(b - a)))),
             "divide by exp(y_1)",
             "Binary Cross Entropy Derivation",
-            anchor=(r"-\log \left( \frac{\exp(y_1)}{\exp(y_1) + \exp(y_2)} \right)", "display 14"),
+            anchor=(
+                r"-\log \left( \frac{\exp(y_1)}{\exp(y_1) + \exp(y_2)} \right)",
+                r"= -\log \left( \frac{1}{1 + \exp(y_2 - y_1)} \right)",
+            ),
         ),
         Step(
             "bce_neg_log_reciprocal",

@@ -251,7 +251,7 @@ derivation = Derivation(
             Equal(sp.exp(s_1) / (sp.exp(s_1) + sp.exp(s_2)), sigmoid(s_1 - s_2)),
             "divide numerator and denominator by exp(s(x, y₁))",
             "RLHF, Bradley-Terry display",
-            anchor="display 3",
+            anchor=r"\textsf{Pr}\left(\bm{y}_1 \succ \bm{y}_2 \mid \bm{x}\right) \triangleq",
         ),
         Step(
             "kl_objective_eq_kl_to_optimal_policy_up_to_constant",
@@ -263,7 +263,7 @@ derivation = Derivation(
             correction=_kl_corrected(2),
             diagnosis="the objective equals −β KL(π‖π*) + β log Z: the factor β is dropped and the sign of "
             "the KL term flipped, so the difference with KL(π‖π*) varies with π",
-            anchor="display 6",
+            anchor=r"&= \mathop{\mathbb{E}}_{\bm{x}} \left[  \Dkl{\pi}{\dfrac{1}{Z(\bm{x})}",
         ),
         Step(
             "kl_objective_eq_neg_beta_kl_to_optimal_policy_add_beta_log_partition",
@@ -277,7 +277,7 @@ derivation = Derivation(
             "objective(π*) − objective(π) = β KL(π‖π*) ≥ 0 by the corrected rewriting",
             "DPO, display of π* ('suggests an optimal solution')",
             uses=["kl_objective_eq_neg_beta_kl_to_optimal_policy_add_beta_log_partition"],
-            anchor="display 7",
+            anchor=r"\pi^{\star }(\bm{y} \mid \bm{x}) = \dfrac{1}{Z(\bm{x})} \pi_{\rm",
         ),
         Step(
             "score_eq_beta_log_ratio_add_beta_log_partition",
@@ -288,7 +288,7 @@ derivation = Derivation(
             "take logs of π* = π_ref e^{s/β}/Z and multiply by β",
             "DPO, display after 'which equivalently implies'",
             uses=["kl_objective_eq_neg_beta_kl_to_optimal_policy_add_beta_log_partition"],
-            anchor="display 8",
+            anchor=r"s(\bm{y}, \bm{x}) = \beta \log \dfrac{\pi^{\star }(\bm{y} \mid",
         ),
         Step(
             "score_gap_eq_beta_log_ratio_difference",
@@ -330,7 +330,7 @@ derivation = Derivation(
             _link(_second_term, 0, PAIR),
             "linearity: pull the inner expectation over y out",
             "Proof, second-term chain, line 2",
-            anchor="display 24",
+            anchor=r"\quad \quad &\mathop{\mathbb{E}}_{\bm{y}_1, \bm{y}_2 \sim \mu} \left[",
         ),
         Step(
             "triple_expectation_eq_star_minus_double_star",
@@ -338,7 +338,7 @@ derivation = Derivation(
             "multiply out (q₁ − q₂)(v(y₁, y) − v(y₂, y))",
             "Proof, second-term chain, lines 3–4",
             uses=["second_term_eq_triple_expectation"],
-            anchor="display 24",
+            anchor=r"\quad \quad &\mathop{\mathbb{E}}_{\bm{y}_1, \bm{y}_2 \sim \mu} \left[",
         ),
         Step(
             "star_eq_sum_of_pair_expectations",
@@ -386,7 +386,7 @@ derivation = Derivation(
             _sizes(_renaming_example, {"symbolic": (2, 3), "numeric": ()}),
             "the names of variables under an expectation do not matter",
             "Proof, tcolorbox example",
-            anchor="display 26",
+            anchor=r"= \mathop{\mathbb{E}}_{x \sim p}[f(x)] + \mathop{\mathbb{E}}_{x \sim p}[f(x)]",
             trivial=(
                 "renaming the bound variables of an expectation over i.i.d. draws from the same μ gives the same"
                 " finite sum as the line is built: the line records that the document's renaming is legitimate"
@@ -434,7 +434,7 @@ derivation = Derivation(
             "2 q₁ v₁₂ − (v₁₂ + v₂₁) q₁ = q₁ v₁₂ − v₂₁ q₁",
             "Proof, (*) − (**) chain, line 3",
             uses=["mean_q_eq_expectation_of_symmetrised_preference"],
-            anchor="display 28",
+            anchor=r"&= \mathop{\mathbb{E}}_{\bm{y}_1, \bm{y}_2} \left[2q_{\boldsymbol",
         ),
         Step(
             "difference_second_term_renamed",
@@ -449,7 +449,7 @@ derivation = Derivation(
             "factor v(y₁, y₂)",
             "Proof, (*) − (**) chain, line 5",
             uses=["difference_second_term_renamed"],
-            anchor="display 28",
+            anchor=r"&= \mathop{\mathbb{E}}_{\bm{y}_1, \bm{y}_2} \left[2q_{\boldsymbol",
         ),
         Step(
             "eq_qioqli_eq_square_2_up_to_constant",
@@ -460,7 +460,7 @@ derivation = Derivation(
                 "first_square_objective_eq_eq_qioqli_up_to_constant",
                 "star_minus_double_star_eq_margin_times_preference",
             ],
-            anchor=("label:eq:ipo_square_2", "display 29"),
+            anchor=("label:eq:ipo_square_2", r"&\mathop{\mathrm{arg\,min}}_{\boldsymbol \theta} \;"),
         ),
         Step(
             "ipo_objectives_differ_by_constant",
@@ -479,7 +479,7 @@ derivation = Derivation(
             correction=_label_regression(lambda c: 2 - c)(2),
             diagnosis="c − 1 is 0 when y₁ is preferred, so E[c − 1 | y₁, y₂] = 1 − v; the estimate of v is "
             "1[c = 1] = 2 − c",
-            anchor="display 19",
+            anchor=r"v(\bm{y}_1, \bm{y}_2, \bm{x}) \approx c-1",
         ),
         Step(
             "label_target_two_minus_c_has_mean_v",
@@ -534,14 +534,18 @@ derivation = Derivation(
         Record("label:eq:original_obj", "definition", "the KL-regularised objective"),
         Record("label:eq:general_spec", "prose", "a diagram: score function ↔ preference data"),
         Record("label:eq:score_learning", "definition", "the score-learning MLE problem"),
-        Record("display 5", "definition", "L_logistic"),
-        Record("display 10", "definition", "h_θ"),
+        Record(r"\mathcal{L}_{\rm logistic}(p, c) = \mathbb{I}[c=1] \log p +", "definition", "L_logistic"),
+        Record(r"h_{\boldsymbol \theta}(\bm{x}, \bm{y}_1, \bm{y}_2)=\beta \log", "definition", "h_θ"),
         Record("label:eq:h_theta_cond", "assumption", "the condition imposed on h_θ"),
         Record("label:eq:score_learning_dpo", "definition", "the DPO problem"),
         Record("display 13", "definition", "the IPO loss as stated"),
         Record("label:eq:s_v", "definition", "the score s♮ from v"),
         Record("label:eq:ipo_boundedness", "assumption", "conditions on v, built into the symbols' domains"),
-        Record("display 16", "assumption", "eq:h_theta_cond with eq:s_v substituted"),
-        Record("display 22", "definition", "q_θ"),
+        Record(
+            r"h_{\boldsymbol \theta}(\bm{x}, \bm{y}_1, \bm{y}_2) = s(\bm{x},",
+            "assumption",
+            "eq:h_theta_cond with eq:s_v substituted",
+        ),
+        Record(r"\bm{q}_{\boldsymbol \theta}(\bm{y}, \bm{x}) = \beta \log", "definition", "q_θ"),
     ],
 )

@@ -125,14 +125,14 @@ derivation = Derivation(
             ForSizes(_gibbs, symbolic=(), numeric=(2, 3, 5, 8)),  # SymPy cannot sign a KL divergence
             "Gibbs' inequality",
             "(a)",
-            anchor="display 1",
+            anchor=r"= \sum_x p(x)\log\frac{p(x)}{q(x)} \ge 0.",
         ),
         Step(
             "a_kl_zero_at_p_eq_q",
             ForSizes(_kl_min_at_q),
             "equality at p = q, hence p* = q",
             "(a)",
-            anchor="display 2",
+            anchor=r"p^\*(x) = q(x)\quad\text{for all }x.",
             trivial=(
                 "KL(q‖q) = Σ q log(q/q) = Σ q log 1 vanishes as the line is built: the line records (a)'s "
                 "equality case p = q"
@@ -147,7 +147,7 @@ derivation = Derivation(
             correction=ForSizes(_rearranged),
             diagnosis="without 1/Z inside the log the right side is J + β log Z; the 1/Z belongs inside the log "
             "(or the + β log Z must go)",
-            anchor="display 5",
+            anchor=r"{\pi_{\mathrm{ref}}(y\mid x)\exp\left(\tfrac{1}{\beta}r_\phi(x,y)\right)}",
         ),
         Step(
             "b_objective_rearranged_with_tilted_reference",
@@ -163,7 +163,7 @@ derivation = Derivation(
             expected="refuted",
             correction=Equal(r_ + beta * sp.log(ref), beta * sp.log(ref * sp.exp(r_ / beta))),
             diagnosis="the reference term enters J as +β log π_ref (from −β log(π/π_ref)), not −β log π_ref",
-            anchor="display 7",
+            anchor=r"\log\bigl(\pi_{\mathrm{ref}}(y\mid x)e^{r_\phi(x,y)/\beta}\bigr).",
         ),
         Step(
             "b_fact_corrected_reward_plus_beta_log_ref",
@@ -177,7 +177,7 @@ derivation = Derivation(
             "J = −β KL(π‖π̃) + β log Z with π̃ = π_ref e^{r/β}/Z",
             "(b)",
             uses=["b_fact_corrected_reward_plus_beta_log_ref"],
-            anchor="display 9",
+            anchor=r"= -\beta\,D_{\mathrm{KL}}(\pi(\cdot\mid x)\,\|\,\tilde\pi(\cdot\mid x))",
         ),
         Step(
             "b_objective_at_tilted_policy_eq_beta_log_partition",
@@ -185,14 +185,14 @@ derivation = Derivation(
             "J(π̃) = β log Z, the bound of J = −β KL(π‖π̃) + β log Z with KL ≥ 0 (a): π* = π̃",
             "(b)",
             uses=["b_objective_eq_neg_beta_kl_add_beta_log_partition", "a_gibbs_kl_nonnegative"],
-            anchor="display 10",
+            anchor=r"= \tilde\pi(y\mid x)",
         ),
         Step(
             "d_log_optimal_policy",
             Equal(sp.log(optimal), sp.log(ref) + r_ / beta - sp.log(Z)),
             "take logs",
             "(d)",
-            anchor="display 15",
+            anchor=r"= \log \pi_{\mathrm{ref}}(y\mid x)",
         ),
         Step(
             "d_reward_bracket_form",
@@ -200,7 +200,7 @@ derivation = Derivation(
             "solve for r",
             "(d)",
             uses=["d_log_optimal_policy"],
-            anchor="display 16",
+            anchor=r"= \beta\Bigl(\log \pi_\theta^\*(y\mid x)",
         ),
         Step(
             "d_reward_log_ratio_form",
@@ -217,7 +217,7 @@ derivation = Derivation(
             ),
             "the β log Z(x) terms cancel",
             "(e)",
-            anchor="display 20",
+            anchor=r"&= \beta \log\frac{\pi_\theta^\*(y_w\mid x)}{\pi_{\mathrm{ref}}(y_w\mid x)}",
             trivial="the β log Z(x) terms cancel as the line is built: the display is that cancellation",
         ),
         Step(
@@ -229,14 +229,14 @@ derivation = Derivation(
             "no dependence on Z(x) remains: p* = σ(β log(π*_w/π_ref,w) − β log(π*_l/π_ref,l))",
             "(e)",
             uses=["e_reward_difference_partition_cancels"],
-            anchor="display 21",
+            anchor=r"= \sigma\!\left(",
         ),
         Step(
             "f_dloss_dz_eq_neg_sigmoid_neg",
             Equal(sp.diff(-sp.log(1 / (1 + sp.exp(-z))), z), -sigmoid(-z)),
             "dℓ/dz = −σ′(z)/σ(z) = −σ(z)σ(−z)/σ(z) = −σ(−z)",
             "(f)",
-            anchor="display 27",
+            anchor=r"= -\frac{1}{\sigma(z)}\sigma(z)\sigma(-z)",
         ),
         Step(
             "f_dloss_dz_eq_sigmoid_sub_one",
@@ -244,7 +244,7 @@ derivation = Derivation(
             "σ(−z) = 1 − σ(z)",
             "(f)",
             uses=["f_dloss_dz_eq_neg_sigmoid_neg"],
-            anchor="display 28",
+            anchor=r"= \sigma(z) - 1",
         ),
         Step(
             "f_grad_chain_rule_form",
@@ -252,7 +252,7 @@ derivation = Derivation(
             "∇ℓ = (σ(z) − 1)(∇r̂_w − ∇r̂_l) with ∇r̂ = β∇log π",
             "(f)",
             uses=["f_dloss_dz_eq_sigmoid_sub_one"],
-            anchor=("display 29", "display 31"),
+            anchor=(r"- \nabla_\theta \hat r_\theta(x,y_l)\Bigr).", r"= \beta \nabla_\theta \log \pi_\theta(y\mid x)."),
         ),
         Step(
             "f_grad_sigmoid_neg_form",
@@ -260,7 +260,7 @@ derivation = Derivation(
             "equivalently with σ(−z)",
             "(f)",
             uses=["f_grad_chain_rule_form"],
-            anchor="display 30",
+            anchor=r"- \nabla_\theta \hat r_\theta(x,y_w)",
         ),
         Step(
             "f_grad_final_form",
@@ -268,21 +268,21 @@ derivation = Derivation(
             "β σ(r̂_l − r̂_w)(∇log π_l − ∇log π_w)",
             "(f)",
             uses=["f_grad_sigmoid_neg_form"],
-            anchor="display 32",
+            anchor=r"&= \beta\,\sigma\bigl(\hat r_\theta(x,y_l) - \hat r_\theta(x,y_w)\bigr)\,",
         ),
         Step(
             "g_exp_reward_eq_partition_power_times_ratio_power",
             Equal(sp.exp(beta * sp.log(star / ref) + beta * sp.log(Z)), Z**beta * (star / ref) ** beta),
             "exp(β log a + β log Z) = Z^β a^β for a, Z > 0",
             "(g)",
-            anchor="display 35",
+            anchor=r"\left(\frac{\pi_{\theta^\*}(y\mid x)}{\pi_{\mathrm{ref}}(y\mid x)}\right)^\beta.",
         ),
         Step(
             "g_plackett_luce_ratio_form",
             ForSizes(_ratio_form, symbolic=(2, 3), numeric=(4, 5, 6), size_name="K"),
             "Z(x)^β cancels in each fraction",
             "(g)",
-            anchor=("display 36", "display 37", "display 38"),
+            anchor=("display 36", r"\sum_{j=k}^K Z(x)^\beta", "display 38"),
         ),
         Step(
             "g_plackett_luce_free_of_partition",
@@ -293,22 +293,44 @@ derivation = Derivation(
         ),
     ],
     records=[
-        Record("display 3", "definition", "J_x(π), the KL-regularised objective"),
-        Record("display 4", "definition", "J_x with KL written out by its definition"),
+        Record(
+            r"- \beta D_{\mathrm{KL}}(\pi(\cdot\mid x)\,\|\,\pi_{\mathrm{ref}}(\cdot\mid x)).",
+            "definition",
+            "J_x(π), the KL-regularised objective",
+        ),
+        Record(
+            r"\log\frac{\pi(y\mid x)}{\pi_{\mathrm{ref}}(y\mid x)}.",
+            "definition",
+            "J_x with KL written out by its definition",
+        ),
         Record("display 6", "definition", "the partition function Z(x)"),
         Record("display 8", "definition", "the tilted policy π̃"),
-        Record("display 11", "restatement", "Z(x) of display 6"),
+        Record(
+            r"Z(x) = \sum_y \pi_{\mathrm{ref}}(y\mid x)\exp\left(\tfrac{1}{\beta}r_\phi(x,y)\right).",
+            "restatement",
+            "Z(x) of display 6",
+        ),
         Record("display 12", "restatement", "(c) restates π* of display 10"),
         Record("display 13", "restatement", "(c) restates Z(x) of display 6"),
         Record("display 14", "restatement", "(d) starts from π* of display 10"),
-        Record("display 18", "assumption", "the Bradley–Terry model"),
+        Record(r"= \sigma\bigl(r_\phi(x,y_w) - r_\phi(x,y_l)\bigr).", "assumption", "the Bradley–Terry model"),
         Record("display 19", "restatement", "the reward of display 17"),
-        Record("display 22", "definition", "the DPO loss"),
-        Record("display 23", "definition", "the implicit reward r̂_θ"),
-        Record("display 24", "definition", "the per-pair loss ℓ"),
-        Record("display 25", "definition", "the margin z"),
-        Record("display 26", "restatement", "ℓ of display 24 in z"),
-        Record("display 33", "assumption", "the Plackett–Luce model"),
-        Record("display 34", "restatement", "the reward of display 17"),
+        Record(
+            r"- \beta \log\frac{\pi_\theta(y_l\mid x)}{\pi_{\mathrm{ref}}(y_l\mid x)}", "definition", "the DPO loss"
+        ),
+        Record(
+            r"= \beta \log\frac{\pi_\theta(y\mid x)}{\pi_{\mathrm{ref}}(y\mid x)}.",
+            "definition",
+            "the implicit reward r̂_θ",
+        ),
+        Record(r"\ell(\theta; x,y_w,y_l)", "definition", "the per-pair loss ℓ"),
+        Record(r"= \hat r_\theta(x,y_w) - \hat r_\theta(x,y_l).", "definition", "the margin z"),
+        Record(r"\ell(\theta) = -\log \sigma(z).", "restatement", "ℓ of display 24 in z"),
+        Record(r"{\sum_{j=k}^K \exp\bigl(r_\phi(x,y_{\tau(j)})\bigr)}.", "assumption", "the Plackett–Luce model"),
+        Record(
+            r"= \beta \log \frac{\pi_{\theta^\*}(y\mid x)}{\pi_{\mathrm{ref}}(y\mid x)}",
+            "restatement",
+            "the reward of display 17",
+        ),
     ],
 )
