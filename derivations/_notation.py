@@ -11,7 +11,7 @@ import sympy as sp
 
 from verify.domains import LOG_PROB, POSITIVE, PROBABILITY, REAL, simplex, var, vector
 
-#: Source documents (file names under ``shared/seeds``).
+#: Source documents (file names under ``derivations/audits/sources``).
 DPO_NOTES = "000_a47562aeb62a5244.txt"
 DPO_VS_IPO = "001_0c1cf60cc7e1b9c1.txt"
 HONEY_REWARD_MODEL = "002_f78c1e248fe2f82e.txt"

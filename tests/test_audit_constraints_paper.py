@@ -16,6 +16,8 @@ REFUTED = {
     "bt_loss_increasing_in_winner_probability",
     "winner_one_minimises_eq24_loss_with_stated_monotonicity",
     "eq49_ratio_eq_kkt_ratio",
+    "rlhf_loss_eq_kl_to_bt_policy_as_printed",
+    "rlhf_ipo_loss_eq_kl_to_tilted_reference_as_printed",
 }
 #: holds, but SymPy cannot finish the proof (sign of 1 − θ unknown to it, or the limit's sign factor)
 CONFIRMED = {
@@ -51,7 +53,7 @@ def test_every_step_has_its_expected_status(steps):
         assert (s.expected == "refuted") == (sid in REFUTED)
     for sid in REFUTED:
         assert steps[sid].diagnosis and steps[sid].correction_latex, sid
-    assert len(steps) == 69
+    assert len(steps) == 72
 
 
 def test_mode_example_dpo_loss_is_not_forward_kl_plus_constant(steps):
@@ -132,7 +134,9 @@ def test_stated_monotonicity_makes_the_pair_policy_a_maximiser(steps):
 
 def test_eq49_does_not_solve_the_kkt_system(steps):
     c = _point(steps["eq49_ratio_eq_kkt_ratio"])
-    s1, s2, s3, eps = c["pstar_1"], c["pstar_2"], c["pstar_3"], c["eps"]
+    s1, s2, eps = c["pstar_1"], c["pstar_2"], c["eps"]
+    s3 = 1 - s1 - s2  # π* is a distribution on three responses, as App. D's setup has it
+    assert min(s1, s2, s3) > 0
     k = s2 / s1 + eps
     ratio = (s1 / s3) * (k * s1 / s2) ** (-k / (1 + k))
     # the ratio solves the stationarity condition on the active constraint π₂ = kπ₁, π₃ = 1 − (1 + k)π₁
@@ -142,3 +146,45 @@ def test_eq49_does_not_solve_the_kkt_system(steps):
     assert abs(foc) < mpmath.mpf("1e-30")
     printed = ((s2 / s1 + eps + 1) / s1) * mpmath.sqrt(s1 * s2 * (s2 / s1) + eps)
     assert abs(printed - ratio) > FAR * abs(ratio)
+
+
+@pytest.mark.parametrize(
+    "sid", ["rlhf_loss_eq_kl_to_bt_policy_as_printed", "rlhf_ipo_loss_eq_kl_to_tilted_reference_as_printed"]
+)
+def test_eq36_and_eq41_hold_only_up_to_a_constant_as_eq20_does(steps, sid):
+    c = _point(steps[sid])
+    n = len([k for k in c if k.startswith("r_")])
+    w = [c[f"w_pi_{i + 1}"] for i in range(n)]
+    pi = [x / sum(w) for x in w]
+    if "w_ref_1" in c:
+        wr = [c[f"w_ref_{i + 1}"] for i in range(n)]
+        ref = [x / sum(wr) for x in wr]
+    else:
+        ref = [mpmath.mpf(1) / n] * n
+    lam = c.get("lam", mpmath.mpf(1))
+    r = [c[f"r_{i + 1}"] for i in range(n)]
+    Z = sum(q * mpmath.exp(ri / lam) for q, ri in zip(ref, r, strict=True))
+    tilted = [q * mpmath.exp(ri / lam) / Z for q, ri in zip(ref, r, strict=True)]
+
+    def kl(p, q):
+        return sum(a * mpmath.log(a / b) for a, b in zip(p, q, strict=True))
+
+    loss = -sum(p * ri for p, ri in zip(pi, r, strict=True)) + lam * kl(pi, ref)
+    assert abs(loss - kl(pi, tilted)) > FAR  # the printed "=" fails at the counterexample
+    assert abs(loss - (lam * kl(pi, tilted) - lam * mpmath.log(Z))) < mpmath.mpf("1e-25")  # the corrected form
+    assert steps[sid].status == "refuted"
+
+
+def test_proposition_3_2_witness_lies_inside_appendix_d_bound(steps):
+    from derivations.audits.constraints_paper import PROP32_P, PROP32_WITNESS, eps, s1, s2, s3
+
+    mpmath.mp.dps = 40
+    # p*(y ≻ μ) = (1/3)(1/2 + p*(y ≻ y') + p*(y ≻ y'')) with preferences in [0, 1]: within [1/6, 5/6]
+    assert all(sp_ >= mpmath.mpf(1) / 6 and sp_ <= mpmath.mpf(5) / 6 for sp_ in map(mpmath.mpf, map(str, PROP32_P)))
+    pi = [mpmath.mpf(str(PROP32_WITNESS[s].evalf(50))) for s in (s1, s2, s3)]
+    assert abs(sum(pi) - 1) < mpmath.mpf("1e-40")
+    assert max(abs(mpmath.log(a / b)) for a in pi for b in pi) <= mpmath.mpf(2) / 3
+    k = pi[1] / pi[0] + int(PROP32_WITNESS[eps])
+    rlhf = (pi[0] / pi[2]) * (k * pi[0] / pi[1]) ** (-k / (1 + k))
+    ipo = k ** mpmath.mpf(-0.5) * mpmath.sqrt(pi[0] * pi[1]) / pi[2]
+    assert ipo - rlhf > FAR and steps["constrained_rlhf_and_ipo_minimisers_differ"].status == "proved"

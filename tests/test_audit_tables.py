@@ -117,3 +117,66 @@ def test_generated_docs_list_every_expected_refutation(registry) -> None:
             for s in d.steps:
                 if s.expected == "refuted":
                     assert f"`{s.id}`" in text, (d.id, s.id)
+
+
+def test_a_number_not_reproduced_under_our_assumption_and_the_coverage_line_are_rendered() -> None:
+    from verify.coverage import Coverage, Display
+
+    run = RunResult(
+        [
+            DerivationResult(
+                "paper_numbers",
+                "Numbers",
+                "experiment",
+                {"document": "paper.txt", "location": ""},
+                [
+                    _step(
+                        "fitted", "refuted", "refuted", "§3", assumes="λ = 1 (not stated)", diagnosis="λ ≈ 0.9 gives it"
+                    ),
+                    _step("wrong", "refuted", "refuted", "§4", diagnosis="a real error"),
+                ],
+            )
+        ],
+        1.0,
+        "0",
+        coverage=[Coverage("paper.txt", 3, [1], {2: "definition"}, [Display(3, 9, "")])],
+    )
+    md = audits_markdown(run)
+    assert "1 refuted, 1 not reproduced under an assumption the document does not state" in md
+    assert "not reproduced under the assumption λ = 1 (not stated) (not refuted): λ ≈ 0.9 gives it" in md
+    assert "Coverage: 3 displays: 1 covered, 1 recorded, 1 missing (**missing**: display 3 (line 9))." in md
+    assert run.failed and run.summary()["displays_missing"] == 1  # a missing display fails the run
+    again = RunResult.from_json(run.to_json())
+    assert again.coverage[0].line() == run.coverage[0].line() and again.derivations[0].steps[0].assumes
+    from verify.render.latex import render_latex
+    from verify.render.markdown import render_markdown
+
+    report = render_markdown(run)
+    assert "Coverage: 3 displays: 1 covered, 1 recorded, 1 missing (missing: display 3 (line 9))." in report
+    assert "**Assumes.** λ = 1 (not stated)" in report
+    assert "Coverage: 3 displays: 1 covered" in render_latex(run)
+
+
+def test_the_console_says_not_reproduced_under_an_assumption_instead_of_refuted() -> None:
+    run = RunResult(
+        [
+            DerivationResult(
+                "paper_numbers",
+                "Numbers",
+                "experiment",
+                {"document": "paper.txt", "location": ""},
+                [
+                    _step(
+                        "fitted", "refuted", "refuted", "§3", assumes="λ = 1 (not stated)", diagnosis="λ ≈ 0.9 gives it"
+                    )
+                ],
+            )
+        ],
+        1.0,
+        "0",
+    )
+    buf = io.StringIO()
+    Console(file=buf, width=200, color_system=None).print(AuditSummary(run))
+    out = buf.getvalue()
+    assert "paper_numbers.fitted not reproduced under an assumption the document does not state" in out
+    assert "assumed: λ = 1 (not stated)" in out and "refuted (expected refuted)" not in out

@@ -82,9 +82,14 @@ def test_derivation_checks_as_expected_within_budget() -> None:
         "theta_dpo_mode_covering",
         "mann_whitney_u1",
         "mann_whitney_u2",
+        "text_theta_one_exactly_up_to_ratio_0_05",
+        "text_table1_theta_at_ratio_0_5_is_the_optimum",
+        "text_figure2_distances_grow_with_alpha",
+        "text_figure5_decrease_falls_steadily",
+        "text_relative_decrease_well_defined",
     }
     assert all(s.diagnosis for s in d.steps if s.expected == "refuted")
-    assert len([s for s in d.steps if s.source == "Table 1"]) == 7
+    assert len([s for s in d.steps if s.source == "Table 1" and s.id.startswith("table1_")]) == 7
 
 
 def test_reproduce_json_lists_every_printed_number(capsys) -> None:
@@ -95,7 +100,8 @@ def test_reproduce_json_lists_every_printed_number(capsys) -> None:
     for n in e["numbers"]:
         assert isinstance(n["reproduced"], bool) and n["as_expected"] is True and n["setting"]
         assert math.isfinite(n["recomputed"])
-    assert out["summary"]["numbers"] == 19 and out["summary"]["reproduced"] == 14
+    # 20 printed numbers and 7 statements in words (each counted as its number of exceptions, printed as 0)
+    assert out["summary"]["numbers"] == 27 and out["summary"]["reproduced"] == 17
     assert out["summary"]["seconds"] < 60
     assert {c["source"] for c in e["checks"]} >= {"Figure 2", "Figure 3", "Figure 5"}
 
@@ -104,7 +110,7 @@ def test_reproduce_without_matplotlib_still_prints_numbers(capsys, monkeypatch, 
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import fails
     assert main(["reproduce", "--plots", str(tmp_path)]) == 0
     out, err = capsys.readouterr()
-    assert "19 printed numbers: 14 reproduced, 5 not reproduced, 0 unexpected" in out
+    assert "27 printed numbers: 17 reproduced, 10 not reproduced, 0 unexpected" in out
     assert "pip install 'verify-po[plots]'" in err and not list(tmp_path.iterdir())
 
 
@@ -119,3 +125,26 @@ def test_reproduce_reports_a_number_that_stops_matching(capsys, monkeypatch) -> 
 def test_unknown_experiment(capsys) -> None:
     assert main(["reproduce", "nope"]) == 2
     assert "unknown experiment 'nope' (known: constraints_paper_experiments)" in capsys.readouterr().err
+
+
+def test_theta_dpo_is_not_reproduced_under_the_assumed_lambda_and_is_at_the_stated_other_lambda() -> None:
+    d = constraints_paper.derivation
+    at_one, at_fit = d.step("theta_dpo_mode_covering"), d.step("theta_dpo_mode_covering_at_reproducing_lambda")
+    assert at_one.assumes and "λ = 1" in at_one.assumes and at_one.expected == "refuted"
+    assert abs(setup.lambda_for_theta_dpo(0.44) - constraints_paper.LAMBDA_THETA_DPO) < 1e-3
+    assert abs(setup.theta_dpo_for_lambda(constraints_paper.LAMBDA_THETA_DPO) - 0.44) < 5e-3
+    assert abs(setup.theta_dpo_for_lambda(1.0) - 0.40) < 1e-3
+    results = {s.id: check_step(d, s, PROFILES["ci"]) for s in (at_one, at_fit)}
+    assert results[at_one.id].status == "refuted" and results[at_one.id].assumes == at_one.assumes
+    assert results[at_fit.id].status == "confirmed"
+
+
+def test_every_text_check_is_a_step_whose_count_matches_the_reproduce_check() -> None:
+    d = constraints_paper.derivation
+    checks = {c["claim"]: c for c in constraints_paper.extras()["checks"]}
+    for c in constraints_paper.TEXT_CHECKS:
+        step = d.step(c.id)
+        assert checks[c.claim]["holds"] == (c.exceptions() == 0)
+        assert (step.expected == "holds") == checks[c.claim]["holds"], c.id
+        result = check_step(d, step, PROFILES["ci"])
+        assert not result.failed and result.reproduction["recomputed"] == c.exceptions()

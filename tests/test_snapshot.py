@@ -173,3 +173,28 @@ def test_imported_names_resolve_relative_imports_and_parent_packages():
         "a", "a.b", "a.b.c", "d", "pkg", "pkg.sub", "pkg.sub.sib", "pkg.up", "pkg.up.x", "pkg.up.y",
         "e", "e.f", "e.f.g",
     }  # fmt: skip
+
+
+def test_a_changed_source_document_misses_the_snapshot_and_other_files_do_not(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(tmp_path))
+    make_package(tmp_path, alpha=ALPHA)
+    sources = tmp_path / "tinypkg" / "sources"
+    sources.mkdir()
+    (sources / "notes.md").write_text("$$ p = p $$\n")
+    (tmp_path / "tinypkg" / "README.md").write_text("about the package\n")
+    key = snapshot.fingerprint(["tinypkg"], PROFILES["ci"])
+    (tmp_path / "tinypkg" / "README.md").write_text("changed, but no derivation reads it\n")
+    assert snapshot.fingerprint(["tinypkg"], PROFILES["ci"]) == key
+    (sources / "notes.md").write_text("$$ p = 2 p $$\n")  # the ledger's anchors are checked against this text
+    assert snapshot.fingerprint(["tinypkg"], PROFILES["ci"]) != key
+
+
+def test_the_audited_documents_ship_with_the_derivations_package():
+    from derivations import _notation
+
+    sources = ROOT / "derivations" / "audits" / "sources"
+    names = [_notation.DPO_NOTES, _notation.DPO_VS_IPO, _notation.HONEY_REWARD_MODEL, _notation.DPO_MIXTURE]
+    for name in [*names, _notation.CONSTRAINTS_PAPER]:
+        assert (sources / name).stat().st_size > 1000, name
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert 'derivations = ["audits/sources/*.txt"]' in pyproject

@@ -27,6 +27,7 @@ _EXPORTS = {
     "IndependentOf": "verify.model",
     "Inequality": "verify.model",
     "Limit": "verify.model",
+    "Record": "verify.coverage",
     "Reported": "verify.model",
     "Solves": "verify.model",
     "Source": "verify.model",
@@ -51,6 +52,7 @@ __all__ = [  # noqa: RUF022 (the order of the table above)
     "IndependentOf",
     "Inequality",
     "Limit",
+    "Record",
     "Reported",
     "Solves",
     "Source",
@@ -83,6 +85,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from verify.code.check import check_implementation
+    from verify.coverage import Record
     from verify.domains import Var, simplex, var, vector
     from verify.functions import logsigmoid, sigmoid, softplus
     from verify.model import (

@@ -17,6 +17,7 @@ from types import ModuleType
 from rich.console import Console
 
 from verify import __version__
+from verify.coverage import package_roots, run_ledgers
 from verify.errors import UsageError, VerifyError
 from verify.options import RunOptions, add_run_options, run_options
 from verify.profiles import PROFILES
@@ -31,7 +32,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_NOTHING = 0, 1, 2, 3, 5
 
 # Further subcommands live in verify/commands/<name>.py; each module defines
 # HELP (one line), add_arguments(parser) and run(args) -> exit code.
-COMMANDS: tuple[str, ...] = ("audits", "code", "crosscheck", "loss", "reproduce", "report")
+COMMANDS: tuple[str, ...] = ("audits", "code", "coverage", "crosscheck", "loss", "reproduce", "report")
 
 
 def _command_module(name: str) -> ModuleType:
@@ -127,6 +128,7 @@ def run_checks(args: argparse.Namespace, console: Console) -> RunResult:
     result = _from_snapshot(options, key, ids, kinds, start) if key else None
     if result is None:
         result = _run_checks(args, console, options, packages, key)
+    result.coverage = run_ledgers(result, package_roots(packages))
     for warning in options.warnings():
         _stderr(f"warning: {warning}")
     return result

@@ -21,6 +21,7 @@ from decimal import Decimal, InvalidOperation
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from verify.coverage import Record
 from verify.domains import domain_of
 from verify.errors import ClaimError
 from verify.kernel.obligations import Conditional, Equation, Invariance, LimitOf, Obligation, Recomputation, Sign, nodes
@@ -682,12 +683,25 @@ class Step:
     expected: str = "holds"
     correction: Claim | sp.Basic | None = None
     diagnosis: str | None = None
+    #: what the step transcribes, checked against the document's text (:mod:`verify.coverage`):
+    #: "eq. (12)", "display 7", "label:eq:foo" or a verbatim quote; several as a sequence
+    anchor: str | Sequence[str] | None = None
+    #: why a claim (or correction) that SymPy closes to True when it is built is still evidence
+    trivial: str | None = None
+    #: an assumption the document does not state, under which the step is checked; a refuted step
+    #: with one is reported as "not reproduced under" it, not as an error of the document
+    assumes: str | None = None
     #: where the step was written: (file, line) of the ``Step(...)`` call outside this package
     defined_at: tuple[str, int] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.defined_at is None:
             self.defined_at = caller_outside_verify()
+        if isinstance(self.anchor, str):
+            self.anchor = (self.anchor,)
+        self.anchor = tuple(self.anchor or ())
+        if not all(isinstance(a, str) and a.strip() for a in self.anchor):
+            raise ClaimError(f"step {self.id!r}: anchor={self.anchor!r} must be non-empty text (or a sequence of it)")
         if not isinstance(self.id, str) or not SNAKE.match(self.id):
             raise ClaimError(f"step id={self.id!r} must be snake_case (letters, digits, _)")
         if not isinstance(self.claim, Claim):
@@ -695,6 +709,20 @@ class Step:
         if self.expected not in EXPECTATIONS:
             raise ClaimError(f"step {self.id!r}: expected={self.expected!r} must be 'holds' or 'refuted'")
         self.uses = tuple(self.uses)
+
+    def closed_at_construction(self) -> list[str]:
+        """Which of the claim and the correction SymPy closes to True as built (``lhs − rhs`` evaluates to 0,
+        or an up-to-constant difference is already free of ``wrt``): such a line checks nothing."""
+        out = []
+        for what, claim in (("claim", self.claim), ("correction", self.correction)):
+            if isinstance(claim, ForSizes):  # the printed instance: the smallest size
+                claim = claim.claim(min([*claim.symbolic, *claim.numeric]))
+            if isinstance(claim, Equal) and not isinstance(claim.lhs, sp.MatrixBase):
+                if claim.lhs == claim.rhs or sp.Add(claim.lhs, -claim.rhs) == 0:
+                    out.append(what)
+            elif isinstance(claim, EqualUpToConstant) and not (claim.lhs - claim.rhs).free_symbols & set(claim.wrt):
+                out.append(what)
+        return out
 
     def correction_latex(self) -> str | None:
         if self.correction is None:
@@ -714,12 +742,18 @@ class Derivation:
     steps: Sequence[Step]
     kind: str = "core"
     summary: str = ""
+    #: displays of the source document that need no step, each with the reason (:class:`verify.coverage.Record`)
+    records: Sequence[Record] = ()
     #: where the derivation was written: (file, line) of the ``Derivation(...)`` call
     defined_at: tuple[str, int] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.defined_at is None:
             self.defined_at = caller_outside_verify()
+        self.records = list(self.records)
+        bad = [r for r in self.records if not isinstance(r, Record)]
+        if bad:
+            raise ClaimError(f"derivation {self.id!r}: records={bad[0]!r} is not a Record(anchor, reason, note)")
         if not isinstance(self.id, str) or not SNAKE.match(self.id):
             raise ClaimError(f"derivation id={self.id!r} must be snake_case")
         if not isinstance(self.source, Source):
@@ -743,6 +777,13 @@ class Derivation:
             raise ClaimError(f"derivation {self.id!r} has no steps")
         seen: set[str] = set()
         for s in self.steps:
+            closed = s.closed_at_construction() if self.kind in ("audit", "experiment") else []
+            if closed and not (isinstance(s.trivial, str) and s.trivial.strip()):
+                raise ClaimError(
+                    f"derivation {self.id!r}: step {s.id!r}: its {' and '.join(closed)} closes to True when built "
+                    "(both sides are the same expression), so checking it proves nothing; transcribe the "
+                    "document's two sides, or say with trivial='…' why the line is still evidence"
+                )
             if s.id in seen:
                 raise ClaimError(f"derivation {self.id!r}: step id {s.id!r} appears twice")
             for u in s.uses:

@@ -9,6 +9,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from verify.coverage import Coverage
+
 STATUSES = ("proved", "confirmed", "refuted", "error", "timeout")
 SCHEMA = 1
 
@@ -55,6 +57,12 @@ class StepResult:
     final: bool = True
     #: False for a proof whose numeric cross-check could not decide some obligation (see reason)
     crosschecked: bool = True
+    #: what the step transcribes, checked against its document (see verify/coverage.py)
+    anchors: list[str] | None = None
+    #: why a line SymPy closes when it is built is still evidence (audits; see Step.trivial)
+    trivial: str | None = None
+    #: an assumption of ours the document does not state (see Step.assumes)
+    assumes: str | None = None
     failed: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
@@ -110,6 +118,8 @@ class DerivationResult:
     source: dict[str, str]
     steps: list[StepResult]
     summary: str = ""
+    #: displays of the source document recorded as needing no step: {anchor, reason, note}
+    records: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
@@ -133,6 +143,7 @@ class DerivationResult:
             "summary": self.summary,
             "failed": self.failed,
             "steps": [{**s.to_json(), "verified": verified[s.id]} for s in self.steps],
+            **({"records": self.records} if self.records else {}),
         }
 
     @classmethod
@@ -150,6 +161,10 @@ class DerivationResult:
             _field(d["source"], _TABLE, f"{where}.source"),
             [StepResult.from_json(s, f"{where}.steps[{i}]") for i, s in enumerate(steps)],
             _field(d.get("summary", ""), _TEXT, f"{where}.summary"),
+            [
+                _field(r, _TABLE, f"{where}.records[{i}]")
+                for i, r in enumerate(_require(d.get("records", []), list, f"{where}.records"))
+            ],
         )
 
 
@@ -160,10 +175,12 @@ class RunResult:
     tool_version: str
     profile: str = "ci"
     environment: dict[str, str] = field(default_factory=dict)
+    #: the coverage ledger of each source document the run's anchors and records cite
+    coverage: list[Coverage] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
-        return any(d.failed for d in self.derivations)
+        return any(d.failed for d in self.derivations) or any(not c.ok for c in self.coverage)
 
     def summary(self) -> dict[str, Any]:
         steps = [s for d in self.derivations for s in d.steps]
@@ -172,6 +189,8 @@ class RunResult:
             out[status] = sum(s.status == status for s in steps)
         out["failed"] = sum(s.failed for s in steps)
         out["cached"] = sum(s.cached for s in steps)
+        if self.coverage:
+            out["displays_missing"] = sum(len(c.missing) for c in self.coverage)
         out["seconds"] = round(self.seconds, 3)
         return out
 
@@ -183,6 +202,7 @@ class RunResult:
             "environment": self.environment,
             "summary": self.summary(),
             "derivations": [d.to_json() for d in self.derivations],
+            **({"coverage": [c.to_json() for c in self.coverage]} if self.coverage else {}),
         }
 
     def dumps(self) -> str:
@@ -202,6 +222,10 @@ class RunResult:
             _field(d.get("tool_version"), _TEXT, "tool_version"),
             _field(d.get("profile", "ci"), _TEXT, "profile"),
             _field(d.get("environment", {}), _TABLE, "environment"),
+            [
+                Coverage.from_json(c, f"coverage[{i}]")
+                for i, c in enumerate(_require(d.get("coverage", []), list, "coverage"))
+            ],
         )
 
 
@@ -240,6 +264,9 @@ _STEP_FIELDS: dict[str, tuple[Any, ...]] = {
     "cached": (bool,),
     "final": (bool,),
     "crosschecked": (bool,),
+    "anchors": ("texts", type(None)),
+    "trivial": _OPTIONAL_TEXT,
+    "assumes": _OPTIONAL_TEXT,
 }
 _REQUIRED = ("id", "source", "uses", "claim_latex", "justification", "expected", "status", "method")
 

@@ -94,8 +94,10 @@ from verify import (
     Equal,
     EqualUpToConstant,
     ForSizes,
+    Implies,
     Inequality,
     Limit,
+    Record,
     Solves,
     Source,
     Stationary,
@@ -335,6 +337,11 @@ v_star = (P[0] + P[1] - 2 * P[2]) / 2 - log_k / 2
 eq53 = k_ratio ** (-HALF) * sp.exp((P[0] + P[1] - 2 * P[2]) / 2)
 # π* ∝ exp(p*(y ≻ μ)) (App. D): the constrained IPO ratio (53) in terms of π*
 rho_ipo = k_ratio ** (-HALF) * sp.sqrt(s1 * s2) / s3
+#: Proposition 3.2's witness: π* ∝ exp(p*(y ≻ μ)), p*(y ≻ μ) = (2/3, 1/2, 1/3), ε = 1. App. D's p*(y ≻ μ) is a mean
+#: over uniform μ of p*(y ≻ y') with p*(y ≻ y) = 1/2, so it lies in [1/6, 5/6]: |log π*_i/π*_j| ≤ 2/3.
+PROP32_P = (sp.Rational(2, 3), sp.S.Half, sp.Rational(1, 3))
+_prop32_norm = sum(sp.exp(x) for x in PROP32_P)
+PROP32_WITNESS = {s: sp.exp(x) / _prop32_norm for s, x in zip((s1, s2, s3), PROP32_P, strict=True)} | {eps: sp.S.One}
 
 # ---------------------------------------------------------------- App. B.3: Mann–Whitney
 
@@ -375,6 +382,26 @@ def _rlhf_eq_kl_lambda_one(n: int) -> EqualUpToConstant:
     return EqualUpToConstant(loss, kl(pi_, tilted), weights)
 
 
+def _rlhf_eq_kl_to_bt_policy_as_printed(n: int) -> Equal:
+    """(36) with its "=": App. C's λ = 1 and uniform π_ref, π** = π* = softmax(r*) (34)–(35)."""
+    pi_, _ = simplex("pi", n, r"\pi")
+    q_, r = [sp.Rational(1, n)] * n, rewards(n)
+    tilted, _ = boltzmann(q_, r, 1)
+    loss = sp.Add(*[-p * ri for p, ri in zip(pi_, r, strict=True)]) + kl(pi_, q_)
+    return Equal(loss, kl(pi_, tilted))
+
+
+def _rlhf_ipo_eq_kl_as_printed(n: int, upto: bool = False) -> Equal | EqualUpToConstant:
+    """(41) with its "=": ℓ_RLHF(π, r_IPO, λ) = KL(π‖π**), π** = π_ref e^{r_IPO/λ}/Z; ``upto``: λ KL + const."""
+    pi_, weights = simplex("pi", n, r"\pi")
+    q_, r = distribution("ref", n, r"\pi_{\mathrm{ref}}"), rewards(n)
+    tilted, _ = boltzmann(q_, r, lam)
+    loss = sp.Add(*[-p * ri for p, ri in zip(pi_, r, strict=True)]) + lam * kl(pi_, q_)
+    if upto:
+        return EqualUpToConstant(loss, lam * kl(pi_, tilted), weights)
+    return Equal(loss, kl(pi_, tilted))
+
+
 def _uniform_tilt_eq_softmax(n: int) -> Equal:
     r = rewards(n)
     tilted, _ = boltzmann([sp.Rational(1, n)] * n, r, 1)
@@ -412,18 +439,21 @@ derivation = Derivation(
             Equal(sigmoid(r1 - r2), sp.exp(r1) / (sp.exp(r1) + sp.exp(r2))),
             "σ(r₁ − r₂) = 1/(1 + e^{r₂−r₁}); multiply by e^{r₁}",
             "eq. (1)",
+            anchor="eq. (1)",
         ),
         Step(
             "rlhf_loss_eq_lambda_kl_to_tilted_reference_sub_log_partition",
             ForSizes(_rlhf_eq_kl_to_tilted, symbolic=(2, 3), numeric=(4, 6)),
             "ℓ_RLHF = λ KL(π‖π_ref e^{r/λ}/Z) − λ log Z; by Gibbs' inequality its minimiser is π_r of (4)",
             "eq. (4)",
+            anchor="eq. (4)",
         ),
         Step(
             "reward_eq_lambda_log_ratio_add_lambda_log_partition",
             Equal(r1, lam * sp.log((ref * sp.exp(r1 / lam) / Z) / ref) + lam * sp.log(Z)),
             "take logs of π_r = π_ref e^{r/λ}/Z",
             "eq. (5)",
+            anchor="eq. (5)",
         ),
         Step(
             "dpo_loss_eq_bt_loss_of_reparameterised_reward",
@@ -438,6 +468,11 @@ derivation = Derivation(
             "substitute (5) into the BT loss (2): the partition function cancels",
             "eq. (6)",
             uses=["reward_eq_lambda_log_ratio_add_lambda_log_partition"],
+            anchor="eq. (6)",
+            trivial=(
+                "substituting (5) into (2) cancels λ log Z(x) as the line is built; the line records that the "
+                "cancellation leaves exactly (6)"
+            ),
         ),
         Step(
             "ipo_log_ratio_eq_reward_difference_over_lambda",
@@ -449,12 +484,14 @@ derivation = Derivation(
             ),
             "π_IPO = π_ref e^{r_IPO/λ}/Z from (4): references and Z cancel",
             "eq. (8)",
+            anchor="eq. (8)",
         ),
         Step(
             "ipo_population_loss_eq_sampled_half_target_loss_up_to_constant",
             ForSizes(_ipo_equivalence, symbolic=(2, 3), numeric=(4,)),
             "(9) with pairs drawn from π_ref (the distribution of (7)) and labels from p*: expand both squares",
             "eq. (9)",
+            anchor="eq. (9)",
         ),
         # ------------------------------------------------------------ §3
         Step(
@@ -468,6 +505,7 @@ derivation = Derivation(
                 "rlhf_loss_eq_lambda_kl_to_tilted_reference_sub_log_partition",
                 "dpo_loss_eq_bt_loss_of_reparameterised_reward",
             ],
+            anchor=("eq. (10)", "eq. (22)", "eq. (39)"),
         ),
         Step(
             "constrained_rlhf_and_dpo_minimisers_differ_on_two_policy_set",
@@ -475,6 +513,7 @@ derivation = Derivation(
             "App. C's setting (two responses, uniform π_ref, λ = 1, p* = 4/5, r* = log π*), S_π = {θ = 3/5, "
             "θ = 19/20}: RLHF prefers 19/20, DPO prefers 3/5 (the product of the two gaps is positive)",
             "Proposition 3.1",
+            anchor="eq. (11)",
         ),
         Step(
             "mode_example_preferences_induced_by_two_mode_policy",
@@ -527,6 +566,7 @@ derivation = Derivation(
             "π* of (26), p* of (27), π_ref of (28), softmax logits (θ₁, θ₂, 0): the population DPO gradient "
             "vanishes at the RLHF optimum π ∝ π_ref π*^{1/λ} (α = 0 gives zero distance, §3.3)",
             "eqs. (26)–(28)",
+            anchor=("eq. (26)", "eq. (27)", "eq. (28)"),
         ),
         # ------------------------------------------------------------ §4
         Step(
@@ -534,6 +574,7 @@ derivation = Derivation(
             Equal(sigmoid(r1 - r2), mu_bt((sp.exp(r1) / Z) / (sp.exp(r2) / Z))),
             "μ(t) = t/(1 + t) and π*(y) = e^{r*(y)}/Z reproduce Bradley–Terry",
             "eq. (13)",
+            anchor="eq. (13)",
         ),
         Step(
             "likelihood_of_first_preferred_eq_neg_log_mu_of_second_over_first",
@@ -555,6 +596,7 @@ derivation = Derivation(
             Equal(neg_log_gaussian(sq_norm, gamma), bracket54 / 2 + sp.log(2 * sp.pi)),
             "2-D: −log N(v|0, γI) = vᵀv/(2γ) + ½ log|γI| + log 2π, half the bracket of (54) plus a constant",
             "App. E, eq. (54)",
+            anchor="eq. (54)",
         ),
         Step(
             "gaussian_variance_minimiser_eq_half_sq_norm",
@@ -562,6 +604,7 @@ derivation = Derivation(
             "−vᵀv/γ² + 2/γ vanishes only at γ = vᵀv/2; negative before, positive after",
             "App. E, eq. (54)",
             uses=["neg_log_gaussian_eq_half_bracket_of_eq54_add_const"],
+            anchor="eq. (54)",
         ),
         Step(
             "profiled_gaussian_eq_log_sq_norm_add_const",
@@ -569,6 +612,7 @@ derivation = Derivation(
             "at γ = vᵀv/2: 1 + log(vᵀv/2) + log 2π",
             "App. E, eq. (55)",
             uses=["gaussian_variance_minimiser_eq_half_sq_norm"],
+            anchor="eq. (55)",
         ),
         Step(
             "profiled_loss_with_eq14_orientation_eq_eq56",
@@ -578,23 +622,28 @@ derivation = Derivation(
             "App. E, eq. (56)",
             uses=["profiled_gaussian_eq_log_sq_norm_add_const"],
             expected="refuted",
-            correction=Equal(
-                sp.log(mu_pow(ref_l / ref_w, mu_half_lam) ** 2 + mu_pow(pi_l / pi_w, mu_half_lam) ** 2), profiled_56
-            ),
+            correction=EqualUpToConstant(profiled_56_ratio, dpo_ratio, [x_pol]),
             diagnosis="(14) orients the ratio winner over loser, (56) loser over winner; (14) should read "
             "ξ(y₁, y₂) := μ[π(y₂)/π(y₁)]",
+            anchor="eq. (56)",
         ),
         Step(
             "profiled_loss_with_eq14_orientation_eq_reversed_dpo_up_to_constant",
             EqualUpToConstant(profiled_14, -sp.log(sigmoid(-margin())), [pi_w, pi_l]),
             "with (14) as written the Gaussian model trains towards the loser: −log σ(−m) + const",
             "eq. (14)",
+            anchor="eq. (14)",
         ),
         Step(
             "profiled_loss_with_loser_over_winner_orientation_eq_eq56",
             Equal(sp.log(mu_pow(ref_l / ref_w, mu_half_lam) ** 2 + mu_pow(pi_l / pi_w, mu_half_lam) ** 2), profiled_56),
             "corrected (14): ξ(y_w, y_l) = μ[π(y_l)/π(y_w)]",
             "App. E, eq. (56)",
+            anchor="eq. (56)",
+            trivial=(
+                "with ξ(y_w, y_l) = μ[π(y_l)/π(y_w)] substituted, (55)'s log of the squared norm is (56) term for "
+                "term: the line records that the corrected orientation reproduces (56) as printed"
+            ),
         ),
         Step(
             "eq57_log_sum_eq_log1p_cross_ratio_add_const",
@@ -605,6 +654,7 @@ derivation = Derivation(
             "factor out (π_ref(y_l)/π_ref(y_w))^λ; C = λ log(π_ref(y_l)/π_ref(y_w))",
             "App. E, eq. (57)",
             uses=["profiled_loss_with_loser_over_winner_orientation_eq_eq56"],
+            anchor="eq. (57)",
         ),
         Step(
             "eq57_log1p_cross_ratio_eq_dpo_loss",
@@ -612,6 +662,7 @@ derivation = Derivation(
             "log(1 + e^{−m}) = −log σ(m) with m the λ-scaled margin",
             "App. E, eq. (57)",
             uses=["eq57_log_sum_eq_log1p_cross_ratio_add_const"],
+            anchor="eq. (57)",
         ),
         Step(
             "profiled_loss_with_sqrt_mu_eq_dpo_up_to_constant",
@@ -653,6 +704,7 @@ derivation = Derivation(
             "(57) read backwards: log(γ + u) with γ = (π_ref(y_l)/π_ref(y_w))^λ, u = (π_θ(y_l)/π_θ(y_w))^λ",
             "eq. (17)",
             uses=["profiled_loss_with_lambda_half_power_mu_eq_dpo_up_to_constant"],
+            anchor="eq. (17)",
         ),
         Step(
             "log_gamma_add_u_nondecreasing_in_u",
@@ -678,6 +730,7 @@ derivation = Derivation(
             "(18) with g = log(γ₁ + u), f = log(γ₂ + u), γ₂ = γ₁ + δ, δ > 0: equality at u₂ = u₁, and the "
             "u₂-derivative of the gap is δ(u₂ − u₁)/((γ₁ + u₁)(γ₂ + u₂)(γ₁ + u₂))",
             "Definition 5.1",
+            anchor="eq. (18)",
         ),
         Step(
             "log_gamma_add_u_tends_to_log_u_as_gamma_to_zero",
@@ -724,6 +777,7 @@ derivation = Derivation(
             ),
             diagnosis="(17) drops the constant −½ log(π_ref(y_b)/π_ref(y_a)); (20) is exact only when "
             "π_ref(y_a) = π_ref(y_b), otherwise only up to a θ-independent constant",
+            anchor="eq. (20)",
         ),
         Step(
             "bandit_dpo_loss_eq_eq20_up_to_constant",
@@ -735,30 +789,40 @@ derivation = Derivation(
             "corrected: equal up to −½ log(π_ref(y_b)/π_ref(y_a)); same minimisers and absolute decreases",
             "eq. (20)",
             uses=["dpo_loss_eq_log_noise_add_policy_ratio_up_to_constant"],
+            anchor="eq. (20)",
         ),
         Step(
             "bandit_dpo_loss_eq_eq20_when_reference_uniform",
             Equal(dpo_loss(theta, 1 - theta, ref_a, ref_a, HALF), sp.log(1 + sp.sqrt((1 - theta) / theta))),
             "the unstated condition for exact equality: π_ref(y_a) = π_ref(y_b)",
             "eq. (20)",
+            anchor="eq. (20)",
         ),
         Step(
             "policy_ratio_quotient_eq_exp_neg_margin_over_lambda",
             Equal((pi_l / pi_w) / (ref_l / ref_w), sp.exp(-margin() / lam)),
             "(21) is e^{−m/λ}; at initialisation π_θ = π_ref the margin is 0 and (21) = 1",
             "eq. (21)",
+            anchor="eq. (21)",
         ),
         Step(
             "initial_gradient_in_u_eq_inverse_twice_noise",
             Equal(sp.diff(sp.log(gamma + u), u).subs(u, gamma), 1 / (2 * gamma)),
             "§5.3: at initialisation u = γ the slope of log(γ + u) in u is 1/(2γ), steeper for small γ",
             "§5.3",
+            trivial=(
+                "SymPy carries out d/du log(γ + u) at u = γ as the line is built; the line checks §5.3's value 1/(2γ)"
+                " against that derivative"
+            ),
         ),
         Step(
             "initial_gradient_in_log_ratio_eq_half_lambda",
             Equal(sp.diff(sp.log(gamma + sp.exp(lam * t_)), t_).subs(t_, sp.log(gamma) / lam), lam / 2),
             "remark: in the log-ratio t = log(π_l/π_w) (u = e^{λt}) the initial slope is λ/2 for every γ",
             "§5.3",
+            trivial=(
+                "the derivative is carried out as the line is built; the line checks the remark's value λ/2 against it"
+            ),
         ),
         # ------------------------------------------------------------ App. A
         Step(
@@ -766,6 +830,7 @@ derivation = Derivation(
             ForSizes(_any_policy_optimal, symbolic=(2, 3), numeric=(5,)),
             "r̂ = λ log(π̂/π_ref) in (4): π_ref e^{r̂/λ} = π̂ and Z = 1",
             "App. A, eq. (23)",
+            anchor="eq. (23)",
         ),
         Step(
             "bt_loss_increasing_in_winner_probability",
@@ -776,18 +841,21 @@ derivation = Derivation(
             correction=Inequality(sp.diff(eta_bt, pi_1), "<=", 0),
             diagnosis="the BT loss (and likewise DPO's) decreases in π_θ(y_w) and increases in π_θ(y_l): (24)'s "
             "monotonicity is reversed for a loss that is minimised",
+            anchor="eq. (24)",
         ),
         Step(
             "bt_loss_decreasing_in_winner_probability",
             Inequality(sp.diff(eta_bt, pi_1), "<=", 0),
             "corrected: ∂η/∂a = −b/(a(a + b)) ≤ 0",
             "App. A, eq. (24)",
+            anchor="eq. (24)",
         ),
         Step(
             "bt_loss_increasing_in_loser_probability",
             Inequality(sp.diff(eta_bt, pi_2), ">=", 0),
             "corrected: ∂η/∂b = 1/(a + b) ≥ 0",
             "App. A, eq. (24)",
+            anchor="eq. (24)",
         ),
         Step(
             "winner_one_minimises_eq24_loss_with_stated_monotonicity",
@@ -816,18 +884,29 @@ derivation = Derivation(
             ),
             "(29) with R₂ = N(N + 1)/2 − R₁ (ranks 1…N without ties)",
             "App. B.3, eq. (29)",
+            anchor="eq. (29)",
         ),
         Step(
             "mann_whitney_u1_counts_group1_values_preceding_group2",
             ForSizes(_u1_counts_precedences, symbolic=(1, 2, 3, 4), numeric=(), size_name="n_1"),
             "every rank assignment with n₂ = n₁ + 1: U₁ of (29) = #{(i ∈ G₁, j ∈ G₂): rank_i < rank_j}",
             "App. B.3, eq. (29)",
+            anchor="eq. (29)",
+            trivial=(
+                "the enumeration of every rank assignment runs in exact rationals as the line is built and 0 = 0"
+                " records that no assignment departs from (29); the checkers only confirm the recorded count"
+            ),
         ),
         Step(
             "mann_whitney_null_mean_and_variance",
             ForSizes(_null_moments, symbolic=(1, 2, 3, 4), numeric=(), size_name="n_1"),
             "exact enumeration of all rank assignments (n₂ = n₁ + 1): mean n₁n₂/2, variance n₁n₂(n₁ + n₂ + 1)/12",
             "App. B.3, eq. (30)",
+            anchor="eq. (30)",
+            trivial=(
+                "the mean and variance over every rank assignment are computed in exact rationals as the line is"
+                " built and 0 = 0 records that they equal (30); the checkers only confirm the recorded gap"
+            ),
         ),
         # ------------------------------------------------------------ App. C
         Step(
@@ -836,6 +915,7 @@ derivation = Derivation(
             "divide by Z(x); π*(y) = e^{r*(y)}/Z gives π*(y₁)/(π*(y₁) + π*(y₂)), which is also (27)",
             "App. C, eq. (31)",
             uses=["bt_preference_eq_normalised_exponentiated_rewards"],
+            anchor=("eq. (31)", "eq. (35)"),
         ),
         Step(
             "rlhf_loss_eq_kl_to_tilted_reference_up_to_constant_at_lambda_one",
@@ -843,18 +923,54 @@ derivation = Derivation(
             "(32) under App. C's λ = 1 (for general λ the loss is λ KL + const, the same minimisers)",
             "App. C, eq. (32)",
             uses=["rlhf_loss_eq_lambda_kl_to_tilted_reference_sub_log_partition"],
+            anchor="eq. (32)",
         ),
         Step(
             "tilted_uniform_reference_eq_softmax_of_reward",
             ForSizes(_uniform_tilt_eq_softmax, symbolic=(2, 3), numeric=(5,)),
             "a constant π_ref cancels from (33): π** = e^{r*}/Σ e^{r*} = π* of (31), hence (35), (36)",
             "App. C, eq. (34)",
+            anchor="eq. (34)",
+        ),
+        Step(
+            "rlhf_loss_eq_kl_to_bt_policy_as_printed",
+            ForSizes(_rlhf_eq_kl_to_bt_policy_as_printed, symbolic=(), numeric=(2, 3, 4)),
+            "(36) with its '=', under App. C's λ = 1 and uniform π_ref (π** = π*)",
+            "App. C, eq. (36)",
+            uses=["tilted_uniform_reference_eq_softmax_of_reward"],
+            expected="refuted",
+            correction=ForSizes(_rlhf_eq_kl_lambda_one, symbolic=(2,), numeric=(3, 4)),
+            diagnosis="ℓ_RLHF = KL(π‖π*) − log Z with Z = Σ π_ref e^{r*}: equal only up to a π-independent constant "
+            "(as (32)'s ≡ says), the rule applied to (20) and (41) too; the minimisers are the same",
+            anchor="eq. (36)",
+        ),
+        Step(
+            "rlhf_ipo_loss_eq_kl_to_tilted_reference_as_printed",
+            ForSizes(_rlhf_ipo_eq_kl_as_printed, symbolic=(), numeric=(2, 3, 4)),
+            "(41) with its '=': ℓ_RLHF(π, π_ref, r_IPO, λ) = KL(π‖π**), π** = π_ref e^{r_IPO/λ}/Z (as in (43)'s "
+            "display); λ kept general, as the display keeps it as an argument",
+            "App. D, eq. (41)",
+            expected="refuted",
+            correction=ForSizes(
+                lambda n: _rlhf_ipo_eq_kl_as_printed(n, upto=True), symbolic=(2,), numeric=(3, 4), size_name="n"
+            ),
+            diagnosis="ℓ_RLHF = λ KL(π‖π**) − λ log Z: a positive factor λ and a π-independent constant are "
+            "dropped (same minimisers); '=' holds for neither unless λ = 1 and Z = 1",
+            anchor="eq. (41)",
+        ),
+        Step(
+            "rlhf_ipo_loss_eq_lambda_kl_to_tilted_reference_up_to_constant",
+            ForSizes(lambda n: _rlhf_ipo_eq_kl_as_printed(n, upto=True), symbolic=(2,), numeric=(3, 4), size_name="n"),
+            "corrected (41): λ KL(π‖π**) + const, the same minimisers over any constraint set",
+            "App. D, eq. (41)",
+            anchor="eq. (41)",
         ),
         Step(
             "dpo_loss_lambda_one_uniform_reference_eq_log_pair_mass_over_winner",
             Equal(dpo_loss(pi_w, pi_l, ref, ref, 1), sp.log((pi_w + pi_l) / pi_w)),
             "σ(log(π_w/π_l)) = π_w/(π_w + π_l)",
             "App. C, eq. (37)",
+            anchor="eq. (37)",
         ),
         Step(
             "dpo_loss_two_responses_eq_neg_log_winner",
@@ -862,6 +978,11 @@ derivation = Derivation(
             "π_θ(y_w) + π_θ(y_l) = 1 with two responses",
             "App. C, eq. (38)",
             uses=["dpo_loss_lambda_one_uniform_reference_eq_log_pair_mass_over_winner"],
+            anchor="eq. (38)",
+            trivial=(
+                "π_θ(y_w) + π_θ(y_l) = θ + (1 − θ) = 1 cancels as the line is built: (38)'s first equality is that "
+                "cancellation"
+            ),
         ),
         Step(
             "expected_dpo_loss_eq_cross_entropy_to_bt_policy",
@@ -873,6 +994,11 @@ derivation = Derivation(
             "p*(z = 1) = π*(y₁)/(π*(y₁) + π*(y₂)) = π*(y₁) by (31) with two responses",
             "App. C, eq. (38)",
             uses=["dpo_loss_two_responses_eq_neg_log_winner", "bt_preference_eq_policy_ratio_form"],
+            anchor="eq. (38)",
+            trivial=(
+                "(27) at π*(y₂) = 1 − π*(y₁) is π*(y₁) as the line is built: (38)'s second equality is that "
+                "substitution"
+            ),
         ),
         Step(
             "cross_entropy_eq_forward_kl_up_to_constant",
@@ -882,6 +1008,7 @@ derivation = Derivation(
             "add the entropy of π*, a constant C",
             "App. C, eq. (38)",
             uses=["expected_dpo_loss_eq_cross_entropy_to_bt_policy"],
+            anchor="eq. (38)",
         ),
         # ------------------------------------------------------------ App. D
         Step(
@@ -890,6 +1017,7 @@ derivation = Derivation(
             "(43), (44) with u > 0 (active constraint (48)) and (47); π₁/π₃ = (π*₁/π*₃)(kπ*₁/π*₂)^{−k/(1+k)}, "
             "k = π*₂/π*₁ + ε (any positive π*, a fortiori a distribution)",
             "App. D, eqs. (43)–(48)",
+            anchor=("eq. (43)", "eq. (44)", "eq. (45)", "eq. (46)", "eq. (47)", "eq. (48)"),
         ),
         Step(
             "kkt_multiplier_of_ratio_constraint_positive",
@@ -897,17 +1025,20 @@ derivation = Derivation(
             "u = log(kπ*₁/π*₂)/(1 + k) and kπ*₁/π*₂ = 1 + επ*₁/π*₂ > 1",
             "App. D, eq. (45)",
             uses=["constrained_kl_kkt_solved_with_active_ratio_constraint"],
+            anchor="eq. (45)",
         ),
         Step(
             "eq49_ratio_eq_kkt_ratio",
-            Equal(rho_rlhf, eq49),
-            "(49) as printed against the ratio π₁/π₃ solving (43)–(48)",
+            Implies([sp.Eq(s3, 1 - s1 - s2)], Equal(rho_rlhf, eq49)),
+            "(49) as printed against the ratio π₁/π₃ solving (43)–(48), for π* a distribution on the three "
+            "responses (the document's setup: π*(y₃) = 1 − π*(y₁) − π*(y₂) > 0)",
             "App. D, eq. (49)",
             uses=["constrained_kl_kkt_solved_with_active_ratio_constraint"],
             expected="refuted",
-            correction=Equal(pi1_kkt / pi3_kkt, rho_rlhf),
+            correction=Equal(sp.log(rho_rlhf), sp.log(s1 / s3) - k_ratio / (1 + k_ratio) * sp.log(k_ratio * s1 / s2)),
             diagnosis="(49) does not involve π*(y₃) and does not solve the KKT system; the solution is "
             "π₁/π₃ = (π*₁/π*₃)(kπ*₁/π*₂)^{−k/(1+k)}",
+            anchor="eq. (49)",
         ),
         Step(
             "ipo_loss_uniform_reference_eq_two_ninths_sum_over_pairs",
@@ -915,6 +1046,7 @@ derivation = Derivation(
             "λ = 1, π_ref = 1/3: references cancel; diagonal terms vanish, (i, j) and (j, i) agree",
             "App. D, eq. (50)",
             uses=["ipo_population_loss_eq_sampled_half_target_loss_up_to_constant"],
+            anchor="eq. (50)",
         ),
         Step(
             "ipo_objective_on_active_constraint_eq_eq52_add_const",
@@ -926,6 +1058,7 @@ derivation = Derivation(
             "π₁/π₃ = e^{v_x}, π₂/π₁ = k: the (1, 2) term is constant",
             "App. D, eq. (52)",
             uses=["ipo_loss_uniform_reference_eq_two_ninths_sum_over_pairs"],
+            anchor="eq. (52)",
         ),
         Step(
             "ipo_constrained_minimiser_v_star",
@@ -933,6 +1066,7 @@ derivation = Derivation(
             "a convex quadratic in v_x: the mean of the two targets",
             "App. D, eq. (52)",
             uses=["ipo_objective_on_active_constraint_eq_eq52_add_const"],
+            anchor=("eq. (52)", r"v_x^* = \frac{p^*(y_1 \succ \mu|x) + p^*(y_2 \succ \mu|x) - 2p^*(y_3"),
         ),
         Step(
             "ipo_constrained_ratio_eq_eq53",
@@ -940,6 +1074,11 @@ derivation = Derivation(
             "π₁/π₃ = e^{v*}",
             "App. D, eq. (53)",
             uses=["ipo_constrained_minimiser_v_star"],
+            anchor=("eq. (53)", r"\log \left( \frac{\pi_\theta(y_2|x)}{\pi_\theta(y_3|x)} \right) - \log"),
+            trivial=(
+                "e^{v*} with v* of (52): e^{−½ log k} = k^{−1/2} is evaluated as the line is built; the line records "
+                "that (53) is e^{v*}"
+            ),
         ),
         Step(
             "constrained_rlhf_over_ipo_ratio_eq_power_of_k_ratio",
@@ -951,14 +1090,35 @@ derivation = Derivation(
         Step(
             "constrained_rlhf_and_ipo_minimisers_differ",
             Inequality(
-                rho_ipo.subs({s1: HALF, s2: sp.Rational(1, 4), s3: sp.Rational(1, 4), eps: 1})
-                - rho_rlhf.subs({s1: HALF, s2: sp.Rational(1, 4), s3: sp.Rational(1, 4), eps: 1}),
+                rho_ipo.subs(PROP32_WITNESS) - rho_rlhf.subs(PROP32_WITNESS),
                 ">",
                 0,
             ),
-            "π* = (1/2, 1/4, 1/4), ε = 1 (k = 3/2): IPO gives π₁/π₃ = 2·3^{−1/2}, RLHF 2·3^{−3/5}",
+            "witness inside App. D's setup: π* ∝ exp(p*(y ≻ μ)) with p*(y ≻ μ) = (2/3, 1/2, 1/3) (each the mean of "
+            "p*(y ≻ y') over uniform μ with p*(y ≻ y) = 1/2, so within [1/6, 5/6] and |log π*_i/π*_j| ≤ 2/3), "
+            "ε = 1: the IPO ratio π₁/π₃ exceeds the RLHF one",
             "Proposition 3.2",
             uses=["constrained_rlhf_over_ipo_ratio_eq_power_of_k_ratio"],
+            anchor=("eq. (12)", "display 58"),
         ),
+    ],
+    records=[
+        Record("eq. (2)", "definition", "ℓ_BT"),
+        Record("eq. (3)", "definition", "ℓ_RLHF"),
+        Record("eq. (7)", "definition", "r_IPO"),
+        Record("eq. (15)", "assumption", "the naive Gaussian joint distribution of (ξ_θ, ξ_ref)"),
+        Record("eq. (16)", "definition", "the Gaussian estimation problem, profiled in App. E"),
+        Record("eq. (19)", "definition", "the compressive-sensing objective"),
+        Record(
+            "eq. (25)",
+            "unverifiable: Proposition A.1 asserts a loss threshold exists for the policies of an unspecified class",
+            "its ingredients (24) and footnote 5 are steps",
+        ),
+        Record(r"\begin{aligned} \text{Absolute Decrease} &:=", "definition", "absolute and relative decrease"),
+        Record("eq. (33)", "definition", "π**"),
+        Record("eq. (40)", "definition", "the constraint set S_π"),
+        Record("display 43", "definition", "π** with r_IPO"),
+        Record("eq. (42)", "definition", "the constrained RLHF problem, solved by its KKT conditions (43)–(48)"),
+        Record("eq. (51)", "definition", "the constrained IPO problem"),
     ],
 )

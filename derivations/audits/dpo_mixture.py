@@ -41,6 +41,7 @@ from verify import (
     ForSizes,
     Implies,
     Inequality,
+    Record,
     Source,
     Step,
     var,
@@ -230,6 +231,7 @@ derivation = Derivation(
             ),
             "factor β out; r/β = log e^{r/β}",
             "Proofs, objective, line 2",
+            anchor=r"&= \beta \sum_y p_\theta(y|x) \Big[ \log e^{r(y;x)/\beta} -",
         ),
         Step(
             "objective_as_negative_kl_to_tilted_reference_plus_log_partition",
@@ -250,12 +252,14 @@ derivation = Derivation(
             "log Z enters with weight Σ_y p_θ(y) = 1 (for any Z > 0, in particular the partition function)",
             "Proofs, objective, line 3",
             uses=["objective_as_beta_times_log_tilt"],
+            anchor=r"&= \beta \sum_y p_\theta(y|x) \Big[ \log e^{r(y;x)/\beta} -",
         ),
         Step(
             "tilted_reference_is_a_distribution",
             _sizes(lambda n: Equal(sp.Add(*mixture(n).theta), 1), ALGEBRA_SIZES),
             "Z is the sum of the tilted weights",
             "Proofs, 'a valid probability distribution'",
+            anchor="is a valid probability distribution",
         ),
         Step(
             "tilted_reference_maximizes_objective",
@@ -269,6 +273,7 @@ derivation = Derivation(
                 "objective_as_negative_kl_to_tilted_reference_plus_log_partition",
                 "tilted_reference_is_a_distribution",
             ],
+            anchor=r"p_\theta(y|x) = \frac{1}{Z(x)}p_{ref}(y|x)e^{r(y;x)/\beta}.",
         ),
         Step(
             "tuned_policy_is_mixture_with_tilted_weights",
@@ -279,8 +284,13 @@ derivation = Derivation(
                 ),
                 ALGEBRA_SIZES,
             ),
-            "substitute p_ref = α p_A + (1 − α) p_U into p_ref e^{r/β} / Z",
+            "substitute p_ref = α p_A + (1 − α) p_U into p_ref e^{r/β} / Z; assumed, not stated by the document "
+            "(Lemma 1 says 'with no additional assumptions' and never relates p_ref to p_A, p_U, α): the "
+            "reading under which its weights α e^{r/β}/Z, (1 − α) e^{r/β}/Z make the display hold, α ∈ (0, 1)",
             "Lemma 1",
+            assumes="p_ref = α p_A + (1 − α) p_U with α ∈ (0, 1): Lemma 1 states 'no additional assumptions' and "
+            "never relates p_ref to p_A, p_U and α; Theorem 2's α is read as this weight too",
+            anchor=("display 4", "display 5", "display 9", "display 10"),
         ),
         Step(
             "tuned_policy_positive_on_reference_support",
@@ -301,12 +311,14 @@ derivation = Derivation(
             "TPM(U) > 0 because 1 − α > 0 and e^{r/β} > 0",
             "Theorem 2, '1 > TPM(A)'",
             uses=["total_masses_sum_to_one"],
+            anchor=r"1 > \TPM(\mathcal{A};x) \geq \alpha(x), \;\; 0 < \TPM(\mathcal{U};x) \leq (1-\alpha(x)).",
         ),
         Step(
             "tpm_unaligned_positive",
             _sizes(lambda n: Inequality(mixture(n).tpm_u, ">", 0), {"symbolic": (2, 3), "numeric": (5,)}),
             "every term of TPM(U) is positive",
             "Theorem 2, '0 < TPM(U)'",
+            anchor=r"1 > \TPM(\mathcal{A};x) \geq \alpha(x), \;\; 0 < \TPM(\mathcal{U};x) \leq (1-\alpha(x)).",
         ),
         Step(
             "tpm_aligned_at_least_alpha_under_reward_correlation",
@@ -319,6 +331,7 @@ derivation = Derivation(
                 "correlation of r with p_A does not control Σ p_A e^{r/β}: the mass shift follows the "
                 "correlation of e^{r/β} (a convex transform of r) with p_A − p_U, which can have the other sign"
             ),
+            anchor=r"1 > \TPM(\mathcal{A};x) \geq \alpha(x), \;\; 0 < \TPM(\mathcal{U};x) \leq (1-\alpha(x)).",
         ),
         Step(
             "tpm_unaligned_at_most_one_minus_alpha_under_reward_correlation",
@@ -328,6 +341,7 @@ derivation = Derivation(
             expected="refuted",
             correction=CORRECTED_THEOREM,
             diagnosis="the same instances: TPM(U) = 1 − TPM(A) > 1 − α when TPM(A) < α",
+            anchor=r"1 > \TPM(\mathcal{A};x) \geq \alpha(x), \;\; 0 < \TPM(\mathcal{U};x) \leq (1-\alpha(x)).",
         ),
         Step(
             "monotone_transform_preserves_correlation",
@@ -359,6 +373,7 @@ derivation = Derivation(
             expected="refuted",
             correction=Implies([sp.Gt(cov_tilt_pa, 0)], Inequality(e_alpha_pa, ">", e_alpha_e_pa)),
             diagnosis="E[α_A p_A] − E[α_A]E[p_A] = Cov(α_A, p_A), whose sign is not that of Cov(r, p_A)",
+            anchor=r"&= \frac{1}{Z(x)}\alpha(x)E_y[e^{r(y;x)/\beta}]E_y[p_\mathcal{A}(y|x)].",
         ),
         Step(
             "expected_alpha_a_factorizes",
@@ -371,6 +386,7 @@ derivation = Derivation(
             ),
             "Z and α do not depend on y",
             "Proofs, first display, line 2",
+            anchor=r"&= \frac{1}{Z(x)}\alpha(x)E_y[e^{r(y;x)/\beta}]E_y[p_\mathcal{A}(y|x)].",
         ),
         Step(
             "expected_product_below_product_of_expectations_unaligned",
@@ -385,6 +401,7 @@ derivation = Derivation(
             expected="refuted",
             correction=Implies([sp.Lt(cov_tilt_pu, 0)], Inequality(e_alphau_pu, "<", e_alphau_e_pu)),
             diagnosis="E[α_U p_U] − E[α_U]E[p_U] = Cov(α_U, p_U), whose sign is not that of Cov(r, p_U)",
+            anchor=r"&= \frac{1}{Z(x)}(1-\alpha(x))E_y[e^{r(y;x)/\beta}]E_y[p_\mathcal{U}(y|x)].",
         ),
         Step(
             "expected_alpha_u_factorizes",
@@ -397,6 +414,7 @@ derivation = Derivation(
             ),
             "Z and α do not depend on y",
             "Proofs, second display, line 2",
+            anchor=r"&= \frac{1}{Z(x)}(1-\alpha(x))E_y[e^{r(y;x)/\beta}]E_y[p_\mathcal{U}(y|x)].",
         ),
         Step(
             "dividing_opposite_inequalities_of_positives",
@@ -417,6 +435,7 @@ derivation = Derivation(
             "E[e^{r/β}] and Z cancel",
             "Proofs, ratio display",
             uses=["expected_alpha_a_factorizes", "expected_alpha_u_factorizes"],
+            anchor="display 13",
         ),
         Step(
             "ratio_of_aligned_to_unaligned_mass_exceeds_prior_ratio",
@@ -432,6 +451,7 @@ derivation = Derivation(
             expected="refuted",
             correction=CORRECTED_THEOREM,
             diagnosis="follows validly from the two refuted inequalities and fails on the same instances",
+            anchor="display 13",
         ),
         Step(
             "reciprocate_add_one_reciprocate",
@@ -465,12 +485,14 @@ derivation = Derivation(
             expected="refuted",
             correction=CORRECTED_THEOREM,
             diagnosis="a valid step applied to the refuted ratio inequality; fails on the same instances",
+            anchor="display 14",
         ),
         Step(
             "support_size_times_uniform_mean_is_one",
             _sizes(lambda n: Equal(n * _mean(distribution("pA", n, "p_{\\mathcal{A}}")), 1), ALGEBRA_SIZES),
             "Σ_y p(y) = 1",
             "Proofs, 'card(supp p) · E[p] = 1'",
+            anchor=r"\card(\supp p) \cdot E_{y \in \unif(\supp p)}[p(x)] = 1",
         ),
         Step(
             "tpm_aligned_exceeds_alpha_strict",
@@ -481,6 +503,7 @@ derivation = Derivation(
             expected="refuted",
             correction=CORRECTED_THEOREM,
             diagnosis="the proof's conclusion, refuted on the same instances as Theorem 2 (which states ≥)",
+            anchor=r"\TPM(\mathcal{A};x) > \alpha(x) \;\;\;\;\;\;\;\; \text{and likewise, }",
         ),
         Step(
             "tpm_unaligned_below_one_minus_alpha_strict",
@@ -491,6 +514,7 @@ derivation = Derivation(
             expected="refuted",
             correction=CORRECTED_THEOREM,
             diagnosis="TPM(U) = 1 − TPM(A): refuted with the aligned half",
+            anchor=r"\TPM(\mathcal{A};x) > \alpha(x) \;\;\;\;\;\;\;\; \text{and likewise, }",
         ),
         Step(
             "tpm_aligned_minus_alpha_is_weighted_tilt_gap",
@@ -524,5 +548,10 @@ derivation = Derivation(
             "Theorem 2 (correction)",
             uses=["tpm_aligned_minus_alpha_is_weighted_tilt_gap", "total_masses_sum_to_one"],
         ),
+    ],
+    records=[
+        Record("display 1", "notation", "the aligned distribution A, inline in Lemma 1's sentence"),
+        Record("display 2", "notation", "the unaligned distribution U, inline"),
+        Record("display 3", "notation", "the tuned model θ, inline"),
     ],
 )

@@ -6,7 +6,10 @@ Main findings:
   is false: the reference term has the wrong sign. The corrected fact
   :math:`\sum_y\pi[r + \beta\log\pi_{ref}] = \beta\sum_y\pi\log(\pi_{ref}e^{r/\beta})` holds, and so does
   the decomposition of J it is used for.
-- Every other displayed equation of (a)–(g) holds.
+- (b) the rearranged objective as printed,
+  :math:`J = -\beta\sum_y\pi\log\frac{\pi}{\pi_{ref}e^{r/\beta}} + \beta\log Z`, has no 1/Z inside the
+  log: it equals J + β log Z, not J; refuted. With 1/Z inside the log (the tilted policy π̃) it holds.
+- Every other displayed equation of (a)–(g) holds. Every display is anchored by a step or recorded.
 
 References: the document's own part labels (a)–(g).
 """
@@ -37,7 +40,7 @@ from derivations._notation import (
 )
 from derivations.optimal_policy import _reward_term_as_tilted_log as _fact_corrected
 from derivations.plackett_luce import _free_of_partition, _ratio_form
-from verify import Derivation, Equal, ForSizes, IndependentOf, Inequality, Source, Step, sigmoid, var
+from verify import Derivation, Equal, ForSizes, IndependentOf, Inequality, Record, Source, Step, sigmoid, var
 from verify.domains import REAL
 
 DOC = HONEY_REWARD_MODEL
@@ -70,6 +73,22 @@ def _rearranged(n: int) -> Equal:
     return Equal(J, -beta * sp.Add(*[p * sp.log(p / t) for p, t in zip(pi, tilted, strict=True)]) + beta * sp.log(Zx))
 
 
+def _rearranged_as_printed(n: int) -> Equal:
+    """(b)'s display as printed: π_ref e^{r/β} inside the log, no 1/Z, and + β log Z outside."""
+    pi, q, r, J = _objective(n)
+    _, Zx = boltzmann(q, r, beta)
+    tilted = [qi * sp.exp(ri / beta) for qi, ri in zip(q, r, strict=True)]
+    return Equal(J, -beta * sp.Add(*[p * sp.log(p / t) for p, t in zip(pi, tilted, strict=True)]) + beta * sp.log(Zx))
+
+
+def _value_at_tilted(n: int) -> Equal:
+    """J(π̃) = β log Z: with J = −β KL(π‖π̃) + β log Z and (a), π̃ is the maximiser."""
+    _, q, r = _pi_ref_r(n)
+    tilted, Zx = boltzmann(q, r, beta)
+    J = sp.Add(*[p * ri for p, ri in zip(tilted, r, strict=True)]) - beta * kl(tilted, q)
+    return Equal(J, beta * sp.log(Zx))
+
+
 def _kl_form(n: int) -> Equal:
     pi, q, r, J = _objective(n)
     star_, Zx = boltzmann(q, r, beta)
@@ -98,19 +117,42 @@ derivation = Derivation(
     title="Audit: Honey, Where's My Reward Model? (002), parts (a)–(g)",
     source=Source(DOC, "(a)–(g)"),
     kind="audit",
-    summary="One false auxiliary fact in (b) (sign of the reference term); everything else holds.",
+    summary="Two false lines in (b): the rearranged objective as printed (no 1/Z inside the log) and the "
+    "auxiliary fact (sign of the reference term); everything else holds.",
     steps=[
         Step(
             "a_gibbs_kl_nonnegative",
             ForSizes(_gibbs, symbolic=(), numeric=(2, 3, 5, 8)),  # SymPy cannot sign a KL divergence
             "Gibbs' inequality",
             "(a)",
+            anchor=r"= \sum_x p(x)\log\frac{p(x)}{q(x)} \ge 0.",
         ),
-        Step("a_kl_zero_at_p_eq_q", ForSizes(_kl_min_at_q), "equality at p = q, hence p* = q", "(a)"),
+        Step(
+            "a_kl_zero_at_p_eq_q",
+            ForSizes(_kl_min_at_q),
+            "equality at p = q, hence p* = q",
+            "(a)",
+            anchor=r"p^\*(x) = q(x)\quad\text{for all }x.",
+            trivial=(
+                "KL(q‖q) = Σ q log(q/q) = Σ q log 1 vanishes as the line is built: the line records (a)'s "
+                "equality case p = q"
+            ),
+        ),
+        Step(
+            "b_objective_rearranged_as_printed",
+            ForSizes(_rearranged_as_printed),
+            "J = −β Σ π log(π / (π_ref e^{r/β})) + β log Z, as printed: no 1/Z inside the log",
+            "(b)",
+            expected="refuted",
+            correction=ForSizes(_rearranged),
+            diagnosis="without 1/Z inside the log the right side is J + β log Z; the 1/Z belongs inside the log "
+            "(or the + β log Z must go)",
+            anchor=r"{\pi_{\mathrm{ref}}(y\mid x)\exp\left(\tfrac{1}{\beta}r_\phi(x,y)\right)}",
+        ),
         Step(
             "b_objective_rearranged_with_tilted_reference",
             ForSizes(_rearranged),
-            "J = −β Σ π log(π / (π_ref e^{r/β})) + β log Z, with 1/Z inside the log as displayed in J_x",
+            "corrected: J = −β Σ π log(π / (π_ref e^{r/β}/Z)) + β log Z, 1/Z inside the log",
             "(b)",
         ),
         Step(
@@ -121,6 +163,7 @@ derivation = Derivation(
             expected="refuted",
             correction=Equal(r_ + beta * sp.log(ref), beta * sp.log(ref * sp.exp(r_ / beta))),
             diagnosis="the reference term enters J as +β log π_ref (from −β log(π/π_ref)), not −β log π_ref",
+            anchor=r"\log\bigl(\pi_{\mathrm{ref}}(y\mid x)e^{r_\phi(x,y)/\beta}\bigr).",
         ),
         Step(
             "b_fact_corrected_reward_plus_beta_log_ref",
@@ -134,12 +177,22 @@ derivation = Derivation(
             "J = −β KL(π‖π̃) + β log Z with π̃ = π_ref e^{r/β}/Z",
             "(b)",
             uses=["b_fact_corrected_reward_plus_beta_log_ref"],
+            anchor=r"= -\beta\,D_{\mathrm{KL}}(\pi(\cdot\mid x)\,\|\,\tilde\pi(\cdot\mid x))",
+        ),
+        Step(
+            "b_objective_at_tilted_policy_eq_beta_log_partition",
+            ForSizes(_value_at_tilted),
+            "J(π̃) = β log Z, the bound of J = −β KL(π‖π̃) + β log Z with KL ≥ 0 (a): π* = π̃",
+            "(b)",
+            uses=["b_objective_eq_neg_beta_kl_add_beta_log_partition", "a_gibbs_kl_nonnegative"],
+            anchor=r"= \tilde\pi(y\mid x)",
         ),
         Step(
             "d_log_optimal_policy",
             Equal(sp.log(optimal), sp.log(ref) + r_ / beta - sp.log(Z)),
             "take logs",
             "(d)",
+            anchor=r"= \log \pi_{\mathrm{ref}}(y\mid x)",
         ),
         Step(
             "d_reward_bracket_form",
@@ -147,12 +200,14 @@ derivation = Derivation(
             "solve for r",
             "(d)",
             uses=["d_log_optimal_policy"],
+            anchor=r"= \beta\Bigl(\log \pi_\theta^\*(y\mid x)",
         ),
         Step(
             "d_reward_log_ratio_form",
             Equal(beta * (sp.log(star) - sp.log(ref) + sp.log(Z)), beta * sp.log(star / ref) + beta * sp.log(Z)),
             "equivalently",
             "(d)",
+            anchor="display 17",
         ),
         Step(
             "e_reward_difference_partition_cancels",
@@ -162,6 +217,8 @@ derivation = Derivation(
             ),
             "the β log Z(x) terms cancel",
             "(e)",
+            anchor=r"&= \beta \log\frac{\pi_\theta^\*(y_w\mid x)}{\pi_{\mathrm{ref}}(y_w\mid x)}",
+            trivial="the β log Z(x) terms cancel as the line is built: the display is that cancellation",
         ),
         Step(
             "e_reward_difference_independent_of_partition",
@@ -169,15 +226,17 @@ derivation = Derivation(
                 (beta * sp.log(star_w / ref_w) + beta * sp.log(Z)) - (beta * sp.log(star_l / ref_l) + beta * sp.log(Z)),
                 [Z],
             ),
-            "no dependence on Z(x) remains",
+            "no dependence on Z(x) remains: p* = σ(β log(π*_w/π_ref,w) − β log(π*_l/π_ref,l))",
             "(e)",
             uses=["e_reward_difference_partition_cancels"],
+            anchor=r"= \sigma\!\left(",
         ),
         Step(
             "f_dloss_dz_eq_neg_sigmoid_neg",
             Equal(sp.diff(-sp.log(1 / (1 + sp.exp(-z))), z), -sigmoid(-z)),
             "dℓ/dz = −σ′(z)/σ(z) = −σ(z)σ(−z)/σ(z) = −σ(−z)",
             "(f)",
+            anchor=r"= -\frac{1}{\sigma(z)}\sigma(z)\sigma(-z)",
         ),
         Step(
             "f_dloss_dz_eq_sigmoid_sub_one",
@@ -185,6 +244,7 @@ derivation = Derivation(
             "σ(−z) = 1 − σ(z)",
             "(f)",
             uses=["f_dloss_dz_eq_neg_sigmoid_neg"],
+            anchor=r"= \sigma(z) - 1",
         ),
         Step(
             "f_grad_chain_rule_form",
@@ -192,6 +252,7 @@ derivation = Derivation(
             "∇ℓ = (σ(z) − 1)(∇r̂_w − ∇r̂_l) with ∇r̂ = β∇log π",
             "(f)",
             uses=["f_dloss_dz_eq_sigmoid_sub_one"],
+            anchor=(r"- \nabla_\theta \hat r_\theta(x,y_l)\Bigr).", r"= \beta \nabla_\theta \log \pi_\theta(y\mid x)."),
         ),
         Step(
             "f_grad_sigmoid_neg_form",
@@ -199,6 +260,7 @@ derivation = Derivation(
             "equivalently with σ(−z)",
             "(f)",
             uses=["f_grad_chain_rule_form"],
+            anchor=r"- \nabla_\theta \hat r_\theta(x,y_w)",
         ),
         Step(
             "f_grad_final_form",
@@ -206,12 +268,21 @@ derivation = Derivation(
             "β σ(r̂_l − r̂_w)(∇log π_l − ∇log π_w)",
             "(f)",
             uses=["f_grad_sigmoid_neg_form"],
+            anchor=r"&= \beta\,\sigma\bigl(\hat r_\theta(x,y_l) - \hat r_\theta(x,y_w)\bigr)\,",
+        ),
+        Step(
+            "g_exp_reward_eq_partition_power_times_ratio_power",
+            Equal(sp.exp(beta * sp.log(star / ref) + beta * sp.log(Z)), Z**beta * (star / ref) ** beta),
+            "exp(β log a + β log Z) = Z^β a^β for a, Z > 0",
+            "(g)",
+            anchor=r"\left(\frac{\pi_{\theta^\*}(y\mid x)}{\pi_{\mathrm{ref}}(y\mid x)}\right)^\beta.",
         ),
         Step(
             "g_plackett_luce_ratio_form",
             ForSizes(_ratio_form, symbolic=(2, 3), numeric=(4, 5, 6), size_name="K"),
             "Z(x)^β cancels in each fraction",
             "(g)",
+            anchor=("display 36", r"\sum_{j=k}^K Z(x)^\beta", "display 38"),
         ),
         Step(
             "g_plackett_luce_free_of_partition",
@@ -219,6 +290,47 @@ derivation = Derivation(
             "no explicit dependence on Z(x)",
             "(g)",
             uses=["g_plackett_luce_ratio_form"],
+        ),
+    ],
+    records=[
+        Record(
+            r"- \beta D_{\mathrm{KL}}(\pi(\cdot\mid x)\,\|\,\pi_{\mathrm{ref}}(\cdot\mid x)).",
+            "definition",
+            "J_x(π), the KL-regularised objective",
+        ),
+        Record(
+            r"\log\frac{\pi(y\mid x)}{\pi_{\mathrm{ref}}(y\mid x)}.",
+            "definition",
+            "J_x with KL written out by its definition",
+        ),
+        Record("display 6", "definition", "the partition function Z(x)"),
+        Record("display 8", "definition", "the tilted policy π̃"),
+        Record(
+            r"Z(x) = \sum_y \pi_{\mathrm{ref}}(y\mid x)\exp\left(\tfrac{1}{\beta}r_\phi(x,y)\right).",
+            "restatement",
+            "Z(x) of display 6",
+        ),
+        Record("display 12", "restatement", "(c) restates π* of display 10"),
+        Record("display 13", "restatement", "(c) restates Z(x) of display 6"),
+        Record("display 14", "restatement", "(d) starts from π* of display 10"),
+        Record(r"= \sigma\bigl(r_\phi(x,y_w) - r_\phi(x,y_l)\bigr).", "assumption", "the Bradley–Terry model"),
+        Record("display 19", "restatement", "the reward of display 17"),
+        Record(
+            r"- \beta \log\frac{\pi_\theta(y_l\mid x)}{\pi_{\mathrm{ref}}(y_l\mid x)}", "definition", "the DPO loss"
+        ),
+        Record(
+            r"= \beta \log\frac{\pi_\theta(y\mid x)}{\pi_{\mathrm{ref}}(y\mid x)}.",
+            "definition",
+            "the implicit reward r̂_θ",
+        ),
+        Record(r"\ell(\theta; x,y_w,y_l)", "definition", "the per-pair loss ℓ"),
+        Record(r"= \hat r_\theta(x,y_w) - \hat r_\theta(x,y_l).", "definition", "the margin z"),
+        Record(r"\ell(\theta) = -\log \sigma(z).", "restatement", "ℓ of display 24 in z"),
+        Record(r"{\sum_{j=k}^K \exp\bigl(r_\phi(x,y_{\tau(j)})\bigr)}.", "assumption", "the Plackett–Luce model"),
+        Record(
+            r"= \beta \log \frac{\pi_{\theta^\*}(y\mid x)}{\pi_{\mathrm{ref}}(y\mid x)}",
+            "restatement",
+            "the reward of display 17",
         ),
     ],
 )

@@ -20,11 +20,20 @@ Figures 2, 3, 5. The shared setup lives in :mod:`derivations.experiments._constr
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
 from derivations._notation import CONSTRAINTS_PAPER
 from derivations.experiments import _constraints_setup as setup
 from verify import Derivation, Reported, Source, Step
 
 NEGLIGIBLE = 0.01  # our reading of "negligible" / "converge to zero" for a distance of probability vectors
+#: the trade-off λ at which §3.3's converged θ_DPO is the printed 0.44 (the paper does not state λ); equal to
+#: setup.lambda_for_theta_dpo(0.44) to three digits, which tests/test_evaluator_experiments.py checks
+LAMBDA_THETA_DPO = 0.907
 NAMES = {"dpo": "DPO", "fdpo": "f-DPO (forward KL)", "ipo": "IPO"}
 
 
@@ -81,7 +90,21 @@ def _mode_steps() -> list[Step]:
             expected="refuted",
             diagnosis="With λ = 1 projected Adam converges to θ = 0.40, the exact root of the stationarity "
             "condition −3/(1+2θ) + 2/(2+θ) + 1/(2(1−θ)) = 0; the paper does not state λ, and θ_DPO = 0.44 is "
-            "the converged value for λ ≈ 0.9 (or an unconverged run from θ = 0.5).",
+            f"the converged value for λ ≈ {LAMBDA_THETA_DPO:g} (or an unconverged run from θ = 0.5).",
+            assumes="λ = 1 (§3.3 does not state λ)",
+        ),
+        Step(
+            "theta_dpo_mode_covering_at_reproducing_lambda",
+            Reported(
+                f"θ_DPO (mode covering) at λ = {LAMBDA_THETA_DPO:g}",
+                "0.44",
+                lambda: setup.theta_dpo_for_lambda(LAMBDA_THETA_DPO),
+                setting=setup.SETTINGS["mode"] + f"; λ = {LAMBDA_THETA_DPO:g}, the converged minimiser on a grid",
+            ),
+            f"the λ the paper does not state: at λ = {LAMBDA_THETA_DPO:g} (setup.lambda_for_theta_dpo(0.44)) the "
+            "converged θ_DPO is the printed 0.44",
+            "§3.3",
+            assumes=f"λ = {LAMBDA_THETA_DPO:g} (§3.3 does not state λ)",
         ),
     ]
 
@@ -161,6 +184,161 @@ def _table2_steps() -> list[Step]:
     ]
 
 
+@functools.cache
+def _table1() -> dict[float, float]:
+    return {r: setup.table1_theta(r) for r in setup.TABLE1}
+
+
+@functools.cache
+def _weight_decay() -> dict[str, list[float]]:
+    return {m: [setup.weight_decay_distance(m, a) for a in setup.ALPHAS] for m in setup.METHODS}
+
+
+@functools.cache
+def _early_stopping() -> dict[str, list[float]]:
+    return {m: [setup.early_stopping_distance(m, e) for e in setup.EPOCHS] for m in setup.METHODS}
+
+
+#: Figure 5's grid of π_ref ratios
+RATIOS = tuple(float(r) for r in np.geomspace(0.01, 10.0, 31))
+
+
+@functools.cache
+def _figure5() -> list[tuple[float, float]]:
+    return [setup.figure5_decrease(r) for r in RATIOS]
+
+
+@functools.cache
+def _loss_at_start() -> list[float]:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return [setup.loss20(1 / (1 + r), r) for r in RATIOS]
+
+
+@dataclass(frozen=True)
+class TextCheck:
+    """A statement the paper makes in words, decided on the stated setup: ``exceptions()`` counts where it fails."""
+
+    id: str
+    source: str
+    claim: str
+    exceptions: Callable[[], int]
+    detail: Callable[[], str]
+    expected: str = "holds"
+    diagnosis: str | None = None
+    assumes: str | None = None
+
+
+def _not_increasing(values: list[float]) -> int:
+    return int(not all(np.diff(values) > 0))
+
+
+TEXT_CHECKS = (
+    TextCheck(
+        "text_theta_one_exactly_up_to_ratio_0_05",
+        "§5.2",
+        "θ = 1 exactly for π_ref ratios ≤ 0.05 (and not above)",
+        lambda: sum((t == 1.0) != (r <= 0.05) for r, t in _table1().items()),
+        lambda: "stated setup: θ = 1 for ratios " + ", ".join(f"{r:g}" for r, t in _table1().items() if t == 1.0),
+        expected="refuted",
+        diagnosis="the stated setup gives θ = 1 at ratio 0.1 too (see Table 1 at ratio 0.1)",
+    ),
+    TextCheck(
+        "text_table1_theta_at_ratio_0_5_is_the_optimum",
+        "Table 1",
+        "the printed θ at ratio 0.5 is the optimum of (20) + θ²",
+        lambda: int(abs(setup.table1_global_minimiser(0.5) - _table1()[0.5]) >= 5e-3),
+        lambda: (
+            f"PGD from θ₀ = 2/3 stops at the local minimum {_table1()[0.5]:.4f}; the global minimiser is "
+            f"θ = {setup.table1_global_minimiser(0.5):.4f}"
+        ),
+        expected="refuted",
+        diagnosis=(
+            "projected gradient descent from θ₀ = 2/3 stops at a local minimum near 0.56; the global minimiser of"
+            " (20) + θ² at ratio 0.5 is θ = 1"
+        ),
+    ),
+    TextCheck(
+        "text_figure2_distances_grow_with_alpha",
+        "Figure 2",
+        "the distances grow as α increases",
+        lambda: sum(_not_increasing(_weight_decay()[m]) for m in setup.METHODS),
+        lambda: (
+            "distance peaks at α = "
+            + ", ".join(f"{setup.ALPHAS[int(np.argmax(_weight_decay()[m]))]:g} ({NAMES[m]})" for m in setup.METHODS)
+            + " and falls after"
+        ),
+        expected="refuted",
+        diagnosis="on the assumed grid the distances peak (α = 0.1 for DPO and f-DPO, 0.3 for IPO) and fall after",
+        assumes=f"the α grid {list(setup.ALPHAS)} (Figure 2 does not state its α range)",
+    ),
+    TextCheck(
+        "text_figure3_distances_fall_to_zero",
+        "Figure 3",
+        "the distances fall to zero as epochs increase",
+        lambda: sum(_early_stopping()[m][-1] > NEGLIGIBLE for m in setup.METHODS),
+        lambda: ", ".join(
+            f"{NAMES[m]}: {_early_stopping()[m][0]:.3f} → {_early_stopping()[m][-1]:.2g}" for m in setup.METHODS
+        ),
+    ),
+    TextCheck(
+        "text_figure5_low_ratio_decreases_more",
+        "Figure 5",
+        "one step decreases the loss more at a low ratio than at a high ratio",
+        lambda: int(not setup.figure5_decrease(0.01)[0] > setup.figure5_decrease(10.0)[0]),
+        lambda: (
+            f"absolute decrease {setup.figure5_decrease(0.01)[0]:.4f} at ratio 0.01, "
+            f"{setup.figure5_decrease(10.0)[0]:.4f} at ratio 10"
+        ),
+    ),
+    TextCheck(
+        "text_figure5_decrease_falls_steadily",
+        "Figure 5",
+        "the absolute decrease falls steadily as the ratio grows",
+        lambda: int(np.sum(np.diff([a for a, _ in _figure5()]) > 0)),
+        lambda: (
+            f"smallest at ratio {RATIOS[int(np.argmin([a for a, _ in _figure5()]))]:.3g}: the gradient at θ₀ is "
+            "(1+r)²/(4r), smallest at r = 1"
+        ),
+        expected="refuted",
+        diagnosis=(
+            "the gradient at θ₀ is (1+r)²/(4r), smallest at r = 1: the absolute decrease falls to ratio 1 and "
+            "rises after"
+        ),
+    ),
+    TextCheck(
+        "text_relative_decrease_well_defined",
+        "App. B.2",
+        "the relative decrease of (20) is well defined (loss (20) positive at θ₀)",
+        lambda: sum(not v > 0 for v in _loss_at_start()),
+        lambda: (
+            "(20) at θ₀ is log(2√r): zero at ratio 0.25 and negative below; the sigmoid form (6), "
+            "(20) − log √r, is log 2 at θ₀ for every ratio"
+        ),
+        expected="refuted",
+        diagnosis=(
+            "(20) at θ₀ is log(2√r): zero at ratio 0.25 and negative below, so the relative decrease divides by 0"
+            " or a negative loss; the sigmoid form (6) is log 2 at θ₀ for every ratio"
+        ),
+    ),
+)
+
+
+def _text_steps() -> list[Step]:
+    """Each statement in words as a step: its number of exceptions on the stated setup, printed as none."""
+    return [
+        Step(
+            c.id,
+            Reported(f"exceptions to “{c.claim}”", "0", c.exceptions, setting=setup.SETTINGS["text"], tolerance=0),
+            f"counted on the stated setup; the paper states it without exception ({c.source})",
+            c.source,
+            expected=c.expected,
+            diagnosis=c.diagnosis,
+            assumes=c.assumes,
+        )
+        for c in TEXT_CHECKS
+    ]
+
+
 derivation = Derivation(
     id="constraints_paper_experiments",
     title="Kong et al.: the printed numbers of the constraint experiments, rerun from the stated setup",
@@ -168,73 +346,20 @@ derivation = Derivation(
     kind="experiment",
     summary="Table 1, the mode-seeking/covering θ, Figures 2/3 at their endpoints and Table 2, recomputed "
     "through the NumPy evaluator from the paper's stated setup.",
-    steps=[*_table1_steps(), *_mode_steps(), *_figure_steps(), *_table2_steps()],
+    steps=[*_table1_steps(), *_mode_steps(), *_figure_steps(), *_table2_steps(), *_text_steps()],
 )
 
 
 def extras() -> dict[str, object]:
     """What ``python -m verify reproduce`` shows beside the printed numbers: curves, derived values, text claims."""
-    import numpy as np
-
     s = setup
-    ratios = [float(r) for r in np.geomspace(0.01, 10.0, 31)]
-    fig5 = [s.figure5_decrease(r) for r in ratios]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        loss0 = [s.loss20(1 / (1 + r), r) for r in ratios]
-    wd = {m: [s.weight_decay_distance(m, a) for a in s.ALPHAS] for m in s.METHODS}
-    es = {m: [s.early_stopping_distance(m, e) for e in s.EPOCHS] for m in s.METHODS}
-    t1 = {r: s.table1_theta(r) for r in s.TABLE1}
+    ratios = list(RATIOS)
+    fig5 = _figure5()
+    wd, es, t1 = _weight_decay(), _early_stopping(), _table1()
     mw = s.mann_whitney()
-    lo, hi = s.figure5_decrease(0.01)[0], s.figure5_decrease(10.0)[0]
     ab = [a for a, _ in fig5]
     checks = [
-        {
-            "source": "§5.2",
-            "claim": "θ = 1 exactly for π_ref ratios ≤ 0.05 (and not above)",
-            "holds": all((t1[r] == 1.0) == (r <= 0.05) for r in t1),
-            "detail": "stated setup: θ = 1 for ratios " + ", ".join(f"{r:g}" for r in t1 if t1[r] == 1.0),
-        },
-        {
-            "source": "Table 1",
-            "claim": "the printed θ at ratio 0.5 is the optimum of (20) + θ²",
-            "holds": abs(s.table1_global_minimiser(0.5) - t1[0.5]) < 5e-3,
-            "detail": f"PGD from θ₀ = 2/3 stops at the local minimum {t1[0.5]:.4f}; the global minimiser is "
-            f"θ = {s.table1_global_minimiser(0.5):.4f}",
-        },
-        {
-            "source": "Figure 2",
-            "claim": "the distances grow as α increases",
-            "holds": all(all(np.diff(wd[m]) > 0) for m in s.METHODS),
-            "detail": "distance peaks at α = "
-            + ", ".join(f"{s.ALPHAS[int(np.argmax(wd[m]))]:g} ({NAMES[m]})" for m in s.METHODS)
-            + f" and falls after (α range not stated; grid {list(s.ALPHAS)})",
-        },
-        {
-            "source": "Figure 3",
-            "claim": "the distances fall to zero as epochs increase",
-            "holds": all(es[m][-1] <= NEGLIGIBLE for m in s.METHODS),
-            "detail": ", ".join(f"{NAMES[m]}: {es[m][0]:.3f} → {es[m][-1]:.2g}" for m in s.METHODS),
-        },
-        {
-            "source": "Figure 5",
-            "claim": "one step decreases the loss more at a low ratio than at a high ratio",
-            "holds": lo > hi,
-            "detail": f"absolute decrease {lo:.4f} at ratio 0.01, {hi:.4f} at ratio 10",
-        },
-        {
-            "source": "Figure 5",
-            "claim": "the absolute decrease falls steadily as the ratio grows",
-            "holds": bool(all(np.diff(ab) <= 0)),
-            "detail": f"smallest at ratio {ratios[int(np.argmin(ab))]:.3g}: the gradient at θ₀ is (1+r)²/(4r), "
-            "smallest at r = 1",
-        },
-        {
-            "source": "App. B.2",
-            "claim": "the relative decrease of (20) is well defined (loss (20) positive at θ₀)",
-            "holds": all(v > 0 for v in loss0),
-            "detail": "(20) at θ₀ is log(2√r): zero at ratio 0.25 and negative below; the sigmoid form (6), "
-            "(20) − log √r, is log 2 at θ₀ for every ratio",
-        },
+        {"source": c.source, "claim": c.claim, "holds": c.exceptions() == 0, "detail": c.detail()} for c in TEXT_CHECKS
     ]
     return {
         "derived": {

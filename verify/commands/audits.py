@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 
+from verify.coverage import package_roots, run_ledgers
 from verify.errors import UsageError
 from verify.render.audits import AUDIT_KINDS, audits_markdown
 from verify.run.registry import DEFAULT_PACKAGES, load
@@ -33,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--jobs={args.jobs} must be at least 1")
         registry = load(DEFAULT_PACKAGES)
         result = run_checks(registry, registry.select(None, list(AUDIT_KINDS)), PROFILES[args.profile], jobs=args.jobs)
+        result.coverage = run_ledgers(result, package_roots(DEFAULT_PACKAGES))
     write_text(args.output, audits_markdown(result), "--output")
     if args.output != "-":
         print(f"wrote {args.output}", file=sys.stderr)

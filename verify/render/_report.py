@@ -113,6 +113,12 @@ def notes(step: StepResult) -> list[tuple[str, str]]:
         out.append(("scope", step.scope))
     if step.diagnosis:
         out.append(("diagnosis", step.diagnosis))
+    if step.assumes:
+        out.append(("assumes", step.assumes))
+    if step.trivial:
+        out.append(("closed when built", step.trivial))
+    if step.anchors:
+        out.append(("anchor", "; ".join(step.anchors)))
     return out
 
 
@@ -125,6 +131,16 @@ def counterexample_rows(step: StepResult) -> list[tuple[str, str | None, str]]:
     """
     names = step.counterexample_latex or {}
     return [(k, names.get(k), v) for k, v in (step.counterexample or {}).items()]
+
+
+def coverage_line(result: RunResult, document: str) -> str | None:
+    """``Coverage: 22 displays: 20 covered, 2 recorded, 0 missing`` for ``document``, if the run has its ledger."""
+    for c in result.coverage:
+        if c.document == document:
+            missing = ", ".join(d.name for d in c.missing)
+            errors = f"; {len(c.errors)} anchor(s) not found" if c.errors else ""
+            return f"Coverage: {c.line()}" + (f" (missing: {missing})" if missing else "") + errors + "."
+    return None
 
 
 def reproduction_rows(step: StepResult) -> list[tuple[str, str]]:

@@ -118,7 +118,7 @@ class AuditSummary:
                 str(len(doc.steps)),
                 str(doc.count("proved")),
                 str(doc.count("confirmed")),
-                Text(str(doc.count("refuted")), style=STYLE["refuted"] if doc.count("refuted") else "dim"),
+                Text(str(doc.refuted), style=STYLE["refuted"] if doc.refuted else "dim"),
                 f"{ok}/{ok + bad} reproduced" if ok + bad else "-",
                 Text(str(doc.failed), style="bold red" if doc.failed else "dim"),
             )
@@ -129,8 +129,13 @@ class AuditSummary:
                 head.append(f"{doc.document} ", style="bold")
                 head.append(f"{s.source.get('location', '')}: ", style="bold")
                 head.append(f"{did}.{s.id} ")
-                head.append_text(_status(s))
+                if s.assumes and not s.failed:
+                    head.append("not reproduced under an assumption the document does not state", style="yellow")
+                else:
+                    head.append_text(_status(s))
                 yield head
+                if s.assumes:
+                    yield Text(f"  assumed: {s.assumes}", style="yellow")
                 if s.diagnosis:
                     yield Text(f"  wrong: {s.diagnosis}")
                 if s.counterexample:
@@ -139,9 +144,27 @@ class AuditSummary:
                     yield Text(f"  corrected: {s.correction_latex}", style="green")
 
 
+class CoverageSummary:
+    """Per source document: displays covered by a step, recorded with a reason, or missing; bad anchors."""
+
+    def __init__(self, result: RunResult):
+        self.result = result
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for c in self.result.coverage:
+            line = Text()
+            line.append(f"coverage {c.document}: ", style="bold")
+            line.append(c.line(), style="bold red" if not c.ok else "green")
+            yield line
+            for d in c.missing:
+                yield Text(f"  missing: {d.name}", style="red")
+            for e in c.errors:
+                yield Text(f"  error: {e}", style="red")
+
+
 def render_run(result: RunResult, summary: bool = True) -> Group:
-    """A table per derivation, the audit summary and (unless ``summary=False``) the summary line."""
-    parts = [*[DerivationTable(d) for d in result.derivations], AuditSummary(result)]
+    """A table per derivation, the audit and coverage summaries and (unless ``summary=False``) the summary line."""
+    parts = [*[DerivationTable(d) for d in result.derivations], AuditSummary(result), CoverageSummary(result)]
     return Group(*parts, Summary(result)) if summary else Group(*parts)
 
 

@@ -491,6 +491,9 @@ def render_latex(result: RunResult, title: str = "Proof report", fragment: bool 
                 body += [_derivation(d, levels.core, levels.step) for d in group.derivations]
             else:
                 body.append(rf"\{levels.document}{{Document " + text(group.document) + "}")
+                line = _report.coverage_line(result, group.document)
+                if line:
+                    body.append(text(line) + "\n")
                 body += [_derivation(d, levels.audit, levels.step) for d in group.derivations]
     if fragment:
         text_body = "\n".join(body) + "\n"

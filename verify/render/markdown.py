@@ -139,5 +139,8 @@ def render_markdown(result: RunResult, title: str = "Proof report") -> str:
                 out += [_derivation(d, "###") for d in group.derivations]
             else:
                 out.append(f"### Document {text(group.document)}\n")
+                line = _report.coverage_line(result, group.document)
+                if line:
+                    out.append(text(line) + "\n")
                 out += [_derivation(d, "###") for d in group.derivations]
     return "\n".join(out).rstrip() + "\n"

@@ -44,6 +44,9 @@ def base_fields(derivation: Derivation, step: Step) -> dict:
         "correction_latex": step.correction_latex(),
         "diagnosis": step.diagnosis,
         "scope": step.claim.scope() if isinstance(step.claim, ForSizes) else None,
+        "anchors": list(step.anchor) or None,
+        "trivial": step.trivial,
+        "assumes": step.assumes,
         **location(step.defined_at),
     }
 

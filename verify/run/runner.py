@@ -49,6 +49,7 @@ def _derivation_result(derivation: Derivation, steps: list[StepResult]) -> Deriv
         {"document": derivation.source.document, "location": derivation.source.location},
         steps,
         derivation.summary,
+        [r.to_json() for r in derivation.records],
     )
 
 

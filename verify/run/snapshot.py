@@ -98,7 +98,14 @@ def _project_file(name: str, skip: tuple[Path, ...]) -> Path | None:
 
 
 def _tree_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.rglob("*.py") if "__pycache__" not in p.parts)
+    """The package's modules and the source documents its audits read (files under a ``sources`` directory)."""
+    return sorted(
+        p
+        for p in directory.rglob("*")
+        if "__pycache__" not in p.parts
+        and p.is_file()
+        and (p.suffix == ".py" or "sources" in p.relative_to(directory).parts[:-1])
+    )
 
 
 def source_fingerprint(packages: list[str] | tuple[str, ...]) -> str | None:
@@ -128,6 +135,8 @@ def source_fingerprint(packages: list[str] | tuple[str, ...]) -> str | None:
         except OSError:
             return None
         files[path] = hashlib.blake2b(data, digest_size=16).hexdigest()
+        if path.suffix != ".py":
+            continue  # a source document: hashed, imports nothing
         package = _module_package(path)
         for name in imported_names(data.decode("utf-8", "replace"), package):
             found = _project_file(name, skip)
