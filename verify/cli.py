@@ -17,6 +17,7 @@ from types import ModuleType
 from rich.console import Console
 
 from verify import __version__
+from verify.config import apply_config, load_config
 from verify.coverage import package_roots, run_ledgers
 from verify.errors import UsageError, VerifyError
 from verify.options import RunOptions, add_run_options, run_options
@@ -298,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser(next((a for a in argv if not a.startswith("-")), None)).parse_args(argv)
         if args.command is None:
             raise UsageError("a command is required: all, check ID…, or list")
+        if args.command in ("all", "check", "list", "report"):
+            apply_config(args, argv, load_config())
         if args.command == "list":
             return _list(args)
         if args.command in COMMANDS:

@@ -123,11 +123,17 @@ def _describe(result: Any) -> str:
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     if not config.getoption("verify"):
         return
+    from verify.config import importable, load_config
     from verify.errors import UsageError
     from verify.run.registry import DEFAULT_PACKAGES, load
 
-    packages = config.getoption("verify_package") or config.getini("verify_packages") or list(DEFAULT_PACKAGES)
     try:
+        project = load_config(Path(str(config.rootpath)))
+        packages = config.getoption("verify_package") or config.getini("verify_packages")
+        if not packages and project.packages:
+            packages = list(project.packages)
+            importable(project)
+        packages = packages or list(DEFAULT_PACKAGES)
         registry = load(list(packages))
     except UsageError as exc:
         raise pytest.UsageError(str(exc)) from None
