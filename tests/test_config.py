@@ -97,3 +97,25 @@ def test_apply_config_fills_only_what_the_command_line_left_out(tmp_path):
     args = Args()
     apply_config(args, ["all", "--jobs", "2"], config)
     assert (args.package, args.profile, args.jobs, args.format) == (["mine"], "thorough", 2, "plain")
+
+
+def test_without_a_package_the_built_in_examples_are_never_checked_in_a_users_project(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "mine"\n')
+    out = run(tmp_path, "all")
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.startswith(
+        'verify: no derivation package to check: add `[tool.verify] packages = ["my_derivations"]` to '
+        "pyproject.toml or pass --package NAME (the package 'derivations' importable here is not this project's"
+    )
+    asked = run(tmp_path, "list", "--package", "derivations")  # asked for: allowed
+    assert asked.returncode == 0 and "z_cancellation" in asked.stdout
+
+
+def test_a_users_own_derivations_package_is_the_default(tmp_path):
+    own = tmp_path / "derivations"
+    own.mkdir()
+    (own / "__init__.py").write_text("")
+    (own / "beta.py").write_text(BETA)
+    out = run(tmp_path, "all", "--quiet", "--json", "r.json")
+    assert out.returncode == 0, out.stderr
+    assert [d["id"] for d in json.loads((tmp_path / "r.json").read_text())["derivations"]] == ["beta"]

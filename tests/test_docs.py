@@ -66,6 +66,8 @@ def test_documented_commands_parse(page: str) -> None:
 def test_guide_examples_run(page: str, tmp_path, monkeypatch, capsys) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
+    # the guide's commands are run in this repository, whose own derivations are the examples
+    (tmp_path / "pyproject.toml").write_text('[tool.verify]\npackages = ["derivations"]\n')
     monkeypatch.setenv("VERIFY_CACHE_DIR", str(tmp_path / ".verify_cache"))
     before = set(sys.modules)
     namespace: dict = {"__name__": "guide_example"}

@@ -123,6 +123,7 @@ def test_unknown_package_is_a_usage_error(tiny):
 
 def test_real_derivations_selected_with_k(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    result = run(pytester, "--verify", "--verify-only", "-k", "reward_inversion", "-n", "2", "-v")
+    selection = ["--verify-package", "derivations", "-k", "reward_inversion"]  # asked for by name
+    result = run(pytester, "--verify", "--verify-only", *selection, "-n", "2", "-v")
     result.assert_outcomes(passed=5)
     result.stdout.fnmatch_lines(["*PASSED reward_inversion::*"])

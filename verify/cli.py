@@ -27,7 +27,7 @@ from verify.render.junit import render_junit
 from verify.render.plain import github_annotations, recap, step_lines, summary_line
 from verify.results import RunResult
 from verify.run import interrupts, snapshot
-from verify.run.registry import DEFAULT_PACKAGES, Registry, load, select_ids
+from verify.run.registry import DEFAULT_PACKAGES, Registry, default_packages, load, select_ids
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_NOTHING = 0, 1, 2, 3, 5
 
@@ -121,7 +121,7 @@ def run_checks(args: argparse.Namespace, console: Console) -> RunResult:
     if args.jobs < 1:
         raise UsageError(f"--jobs={args.jobs} must be at least 1")
     args.jobs = min(args.jobs, os.cpu_count() or 1)  # more processes than cores only add memory and contention
-    packages = args.package or list(DEFAULT_PACKAGES)
+    packages = args.package or default_packages()
     ids = getattr(args, "ids", None)
     kinds = getattr(args, "only", None)
     options = run_options(args, PROFILES[args.profile])
@@ -282,7 +282,7 @@ def _write(path: str, result: RunResult) -> None:
 
 
 def _list(args: argparse.Namespace) -> int:
-    registry = load(args.package or DEFAULT_PACKAGES)
+    registry = load(args.package or default_packages())
     rows = [
         (d.id, d.kind, d.title, len(d.steps), f"{d.source.document} {d.source.location}".strip())
         for d in registry.derivations.values()

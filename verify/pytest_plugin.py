@@ -125,7 +125,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         return
     from verify.config import importable, load_config
     from verify.errors import UsageError
-    from verify.run.registry import DEFAULT_PACKAGES, load
+    from verify.run.registry import default_packages, load
 
     try:
         project = load_config(Path(str(config.rootpath)))
@@ -133,7 +133,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         if not packages and project.packages:
             packages = list(project.packages)
             importable(project)
-        packages = packages or list(DEFAULT_PACKAGES)
+        packages = packages or default_packages(Path(str(config.rootpath)))
         registry = load(list(packages))
     except UsageError as exc:
         raise pytest.UsageError(str(exc)) from None

@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from verify.run.registry import DEFAULT_PACKAGES, load
+    from verify.run.registry import default_packages, load
 
     path = Path(args.document)
     try:
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UsageError(f"cannot read DOC {args.document!r}: {exc.strerror}; give a Markdown or LaTeX file") from None
     name = path.name
-    registry = load(args.package or list(DEFAULT_PACKAGES))
+    registry = load(args.package or default_packages())
     for e in registry.errors:
         print(f"verify: {e.module}: {e.reason}", file=sys.stderr)
     anchors: list[tuple[str, str]] = []

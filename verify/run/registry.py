@@ -8,11 +8,13 @@ becomes a :class:`LoadError` with a one-line reason; it never stops the others f
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import keyword
 import os
 import pkgutil
 import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -111,6 +113,30 @@ def _unregistered(module: ModuleType, found: list) -> list[tuple[str, object]]:
         and d.defined_at is not None
         and os.path.abspath(d.defined_at[0]) == path
     ]
+
+
+def default_packages(root: Path | None = None) -> list[str]:
+    """The packages checked when neither ``--package`` nor ``[tool.verify] packages`` names one: the
+    ``derivations`` package of the project in ``root`` (default: the working directory).
+
+    A ``derivations`` importable from elsewhere (e.g. this tool's own examples, installed beside
+    it) is never checked unasked: in a user's project that would check someone else's steps.
+    """
+    here = (root or Path.cwd()).resolve()
+    hint = 'add `[tool.verify] packages = ["my_derivations"]` to pyproject.toml or pass --package NAME'
+    try:
+        spec = importlib.util.find_spec(DEFAULT_PACKAGES[0])
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None:
+        raise UsageError(f"no derivation package to check: {hint}")
+    places = list(spec.submodule_search_locations or []) or [spec.origin or ""]
+    if not any(Path(p).resolve().is_relative_to(here) for p in places if p):
+        raise UsageError(
+            f"no derivation package to check: {hint} (the package {DEFAULT_PACKAGES[0]!r} importable here is "
+            f"not this project's but {places[0]}; to check it anyway: --package {DEFAULT_PACKAGES[0]})"
+        )
+    return list(DEFAULT_PACKAGES)
 
 
 def load(packages: tuple[str, ...] | list[str] = DEFAULT_PACKAGES) -> Registry:
