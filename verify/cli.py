@@ -33,7 +33,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_NOTHING = 0, 1, 2, 3, 5
 
 # Further subcommands live in verify/commands/<name>.py; each module defines
 # HELP (one line), add_arguments(parser) and run(args) -> exit code.
-COMMANDS: tuple[str, ...] = ("audits", "code", "coverage", "crosscheck", "loss", "reproduce", "report")
+COMMANDS: tuple[str, ...] = ("audits", "code", "coverage", "crosscheck", "init", "loss", "reproduce", "report")
 
 
 def _command_module(name: str) -> ModuleType:
