@@ -69,7 +69,8 @@ def add_check_arguments(sp_: argparse.ArgumentParser, console_format: bool = Tru
         "--package",
         action="append",
         metavar="NAME",
-        help="import derivations from this package (repeatable; default: derivations)",
+        help="import derivations from this package (repeatable; default: [tool.verify] packages, else this "
+        "project's derivations)",
     )
     sp_.add_argument("--quiet", action="store_true", help="print only the failed steps and the summary")
     if console_format:
@@ -152,7 +153,6 @@ def _from_snapshot(
 def _run_checks(
     args: argparse.Namespace, console: Console, options: RunOptions, packages: list[str], key: str | None
 ) -> RunResult:
-
     from verify.search.fuzz import use_storage
 
     use_storage(options.cache_dir)
