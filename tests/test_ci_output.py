@@ -166,3 +166,26 @@ def test_an_internal_error_exits_3_with_one_line(monkeypatch, capsys):
     monkeypatch.setenv("VERIFY_DEBUG", "1")
     with pytest.raises(RuntimeError):
         main(["check", "reward_inversion"])
+
+
+@pytest.mark.parametrize(
+    ("rel", "key", "sign"),
+    [("<=", "rhs − lhs (must be ≥ 0)", -1), ("<", "rhs − lhs (must be > 0)", -1), (">=", "lhs − rhs (must be ≥ 0)", 1)],
+)
+def test_an_inequality_counterexample_names_the_gap_it_shows(rel, key, sign):
+    import mpmath
+
+    from verify import Derivation, Inequality, Source, Step, var
+    from verify.domains import POSITIVE
+    from verify.profiles import PROFILES
+    from verify.run.check import check_step
+
+    x = var("x", POSITIVE)
+    d2 = x / (1 + x) ** 2  # positive: "d2 <= 0" is false, and so is "-d2 >= 0"
+    lhs, rhs = (d2, 0) if sign < 0 else (-d2, 0)
+    d = Derivation(id="gap", title="t", source=Source("n.md"), steps=[Step("s", Inequality(lhs, rel, rhs))])
+    result = check_step(d, d.steps[0], PROFILES["ci"])
+    assert result.status == "refuted" and list(result.values) == [key]
+    at = mpmath.mpf(result.counterexample["x"])
+    expected = -at / (1 + at) ** 2  # the gap that must be ≥ 0, at the counterexample: negative
+    assert mpmath.almosteq(mpmath.mpf(result.values[key]), expected, rel_eps=1e-12)

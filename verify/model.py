@@ -252,7 +252,8 @@ class Inequality(Claim):
         strict, direction = _RELATIONS[self.rel]
         d = direction * (self.lhs - self.rhs)
         if self.extremum is None:
-            return [Sign(expr=d, strict=strict)]
+            gap = "lhs − rhs" if direction > 0 else "rhs − lhs"
+            return [Sign(expr=d, strict=strict, shown=f"{gap} (must be {'>' if strict else '≥'} 0)")]
         ((x, x_star),) = self.extremum.items()
         return [
             Sign(label="the bound", role="necessary", expr=d),

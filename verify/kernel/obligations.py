@@ -145,6 +145,8 @@ class Equation(Obligation):
 class Sign(Obligation):
     expr: sp.Expr = sp.S.Zero
     strict: bool = False
+    #: what ``expr`` is, as a counterexample reports its value (e.g. "rhs − lhs (must be ≥ 0)")
+    shown: str = "value"
 
     def free_symbols(self) -> set[sp.Symbol]:
         return free_symbols(self.expr)

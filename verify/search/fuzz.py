@@ -537,13 +537,16 @@ def _fuzz(
         ev = _Evaluator(syms, [ob.expr, *_terms(ob.expr)])
 
         def probe(p: dict) -> _Probe:
-            return _sign(
+            res = _sign(
                 lambda dps: ev(p, dps),
                 ob.strict,
                 profile,
                 _digits_needed(p, profile.dps),
                 lambda: _exactly_zero(ob.expr, syms, p),
             )
+            if ob.shown != "value" and "value" in res.values:  # named for what it is (rhs − lhs, …)
+                res = replace(res, values={ob.shown: res.values["value"]})
+            return res
 
         sampler = _points(draws)
     elif isinstance(ob, Invariance):
