@@ -15,12 +15,12 @@ printed for the user to merge. Exit 0, or 2 for a package name that is not a Pyt
 from __future__ import annotations
 
 import argparse
-import keyword
 import sys
 import tomllib
 from pathlib import Path
 
 from verify.errors import UsageError
+from verify.run.registry import is_package_name
 
 HELP = "scaffold a derivation package, a test, [tool.verify], a GitHub workflow and a pre-commit hook"
 
@@ -141,7 +141,7 @@ def _pyproject(root: Path, package: str, written: list[str], kept: list[tuple[st
 
 def run(args: argparse.Namespace) -> int:
     package = args.package
-    if not all(part.isidentifier() and not keyword.iskeyword(part) for part in package.split(".")):
+    if not is_package_name(package):
         raise UsageError(f"--package {package!r} is not a Python package name, e.g. my_derivations")
     root = Path.cwd()
     written: list[str] = []

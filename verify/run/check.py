@@ -10,6 +10,7 @@ into the status; nothing here can make a step ``proved``.
 
 from __future__ import annotations
 
+import copy
 import os
 import time
 
@@ -26,29 +27,46 @@ from verify.profiles import Profile
 from verify.results import StepResult
 from verify.search.fuzz import NumericOutcome, fuzz
 
+_LAST: tuple[Derivation, Step, dict] | None = None
 
-def base_fields(derivation: Derivation, step: Step) -> dict:
-    """The fields of a step's result that come from the step itself, not from checking it."""
+
+def base_fields(derivation: Derivation, step: Step, printed: bool = True) -> dict:
+    """The fields of a step's result that come from the step itself, not from checking it.
+
+    ``printed=False`` leaves out what costs time (printing the claim, its correction and scope):
+    for a step stopped before it was printed. The printed fields of the last step asked for are
+    kept, so a worker that reported them before checking (see :mod:`verify.run.runner`) does not
+    print the claim twice.
+    """
+    global _LAST
+    if printed and _LAST is not None and _LAST[0] is derivation and _LAST[1] is step:
+        return copy.deepcopy(_LAST[2])
     src = derivation.step_source(step)
-    try:
-        latex = step.claim.latex()
-    except Exception as exc:
-        latex = rf"\text{{(claim cannot be printed: {type(exc).__name__})}}"
-    return {
+    if printed:
+        try:
+            latex = step.claim.latex()
+        except Exception as exc:
+            latex = rf"\text{{(claim cannot be printed: {type(exc).__name__})}}"
+    else:
+        latex = r"\text{(not printed: the step was stopped before its claim was)}"
+    fields = {
         "id": step.id,
         "source": {"document": src.document, "location": src.location},
         "uses": list(step.uses),
         "claim_latex": latex,
         "justification": step.justification,
         "expected": step.expected,
-        "correction_latex": step.correction_latex(),
+        "correction_latex": step.correction_latex() if printed else None,
         "diagnosis": step.diagnosis,
-        "scope": step.claim.scope() if isinstance(step.claim, ForSizes) else None,
+        "scope": step.claim.scope() if printed and isinstance(step.claim, ForSizes) else None,
         "anchors": list(step.anchor) or None,
         "trivial": step.trivial,
         "assumes": step.assumes,
         **location(step.defined_at),
     }
+    if printed:
+        _LAST = (derivation, step, fields)
+    return copy.deepcopy(fields)
 
 
 def location(defined_at: tuple[str, int] | None) -> dict:

@@ -86,6 +86,11 @@ def _module_names(package: str) -> list[str]:
     return names
 
 
+def is_package_name(name: str) -> bool:
+    """Whether ``name`` is a dotted Python import name (``my_derivations.losses``)."""
+    return all(part.isidentifier() and not keyword.iskeyword(part) for part in name.split("."))
+
+
 def _check_package_name(package: str) -> None:
     """A package is named as Python imports it (``my_derivations.losses``), never by a path."""
     if not package.strip():
@@ -95,7 +100,7 @@ def _check_package_name(package: str) -> None:
             f"--package {package!r} is a path, not an import name: give the package's name "
             "(e.g. my_derivations) and run from the directory that holds it"
         )
-    if not all(p.isidentifier() and not keyword.iskeyword(p) for p in package.split(".")):
+    if not is_package_name(package):
         raise UsageError(f"--package {package!r} is not a Python package name, e.g. my_derivations")
 
 

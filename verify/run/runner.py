@@ -110,21 +110,7 @@ def _prelude(task: tuple[str, int]) -> dict:
 
 def _stopped_fields(derivation: Derivation, step: Step, prelude: dict | None) -> dict:
     """The step's own fields for a step whose worker was stopped: the worker's, else those that cost nothing."""
-    if prelude is not None:
-        return prelude
-    src = derivation.step_source(step)
-    return {
-        "id": step.id,
-        "source": {"document": src.document, "location": src.location},
-        "uses": list(step.uses),
-        "claim_latex": r"\text{(not printed: the step was stopped before its claim was)}",
-        "justification": step.justification,
-        "expected": step.expected,
-        "correction_latex": None,
-        "diagnosis": step.diagnosis,
-        "scope": None,
-        **location(step.defined_at),
-    }
+    return prelude if prelude is not None else base_fields(derivation, step, printed=False)
 
 
 def timeout_result(
