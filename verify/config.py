@@ -44,6 +44,7 @@ class Config:
     cache_dir: Path | None = None
     step_timeout: float | None = None
     format: str | None = None
+    diagnosis: bool | None = None
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -65,7 +66,7 @@ def parse(path: Path, table: Any) -> Config:
 
     if not isinstance(table, dict):
         raise UsageError(f"{path}: [tool.verify] must be a table")
-    known = {"packages", "profile", "jobs", "cache-dir", "step-timeout", "format"}
+    known = {"packages", "profile", "jobs", "cache-dir", "step-timeout", "format", "diagnosis"}
     unknown = sorted(set(table) - known)
     if unknown:
         raise _fail(path, unknown[0], f"is not a setting (known: {', '.join(sorted(known))})")
@@ -91,6 +92,9 @@ def parse(path: Path, table: Any) -> Config:
     fmt = table.get("format")
     if fmt is not None and fmt not in FORMATS:
         raise _fail(path, "format", f"= {fmt!r} is not one of {', '.join(FORMATS)}")
+    diagnosis = table.get("diagnosis")
+    if diagnosis is not None and not isinstance(diagnosis, bool):
+        raise _fail(path, "diagnosis", f"= {diagnosis!r} must be true or false")
     return Config(
         path=path,
         packages=tuple(packages),
@@ -99,6 +103,7 @@ def parse(path: Path, table: Any) -> Config:
         cache_dir=(path.parent / cache_dir) if cache_dir else None,
         step_timeout=float(timeout) if timeout is not None else None,
         format=fmt,
+        diagnosis=diagnosis,
     )
 
 
@@ -146,5 +151,7 @@ def apply_config(args: Any, argv: list[str], config: Config) -> None:
         args.cache_dir = str(config.cache_dir)
     if config.step_timeout is not None and hasattr(args, "step_timeout") and not _given(argv, "--step-timeout"):
         args.step_timeout = config.step_timeout
+    if config.diagnosis is False and hasattr(args, "no_diagnosis") and not _given(argv, "--no-diagnosis"):
+        args.no_diagnosis = True
     if config.format and hasattr(args, "format") and not _given(argv, "--format") and args.format in FORMATS:
         args.format = config.format

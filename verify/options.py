@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from verify.errors import UsageError
@@ -17,7 +17,7 @@ from verify.run.cache import DEFAULT_DIR, VerdictCache
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
-    """``--no-cache``, ``--cache-dir DIR`` and ``--step-timeout SECONDS``."""
+    """``--no-cache``, ``--cache-dir DIR``, ``--step-timeout SECONDS`` and ``--no-diagnosis``."""
     parser.add_argument("--no-cache", action="store_true", help="check every step; neither read nor write the cache")
     parser.add_argument(
         "--cache-dir",
@@ -30,6 +30,11 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="hard wall-clock limit per step; the step's process is stopped and the step reported "
         "timeout (default: 300 for the ci profile, 3000 for thorough; 0 for no limit)",
+    )
+    parser.add_argument(
+        "--no-diagnosis",
+        action="store_true",
+        help="no repair hints for refuted steps and no assumption ledgers for true ones (a faster cold run)",
     )
 
 
@@ -64,7 +69,8 @@ class RunOptions:
 
 
 def run_options(args: argparse.Namespace, profile: Profile) -> RunOptions:
-    """Validate the options (the cache itself is built when first used)."""
+    """Validate the options (the cache itself is built when first used); ``--no-diagnosis`` turns
+    the profile's diagnosis off (a setting of the profile, so verdicts are cached per setting)."""
     if args.no_cache and args.cache_dir:
         raise UsageError("--no-cache and --cache-dir contradict each other; give one of them")
     limit = args.step_timeout
@@ -77,4 +83,6 @@ def run_options(args: argparse.Namespace, profile: Profile) -> RunOptions:
         directory = Path(args.cache_dir or os.environ.get("VERIFY_CACHE_DIR") or DEFAULT_DIR)
         if directory.exists() and not directory.is_dir():
             raise UsageError(f"--cache-dir {str(directory)!r} is a file, not a directory; give a directory")
+    if getattr(args, "no_diagnosis", False):
+        profile = replace(profile, diagnose=False)
     return RunOptions(profile, directory, limit or None)

@@ -27,6 +27,21 @@ class Profile:
     shrink_examples: int = 500
     #: safety limit in CPU seconds on shrinking one counterexample (reported when it stops a shrink)
     shrink_seconds: float = 20.0
+    #: repair hints for a refuted step and the assumption ledger of a true one (verify/diagnose)
+    diagnose: bool = True
+    #: single edits of a refuted claim screened at the counterexample and a few more points
+    hint_candidates: int = 400
+    #: screened edits given a short search (of ``hint_screen_samples`` points) before a full check
+    hint_screens: int = 12
+    hint_screen_samples: int = 10
+    #: edits checked fully (as a step is, with ``hint_symbolic_budget``), and hints kept
+    hint_checks: int = 3
+    hints_shown: int = 2
+    hint_symbolic_budget: float = 0.5
+    #: points searched per widened assumption of the ledger
+    ledger_samples: int = 12
+    #: safety limit in CPU seconds on diagnosing one step (reported when it stops the diagnosis)
+    diagnosis_seconds: float = 10.0
 
 
 PROFILES = {
@@ -40,6 +55,13 @@ PROFILES = {
         symbolic_budget=10.0,
         shrink_examples=5000,
         shrink_seconds=120.0,
+        hint_candidates=2000,
+        hint_screens=40,
+        hint_screen_samples=40,
+        hint_checks=8,
+        hint_symbolic_budget=2.0,
+        ledger_samples=60,
+        diagnosis_seconds=60.0,
     ),
 }
 

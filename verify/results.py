@@ -63,6 +63,13 @@ class StepResult:
     trivial: str | None = None
     #: an assumption of ours the document does not state (see Step.assumes)
     assumes: str | None = None
+    #: a refuted step: single edits of its claim the engine proved or confirmed (verify/diagnose/hints.py);
+    #: [] when none was found, None when not searched
+    hints: list[dict[str, Any]] | None = None
+    #: a proved or confirmed step: each declared assumption widened and searched (verify/diagnose/ledger.py)
+    ledger: list[dict[str, Any]] | None = None
+    #: why a diagnosis is missing or incomplete
+    diagnosis_note: str | None = None
     failed: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
@@ -267,8 +274,18 @@ _STEP_FIELDS: dict[str, tuple[Any, ...]] = {
     "anchors": ("texts", type(None)),
     "trivial": _OPTIONAL_TEXT,
     "assumes": _OPTIONAL_TEXT,
+    "hints": ("records", type(None)),
+    "ledger": ("records", type(None)),
+    "diagnosis_note": _OPTIONAL_TEXT,
 }
 _REQUIRED = ("id", "source", "uses", "claim_latex", "justification", "expected", "status", "method")
+
+
+def _record_value(v: Any) -> bool:
+    """A value of a hint or ledger entry: text, a number, null, or an object of texts."""
+    if isinstance(v, dict):
+        return all(isinstance(k, str) and isinstance(x, str) for k, x in v.items())
+    return v is None or (isinstance(v, str | int | float) and not isinstance(v, bool))
 
 
 def _require(value: Any, kind: type, where: str) -> Any:
@@ -289,8 +306,16 @@ def _field(value: Any, kinds: tuple[Any, ...], where: str) -> Any:
         elif kind == "texts" and isinstance(value, list):
             if all(isinstance(x, str) for x in value):
                 return list(value)
+        elif kind == "records" and isinstance(value, list):
+            if all(isinstance(x, dict) and all(_record_value(v) for v in x.values()) for x in value):
+                return [dict(x) for x in value]
         elif isinstance(kind, type) and isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool):
             return value
-    names = {"table": "an object of texts", "texts": "a list of texts", type(None): "null"}
+    names = {
+        "table": "an object of texts",
+        "texts": "a list of texts",
+        "records": "a list of objects of texts, numbers and objects of texts",
+        type(None): "null",
+    }
     wanted = " or ".join(names.get(k) or k.__name__ for k in kinds)
     raise ValueError(f"{where}: expected {wanted}, got {_name(value)}")

@@ -50,6 +50,8 @@ class NumericOutcome:
     values: dict[str, str] | None = None
     reason: str | None = None
     reproduction: dict | None = None
+    #: the refuting point itself (symbol name → number; an invariance's ``{"base", "alt"}``), not serialised
+    point: dict | None = None
 
 
 @dataclass
@@ -511,14 +513,11 @@ def _recompute(ob: Recomputation) -> NumericOutcome:
     )
 
 
-def _fuzz(
+def _prepared(
     ob: Obligation, free: set[sp.Symbol], domains: Mapping[sp.Symbol, Domain], profile: Profile
-) -> NumericOutcome:
-    """Check ``ob``, whose free symbols are ``free``."""
-    if isinstance(ob, Recomputation):
-        return _recompute(ob)
-    if isinstance(ob, LimitOf):
-        return _fuzz_limit(ob, free, domains, profile)
+) -> tuple[Callable[[dict], _Probe], _Sampler, bool] | NumericOutcome:
+    """The probe of one point of ``ob`` (an Equation, Sign, Invariance or Conditional), the sampler
+    of its points, and whether it has hypotheses; or the outcome when it has no numeric checker."""
     syms = _sorted(free)
     draws = _domains_for(syms, domains)
     hypotheses: tuple[Sign, ...] = ()
@@ -578,6 +577,61 @@ def _fuzz(
         return NumericOutcome("error", reason=f"no numeric checker for {type(ob).__name__}")
     if hypotheses:
         probe = _under(hypotheses, probe, syms, profile)
+    return probe, sampler, bool(hypotheses)
+
+
+def search_points(
+    ob: Obligation, points: list[dict], domains: Mapping[sp.Symbol, Domain], profile: Profile
+) -> NumericOutcome:
+    """``ob`` probed at the given ``points`` (no Hypothesis search), each decided as the search
+    decides a point: ``refuted`` at the first violating point (reported as the search reports a
+    counterexample, not shrunk), ``confirmed`` when some points were decided and none violated,
+    ``error`` when none could be decided (undefined, outside a Conditional's hypotheses, an
+    obligation without a point probe: limits and recomputations)."""
+    if isinstance(ob, Recomputation | LimitOf):
+        return NumericOutcome("error", reason=f"no point probe for {type(ob).__name__}")
+    free = ob.free_symbols()
+    if any(s not in domains for s in free):
+        return NumericOutcome("error", reason="a symbol has no domain")
+    if isinstance(ob, Invariance):  # pairs of points differing in the ``wrt`` symbols
+        wrt = {s.name for s in ob.wrt}
+        flat = [p["base"] if "base" in p else p for p in points]
+        points = [
+            p if "base" in p else {"base": p, "alt": {k: v for k, v in flat[(i + 1) % len(flat)].items() if k in wrt}}
+            for i, p in enumerate(points)
+        ]
+    else:
+        points = [p["base"] if "base" in p else p for p in points]
+    try:
+        prepared = _prepared(ob, free, domains, profile)
+        if isinstance(prepared, NumericOutcome):
+            return prepared
+        probe = prepared[0]
+        n = 0
+        for point in points:
+            res = probe(dict(point))
+            if res.ok is False:
+                return NumericOutcome("refuted", n + 1, res.err, _format_point(point), _shown(res.values), point=point)
+            n += res.ok is True
+    except Exception as exc:  # an evaluation bug on this claim: reported, never raised
+        return NumericOutcome("error", reason=f"numeric evaluation failed: {type(exc).__name__}: {exc}")
+    if n == 0:
+        return NumericOutcome("error", reason="the claim could not be evaluated at any of the points")
+    return NumericOutcome("confirmed", samples=n)
+
+
+def _fuzz(
+    ob: Obligation, free: set[sp.Symbol], domains: Mapping[sp.Symbol, Domain], profile: Profile
+) -> NumericOutcome:
+    """Check ``ob``, whose free symbols are ``free``."""
+    if isinstance(ob, Recomputation):
+        return _recompute(ob)
+    if isinstance(ob, LimitOf):
+        return _fuzz_limit(ob, free, domains, profile)
+    prepared = _prepared(ob, free, domains, profile)
+    if isinstance(prepared, NumericOutcome):
+        return prepared
+    probe, sampler, hypotheses = prepared
     state = _search(sampler, probe, profile)
     n, worst, failure = state.n, state.worst, state.failure
     if failure is None:
@@ -597,6 +651,7 @@ def _fuzz(
         counterexample=_format_point(point),
         values=_shown(check.values),
         reason=_shrink_note(state, profile),
+        point=point,
     )
 
 

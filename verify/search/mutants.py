@@ -43,6 +43,8 @@ EXPRESSION_KINDS = (
     "replace symbol",
 )
 KINDS = ("flip inequality", "toggle strictness", *EXPRESSION_KINDS, "widen independence", "drop hypothesis")
+#: edits offered when asked for by kind only (repairs), never planted by default
+EXTRA_KINDS = ("negate argument",)
 
 #: the most mutants of one obligation when no ``limit`` is given
 MAX_PER_OBLIGATION = 100
@@ -116,7 +118,7 @@ def _descends(e: sp.Basic) -> bool:
     return all(isinstance(a, sp.Expr) for a in e.args)
 
 
-def _nodes(expr: sp.Expr) -> Iterator[tuple[Path, sp.Basic, sp.Basic | None]]:
+def nodes_with_paths(expr: sp.Expr) -> Iterator[tuple[Path, sp.Basic, sp.Basic | None]]:
     """``(path, node, parent)`` of every editable node, preorder (outermost first), lazily."""
     stack: list[tuple[Path, sp.Basic, sp.Basic | None]] = [((), expr, None)]
     while stack:
@@ -132,12 +134,12 @@ def _at(expr: sp.Basic, path: Path) -> sp.Basic:
     return expr
 
 
-def _replace(expr: sp.Basic, path: Path, new: sp.Basic) -> sp.Basic:
+def replaced_at(expr: sp.Basic, path: Path, new: sp.Basic) -> sp.Basic:
     """``expr`` with the node at ``path`` replaced by ``new`` (that occurrence only; parents rebuilt)."""
     if not path:
         return new
     args = list(expr.args)
-    args[path[0]] = _replace(args[path[0]], path[1:], new)
+    args[path[0]] = replaced_at(args[path[0]], path[1:], new)
     return expr.func(*args)
 
 
@@ -202,7 +204,30 @@ def _constants(nodes, where: str) -> Iterator[tuple[Path, sp.Expr, str]]:
             yield path, new, f"changed constant {shown(node)} to {shown(new)}{_where(where)}{context}"
 
 
-def _same_domain_pairs(symbols: Iterable[sp.Symbol]) -> list[tuple[sp.Symbol, sp.Symbol]]:
+def substitute(expr: sp.Basic, sub: dict) -> sp.Basic:
+    """``expr.xreplace(sub)`` with each shared subexpression rebuilt once (``xreplace`` revisits the
+    shared subtrees of an expression DAG, such as a partition function inside every term)."""
+    memo: dict[int, sp.Basic] = {}
+
+    def go(e: sp.Basic) -> sp.Basic:
+        hit = sub.get(e)
+        if hit is not None:
+            return hit
+        done = memo.get(id(e))
+        if done is not None:
+            return done
+        if not e.args or not all(isinstance(a, sp.Basic) for a in e.args):
+            out = e
+        else:
+            args = [go(a) for a in e.args]
+            out = e.func(*args) if any(a is not b for a, b in zip(args, e.args, strict=True)) else e
+        memo[id(e)] = out
+        return out
+
+    return go(sp.sympify(expr))
+
+
+def same_domain_pairs(symbols: Iterable[sp.Symbol]) -> list[tuple[sp.Symbol, sp.Symbol]]:
     """Pairs of symbols with equal ``domain`` (winner/loser style), ordered by name."""
     ordered = sorted((s for s in symbols if getattr(s, "domain", None) is not None), key=lambda s: s.name)
     return [(a, b) for a, b in itertools.combinations(ordered, 2) if a.domain == b.domain]
@@ -210,14 +235,14 @@ def _same_domain_pairs(symbols: Iterable[sp.Symbol]) -> list[tuple[sp.Symbol, sp
 
 def _swaps(expr: sp.Expr, symbols, where: str) -> Iterator[tuple[Path, sp.Expr, str]]:
     present = free_symbols(expr)
-    for a, b in _same_domain_pairs(symbols):
+    for a, b in same_domain_pairs(symbols):
         if a in present or b in present:
-            yield (), expr.xreplace({a: b, b: a}), f"swapped {shown(a)} and {shown(b)}{_where(where)}"
+            yield (), substitute(expr, {a: b, b: a}), f"swapped {shown(a)} and {shown(b)}{_where(where)}"
 
 
 def _replacements(nodes, symbols, where: str) -> Iterator[tuple[Path, sp.Expr, str]]:
     partner: dict[sp.Symbol, sp.Symbol] = {}
-    for a, b in _same_domain_pairs(symbols):
+    for a, b in same_domain_pairs(symbols):
         partner.setdefault(a, b)
         partner.setdefault(b, a)
     for path, node, parent in nodes:
@@ -227,23 +252,31 @@ def _replacements(nodes, symbols, where: str) -> Iterator[tuple[Path, sp.Expr, s
             yield path, new, f"replaced one {shown(node)} by {shown(new)}{_where(where)}{context}"
 
 
+def _arguments(nodes, where: str) -> Iterator[tuple[Path, sp.Expr, str]]:
+    """The argument of a one-argument function negated: σ(x) → σ(−x), exp(m) → exp(−m)."""
+    for path, node, _ in nodes:
+        if isinstance(node, sp.Function) and len(node.args) == 1 and not node.args[0].is_Number:
+            yield path, node.func(-node.args[0]), f"negated the argument of {shown(node)}{_where(where)}"
+
+
 def _streams(expr: sp.Expr, where: str, symbols) -> list[tuple[str, Iterator[tuple[Path, sp.Expr, str]]]]:
     return [
-        ("negate term", _terms(_nodes(expr), where, drop=False)),
-        ("drop term", _terms(_nodes(expr), where, drop=True)),
+        ("negate term", _terms(nodes_with_paths(expr), where, drop=False)),
+        ("drop term", _terms(nodes_with_paths(expr), where, drop=True)),
         ("swap symbols", _swaps(expr, symbols, where)),
-        ("change constant", _constants(_nodes(expr), where)),
-        ("negate factor", _factors(_nodes(expr), where, "negate")),
-        ("drop factor", _factors(_nodes(expr), where, "drop")),
-        ("invert factor", _factors(_nodes(expr), where, "invert")),
-        ("replace symbol", _replacements(_nodes(expr), symbols, where)),
+        ("change constant", _constants(nodes_with_paths(expr), where)),
+        ("negate factor", _factors(nodes_with_paths(expr), where, "negate")),
+        ("drop factor", _factors(nodes_with_paths(expr), where, "drop")),
+        ("invert factor", _factors(nodes_with_paths(expr), where, "invert")),
+        ("replace symbol", _replacements(nodes_with_paths(expr), symbols, where)),
+        ("negate argument", _arguments(nodes_with_paths(expr), where)),
     ]
 
 
 def _applied(expr: sp.Expr, stream: Iterator[tuple[Path, sp.Expr, str]], kind: str) -> Iterator[Edit]:
     for path, new, description in stream:
         try:
-            edited = _replace(expr, path, new)
+            edited = replaced_at(expr, path, new)
         except Exception:  # a node SymPy cannot rebuild from edited arguments
             continue
         if edited != expr and _valid(edited):
@@ -369,7 +402,11 @@ def mutants(ob: Obligation, limit: int | None = None, kinds: Iterable[str] | Non
     wanted = None if kinds is None else set(kinds)
     out: list[Mutant] = []
     seen = {ob}
-    streams = [s for kind, s in _streams_of(ob, cap) if wanted is None or kind in wanted or kind == "inner"]
+    streams = [
+        s
+        for kind, s in _streams_of(ob, cap)
+        if (kind not in EXTRA_KINDS if wanted is None else kind in wanted) or kind == "inner"
+    ]
     for m in _round_robin(streams):
         if len(out) >= cap:
             break

@@ -1,0 +1,137 @@
+"""Repair hints: single edits of a refuted claim that the engine then proves or confirms.
+
+The search is bounded and deterministic, cheapest test first:
+
+1. each candidate edit (:func:`verify.diagnose.repairs.repairs`, at most ``hint_candidates``)
+   must hold at the refuting counterexample and at a few fixed points of the domains — a
+   point probe at the search's precision, no Hypothesis run;
+2. survivors, most telling kind first (:data:`~verify.diagnose.repairs.PRIORITY`), get a short
+   search (``hint_screen_samples`` points per implied obligation, at most ``hint_screens``);
+3. the first ``hint_checks`` that pass are checked as a step is (:func:`verify.run.attempt.attempt`,
+   symbolic budget ``hint_symbolic_budget``), and only an edit whose claim comes out ``proved``
+   or ``confirmed`` becomes a hint, with that status. A hint is never a claim the engine did not
+   check.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, replace
+
+import sympy as sp
+
+from verify.diagnose.repairs import REFUSED, Repair, ranked, repairs
+from verify.domains import Domain
+from verify.kernel.obligations import Obligation
+from verify.model import Claim, ForSizes
+from verify.profiles import Profile
+from verify.run.attempt import attempt, claim_domains
+from verify.search.fuzz import NumericOutcome, fuzz, search_points
+from verify.search.points import fixed_points
+
+#: fixed points of the domains a candidate must also hold at (besides the counterexample)
+EXTRA_POINTS = 3
+
+
+@dataclass(frozen=True)
+class Hint:
+    """An edit of a refuted claim, in words, and the engine's verdict on the edited claim."""
+
+    edit: str
+    kind: str
+    status: str  # "proved" | "confirmed"
+    claim_latex: str
+    samples: int
+    method: str | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "edit": self.edit,
+            "kind": self.kind,
+            "status": self.status,
+            "claim_latex": self.claim_latex,
+            "samples": self.samples,
+            "method": self.method,
+        }
+
+
+def _screened(claim: Claim, size: int | None) -> list[Obligation]:
+    """The obligations a candidate is screened on: a family's member at the refuting size only."""
+    if isinstance(claim, ForSizes):
+        sizes = [*claim.symbolic, *claim.numeric]
+        return claim.claim(size if size in sizes else min(sizes)).obligations()
+    return claim.obligations()
+
+
+def _size(label: str, claim: Claim) -> int | None:
+    """The size in a family member's label (``"n=3, …"`` → 3)."""
+    if not isinstance(claim, ForSizes):
+        return None
+    m = re.match(rf"{re.escape(claim.size_name)}=(\d+)", label or "")
+    return int(m.group(1)) if m else None
+
+
+def _survives(r: Repair, size: int | None, points: list[dict], profile: Profile) -> bool:
+    """Whether the candidate holds at every point it can be decided at (the counterexample first)."""
+    try:
+        obligations = _screened(r.claim, size)
+        domains = claim_domains(obligations)
+    except REFUSED:
+        return False
+    return not any(search_points(o, points, domains, profile).status == "refuted" for o in obligations if o.fuzzed)
+
+
+def _checked(r: Repair) -> tuple[list[Obligation], dict[sp.Symbol, Domain]] | None:
+    try:
+        obligations = r.claim.obligations()
+        return obligations, claim_domains(obligations)
+    except REFUSED:
+        return None
+
+
+def repair_hints(
+    claim: Claim,
+    refuting: NumericOutcome | None,
+    label: str,
+    domains: dict[sp.Symbol, Domain],
+    profile: Profile,
+    deadline: float,
+) -> list[Hint]:
+    """Hints for ``claim``, refuted by ``refuting`` (the search outcome on the obligation labelled
+    ``label``), at most ``profile.hints_shown``; the search stops at the CPU time ``deadline``
+    (``time.process_time``)."""
+    point = refuting.point if refuting is not None else None
+    points = ([point] if point else []) + fixed_points(domains, EXTRA_POINTS, profile.seed)
+    size = _size(label, claim)
+    survivors: list[Repair] = []
+    for n, r in enumerate(repairs(claim)):
+        if n >= profile.hint_candidates or time.process_time() > deadline:
+            break
+        if _survives(r, size, points, profile):
+            survivors.append(r)
+    hints: list[Hint] = []
+    screens = checks = 0
+    screen = replace(profile, samples=profile.hint_screen_samples, shrink_examples=0)
+    full = replace(profile, symbolic_budget=profile.hint_symbolic_budget)
+    for r in ranked(survivors, lambda x: x.kind):
+        if len(hints) >= profile.hints_shown or checks >= profile.hint_checks or screens >= profile.hint_screens:
+            break
+        if time.process_time() > deadline:
+            break
+        prepared = _checked(r)
+        if prepared is None:
+            continue
+        obligations, doms = prepared
+        screens += 1
+        if any(fuzz(o, doms, screen).status == "refuted" for o in _screened(r.claim, size) if o.fuzzed):
+            continue
+        checks += 1
+        done = attempt(obligations, doms, full)
+        if done.verdict.status in ("proved", "confirmed"):
+            try:
+                latex = r.claim.latex()
+            except Exception:  # a claim that cannot be printed is still a checked hint
+                latex = ""
+            hints.append(Hint(r.description, r.kind, done.verdict.status, latex, done.samples, done.verdict.method))
+    return hints
