@@ -32,16 +32,16 @@ class Profile:
     #: single edits of a refuted claim screened at the counterexample and a few more points
     hint_candidates: int = 400
     #: screened edits given a short search (of ``hint_screen_samples`` points) before a full check
-    hint_screens: int = 12
+    hint_screens: int = 6
     hint_screen_samples: int = 10
     #: edits checked fully (as a step is, with ``hint_symbolic_budget``), and hints kept
-    hint_checks: int = 3
+    hint_checks: int = 2
     hints_shown: int = 2
     hint_symbolic_budget: float = 0.5
     #: points searched per widened assumption of the ledger
-    ledger_samples: int = 12
+    ledger_samples: int = 8
     #: safety limit in CPU seconds on diagnosing one step (reported when it stops the diagnosis)
-    diagnosis_seconds: float = 10.0
+    diagnosis_seconds: float = 3.0
 
 
 PROFILES = {

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import sympy as sp
 
@@ -44,6 +44,8 @@ class Hint:
     claim_latex: str
     samples: int
     method: str | None = None
+    #: the edited claim itself (not part of the JSON)
+    claim: Claim | None = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> dict:
         return {
@@ -133,5 +135,6 @@ def repair_hints(
                 latex = r.claim.latex()
             except Exception:  # a claim that cannot be printed is still a checked hint
                 latex = ""
-            hints.append(Hint(r.description, r.kind, done.verdict.status, latex, done.samples, done.verdict.method))
+            status, method = done.verdict.status, done.verdict.method
+            hints.append(Hint(r.description, r.kind, status, latex, done.samples, method, r.claim))
     return hints

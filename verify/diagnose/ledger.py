@@ -39,8 +39,8 @@ from verify.search.fuzz import search_points
 from verify.search.mutants import shown, substitute
 from verify.search.points import fixed_points
 
-#: the most implied obligations searched per widened assumption (a family: its smallest sizes)
-MAX_OBLIGATIONS = 3
+#: the implied obligations searched per widened assumption (a family: its smallest size)
+MAX_OBLIGATIONS = 1
 
 #: declared domain → (the assumption, in words and LaTeX; the region outside it, in words and LaTeX; its sampler)
 _OUTSIDE: dict[str, tuple[str, str, str, str, Domain]] = {}

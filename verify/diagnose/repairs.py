@@ -42,13 +42,13 @@ from verify.search.mutants import edits, nodes_with_paths, replaced_at, same_dom
 #: the kinds of repair, most telling first: a hint of an earlier kind is shown first
 PRIORITY = (
     "swap symbols",
+    "change kind",
     "negate side",
     "negate term",
     "negate factor",
     "negate argument",
     "flip inequality",
     "toggle strictness",
-    "change kind",
     "change constant",
     "add factor",
     "drop factor",
@@ -275,6 +275,9 @@ def _relations(claim: Claim) -> Iterator[Repair]:
             yield _make(lambda: Inequality(c.lhs, strict, c.rhs), f"{c.rel} made {strict}", "toggle strictness")
     elif isinstance(c, Equal) and _is_expr(c.lhs):
         yield _make(lambda: Equal(c.lhs, -c.rhs), "the rhs negated (lhs = −rhs)", "negate side")
+    if not isinstance(c, Equal | Inequality):  # a point's or a solution's value, a limit's value: negated
+        for where, e, rebuild in _slots(c):
+            yield _make(lambda e=e, r=rebuild: r(-e), f"{where} negated", "negate side")
     elif isinstance(c, Stationary) and c.kind in ("min", "max"):
         kind = "max" if c.kind == "min" else "min"
         what = f"a {kind}imum, not a {c.kind}imum"
