@@ -80,10 +80,10 @@ def test_markdown_table_rows() -> None:
         "1 not reproduced; **1 not as expected**." in md
     )
     assert (
-        r"| Theorem 2 | `sign_flipped`: $x = y$ | the sign \| of y is flipped | x=1.0 → lhs=1, rhs=-1 | $x = -y$ |"
+        r"| Theorem 2 | `sign_flipped`: $x = y$ | the sign \| of y is flipped |  | x=1.0 → lhs=1, rhs=-1 | $x = -y$ |"
         in md
     )
-    assert "| eq. (7) | `new_surprise`: $x = y$ | **unexpected refutation** — counterexample | x=2.0 |  |" in md
+    assert "| eq. (7) | `new_surprise`: $x = y$ | **unexpected refutation** — counterexample |  | x=2.0 |  |" in md
     assert "other.txt" not in md
 
 

@@ -100,8 +100,31 @@ def method(step: StepResult) -> str:
     return f"not evaluated ({step.method})" if step.method else "not evaluated"
 
 
+def hint_lines(step: StepResult) -> list[str]:
+    """A refuted step's repair hints in words, each with the status of the edited claim."""
+    if step.hints is None:
+        return []
+    if not step.hints:
+        return ["no single edit of the claim that the engine proves or confirms"]
+    return [f"holds with {h.get('edit', '')} — {h.get('status', '')}" for h in step.hints]
+
+
+def ledger_line(step: StepResult, points: bool = True) -> str | None:
+    """A true step's assumption ledger in one line: each assumption, what widening it showed (and,
+    with ``points``, where a necessary one fails, by the symbols' names: for logs, not reports)."""
+    if not step.ledger:
+        return None
+    parts = []
+    for e in step.ledger:
+        at = e.get("counterexample")
+        shown = points and isinstance(at, dict) and at
+        where = f" (fails at {', '.join(f'{k}={v}' for k, v in at.items())})" if shown else ""
+        parts.append(f"{e.get('assumption', '')}: {e.get('verdict', '')}{where}")
+    return "; ".join(parts)
+
+
 def notes(step: StepResult) -> list[tuple[str, str]]:
-    """``(label, text)`` lines shown under a step: reason, scope, diagnosis."""
+    """``(label, text)`` lines shown under a step: reason, scope, diagnosis, repair hints, assumptions."""
     out = []
     if step.reason == "counterexample found" and step.counterexample:
         pass  # said by the counterexample table itself
@@ -113,6 +136,11 @@ def notes(step: StepResult) -> list[tuple[str, str]]:
         out.append(("scope", step.scope))
     if step.diagnosis:
         out.append(("diagnosis", step.diagnosis))
+    out.extend(("repair hint", h) for h in hint_lines(step))
+    if (ledger := ledger_line(step, points=False)) is not None:
+        out.append(("assumptions", ledger))
+    if step.diagnosis_note:
+        out.append(("diagnosis note", step.diagnosis_note))
     if step.assumes:
         out.append(("assumes", step.assumes))
     if step.trivial:

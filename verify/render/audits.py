@@ -138,8 +138,8 @@ def audits_markdown(result: RunResult) -> str:
             lines += ["Every claim holds.", ""]
             continue
         lines += [
-            "| location | claim | what is wrong | counterexample | corrected form |",
-            "|---|---|---|---|---|",
+            "| location | claim | what is wrong | machine hint | counterexample | corrected form |",
+            "|---|---|---|---|---|---|",
         ]
         for _derivation, s in rows:
             claim = code(s.id) + (f": {_math(s.claim_latex)}" if len(s.claim_latex) <= 160 else "")
@@ -151,6 +151,9 @@ def audits_markdown(result: RunResult) -> str:
             values = format_point(s.values) if s.values else ""
             point = _counterexample(s) + text(f" → {values}" if values else "")
             correction = _math(s.correction_latex) if s.correction_latex else ""
-            lines.append(f"| {text(s.source.get('location', ''))} | {claim} | {wrong} | {point} | {correction} |")
+            hint = text("; ".join(_report.hint_lines(s)))
+            lines.append(
+                f"| {text(s.source.get('location', ''))} | {claim} | {wrong} | {hint} | {point} | {correction} |"
+            )
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -7,6 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from verify.render._report import hint_lines, ledger_line
 from verify.render.audits import audit_documents, format_point
 from verify.render.plain import failed_ids
 from verify.results import DerivationResult, RunResult, StepResult
@@ -44,6 +45,9 @@ def _detail(step: StepResult) -> str:
         parts.append(step.scope)
     if step.diagnosis:
         parts.append(f"diagnosis: {step.diagnosis}")
+    parts.extend(f"hint: {h}" for h in hint_lines(step))
+    if (ledger := ledger_line(step)) is not None:
+        parts.append(f"assumptions: {ledger}")
     return "\n".join(parts)
 
 

@@ -8,6 +8,7 @@ failed step with its reason and counterexample) and the summary line close every
 
 from __future__ import annotations
 
+from verify.render._report import hint_lines
 from verify.render.audits import format_point
 from verify.results import RunResult, StepResult
 
@@ -41,6 +42,7 @@ def _failure(derivation_id: str, step: StepResult) -> list[str]:
         lines.append(f"  counterexample: {format_point(step.counterexample)}")
         if step.values:
             lines.append("  values there: " + ", ".join(f"{k} = {v}" for k, v in step.values.items()))
+    lines.extend(f"  hint: {h}" for h in hint_lines(step))
     lines.append(f"  claim: {step.claim_latex}")
     return lines
 
