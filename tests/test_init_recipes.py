@@ -26,6 +26,7 @@ yaml = pytest.importorskip("yaml")
 
 #: what ``pip install`` builds this tool from (tests/test_packaging.py checks pyproject.toml lists them all)
 SOURCES = ("pyproject.toml", "README.md", "verify", "derivations")
+SITE_DIRS = ("site-packages", "dist-packages")  # where the test interpreter's dependencies are installed
 
 
 def clean_env() -> dict[str, str]:
@@ -62,7 +63,8 @@ def python(tmp_path_factory) -> Path:
         text=True,
         check=True,
     ).stdout.strip()
-    Path(purelib, "test-interpreter.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    installed = [p for p in dict.fromkeys([*site.getsitepackages(), *sys.path]) if Path(p).name in SITE_DIRS]
+    Path(purelib, "test-interpreter.pth").write_text("\n".join(installed) + "\n")
     start = time.perf_counter()
     out = subprocess.run(
         [python, "-m", "pip", "install", "--quiet", "--no-deps", str(checkout)],
