@@ -101,9 +101,9 @@ def recipe_commands(repo: Path, python: Path) -> list[list[str]]:
 
 @pytest.fixture
 def repo(tmp_path: Path, python: Path) -> Path:
-    """A user's repository whose own derivation package is called ``derivations``, scaffolded by ``init``."""
+    """A user's repository whose own derivation package is called ``derivations`` (``init``'s default)."""
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "my-research"\nversion = "0.1"\n')
-    out = sh(tmp_path, [python, "-m", "verify", "init", "--package", "derivations"])
+    out = sh(tmp_path, [python, "-m", "verify", "init"])
     assert out.returncode == 0, out.stderr
     return tmp_path
 
