@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derivations._notation import CONSTRAINTS_PAPER, lam, pi_l, pi_w, ref_l, ref_w
 from verify import Derivation, Equal, EqualUpToConstant, Source, Stationary, Step, sigmoid, var
 from verify.domains import POSITIVE
+
+from ._notation import CONSTRAINTS_PAPER, lam, pi_l, pi_w, ref_l, ref_w
 
 DOC = CONSTRAINTS_PAPER
 v1 = var("v1", POSITIVE, "v_{1}")

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derivations._notation import (
+from verify import Derivation, Equal, Inequality, Limit, Source, Step, sigmoid
+
+from ._notation import (
     HONEY_REWARD_MODEL,
     beta,
     logp_l,
@@ -26,7 +28,6 @@ from derivations._notation import (
     ref_logp_w,
     z,
 )
-from verify import Derivation, Equal, Inequality, Limit, Source, Step, sigmoid
 
 DOC = HONEY_REWARD_MODEL
 

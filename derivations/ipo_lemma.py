@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derivations._notation import DPO_VS_IPO, beta, distribution
 from verify import Derivation, Equal, EqualUpToConstant, ForSizes, Source, Stationary, Step, var
 from verify.domains import REAL, UNIT, vector
+
+from ._notation import DPO_VS_IPO, beta, distribution
 
 DOC = DPO_VS_IPO
 

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derivations._notation import HONEY_REWARD_MODEL, beta, boltzmann, distribution, kl, rewards
 from verify import Derivation, Equal, ForSizes, Inequality, Solves, Source, Stationary, Step, var
 from verify.domains import POSITIVE, PROBABILITY, REAL, vector
+
+from ._notation import HONEY_REWARD_MODEL, beta, boltzmann, distribution, kl, rewards
 
 
 def _objective(pi, ref, r):

@@ -18,9 +18,10 @@ import itertools
 
 import sympy as sp
 
-from derivations._notation import HONEY_REWARD_MODEL, Z, beta, ref, star
 from verify import Derivation, Equal, ForSizes, IndependentOf, Source, Step, sigmoid
 from verify.domains import POSITIVE, PROBABILITY, vector
+
+from ._notation import HONEY_REWARD_MODEL, Z, beta, ref, star
 
 DOC = HONEY_REWARD_MODEL
 

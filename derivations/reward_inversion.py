@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derivations._notation import HONEY_REWARD_MODEL, Z, beta, r, ref, star
 from verify import Derivation, Equal, Solves, Source, Step
+
+from ._notation import HONEY_REWARD_MODEL, Z, beta, r, ref, star
 
 DOC = HONEY_REWARD_MODEL
 optimal = ref * sp.exp(r / beta) / Z

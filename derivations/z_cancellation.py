@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derivations._notation import (
+from verify import Derivation, Equal, IndependentOf, Source, Step, sigmoid
+
+from ._notation import (
     DPO_NOTES,
     HONEY_REWARD_MODEL,
     Z,
@@ -36,7 +38,6 @@ from derivations._notation import (
     star_l,
     star_w,
 )
-from verify import Derivation, Equal, IndependentOf, Source, Step, sigmoid
 
 DOC = HONEY_REWARD_MODEL
 

@@ -107,8 +107,11 @@ def test_without_a_package_the_built_in_examples_are_never_checked_in_a_users_pr
         'verify: no derivation package to check: add `[tool.verify] packages = ["my_derivations"]` to '
         "pyproject.toml or pass --package NAME (the package 'derivations' importable here is not this project's"
     )
+    assert out.stderr.rstrip().endswith("this tool's own derivations: --package verify_derivations)")
     asked = run(tmp_path, "list", "--package", "derivations")  # asked for: allowed
     assert asked.returncode == 0 and "z_cancellation" in asked.stdout
+    builtins = run(tmp_path, "list", "--package", "verify_derivations")  # the built-ins by their installed name
+    assert builtins.returncode == 0 and "z_cancellation" in builtins.stdout
 
 
 def test_a_users_own_derivations_package_is_the_default(tmp_path):

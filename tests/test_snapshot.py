@@ -197,4 +197,4 @@ def test_the_audited_documents_ship_with_the_derivations_package():
     for name in [*names, _notation.CONSTRAINTS_PAPER]:
         assert (sources / name).stat().st_size > 1000, name
     pyproject = (ROOT / "pyproject.toml").read_text()
-    assert 'derivations = ["audits/sources/*.txt"]' in pyproject
+    assert 'verify_derivations = ["audits/sources/*.txt"]' in pyproject

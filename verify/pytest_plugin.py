@@ -111,7 +111,9 @@ def _describe(result: Any) -> str:
     if result.reason:
         lines.append(f"reason: {result.reason}")
     if result.counterexample:
-        lines.append("counterexample: " + ", ".join(f"{k}={v}" for k, v in result.counterexample.items()))
+        from verify.render._report import display_point
+
+        lines.append(f"counterexample: {display_point(result, limit=len(result.counterexample))}")
     if result.values:
         lines.append("values: " + ", ".join(f"{k} = {v}" for k, v in result.values.items()))
     if result.diagnosis:

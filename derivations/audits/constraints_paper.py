@@ -73,22 +73,6 @@ from fractions import Fraction
 
 import sympy as sp
 
-from derivations._notation import (
-    CONSTRAINTS_PAPER,
-    Z,
-    boltzmann,
-    distribution,
-    kl,
-    lam,
-    pi_l,
-    pi_w,
-    ref,
-    ref_l,
-    ref_w,
-    rewards,
-)
-from derivations.gaussian_rederivation import gamma, neg_log_gaussian, v1, v2
-from derivations.ipo_lemma import _expect, _setting
 from verify import (
     Derivation,
     Equal,
@@ -106,6 +90,23 @@ from verify import (
     var,
 )
 from verify.domains import POSITIVE, REAL, UNIT, simplex, vector
+
+from .._notation import (
+    CONSTRAINTS_PAPER,
+    Z,
+    boltzmann,
+    distribution,
+    kl,
+    lam,
+    pi_l,
+    pi_w,
+    ref,
+    ref_l,
+    ref_w,
+    rewards,
+)
+from ..gaussian_rederivation import gamma, neg_log_gaussian, v1, v2
+from ..ipo_lemma import _expect, _setting
 
 DOC = CONSTRAINTS_PAPER
 

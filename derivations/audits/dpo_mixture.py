@@ -34,7 +34,6 @@ from collections.abc import Callable, Sequence
 
 import sympy as sp
 
-from derivations._notation import DPO_MIXTURE, beta, boltzmann, distribution, rewards
 from verify import (
     Derivation,
     Equal,
@@ -47,6 +46,8 @@ from verify import (
     var,
 )
 from verify.domains import POSITIVE, REAL, UNIT, simplex
+
+from .._notation import DPO_MIXTURE, beta, boltzmann, distribution, rewards
 
 DOC = DPO_MIXTURE
 # α ∈ (0, 1) as a normalised pair of positive weights, so that 1 − α > 0 is visible to SymPy.

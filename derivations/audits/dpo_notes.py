@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derivations._notation import DPO_NOTES, Z, a, b, beta, lam, ref_l, ref_w
 from verify import Derivation, Equal, EqualUpToConstant, Record, Solves, Source, Step, sigmoid, var
 from verify.domains import POSITIVE, PROBABILITY, REAL
+
+from .._notation import DPO_NOTES, Z, a, b, beta, lam, ref_l, ref_w
 
 DOC = DPO_NOTES
 r = var("r", REAL, "r")

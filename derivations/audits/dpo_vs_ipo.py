@@ -50,8 +50,6 @@ from collections.abc import Callable
 
 import sympy as sp
 
-from derivations._notation import DPO_VS_IPO, beta, boltzmann, distribution, kl, rewards
-from derivations.ipo_lemma import _half, _lemma, _setting
 from verify import (
     Derivation,
     Equal,
@@ -67,6 +65,9 @@ from verify import (
     var,
 )
 from verify.domains import POSITIVE, PROBABILITY, REAL, UNIT, simplex
+
+from .._notation import DPO_VS_IPO, beta, boltzmann, distribution, kl, rewards
+from ..ipo_lemma import _half, _lemma, _setting
 
 DOC = DPO_VS_IPO
 

@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derivations._notation import (
+from verify import Derivation, Equal, ForSizes, IndependentOf, Inequality, Record, Source, Step, sigmoid, var
+from verify.domains import REAL
+
+from .._notation import (
     HONEY_REWARD_MODEL,
     Z,
     beta,
@@ -38,10 +41,8 @@ from derivations._notation import (
     star_w,
     z,
 )
-from derivations.optimal_policy import _reward_term_as_tilted_log as _fact_corrected
-from derivations.plackett_luce import _free_of_partition, _ratio_form
-from verify import Derivation, Equal, ForSizes, IndependentOf, Inequality, Record, Source, Step, sigmoid, var
-from verify.domains import REAL
+from ..optimal_policy import _reward_term_as_tilted_log as _fact_corrected
+from ..plackett_luce import _free_of_partition, _ratio_form
 
 DOC = HONEY_REWARD_MODEL
 r_ = var("r", REAL, "r")

@@ -26,9 +26,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from derivations._notation import CONSTRAINTS_PAPER
-from derivations.experiments import _constraints_setup as setup
 from verify import Derivation, Reported, Source, Step
+
+from .._notation import CONSTRAINTS_PAPER
+from . import _constraints_setup as setup
 
 NEGLIGIBLE = 0.01  # our reading of "negligible" / "converge to zero" for a distance of probability vectors
 #: the trade-off λ at which §3.3's converged θ_DPO is the printed 0.44 (the paper does not state λ); equal to

@@ -9,7 +9,7 @@ import sys
 from verify.coverage import package_roots, run_ledgers
 from verify.errors import UsageError
 from verify.render.audits import AUDIT_KINDS, audits_markdown
-from verify.run.registry import DEFAULT_PACKAGES, load
+from verify.run.registry import builtin_package, load
 from verify.run.runner import run as run_checks
 from verify.search.fuzz import PROFILES
 
@@ -32,9 +32,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         if args.jobs < 1:
             raise UsageError(f"--jobs={args.jobs} must be at least 1")
-        registry = load(DEFAULT_PACKAGES)
+        packages = [builtin_package()]
+        registry = load(packages)
         result = run_checks(registry, registry.select(None, list(AUDIT_KINDS)), PROFILES[args.profile], jobs=args.jobs)
-        result.coverage = run_ledgers(result, package_roots(DEFAULT_PACKAGES))
+        result.coverage = run_ledgers(result, package_roots(packages))
     write_text(args.output, audits_markdown(result), "--output")
     if args.output != "-":
         print(f"wrote {args.output}", file=sys.stderr)

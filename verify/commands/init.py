@@ -101,7 +101,10 @@ def tool_table(package: str) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--package", default="derivations_checked", metavar="NAME", help="the derivation package to create"
+        "--package",
+        default="derivations",
+        metavar="NAME",
+        help="the derivation package to create (default: derivations; this tool's own install as verify_derivations)",
     )
     parser.add_argument(
         "--install",

@@ -1,8 +1,8 @@
 """``python -m verify reproduce [NAME] [--json] [--plots DIR]``: papers' experiments, rerun.
 
-Every module of ``derivations.experiments`` defines ``derivation`` (kind ``experiment``, steps of
-:class:`~verify.Reported` claims) and optionally ``extras()`` (curves, derived values, checks of the
-paper's qualitative statements). Each printed number is recomputed by the same checker as
+Every module of the built-in ``experiments`` (``derivations/experiments/``) defines ``derivation``
+(kind ``experiment``, steps of :class:`~verify.Reported` claims) and optionally ``extras()`` (curves,
+derived values, checks of the paper's qualitative statements). Each printed number is recomputed by the same checker as
 ``python -m verify all`` and listed beside the recomputed one with its settings; exit code 1 when
 a number's outcome contradicts its expectation (a number expected to reproduce did not, or a
 documented discrepancy vanished).
@@ -29,7 +29,6 @@ from verify.run.check import check_step
 from verify.search.fuzz import PROFILES
 
 HELP = "rerun papers' experiments and compare every printed number with the recomputed one"
-PACKAGE = "derivations.experiments"
 PLOTS_HINT = "plots need matplotlib: pip install 'verify-po[plots]' (or pip install matplotlib)"
 
 
@@ -42,12 +41,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _modules() -> dict[str, ModuleType]:
-    pkg = importlib.import_module(PACKAGE)
+    from verify.run.registry import builtin_package
+
+    package = f"{builtin_package()}.experiments"
+    pkg = importlib.import_module(package)
     out = {}
     for info in pkgutil.iter_modules(pkg.__path__):
         if info.name.startswith("_"):
             continue
-        module = importlib.import_module(f"{PACKAGE}.{info.name}")
+        module = importlib.import_module(f"{package}.{info.name}")
         d = getattr(module, "derivation", None)
         if isinstance(d, Derivation) and d.kind == "experiment":
             out[d.id] = module

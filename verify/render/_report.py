@@ -1,13 +1,16 @@
 """What a proof report says, independent of its format: grouping, verdict and method wording.
 
-The LaTeX, Markdown and JUnit renderers share these so the three never disagree. Nothing here
-checks anything: every sentence is derived from the fields of a :class:`~verify.results.StepResult`.
+The LaTeX, Markdown and JUnit renderers share these so the three never disagree; the console and
+the plain log name a counterexample's symbols as the reports do (:func:`counterexample_rows`).
+Nothing here checks anything: every sentence is derived from the fields of a
+:class:`~verify.results.StepResult`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from verify.render.unicode_tex import unicode_name
 from verify.results import STATUSES, DerivationResult, RunResult, StepResult
 
 PART_TITLES = {"core": "Derivations", "audit": "Audits", "experiment": "Experiments"}
@@ -159,6 +162,23 @@ def counterexample_rows(step: StepResult) -> list[tuple[str, str | None, str]]:
     """
     names = step.counterexample_latex or {}
     return [(k, names.get(k), v) for k, v in (step.counterexample or {}).items()]
+
+
+def display_name(key: str, latex: str | None) -> str:
+    """A counterexample's symbol as plain text: its declared notation in Unicode (``\\lambda_{D}`` →
+    ``λ_D``), else (no LaTeX, or more than a name) its internal name ``key``."""
+    return (unicode_name(latex) if latex else None) or key
+
+
+def display_point(step: StepResult, limit: int = 12) -> str:
+    """The counterexample as ``name=value`` pairs in the declared notation (:func:`display_name`; two
+    symbols declared alike are told apart by their internal names), at most ``limit`` of them (a
+    large instance says how many more): for logs, terminals, JUnit and pytest."""
+    rows = [(k, display_name(k, latex), v) for k, latex, v in counterexample_rows(step)]
+    shown = [name for _, name, _ in rows]
+    items = [f"{name if shown.count(name) == 1 else f'{name} [{k}]'}={v}" for k, name, v in rows]
+    more = len(items) - limit
+    return ", ".join(items[:limit]) + (f", … ({more} more)" if more > 0 else "")
 
 
 def coverage_line(result: RunResult, document: str) -> str | None:

@@ -7,8 +7,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from verify.render._report import hint_lines, ledger_line
-from verify.render.audits import audit_documents, format_point
+from verify.render._report import display_point, hint_lines, ledger_line
+from verify.render.audits import audit_documents
 from verify.render.plain import failed_ids
 from verify.results import DerivationResult, RunResult, StepResult
 
@@ -35,8 +35,7 @@ def _status(step: StepResult) -> Text:
 def _detail(step: StepResult) -> str:
     parts = []
     if step.counterexample:
-        point = ", ".join(f"{k}={v}" for k, v in step.counterexample.items())
-        parts.append(f"counterexample: {point}")
+        parts.append(f"counterexample: {display_point(step, limit=len(step.counterexample))}")
         if step.values:
             parts.append("  " + ", ".join(f"{k} = {v}" for k, v in step.values.items()))
     if step.reason and (step.status != "proved" or not step.crosschecked):
@@ -143,7 +142,7 @@ class AuditSummary:
                 if s.diagnosis:
                     yield Text(f"  wrong: {s.diagnosis}")
                 if s.counterexample:
-                    yield Text(f"  counterexample: {format_point(s.counterexample)}", style="dim")
+                    yield Text(f"  counterexample: {display_point(s)}", style="dim")
                 if s.correction_latex:
                     yield Text(f"  corrected: {s.correction_latex}", style="green")
 

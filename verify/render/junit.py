@@ -23,7 +23,7 @@ def _xml(s: str) -> str:
 
 
 def _point(step: StepResult) -> str:
-    point = ", ".join(f"{k}={v}" for k, v in (step.counterexample or {}).items())
+    point = _report.display_point(step, limit=len(step.counterexample or {}))
     values = ", ".join(f"{k} = {v}" for k, v in (step.values or {}).items())
     return f"counterexample {point}" + (f" ({values})" if values else "") if point else ""
 

@@ -8,8 +8,7 @@ failed step with its reason and counterexample) and the summary line close every
 
 from __future__ import annotations
 
-from verify.render._report import hint_lines
-from verify.render.audits import format_point
+from verify.render._report import display_point, hint_lines
 from verify.results import RunResult, StepResult
 
 _LIMIT = 5  # failed step ids named in the summary line
@@ -39,7 +38,7 @@ def _failure(derivation_id: str, step: StepResult) -> list[str]:
     if step.reason:
         lines.append(f"  reason: {step.reason.splitlines()[0] if step.reason.strip() else step.reason}")
     if step.counterexample:
-        lines.append(f"  counterexample: {format_point(step.counterexample)}")
+        lines.append(f"  counterexample: {display_point(step)}")
         if step.values:
             lines.append("  values there: " + ", ".join(f"{k} = {v}" for k, v in step.values.items()))
     lines.extend(f"  hint: {h}" for h in hint_lines(step))
@@ -104,6 +103,6 @@ def github_annotations(result: RunResult) -> list[str]:
             if s.reason:
                 message += f": {s.reason}"
             if s.counterexample:
-                message += f"; counterexample {format_point(s.counterexample)}"
+                message += f"; counterexample {display_point(s)}"
             out.append(f"::error {','.join(props)}::{_escape_annotation(message)}")
     return out

@@ -12,6 +12,7 @@ import importlib.util
 import keyword
 import os
 import pkgutil
+import sys
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from verify.model import Derivation
 
 DEFAULT_PACKAGES = ("derivations",)
+#: the import name of the repository's ``derivations/`` folder once installed (``pip install``)
+BUILTIN_PACKAGE = "verify_derivations"
 
 
 @dataclass(frozen=True)
@@ -122,26 +125,51 @@ def _unregistered(module: ModuleType, found: list) -> list[tuple[str, object]]:
 
 def default_packages(root: Path | None = None) -> list[str]:
     """The packages checked when neither ``--package`` nor ``[tool.verify] packages`` names one: the
-    ``derivations`` package of the project in ``root`` (default: the working directory).
+    ``derivations`` package of the project in ``root`` (default: the working directory), made
+    importable from there (or its ``src/``) as ``python -m`` would.
 
-    A ``derivations`` importable from elsewhere (e.g. this tool's own examples, installed beside
-    it) is never checked unasked: in a user's project that would check someone else's steps.
+    A ``derivations`` importable from elsewhere is never checked unasked: in a user's project that
+    would check someone else's steps. This tool's own derivations install as
+    :data:`BUILTIN_PACKAGE`, so they never take the place of a user's ``derivations``.
     """
     here = (root or Path.cwd()).resolve()
+    name = DEFAULT_PACKAGES[0]
+    for base in (here, here / "src"):
+        if (base / name / "__init__.py").is_file() and name not in sys.modules:
+            if str(base) not in sys.path:
+                sys.path.insert(0, str(base))
+            break
     hint = 'add `[tool.verify] packages = ["my_derivations"]` to pyproject.toml or pass --package NAME'
+    builtins = f"this tool's own derivations: --package {BUILTIN_PACKAGE}"
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None:
+        raise UsageError(f"no derivation package to check: {hint} ({builtins})")
+    places = list(spec.submodule_search_locations or []) or [spec.origin or ""]
+    if not any(Path(p).resolve().is_relative_to(here) for p in places if p):
+        raise UsageError(
+            f"no derivation package to check: {hint} (the package {name!r} importable here is "
+            f"not this project's but {places[0]}; to check it anyway: --package {name}; {builtins})"
+        )
+    return list(DEFAULT_PACKAGES)
+
+
+def builtin_package() -> str:
+    """The import name of this tool's own derivations (the repository's ``derivations/`` folder):
+    ``derivations`` where that folder beside the imported ``verify`` is what ``derivations``
+    imports (a checkout of this repository, run from its root), else the installed
+    :data:`BUILTIN_PACKAGE` (never a user's ``derivations``)."""
+    import verify
+
+    beside = Path(verify.__file__).resolve().parent.parent / DEFAULT_PACKAGES[0]
     try:
         spec = importlib.util.find_spec(DEFAULT_PACKAGES[0])
     except (ImportError, ValueError):
         spec = None
-    if spec is None:
-        raise UsageError(f"no derivation package to check: {hint}")
-    places = list(spec.submodule_search_locations or []) or [spec.origin or ""]
-    if not any(Path(p).resolve().is_relative_to(here) for p in places if p):
-        raise UsageError(
-            f"no derivation package to check: {hint} (the package {DEFAULT_PACKAGES[0]!r} importable here is "
-            f"not this project's but {places[0]}; to check it anyway: --package {DEFAULT_PACKAGES[0]})"
-        )
-    return list(DEFAULT_PACKAGES)
+    places = [Path(p).resolve() for p in (spec.submodule_search_locations or [])] if spec else []
+    return DEFAULT_PACKAGES[0] if beside in places else BUILTIN_PACKAGE
 
 
 def load(packages: tuple[str, ...] | list[str] = DEFAULT_PACKAGES) -> Registry:
