@@ -81,6 +81,8 @@ class Entry:
     counterexample: dict[str, str] | None = None
     values: dict[str, str] | None = None
     reason: str | None = None
+    #: the counterexample in the symbols' declared notation, for logs (``β=-1.0``)
+    shown_at: str | None = None
 
     def to_json(self) -> dict:
         return {k: v for k, v in self.__dict__.items()}
@@ -194,7 +196,9 @@ def _judge(w: _Widening, profile: Profile) -> Entry:
         num = search_points(ob, fixed_points(domains, profile.ledger_samples, profile.seed), domains, profile)
         samples += num.samples
         if num.status == "refuted":
-            found = (num.counterexample, num.values)
+            names = {s.name: shown(s) for s in domains}
+            at = ", ".join(f"{names.get(k, k)}={v}" for k, v in (num.counterexample or {}).items())
+            found = (num.counterexample, num.values, None, at)
             return Entry(w.assumption, w.assumption_latex, w.widened, "necessary", samples, *found)
         if num.status == "error":
             if num.reason and "could not be evaluated" in num.reason:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from verify.render.unicode_tex import unicode_name
 from verify.results import STATUSES, DerivationResult, RunResult, StepResult
+from verify.unicode_tex import unicode_name
 
 PART_TITLES = {"core": "Derivations", "audit": "Audits", "experiment": "Experiments"}
 
@@ -119,9 +119,8 @@ def ledger_line(step: StepResult, points: bool = True) -> str | None:
         return None
     parts = []
     for e in step.ledger:
-        at = e.get("counterexample")
-        shown = points and isinstance(at, dict) and at
-        where = f" (fails at {', '.join(f'{k}={v}' for k, v in at.items())})" if shown else ""
+        at = e.get("shown_at")
+        where = f" (fails at {at})" if points and isinstance(at, str) and at else ""
         parts.append(f"{e.get('assumption', '')}: {e.get('verdict', '')}{where}")
     return "; ".join(parts)
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
+from verify.domains import latex_of
 from verify.kernel.obligations import (
     Conditional,
     Equation,
@@ -30,6 +31,7 @@ from verify.kernel.obligations import (
     Sign,
     free_symbols,
 )
+from verify.unicode_tex import unicode_name
 
 #: the kinds of edit, in the order their streams are interleaved
 EXPRESSION_KINDS = (
@@ -92,14 +94,17 @@ _GREEK = {
 
 class _Printer(StrPrinter):
     def _print_Symbol(self, expr):  # noqa: N802 - SymPy printer protocol
-        return "_".join(_GREEK.get(part, part) for part in expr.name.split("_"))
+        latex = latex_of(expr)
+        declared = unicode_name(latex) if latex else None
+        return declared or "_".join(_GREEK.get(part, part) for part in expr.name.split("_"))
 
     def _print_sigmoid(self, expr):
         return f"σ({self._print(expr.args[0])})"
 
 
 def shown(expr: sp.Basic) -> str:
-    """A short one-line rendering of ``expr`` for descriptions (Greek names, ``·`` for products)."""
+    """A short one-line rendering of ``expr`` for descriptions (symbols in their declared notation as
+    Unicode, else Greek names; ``·`` for products)."""
     text = _Printer().doprint(expr).replace("**", "^").replace("*", "·")
     return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
 
