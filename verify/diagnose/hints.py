@@ -115,7 +115,8 @@ def repair_hints(
     hints: list[Hint] = []
     screens = checks = 0
     screen = replace(profile, samples=profile.hint_screen_samples, shrink_examples=0)
-    full = replace(profile, symbolic_budget=profile.hint_symbolic_budget)
+    # a rejected edit's counterexample is never shown: no shrinking
+    full = replace(profile, symbolic_budget=profile.hint_symbolic_budget, shrink_examples=0)
     for r in ranked(survivors, lambda x: x.kind):
         if len(hints) >= profile.hints_shown or checks >= profile.hint_checks or screens >= profile.hint_screens:
             break

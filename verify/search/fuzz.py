@@ -344,7 +344,10 @@ def use_storage(cache_dir: Path | None) -> None:
 
 
 @functools.lru_cache(maxsize=64)
-def _settings(samples: int, derandomize: bool) -> settings:
+def _settings(samples: int, derandomize: bool, shrink: bool = True) -> settings:
+    """Hypothesis's settings; ``shrink=False`` (a profile with ``shrink_examples=0``, for screening
+    where only whether a violation exists matters) leaves out the shrinking phase."""
+    phases = (Phase.explicit, Phase.reuse, Phase.generate, Phase.target) + ((Phase.shrink,) if shrink else ())
     return settings(
         max_examples=samples,
         derandomize=derandomize,
@@ -352,7 +355,7 @@ def _settings(samples: int, derandomize: bool) -> settings:
         deadline=None,
         suppress_health_check=list(HealthCheck),
         report_multiple_bugs=False,
-        phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink),  # no "explain"
+        phases=phases,  # no "explain"
         verbosity=Verbosity.quiet,
         print_blob=False,
     )
@@ -366,7 +369,7 @@ def _search(sampler: _Sampler, probe: Callable[[dict], _Probe], profile: Profile
     # key) on every run, so the body lives in _SearchState.test
     def test(values: tuple) -> None: state.test(values)  # fmt: skip
 
-    run = _settings(profile.samples, profile.derandomize)(given(sampler.strategy)(test))
+    run = _settings(profile.samples, profile.derandomize, profile.shrink_examples > 0)(given(sampler.strategy)(test))
     if not profile.derandomize:
         run = hypothesis_seed(profile.seed)(run)
     try:
