@@ -33,7 +33,7 @@ class Profile:
     hint_candidates: int = 400
     #: screened edits given a short search (of ``hint_screen_samples`` points) before a full check
     hint_screens: int = 6
-    hint_screen_samples: int = 10
+    hint_screen_samples: int = 30
     #: edits checked fully (as a step is, with ``hint_symbolic_budget``), and hints kept
     hint_checks: int = 2
     hints_shown: int = 2

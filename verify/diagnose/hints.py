@@ -74,14 +74,19 @@ def _size(label: str, claim: Claim) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _survives(r: Repair, size: int | None, points: list[dict], profile: Profile) -> bool:
-    """Whether the candidate holds at every point it can be decided at (the counterexample first)."""
+def _survives(r: Repair, size: int | None, counterexample: dict | None, points: list[dict], profile: Profile) -> bool:
+    """Whether the candidate holds at the refuting counterexample (decided there, not merely
+    undefined) and fails at none of the other points."""
     try:
-        obligations = _screened(r.claim, size)
+        obligations = [o for o in _screened(r.claim, size) if o.fuzzed]
         domains = claim_domains(obligations)
     except REFUSED:
         return False
-    return not any(search_points(o, points, domains, profile).status == "refuted" for o in obligations if o.fuzzed)
+    if counterexample is not None:
+        there = [search_points(o, [counterexample], domains, profile).status for o in obligations]
+        if "refuted" in there or "confirmed" not in there:
+            return False
+    return not any(search_points(o, points, domains, profile).status == "refuted" for o in obligations)
 
 
 def _checked(r: Repair) -> tuple[list[Obligation], dict[sp.Symbol, Domain]] | None:
@@ -104,13 +109,13 @@ def repair_hints(
     ``label``), at most ``profile.hints_shown``; the search stops at the CPU time ``deadline``
     (``time.process_time``)."""
     point = refuting.point if refuting is not None else None
-    points = ([point] if point else []) + fixed_points(domains, EXTRA_POINTS, profile.seed)
+    points = fixed_points(domains, EXTRA_POINTS, profile.seed)
     size = _size(label, claim)
     survivors: list[Repair] = []
     for n, r in enumerate(repairs(claim)):
         if n >= profile.hint_candidates or time.process_time() > deadline:
             break
-        if _survives(r, size, points, profile):
+        if _survives(r, size, point, points, profile):
             survivors.append(r)
     hints: list[Hint] = []
     screens = checks = 0

@@ -105,11 +105,18 @@ def _terms(*exprs: sp.Expr) -> list[sp.Expr]:
     return out
 
 
+@functools.lru_cache(maxsize=256)
+def _tape(exprs: tuple[sp.Expr, ...], renamings: tuple[tuple[tuple[str, str], ...], ...]) -> Tape:
+    """The compiled tape of ``exprs`` (a tape is a pure function of its expressions: reused when an
+    obligation is searched again, at the cross-check and then the full sample, or widened)."""
+    return Tape(list(exprs), [dict(r) for r in renamings])
+
+
 class _Evaluator:
     """Evaluates a list of expressions at a point (a name → float mapping) at given digits."""
 
     def __init__(self, symbols: list[sp.Symbol], exprs: list[sp.Expr], renamings: list[dict[str, str]] = ()):
-        self.tape = Tape(exprs, renamings)
+        self.tape = _tape(tuple(exprs), tuple(tuple(sorted(r.items())) for r in renamings))
 
     def __call__(self, point: Mapping[str, float], dps: int) -> Evaluation | None:
         """The values (and, on demand, the largest intermediate magnitude) at ``dps`` digits, or
