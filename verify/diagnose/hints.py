@@ -17,14 +17,15 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 import sympy as sp
 
 from verify.diagnose.repairs import REFUSED, Repair, ranked, repairs
-from verify.domains import Domain
+from verify.domains import Domain, var
 from verify.kernel.obligations import Obligation
-from verify.model import Claim, ForSizes
+from verify.model import Claim, Equal, ForSizes
 from verify.profiles import Profile
 from verify.run.attempt import attempt, claim_domains
 from verify.search.fuzz import NumericOutcome, fuzz, search_points
@@ -104,15 +105,17 @@ def repair_hints(
     domains: dict[sp.Symbol, Domain],
     profile: Profile,
     deadline: float,
+    only: Mapping[str, str] | None = None,
 ) -> list[Hint]:
     """Hints for ``claim``, refuted by ``refuting`` (the search outcome on the obligation labelled
     ``label``), at most ``profile.hints_shown``; the search stops at the CPU time ``deadline``
-    (``time.process_time``)."""
+    (``time.process_time``). ``only`` restricts the edits to some parts of the claim (see
+    :func:`~verify.diagnose.repairs.repairs`)."""
     point = refuting.point if refuting is not None else None
     points = fixed_points(domains, EXTRA_POINTS, profile.seed)
     size = _size(label, claim)
     survivors: list[Repair] = []
-    for n, r in enumerate(repairs(claim)):
+    for n, r in enumerate(repairs(claim, only)):
         if n >= profile.hint_candidates or time.process_time() > deadline:
             break
         if _survives(r, size, point, points, profile):
@@ -144,3 +147,24 @@ def repair_hints(
             status, method = done.verdict.status, done.verdict.method
             hints.append(Hint(r.description, r.kind, status, latex, done.samples, method, r.claim))
     return hints
+
+
+def comparison_hints(
+    claimed: sp.Expr, true: sp.Expr, domains: Mapping[str, Domain], what: str, profile: Profile
+) -> list[Hint]:
+    """Hints for ``claimed = true`` where only ``claimed`` may be edited (a hand-derived gradient
+    against the true one): its symbols, plain SymPy symbols, get ``domains`` by name; ``what``
+    names the claimed side in the descriptions. Empty when the equation is not refuted."""
+    symbols = claimed.free_symbols | true.free_symbols
+    missing = sorted(s.name for s in symbols if s.name not in domains)
+    if missing:
+        return []
+    sub = {s: var(s.name, domains[s.name]) for s in symbols}
+    claim = Equal(claimed.xreplace(sub), true.xreplace(sub))
+    obligations = claim.obligations()
+    doms = claim_domains(obligations)
+    done = attempt(obligations, doms, profile)
+    if done.verdict.status != "refuted":
+        return []
+    deadline = time.process_time() + profile.diagnosis_seconds
+    return repair_hints(claim, done.refuting, "", doms, profile, deadline, only={"lhs": what})

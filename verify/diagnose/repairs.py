@@ -17,7 +17,7 @@ candidates still tries every kind; :data:`PRIORITY` ranks the edits that survive
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 import sympy as sp
@@ -81,11 +81,13 @@ _EXPRESSION_KINDS = (
 
 @dataclass(frozen=True)
 class Repair:
-    """A claim with one edit, the edit in words and its kind (one of :data:`PRIORITY`)."""
+    """A claim with one edit, the edit in words, its kind (one of :data:`PRIORITY`) and the part of
+    the claim it edits (``"lhs"``, ``"rhs"``, …; None for an edit of the whole claim)."""
 
     claim: Claim
     description: str
     kind: str
+    where: str | None = None
 
 
 Rebuild = Callable[[sp.Expr], Claim]
@@ -94,13 +96,13 @@ Rebuild = Callable[[sp.Expr], Claim]
 REFUSED = (VerifyError, TypeError, ValueError, ZeroDivisionError, sp.SympifyError)
 
 
-def _make(build: Callable[[], Claim | None], description: str, kind: str) -> Repair | None:
+def _make(build: Callable[[], Claim | None], description: str, kind: str, where: str | None = None) -> Repair | None:
     """The repair ``build()`` makes, or None when the claim kind refuses the edit."""
     try:
         claim = build()
     except REFUSED:
         return None
-    return None if claim is None else Repair(claim, description, kind)
+    return None if claim is None else Repair(claim, description, kind, where)
 
 
 def _rank(kind: str) -> int:
@@ -253,7 +255,7 @@ def _role_swaps_inside(claim: Claim) -> Iterator[Repair]:
                         continue
                     new = replaced_at(e, path, sp.Add(*[moved if a == t else a for a in node.args]))
                     what = f"{words} in the term {shown(t)} of the {where}"
-                    yield _make(lambda new=new, r=rebuild: r(new), what, "swap symbols")
+                    yield _make(lambda new=new, r=rebuild: r(new), what, "swap symbols", where)
 
 
 _FLIP = {">=": "<=", "<=": ">=", ">": "<", "<": ">"}
@@ -264,7 +266,7 @@ def _relations(claim: Claim) -> Iterator[Repair]:
     c = claim
     if isinstance(c, Implies):
         for r in _relations(c.conclusion):
-            yield _make(lambda r=r: Implies(c.hypotheses, r.claim, c.names, c.symbolic), r.description, r.kind)
+            yield _make(lambda r=r: Implies(c.hypotheses, r.claim, c.names, c.symbolic), r.description, r.kind, r.where)
         return
     if isinstance(c, Inequality):
         rel = _FLIP[c.rel]
@@ -274,11 +276,11 @@ def _relations(claim: Claim) -> Iterator[Repair]:
             strict = _TOGGLE[c.rel]
             yield _make(lambda: Inequality(c.lhs, strict, c.rhs), f"{c.rel} made {strict}", "toggle strictness")
     elif isinstance(c, Equal) and _is_expr(c.lhs):
-        yield _make(lambda: Equal(c.lhs, -c.rhs), "the rhs negated (lhs = −rhs)", "negate side")
+        yield _make(lambda: Equal(-c.lhs, c.rhs), "the lhs negated", "negate side", "lhs")
     if not isinstance(c, Equal | Inequality):  # a point's or a solution's value, a limit's value: negated
         for where, e, rebuild in _slots(c):
-            yield _make(lambda e=e, r=rebuild: r(-e), f"{where} negated", "negate side")
-    elif isinstance(c, Stationary) and c.kind in ("min", "max"):
+            yield _make(lambda e=e, r=rebuild: r(-e), f"{where} negated", "negate side", where)
+    if isinstance(c, Stationary) and c.kind in ("min", "max"):
         kind = "max" if c.kind == "min" else "min"
         what = f"a {kind}imum, not a {c.kind}imum"
         yield _make(lambda: Stationary(c.f, c.point, kind, c.scope), what, "change kind")
@@ -327,12 +329,13 @@ def _multiplied(claim: Claim) -> Iterator[Repair]:
     factors = _added_factors(_symbols(claim))
     for where, e, rebuild in _slots(claim):
         for f in factors:
-            yield _make(lambda e=e, f=f, r=rebuild: r(e * f), f"the {where} multiplied by {shown(f)}", "add factor")
+            what = f"the {where} multiplied by {shown(f)}"
+            yield _make(lambda e=e, f=f, r=rebuild: r(e * f), what, "add factor", where)
         if isinstance(e, sp.Add):
             for t, f in itertools.product(e.args, factors):
                 new = sp.Add(*[a * f if a == t else a for a in e.args])
                 what = f"term {shown(t)} in the {where} multiplied by {shown(f)}"
-                yield _make(lambda new=new, r=rebuild: r(new), what, "add factor")
+                yield _make(lambda new=new, r=rebuild: r(new), what, "add factor", where)
 
 
 def _added(claim: Claim) -> Iterator[Repair]:
@@ -341,7 +344,8 @@ def _added(claim: Claim) -> Iterator[Repair]:
         present = set(sp.Add.make_args(e))
         for t in terms:
             if t not in present and -t not in present:
-                yield _make(lambda e=e, t=t, r=rebuild: r(e + t), f"{shown(t)} added to the {where}", "add term")
+                what = f"{shown(t)} added to the {where}"
+                yield _make(lambda e=e, t=t, r=rebuild: r(e + t), what, "add term", where)
 
 
 def _expression_edits(claim: Claim) -> Iterator[Repair]:
@@ -351,7 +355,7 @@ def _expression_edits(claim: Claim) -> Iterator[Repair]:
 
             def stream(e=e, where=where, rebuild=rebuild, kind=kind) -> Iterator[Repair]:
                 for ed in edits(e, where, kinds=[kind]):
-                    yield _make(lambda x=ed.expr: rebuild(x), _named(where, ed.description), ed.kind)
+                    yield _make(lambda x=ed.expr: rebuild(x), _named(where, ed.description), ed.kind, where)
 
             streams.append(stream())
     yield from _round_robin(streams)
@@ -415,27 +419,41 @@ def _family(claim: ForSizes) -> Iterator[Repair]:
         yield family(same, r.description, r.kind)
 
 
-def repairs(claim: Claim) -> Iterator[Repair]:
+def repairs(claim: Claim, only: Mapping[str, str] | None = None) -> Iterator[Repair]:
     """Every single edit of ``claim`` this module knows, kinds interleaved, deterministic order.
 
     An edit the claim's own checks refuse (a point outside its domain, a malformed claim) is
-    skipped; an edit equal to the claim itself never appears.
+    skipped; an edit equal to the claim itself never appears. ``only`` keeps the edits of the
+    named parts, renamed in the descriptions (``{"lhs": "claimed gradient"}``: the claimed side of
+    a comparison is edited, the true one never).
     """
-    if isinstance(claim, ForSizes):
-        yield from _family(claim)
-        return
-    streams = [_swaps(claim), _relations(claim), _role_swaps_inside(claim), _expression_edits(claim)]
-    streams += [_multiplied(claim), _added(claim), _narrowed(claim)]
     seen = {_key(claim)}
-    for r in _round_robin(streams):
+    for r in _candidates(claim):
+        if only is not None:
+            if r.where not in only:
+                continue
+            text = r.description.replace(f"the {r.where}", f"the {only[r.where]}")
+            r = Repair(r.claim, text.replace(f" {r.where}", f" {only[r.where]}"), r.kind, r.where)
         key = _key(r.claim)
         if key not in seen:
             seen.add(key)
             yield r
 
 
+def _candidates(claim: Claim) -> Iterator[Repair]:
+    if isinstance(claim, ForSizes):
+        yield from _family(claim)
+        return
+    streams = [_swaps(claim), _relations(claim), _role_swaps_inside(claim), _expression_edits(claim)]
+    streams += [_multiplied(claim), _added(claim), _narrowed(claim)]
+    yield from _round_robin(streams)
+
+
 def _key(claim: Claim) -> tuple:
-    """What tells two edited claims apart (their expressions compared structurally)."""
+    """What tells two edited claims apart (their expressions compared structurally; a family's
+    edits are distinct by construction)."""
+    if isinstance(claim, ForSizes):
+        return ("ForSizes", id(claim))
     extra = tuple(getattr(claim, name, None) for name in ("rel", "kind", "direction"))
     wrt = tuple(getattr(claim, "wrt", ()))
     hyps = getattr(claim, "hypotheses", ())

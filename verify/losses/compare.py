@@ -14,7 +14,7 @@ import sympy as sp
 
 from verify.kernel.prover import prove_zero
 from verify.losses.evaluate import CompiledLoss, point_at
-from verify.losses.parse import CANONICAL
+from verify.losses.parse import CANONICAL, DOMAINS
 from verify.losses.properties import PROBABILITIES, A, B, Context, _argmin, fmt, shifted
 from verify.losses.results import Counterexample, Evaluation, PropertyResult
 
@@ -195,8 +195,18 @@ def _negated(cl: CompiledLoss, ctx: Context, variable: str, claimed: sp.Expr, tr
         f"true: {sp.sstr(true)}",
         method="symbolic" if out.status == "proved" else "numeric",
         counterexample=ce,
-        details={"true gradient": sp.sstr(true)},
+        details={"true gradient": sp.sstr(true), **_hints(claimed, true)},
     )
+
+
+def _hints(claimed: sp.Expr, true: sp.Expr) -> dict[str, str]:
+    """Repair hints for a wrong claimed gradient: single edits of it that the engine proves or
+    confirms equal to the true one (imported here: ``verify loss`` loads the engine only for this)."""
+    from verify.diagnose.hints import comparison_hints
+    from verify.profiles import PROFILES
+
+    hints = comparison_hints(claimed, true, DOMAINS, "claimed gradient", PROFILES["ci"])
+    return {"repair hints": "; ".join(f"{h.edit} → {h.status}" for h in hints)} if hints else {}
 
 
 def claimed_gradient(ctx: Context, variable: str, claimed: sp.Expr) -> PropertyResult:
@@ -248,7 +258,7 @@ def claimed_gradient(ctx: Context, variable: str, claimed: sp.Expr) -> PropertyR
                     "warning",
                     f"the claimed gradient is wrong: {ce.explanation}; true: {sp.sstr(true)}",
                     counterexample=ce,
-                    details={"true gradient": sp.sstr(true)},
+                    details={"true gradient": sp.sstr(true), **_hints(claimed, true)},
                 )
     n = int(ctx.cfg[A].size * 2)
     return PropertyResult(

@@ -25,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 
 import sympy as sp
 
+from verify.domains import LOG_PROB, POSITIVE, POSITIVE_INTEGER
 from verify.errors import UsageError
 from verify.functions import logsigmoid, sigmoid, softplus
 from verify.losses import aliases
@@ -43,6 +44,12 @@ BETA = sp.Symbol("beta", positive=True)
 LEN_W = sp.Symbol("len_w", positive=True)
 LEN_L = sp.Symbol("len_l", positive=True)
 CANONICAL: dict[str, sp.Symbol] = {s.name: s for s in (LOGP_W, LOGP_L, REF_LOGP_W, REF_LOGP_L, BETA, LEN_W, LEN_L)}
+#: the domain of each canonical variable, for the engine's checks (repair hints of a claimed gradient)
+DOMAINS = {
+    **dict.fromkeys(("logp_w", "logp_l", "ref_logp_w", "ref_logp_l"), LOG_PROB),
+    "beta": POSITIVE,
+    **dict.fromkeys(("len_w", "len_l"), POSITIVE_INTEGER),
+}
 
 
 def log1mexp(x: sp.Expr) -> sp.Expr:

@@ -109,7 +109,7 @@ def hint_lines(step: StepResult) -> list[str]:
         return []
     if not step.hints:
         return ["no single edit of the claim that the engine proves or confirms"]
-    return [f"holds with {h.get('edit', '')} — {h.get('status', '')}" for h in step.hints]
+    return [f"{h.get('edit', '')} → {h.get('status', '')}" for h in step.hints]
 
 
 def ledger_line(step: StepResult, points: bool = True) -> str | None:

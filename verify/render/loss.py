@@ -23,6 +23,8 @@ def _detail(p: PropertyResult) -> str:
             moved = {k: v for k, v in e.point.items() if ce.point.get(k) != v}
             at = f" at {', '.join(f'{k}={v:.6g}' for k, v in moved.items())}" if moved else ""
             lines.append(f"  {e.label} = {e.value:.10g}{at}")
+    if p.details.get("repair hints"):
+        lines.append(f"hint: {p.details['repair hints']}")
     return "\n".join(lines)
 
 
