@@ -321,3 +321,53 @@ def test_search_points_reports_the_first_violating_point_and_counts_decided_poin
     out = search_points(ob, [{"x": 1.0, "y": 1.0}, {"x": 1.0, "y": 2.0}], domains, CI)
     assert out.status == "refuted" and out.point == {"x": 1.0, "y": 2.0}
     assert search_points(ob, [{"x": 3.0, "y": 3.0}], domains, CI).status == "confirmed"
+
+
+# --- hints where the loss checker and the code checker compare with a formula ------------------------
+
+
+DPO_TEXT = "-logsigmoid(beta*(logp_w - ref_logp_w) - beta*(logp_l - ref_logp_l))"
+
+
+def _claimed(grad: str):
+    from verify.losses.check import check_loss
+
+    report = check_loss(DPO_TEXT, claimed_grad=grad)
+    return next(p for p in report.properties if p.id == "claimed_gradient")
+
+
+def test_a_claimed_gradient_missing_beta_gets_the_checked_edit_that_restores_it():
+    prop = _claimed("-sigmoid(beta*(logp_l - ref_logp_l) - beta*(logp_w - ref_logp_w))")
+    assert prop.status == "violated"
+    assert "the claimed gradient multiplied by β → proved" in prop.details["repair hints"]
+
+
+def test_a_claimed_gradient_with_the_sigmoid_argument_negated_gets_that_edit():
+    prop = _claimed("-beta*sigmoid(beta*(logp_w - ref_logp_w) - beta*(logp_l - ref_logp_l))")
+    assert prop.status == "violated"
+    assert "negated the argument of σ" in prop.details["repair hints"]
+    assert prop.details["repair hints"].endswith("→ proved")
+
+
+def test_a_correct_claimed_gradient_has_no_hints():
+    prop = _claimed("-beta*sigmoid(beta*(logp_l - ref_logp_l) - beta*(logp_w - ref_logp_w))")
+    assert prop.status == "holds" and "repair hints" not in prop.details
+
+
+def _values(fn):
+    from verify.code.check import check_implementation
+
+    report = check_implementation(fn, against="dpo", params={"beta": 0.1})
+    return next(p for p in report.properties if p.id == "formula_values")
+
+
+def test_the_code_checker_names_the_edit_of_the_formula_the_code_computes():
+    from tests.code_examples import numpy_losses as nl
+
+    flipped = _values(nl.mutant_sign_flip)
+    assert flipped.status == "violated"
+    assert flipped.details["repair hints"] == ["the formula negated (equal at 192 examples)"]
+    swapped = _values(nl.mutant_swapped_winner)
+    assert any(h.startswith("l and w swapped") for h in swapped.details["repair hints"])
+    assert "repair hints" not in _values(nl.mutant_beta_placement).details  # β on one part only: no single edit
+    assert _values(nl.dpo_loss).status == "holds"

@@ -16,6 +16,7 @@ import numpy as np
 from verify.code.batches import random_batch
 from verify.code.formula import Formula
 from verify.code.implementation import Implementation
+from verify.code.repairs import implemented_edits
 from verify.losses.properties import fmt
 from verify.losses.results import Counterexample, Evaluation, PropertyResult
 
@@ -109,9 +110,12 @@ def formula_values(impl: Implementation, formula: Formula, beta: float) -> Prope
             summary = f"{ce.explanation} ({bad.size} of {ok.sum()} examples differ in batch {seed - SEEDS[0] + 1})"
             if hint:
                 summary += f"; gradients: {hint}"
-            return PropertyResult(
-                pid, title, "violated", "error", summary, details={"examples": checked}, counterexample=ce
-            )
+            details: dict = {"examples": checked}
+            edits = implemented_edits(impl, formula, beta, SEEDS, BATCH, _value_rtol(impl))
+            if edits:
+                summary += f"; the code computes the formula with {' or '.join(edits)}"
+                details["repair hints"] = edits
+            return PropertyResult(pid, title, "violated", "error", summary, details=details, counterexample=ce)
     return PropertyResult(
         pid,
         title,

@@ -1,0 +1,69 @@
+"""Which single edit of the formula an implementation computes: repair hints for a value mismatch.
+
+The formula's single edits (:func:`verify.diagnose.repairs.repairs`: a negated term or factor, a
+negated argument, winner and loser swapped in one term, a dropped or added β or 1/len, …) are
+each evaluated in float64 on the same fuzzed batches as the comparison; an edit whose values
+equal the implementation's at every example (the comparison's relative tolerance) is reported,
+with how many examples it was checked at. A hint is therefore a statement about the code that was
+checked: "the implementation computes the formula with this edit".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from verify.code.batches import random_batch
+from verify.code.formula import Formula
+from verify.code.implementation import Implementation
+from verify.domains import var
+from verify.losses.evaluate import NAMES, VARIABLES, numpy_function
+from verify.losses.parse import DOMAINS
+
+#: the most edits of the formula tried, and the most reported
+MAX_EDITS = 200
+SHOWN = 2
+
+
+def implemented_edits(
+    impl: Implementation, formula: Formula, beta: float, seeds: tuple[int, ...], size: int, rtol: float
+) -> list[str]:
+    """The edits of ``formula`` whose values equal ``impl``'s on the batches of ``seeds``, in words
+    (each with the number of examples it was checked at); empty when none does."""
+    from verify.diagnose.repairs import repairs  # the engine, loaded only when a comparison failed
+    from verify.model import Equal
+
+    expr = formula.loss.expr
+    sub = {s: var(s.name, DOMAINS[s.name]) for s in expr.free_symbols if s.name in DOMAINS}
+    back = {v: s for s, v in sub.items()}
+    batches = []
+    for seed in seeds:
+        batch = random_batch(size, beta, seed)
+        n = np.asarray(batch["logp_w"]).shape[0]
+        point = {k: np.asarray(batch[k], dtype=float) if k in batch else np.ones(n) for k in NAMES if k != "beta"}
+        point["beta"] = np.full(n, float(beta))
+        batches.append((point, np.asarray(impl.losses(batch), dtype=float)))
+    found: list[str] = []
+    edited = expr.xreplace(sub)
+    for k, r in enumerate(repairs(Equal(edited, edited), only={"lhs": "formula"})):
+        if k >= MAX_EDITS or len(found) >= SHOWN:
+            break
+        candidate = r.claim.lhs.xreplace(back)
+        if candidate.free_symbols - set(VARIABLES):
+            continue
+        try:
+            fn = numpy_function(candidate, VARIABLES)
+        except (TypeError, ValueError, NameError, sp.SympifyError):
+            continue
+        checked = 0
+        for point, code in batches:
+            with np.errstate(all="ignore"):
+                values = np.broadcast_to(np.asarray(fn(*(point[n] for n in NAMES)), dtype=float), code.shape)
+            ok = np.isfinite(values) & np.isfinite(code)
+            if not ok.any() or (np.abs(values - code) > rtol * (np.abs(values) + np.abs(code)) + 1e-9)[ok].any():
+                checked = -1
+                break
+            checked += int(ok.sum())
+        if checked > 0:
+            found.append(f"{r.description} (equal at {checked} examples)")
+    return found
