@@ -89,6 +89,21 @@ def _math(latex: str) -> str:
     return "$" + safe_math(latex).replace("|", r"\|") + "$"
 
 
+def _unstated(doc: DocumentAudit) -> list[str]:
+    """Claims that hold only under an assumption the document does not state (``Step.assumes``),
+    each with the assumptions its ledger finds necessary: flagged for a reader of the audit."""
+    rows = [s for _, s in doc.steps if s.assumes and s.status in ("proved", "confirmed")]
+    out = []
+    for s in rows:
+        necessary = [e.get("assumption", "") for e in s.ledger or [] if e.get("verdict") == "necessary"]
+        found = f"; necessary by the assumption ledger: {', '.join(necessary)}" if necessary else ""
+        out.append(
+            f"- **holds only under an assumption the document does not state**: {code(s.id)} "
+            f"({text(s.source.get('location', ''))}) assumes {text(s.assumes)}{text(found)}"
+        )
+    return [*out, ""] if out else []
+
+
 def audits_markdown(result: RunResult) -> str:
     """The Markdown of ``docs/audits.md``: per document, counts and a table of non-holding claims."""
     env = result.environment
@@ -133,6 +148,7 @@ def audits_markdown(result: RunResult) -> str:
                 *[f"- **anchor error**: {text(e)}" for e in ledger.errors],
                 "",
             ]
+        lines += _unstated(doc)
         rows = doc.not_holding
         if not rows:
             lines += ["Every claim holds.", ""]

@@ -141,6 +141,8 @@ class AuditSummary:
                     yield Text(f"  assumed: {s.assumes}", style="yellow")
                 if s.diagnosis:
                     yield Text(f"  wrong: {s.diagnosis}")
+                for hint in hint_lines(s):
+                    yield Text(f"  machine hint: {hint}", style="cyan")
                 if s.counterexample:
                     yield Text(f"  counterexample: {display_point(s)}", style="dim")
                 if s.correction_latex:
