@@ -107,7 +107,8 @@ def test_figure4_l1_limit_diverges(steps):
 
 def test_eq20_is_not_an_exact_equality(steps):
     c = _point(steps["bandit_dpo_loss_eq_eq20"])
-    t, ra, rb = c["theta"], c["ref_a"], c["ref_b"]
+    t, ra = c["theta"], c["ref_a"]
+    rb = 1 - ra  # Y = {y_a, y_b}: π_ref is a distribution on the two responses
     half = mpmath.mpf(1) / 2
     dpo = -mpmath.log(_sigmoid(half * mpmath.log(t / ra) - half * mpmath.log((1 - t) / rb)))
     eq20 = mpmath.log(mpmath.sqrt(rb / ra) + mpmath.sqrt((1 - t) / t))

@@ -135,6 +135,8 @@ P = vector("P", 3, UNIT, r"p^{*}(y \succ \mu)")
 logit_1 = var("logit_1", REAL, r"\theta_{1}")
 logit_2 = var("logit_2", REAL, r"\theta_{2}")
 HALF = sp.S.Half
+#: the hypothesis that π_θ(y₁), π_θ(y₂) are two probabilities of one policy (a distribution)
+ONE_POLICY = "π_θ a distribution: π_θ(y_1) + π_θ(y_2) ≤ 1"
 
 
 def dpo_loss(pw, pl, rw, rl, temp=lam):
@@ -578,7 +580,11 @@ derivation = Derivation(
         ),
         Step(
             "likelihood_of_first_preferred_eq_neg_log_mu_of_second_over_first",
-            Equal(-sp.log(mu_bt(pi_1 / pi_2)), -sp.log(mu_bt(pi_2 / pi_1))),
+            Implies(
+                [sp.Le(pi_1 + pi_2, 1)],
+                Equal(-sp.log(mu_bt(pi_1 / pi_2)), -sp.log(mu_bt(pi_2 / pi_1))),
+                names=[ONE_POLICY],
+            ),
             "§4's inline likelihood −log μ[π_θ(y₂)/π_θ(y₁)] for y₁ ≻ y₂, against (13) (μ(t) = t/(1 + t))",
             "§4",
             expected="refuted",
@@ -763,9 +769,13 @@ derivation = Derivation(
         ),
         Step(
             "bandit_dpo_loss_eq_eq20",
-            Equal(
-                dpo_loss(theta, 1 - theta, ref_a, ref_b, HALF),
-                sp.log(sp.sqrt(ref_b / ref_a) + sp.sqrt((1 - theta) / theta)),
+            Implies(
+                [sp.Eq(ref_b, 1 - ref_a)],
+                Equal(
+                    dpo_loss(theta, 1 - theta, ref_a, ref_b, HALF),
+                    sp.log(sp.sqrt(ref_b / ref_a) + sp.sqrt((1 - theta) / theta)),
+                ),
+                names=["π_ref a distribution on Y = {y_a, y_b}"],
             ),
             "(20) as an equality: y_w = y_a, y_l = y_b, λ = 1/2, π_θ = (θ, 1 − θ)",
             "eq. (20)",
@@ -834,7 +844,7 @@ derivation = Derivation(
         ),
         Step(
             "bt_loss_increasing_in_winner_probability",
-            Inequality(sp.diff(eta_bt, pi_1), ">=", 0),
+            Implies([sp.Le(pi_1 + pi_2, 1)], Inequality(sp.diff(eta_bt, pi_1), ">=", 0), names=[ONE_POLICY]),
             "(24) requires η increasing in its first argument; the BT loss η(a, b) = −log σ(log a − log b)",
             "App. A, eq. (24)",
             expected="refuted",

@@ -46,7 +46,8 @@ from verify import (
     Step,
     var,
 )
-from verify.domains import POSITIVE, REAL, UNIT, simplex
+from verify.domains import POSITIVE, REAL, UNIT, simplex, simplex_with_zeros
+from verify.model import AllOf
 
 DOC = DPO_MIXTURE
 # α ∈ (0, 1) as a normalised pair of positive weights, so that 1 − α > 0 is visible to SymPy.
@@ -184,6 +185,24 @@ def _free(n: int) -> list[sp.Expr]:
     return distribution("p_free", n, "p")
 
 
+def _same_support(n: int) -> AllOf:
+    """supp p_θ = supp p_ref for p_θ = p_ref e^{r/β}/Z, with a reference that may have zero entries:
+    for each y, p_ref(y) > 0 ⇒ p_θ(y) > 0 and p_ref(y) = 0 ⇒ p_θ(y) = 0 (p_ref(y_1) > 0: a support is
+    not empty, and which point carries mass is a relabelling)."""
+    ref, _ = simplex_with_zeros("ref0", n, r"p_{ref}")
+    theta, _ = boltzmann(ref, rewards(n), beta)
+    parts, names = [], []
+    for i, (q, t) in enumerate(zip(ref, theta, strict=True), 1):
+        names.append(f"y_{i} ∈ supp p_ref ⇒ y_{i} ∈ supp p_θ")
+        if i == 1:  # p_ref(y_1) > 0 by construction
+            parts.append(Inequality(t, ">", 0))
+        else:
+            parts.append(Implies([sp.Gt(q, 0)], Inequality(t, ">", 0), names=[f"p_ref(y_{i}) > 0"]))
+            parts.append(Implies([sp.Le(q, 0)], Inequality(t, "<=", 0), names=[f"p_ref(y_{i}) = 0"]))
+            names.append(f"y_{i} ∉ supp p_ref ⇒ y_{i} ∉ supp p_θ")
+    return AllOf(parts, names)
+
+
 # Positive reals for the order-theoretic steps (dividing, reciprocating).
 qa, qb, qc, qd = (var(f"q_mix_{s}", POSITIVE, f"{s}") for s in "abcd")
 
@@ -199,6 +218,9 @@ e_alpha_pa = var("E_alphaA_pA", POSITIVE, r"E[\alpha_{\mathcal{A}} p_{\mathcal{A
 e_alpha_e_pa = var("E_alphaA_E_pA", POSITIVE, r"E[\alpha_{\mathcal{A}}] E[p_{\mathcal{A}}]")
 e_alphau_pu = var("E_alphaU_pU", POSITIVE, r"E[\alpha_{\mathcal{U}} p_{\mathcal{U}}]")
 e_alphau_e_pu = var("E_alphaU_E_pU", POSITIVE, r"E[\alpha_{\mathcal{U}}] E[p_{\mathcal{U}}]")
+supp_theta = var("supp_theta", REAL, r"\operatorname{supp} p_\theta")
+supp_ref = var("supp_ref", REAL, r"\operatorname{supp} p_{ref}")
+SAME_SUPPORT_DISPLAY = sp.Eq(supp_theta, supp_ref, evaluate=False)
 AS_WRITTEN_DISPLAY = sp.And(sp.Gt(cov_r_pa, 0), sp.Lt(cov_r_pu, 0))
 CORRECTED_DISPLAY = sp.And(sp.Gt(cov_tilt_pa, 0), sp.Lt(cov_tilt_pu, 0))
 CORRECTED_THEOREM = Implies([sp.Gt(cov_tilt_pa, 0), sp.Lt(cov_tilt_pu, 0)], Inequality(tpm_a, ">", alpha_display))
@@ -293,10 +315,14 @@ derivation = Derivation(
             anchor=("display 4", "display 5", "display 9", "display 10"),
         ),
         Step(
-            "tuned_policy_positive_on_reference_support",
-            _sizes(lambda n: Inequality(mixture(n).theta[0], ">", 0), {"symbolic": (2, 3), "numeric": (5,)}),
-            "a finite reward gives e^{r/β} > 0, so supp p_θ = supp p_ref",
-            "Proofs, 'finiteness of r'",
+            "support_of_tuned_policy_eq_support_of_reference",
+            _sizes(_same_support, {"symbolic": (), "numeric": (2, 4)}, SAME_SUPPORT_DISPLAY),
+            "a finite reward gives e^{r/β} > 0, so p_θ(y) = p_ref(y) e^{r/β}/Z is positive exactly where p_ref(y) "
+            "is; checked on reference distributions with zero entries (each w_i, i ≥ 2, is exactly 0 about half the "
+            "time), so both inclusions are tested",
+            "Proofs, 'finiteness of r', supp p_θ = supp p_ref",
+            uses=["tilted_reference_maximizes_objective"],
+            anchor=r"\supp p_\theta(\cdot | x) = \supp p_{ref}(\cdot | x)",
         ),
         Step(
             "total_masses_sum_to_one",
