@@ -8,6 +8,7 @@ failed step with its reason and counterexample) and the summary line close every
 
 from __future__ import annotations
 
+from verify.render._report import counts_text
 from verify.render.audits import format_point
 from verify.results import RunResult, StepResult
 
@@ -70,7 +71,7 @@ def failed_ids(result: RunResult) -> str:
 def summary_line(result: RunResult) -> str:
     """The closing line: counts by status, failures named, time and profile."""
     s = result.summary()
-    counts = ", ".join(f"{s[k]} {k}" for k in ("proved", "confirmed", "refuted", "error", "timeout"))
+    counts = counts_text(s)
     verdict = f"{s['failed']} failed ({failed_ids(result)})" if s["failed"] else "all as expected"
     reused = f", {s['cached']} reused from the cache" if s["cached"] else ""
     return (
