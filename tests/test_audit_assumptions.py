@@ -124,11 +124,18 @@ def _in_half_open_unit(*names: str) -> Check:
 
 
 def _eq49(p: Point) -> dict[str, bool]:
-    """App. D: π* a distribution on three responses (π*(y₃) = 1 − π*(y₁) − π*(y₂) > 0), ε > 0."""
-    s1, s2 = p["pstar_1"], p["pstar_2"]
+    """App. D: three responses, μ = π_ref uniform, λ = 1, p*(y_i ≻ y_j) ∈ (0, 1), π* = π** ∝ exp(p*(y ≻ μ)), ε > 0;
+    so π* is a distribution with |log π*_i/π*_j| ≤ 2/3."""
+    half = mpmath.mpf(1) / 2
+    prefs = [p["pref_12"], p["pref_13"], p["pref_23"]]
+    p12, p13, p23 = prefs
+    means = [(half + p12 + p13) / 3, (half + 1 - p12 + p23) / 3, (half + 2 - p13 - p23) / 3]
+    pstar = [mpmath.exp(m) / mpmath.fsum(mpmath.exp(x) for x in means) for m in means]
+    spread = max(abs(mpmath.log(a / b)) for a in pstar for b in pstar)
     return {
-        "π*(y₁), π*(y₂) > 0": s1 > 0 and s2 > 0,
-        "π*(y₃) = 1 − π*(y₁) − π*(y₂) > 0": 1 - s1 - s2 > 0,
+        "p*(y_i ≻ y_j) ∈ (0, 1)": _open_unit(*prefs),
+        "π* a distribution": all(x > 0 for x in pstar) and abs(mpmath.fsum(pstar) - 1) < mpmath.mpf(10) ** -30,
+        "|log π*_i/π*_j| ≤ 2/3": spread <= mpmath.mpf(2) / 3,
         "ε > 0": p["eps"] > 0,
     }
 
@@ -233,9 +240,10 @@ def test_the_mixture_counterexample_really_violates_theorem_2(audit_run):
 
 
 def test_the_assumption_checks_catch_points_outside_the_setup():
-    """The checks can fail: a π* that is not a distribution, two probabilities of one policy summing past 1,
+    """The checks can fail: a preference probability outside (0, 1), two probabilities of one policy summing past 1,
     a mixture point violating a correlation hypothesis."""
-    assert not all(_eq49({"pstar_1": mpmath.mpf(1), "pstar_2": mpmath.mpf(1), "eps": mpmath.mpf(1)}).values())
+    outside = {"pref_12": mpmath.mpf("1.5"), "pref_13": mpmath.mpf("0.5"), "pref_23": mpmath.mpf("0.5")}
+    assert not all(_eq49({**outside, "eps": mpmath.mpf(1)}).values())
     pair = _two_probabilities("pi_1", "pi_2", "π_θ")({"pi_1": mpmath.mpf("0.5"), "pi_2": mpmath.mpf("0.75")})
     assert not all(pair.values())
     point = {f"w_pA_{i}": mpmath.mpf(x) for i, x in enumerate((1, 1, 10), 1)}

@@ -135,9 +135,11 @@ def test_stated_monotonicity_makes_the_pair_policy_a_maximiser(steps):
 
 def test_eq49_does_not_solve_the_kkt_system(steps):
     c = _point(steps["eq49_ratio_eq_kkt_ratio"])
-    s1, s2, eps = c["pstar_1"], c["pstar_2"], c["eps"]
-    s3 = 1 - s1 - s2  # π* is a distribution on three responses, as App. D's setup has it
-    assert min(s1, s2, s3) > 0
+    half = mpmath.mpf(1) / 2
+    p12, p13, p23, eps = c["pref_12"], c["pref_13"], c["pref_23"], c["eps"]
+    # App. D: π* = π** ∝ exp(p*(y ≻ μ)), p*(y_i ≻ μ) the mean over uniform μ of p*(y_i ≻ y) (p*(y ≻ y) = 1/2)
+    means = [(half + p12 + p13) / 3, (half + 1 - p12 + p23) / 3, (half + 2 - p13 - p23) / 3]
+    s1, s2, s3 = (mpmath.exp(m) / mpmath.fsum(mpmath.exp(x) for x in means) for m in means)
     k = s2 / s1 + eps
     ratio = (s1 / s3) * (k * s1 / s2) ** (-k / (1 + k))
     # the ratio solves the stationarity condition on the active constraint π₂ = kπ₁, π₃ = 1 − (1 + k)π₁

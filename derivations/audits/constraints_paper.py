@@ -344,6 +344,21 @@ rho_ipo = k_ratio ** (-HALF) * sp.sqrt(s1 * s2) / s3
 PROP32_P = (sp.Rational(2, 3), sp.S.Half, sp.Rational(1, 3))
 _prop32_norm = sum(sp.exp(x) for x in PROP32_P)
 PROP32_WITNESS = {s: sp.exp(x) / _prop32_norm for s, x in zip((s1, s2, s3), PROP32_P, strict=True)} | {eps: sp.S.One}
+#: App. D's π* from its preference model: p*(y_i ≻ y_j) ∈ (0, 1) for i < j (p*(y_j ≻ y_i) = 1 − p*(y_i ≻ y_j),
+#: p*(y ≻ y) = 1/2), p*(y_i ≻ μ) their mean over the uniform μ = π_ref, and π* = π** ∝ exp(p*(y ≻ μ)) (λ = 1)
+pref_12, pref_13, pref_23 = (
+    var(f"pref_{ij}", UNIT, rf"p^{{*}}(y_{ij[0]} \succ y_{ij[1]})") for ij in ("12", "13", "23")
+)
+APP_D_PREFERENCES = [
+    sp.Eq(P[0], (HALF + pref_12 + pref_13) / 3),
+    sp.Eq(P[1], (HALF + (1 - pref_12) + pref_23) / 3),
+    sp.Eq(P[2], (HALF + (1 - pref_13) + (1 - pref_23)) / 3),
+    *(sp.Eq(s, sp.exp(x) / sp.Add(*[sp.exp(z) for z in P])) for s, x in zip((s1, s2, s3), P, strict=True)),
+]
+APP_D_NAMES = [
+    *(f"p*(y_{i} ≻ μ), the mean of p*(y_{i} ≻ y) over the uniform μ" for i in (1, 2, 3)),
+    *(f"π*(y_{i}) = π**(y_{i}) ∝ exp(p*(y_{i} ≻ μ))" for i in (1, 2, 3)),
+]
 
 # ---------------------------------------------------------------- App. B.3: Mann–Whitney
 
@@ -1039,9 +1054,9 @@ derivation = Derivation(
         ),
         Step(
             "eq49_ratio_eq_kkt_ratio",
-            Implies([sp.Eq(s3, 1 - s1 - s2)], Equal(rho_rlhf, eq49)),
-            "(49) as printed against the ratio π₁/π₃ solving (43)–(48), for π* a distribution on the three "
-            "responses (the document's setup: π*(y₃) = 1 − π*(y₁) − π*(y₂) > 0)",
+            Implies(APP_D_PREFERENCES, Equal(rho_rlhf, eq49), names=APP_D_NAMES),
+            "(49) as printed against the ratio π₁/π₃ solving (43)–(48), for π* of App. D's setup: π_ref = μ uniform "
+            "on three responses, λ = 1, p*(y_i ≻ y_j) ∈ (0, 1), and π* = π** ∝ exp(p*(y ≻ μ)) (a distribution)",
             "App. D, eq. (49)",
             uses=["constrained_kl_kkt_solved_with_active_ratio_constraint"],
             expected="refuted",
