@@ -24,6 +24,7 @@ LEMMA_REFUTED = {
 CONFIRMED = {
     "tilted_reference_maximizes_objective",
     "support_of_tuned_policy_eq_support_of_reference",
+    "tpm_aligned_at_least_alpha_under_comonotone_reading",
     "dividing_opposite_inequalities_of_positives",
     "reciprocate_add_one_reciprocate",
     "tpm_aligned_exceeds_alpha_under_tilt_correlation",

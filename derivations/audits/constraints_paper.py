@@ -20,8 +20,10 @@ Main findings:
   (kπ*₁/π*₂)^{(1−k)/(2(1+k))}, so Prop. 3.2 holds whenever k ≠ 1 (they coincide when k = 1).
 - §3.3, mode-seeking vs mode-covering: the DPO loss on the three-response example is not the
   forward KL of (38) up to a constant ((38) needs π_θ(y_w) + π_θ(y_l) = 1, i.e. two responses);
-  refuted. At λ = 1 the DPO minimiser over the family is θ = 2/5, the forward-KL minimiser is
-  θ = 1/4. The example's π*(y_b) = 0 (p*(y_a ≻ y_b) = 1) lies outside (1) with finite rewards and
+  the paper claims the reduction only under App. C's assumptions, which the example violates, so
+  this is "not reproduced under" the reading that it carries over, not an error of the paper.
+  At λ = 1 the DPO minimiser over the family is θ = 2/5, the forward-KL minimiser is θ = 1/4.
+  The example's π*(y_b) = 0 (p*(y_a ≻ y_b) = 1) lies outside (1) with finite rewards and
   outside App. C's hypothesis p* ∈ (0, 1); the RLHF (reverse-KL) loss is infinite for every θ < 1.
 - App. A, (24): the BT/DPO loss is decreasing in π_θ(y_w) and increasing in π_θ(y_l), the opposite
   of the monotonicity (24) requires; and for an η with (24)'s monotonicity, π_θ(y_w) = 1 maximises
@@ -564,6 +566,9 @@ derivation = Derivation(
             correction=Stationary(mode_dpo, {theta: sp.Rational(2, 5)}, kind="min"),
             diagnosis="(38) needs π_θ(y_w) + π_θ(y_l) = 1, which fails with three responses: the DPO minimiser "
             "over the family is θ = 2/5, the forward-KL minimiser θ = 1/4",
+            assumes="§3.1's reduction (DPO loss ≡ forward KL, App. C) applied to the three-response mode example: the "
+            "paper states it only 'under certain assumptions' (App. C: two responses, p* ∈ (0, 1)), which the example "
+            "violates, and only hypothesises the mode-covering behaviour there (θ_DPO = 2/5 < 1 does cover both modes)",
         ),
         Step(
             "mode_example_dpo_minimiser_eq_two_fifths",

@@ -21,6 +21,12 @@ Main findings:
   proof uses) instead of on ``r``: covariance of ``e^{r/β}`` with ``p_A`` positive and with
   ``p_U`` negative gives ``TPM(A) > α``.
 
+- The reading matters: with "correlated" read as comonotone (r ordered like p_A and against p_U on
+  every pair, under which "monotone functions preserve the correlation" is true) Theorem 2's
+  TPM(A) ≥ α holds (Chebyshev's sum inequality; confirmed). The document does not say which it
+  means; "positively correlated" usually means a positive covariance, the reading refuted.
+- "supp p_θ = supp p_ref" holds (p_θ ∝ p_ref e^{r/β}); it is searched on references with zero entries.
+
 Covariances are over the uniform distribution on the support,
 ``Cov(u, v) = (1/n) Σ u_i v_i − (1/n²) Σ u_i Σ v_i``; theorem instances are searched for
 support sizes 3 and 4; the algebraic identities are proved at size 2 and fuzzed at sizes 3 and 6.
@@ -146,6 +152,19 @@ def theorem(rel: str, mass: str, hypotheses: str = "as written") -> Callable[[in
     return build
 
 
+def _comonotone_theorem(n: int) -> Implies:
+    """Theorem 2 (TPM(A) ≥ α) with "correlated" read as comonotone: (r_i − r_j)(p_A,i − p_A,j) ≥ 0 and
+    (r_i − r_j)(p_U,i − p_U,j) ≤ 0 for every pair. Then e^{r/β} is comonotone with p_A − p_U and Chebyshev's sum
+    inequality gives Σ (p_A − p_U) e^{r/β} ≥ 0, so TPM(A) − α ≥ 0."""
+    m = mixture(n)
+    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+    hyps = [sp.Ge((m.r[i] - m.r[j]) * (m.pA[i] - m.pA[j]), 0) for i, j in pairs]
+    hyps += [sp.Le((m.r[i] - m.r[j]) * (m.pU[i] - m.pU[j]), 0) for i, j in pairs]
+    names = [f"r, p_A comonotone on (y_{i + 1}, y_{j + 1})" for i, j in pairs]
+    names += [f"r, p_U anti-monotone on (y_{i + 1}, y_{j + 1})" for i, j in pairs]
+    return Implies(hyps, Inequality(m.tpm_a, ">=", alpha), names=names)
+
+
 def _product_inequality(mass: str) -> Callable[[int], Implies]:
     """The proof's displays: E[α_A p_A] > E[α_A] E[p_A] (mass "A") or E[α_U p_U] < E[α_U] E[p_U] (mass "U")."""
 
@@ -220,6 +239,9 @@ e_alphau_pu = var("E_alphaU_pU", POSITIVE, r"E[\alpha_{\mathcal{U}} p_{\mathcal{
 e_alphau_e_pu = var("E_alphaU_E_pU", POSITIVE, r"E[\alpha_{\mathcal{U}}] E[p_{\mathcal{U}}]")
 supp_theta = var("supp_theta", REAL, r"\operatorname{supp} p_\theta")
 supp_ref = var("supp_ref", REAL, r"\operatorname{supp} p_{ref}")
+comonotone_r_pa = var("comonotone_r_pA", REAL, r"(r_i - r_j)(p_{\mathcal{A},i} - p_{\mathcal{A},j})")
+comonotone_r_pu = var("comonotone_r_pU", REAL, r"(r_i - r_j)(p_{\mathcal{U},i} - p_{\mathcal{U},j})")
+COMONOTONE_DISPLAY = sp.And(sp.Ge(comonotone_r_pa, 0), sp.Le(comonotone_r_pu, 0))
 SAME_SUPPORT_DISPLAY = sp.Eq(supp_theta, supp_ref, evaluate=False)
 AS_WRITTEN_DISPLAY = sp.And(sp.Gt(cov_r_pa, 0), sp.Lt(cov_r_pu, 0))
 CORRECTED_DISPLAY = sp.And(sp.Gt(cov_tilt_pa, 0), sp.Lt(cov_tilt_pu, 0))
@@ -573,6 +595,19 @@ derivation = Derivation(
             "TPM(U) = 1 − TPM(A)",
             "Theorem 2 (correction)",
             uses=["tpm_aligned_minus_alpha_is_weighted_tilt_gap", "total_masses_sum_to_one"],
+        ),
+        Step(
+            "tpm_aligned_at_least_alpha_under_comonotone_reading",
+            _sizes(
+                _comonotone_theorem,
+                {"symbolic": (), "numeric": (2, 3)},
+                sp.Implies(COMONOTONE_DISPLAY, sp.Ge(tpm_a, alpha_display), evaluate=False),
+            ),
+            "the other reading of 'positively correlated' (and the one under which the proof's 'monotone functions "
+            "preserve the correlation' is true): r and p_A comonotone, r and p_U anti-monotone; then e^{r/β} is "
+            "comonotone with p_A − p_U and Chebyshev's sum inequality gives Σ (p_A − p_U) e^{r/β} ≥ 0",
+            "Theorem 2 (reading)",
+            uses=["tpm_aligned_minus_alpha_is_weighted_tilt_gap"],
         ),
     ],
     records=[
