@@ -1141,8 +1141,10 @@ derivation = Derivation(
         Record("eq. (19)", "definition", "the compressive-sensing objective"),
         Record(
             "eq. (25)",
-            "unverifiable: Proposition A.1 asserts a loss threshold exists for the policies of an unspecified class",
-            "its ingredients (24) and footnote 5 are steps",
+            "unverifiable: as printed Proposition A.1 holds vacuously (any ℓ̄_η ≤ min ℓ_η leaves the set of policies "
+            "empty) and its hypothesis compares a loss value with an argmin (a policy), so the intended statement is "
+            "not determined",
+            "its substance, (24)'s monotonicity and footnote 5's argument, are steps",
         ),
         Record(r"\begin{aligned} \text{Absolute Decrease} &:=", "definition", "absolute and relative decrease"),
         Record("eq. (33)", "definition", "π**"),
