@@ -205,6 +205,10 @@ def test_the_summaries_count_a_step_not_reproduced_under_our_assumption_apart_fr
     assert [x["not_reproduced"] for x in steps] == [True, False, False] and steps[0]["status"] == "refuted"
     line = "1 proved, 0 confirmed, 1 refuted, 1 not reproduced under an assumption the document does not state, 0 error"
     assert line in summary_line(run) and not run.failed
+    from verify.render.plain import step_line
+
+    fitted = run.derivations[0].steps[0]
+    assert "refuted, not reproduced under an assumption (expected refuted)" in step_line("nums", fitted)
     buf = io.StringIO()
     Console(file=buf, width=300, color_system=None).print(Summary(run))
     assert line in buf.getvalue()

@@ -42,6 +42,7 @@ import sympy as sp
 
 from derivations._notation import DPO_MIXTURE, beta, boltzmann, distribution, rewards
 from verify import (
+    AllOf,
     Derivation,
     Equal,
     ForSizes,
@@ -53,7 +54,6 @@ from verify import (
     var,
 )
 from verify.domains import POSITIVE, REAL, UNIT, simplex, simplex_with_zeros
-from verify.model import AllOf
 
 DOC = DPO_MIXTURE
 # α ∈ (0, 1) as a normalised pair of positive weights, so that 1 − α > 0 is visible to SymPy.

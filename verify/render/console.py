@@ -23,6 +23,8 @@ STYLE = {
 
 def _status(step: StepResult) -> Text:
     text = Text(step.status, style=STYLE[step.status])
+    if step.not_reproduced:
+        text.append(", not reproduced under an assumption", style="yellow")
     if not step.crosschecked:
         text.append(" (not cross-checked)", style="yellow")
     if step.expected == "refuted":

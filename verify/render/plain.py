@@ -22,7 +22,8 @@ def _where(step: StepResult) -> str:
 def step_line(derivation_id: str, step: StepResult) -> str:
     """``PASS|FAIL id status method time [file:line]``."""
     verdict = "FAIL" if step.failed else "PASS"
-    status = step.status + (" (expected refuted)" if step.expected == "refuted" else "")
+    status = "refuted, not reproduced under an assumption" if step.not_reproduced else step.status
+    status += " (expected refuted)" if step.expected == "refuted" else ""
     cached = " cached" if step.cached else ""
     where = f"  {_where(step)}" if step.failed and _where(step) else ""
     return f"{verdict} {derivation_id}::{step.id}  {status}  {step.method or '-'}  {step.seconds:.2f}s{cached}{where}"
