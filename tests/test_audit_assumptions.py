@@ -278,3 +278,38 @@ def test_every_audit_counterexample_lies_in_the_declared_domains_of_its_symbols(
                     assert domain_of(x).contains(float(value)), (d.id, s.id, name, value)
                     checked += 1
     assert checked > 50
+
+
+def test_the_proposition_witnesses_lie_inside_the_papers_setups():
+    """004's witnesses, re-evaluated with plain mpmath. Prop. 3.1 (App. C): two responses, uniform π_ref, λ = 1,
+    p* ∈ (0, 1), policies θ ∈ (0, 1), and RLHF and DPO rank the two policies oppositely. Prop. 3.2 (App. D):
+    p*(y ≻ μ) realisable as the means over uniform μ of pairwise preferences in (0, 1), π* ∝ exp(p*(y ≻ μ)),
+    |log π*_i/π*_j| ≤ 2/3, ε > 0."""
+    from derivations.audits import constraints_paper as cp
+
+    # Prop. 3.1
+    p, (a, b) = mpmath.mpf(cp._P31), (mpmath.mpf(cp._A), mpmath.mpf(cp._B))
+    assert _open_unit(p, a, b)
+    star = [p, 1 - p]  # π* from (31) with two responses: p*(y₁ ≻ y₂) = π*(y₁)
+
+    def rlhf(t):  # λ = 1, uniform π_ref, r* = log π*: E_π[−r*] + KL(π‖π_ref)
+        pol = [t, 1 - t]
+        return mpmath.fsum(
+            q * (-mpmath.log(s) + mpmath.log(q / mpmath.mpf("0.5"))) for q, s in zip(pol, star, strict=True)
+        )
+
+    def dpo(t):  # (37): E over labelled pairs of log((π_w + π_l)/π_w) with π_w + π_l = 1
+        return -p * mpmath.log(t) - (1 - p) * mpmath.log(1 - t)
+
+    assert (rlhf(a) - rlhf(b)) * (dpo(b) - dpo(a)) > 0
+    # Prop. 3.2
+    half = mpmath.mpf(1) / 2
+    P = [mpmath.mpf(x) for x in cp.PROP32_P]
+    t = mpmath.mpf("0.75")  # p*(y₁ ≻ y₂); the other two pairwise preferences follow from the means
+    p13, p23 = 3 * P[0] - half - t, 3 * P[1] - 3 * half + t
+    assert _open_unit(t, p13, p23)
+    means = [(half + t + p13) / 3, (half + 1 - t + p23) / 3, (half + 2 - p13 - p23) / 3]
+    assert all(abs(m - x) < mpmath.mpf(10) ** -30 for m, x in zip(means, P, strict=True))
+    pstar = [mpmath.exp(x) / mpmath.fsum(mpmath.exp(y) for y in P) for x in P]
+    assert max(abs(mpmath.log(x / y)) for x in pstar for y in pstar) <= mpmath.mpf(2) / 3
+    assert cp.PROP32_WITNESS[cp.eps] > 0
