@@ -448,8 +448,9 @@ derivation = Derivation(
     kind="audit",
     summary=(
         "Refuted: Prop. 4.1's μ = (·)^{1/2}; the orientation of (14) against (56) and of §4's likelihood; "
-        "(49); §3.3's forward-KL reading of the three-response DPO loss; (24)'s monotonicity and footnote 5; "
-        "Figure 4's ℓ₁ limit; (20) as an exact equality. Everything else holds."
+        "(49); (24)'s monotonicity and footnote 5; Figure 4's ℓ₁ limit; (20) as an exact equality. Not "
+        "reproduced under an assumption the paper does not make: §3.3's forward-KL reading of the three-response "
+        "DPO loss. Everything else holds."
     ),
     steps=[
         # ------------------------------------------------------------ §2
@@ -902,6 +903,13 @@ derivation = Derivation(
             "winner_one_minimises_eq24_loss_with_reversed_monotonicity",
             Inequality(((1 - pi_1) - pi_1) - (0 - 1), ">=", 0),
             "corrected: η(a, b) = b − a gives η(1, 0) = −1 ≤ 1 − 2a",
+            "App. A, footnote 5",
+        ),
+        Step(
+            "dpo_loss_tends_to_its_infimum_zero_as_winner_probability_tends_to_one",
+            Limit(dpo_loss(theta, 1 - theta, ref_w, ref_l, lam), theta, 1, 0),
+            "footnote 5: π_θ(y_w) = 1, π_θ(y_l) = 0 also minimise the DPO loss when π_ref > 0; the loss is positive "
+            "and tends to 0 as π_θ(y_w) → 1 (an infimum, reached only in the limit: log π_θ(y_l) is undefined at 0)",
             "App. A, footnote 5",
         ),
         # ------------------------------------------------------------ App. B.3
