@@ -20,7 +20,9 @@ Main findings:
   onto 0.5" is refuted (with c − 1 the symmetrised target is −1/2); with the target 2 − c the
   target 1/2 is proved.
 - The Bradley–Terry display and its "Drawback" (σ → 1 only as the gap → ∞), the optimality of
-  π* (Gibbs' inequality, numeric only), the reward inversion and eq:qoblq, the Lemma and every link of
+  π* (Gibbs' inequality, numeric only), the reward inversion and eq:qoblq, the prose claim that a
+  policy meeting eq:h_theta_cond is the optimum (the "trivial ambiguity" is a constant the
+  normalisation removes), the Lemma and every link of
   its proof (eq:qioqli, the second-term chain, the (*) and (**) chains, the tcolorbox example,
   the (*) − (**) chain and the final argmin identity) hold.
 
