@@ -1050,6 +1050,18 @@ derivation = Derivation(
         ),
         # ------------------------------------------------------------ App. D
         Step(
+            "tilted_reference_with_ipo_reward_eq_softmax_of_preference_means",
+            Equal(
+                boltzmann([sp.Rational(1, 3)] * 3, P, 1)[0][0],
+                sp.exp(P[0]) / sp.Add(*[sp.exp(x) for x in P]),
+            ),
+            "the display defining π** also asserts π_ref e^{r_IPO/λ}/Z = exp(p*(y ≻ π_ref))/Σ_y exp(p*(y ≻ π_ref)): "
+            "true under App. D's λ = 1 and uniform π_ref on three responses, where r_IPO(y) = p*(y ≻ π_ref) by (7) "
+            "and the constant π_ref = 1/3 cancels (for λ ≠ 1 the exponent would be p*/λ)",
+            "App. D, display after (41)",
+            anchor="display 43",
+        ),
+        Step(
             "constrained_kl_kkt_solved_with_active_ratio_constraint",
             Solves(kkt_equations, kkt_solution),
             "(43), (44) with u > 0 (active constraint (48)) and (47); π₁/π₃ = (π*₁/π*₃)(kπ*₁/π*₂)^{−k/(1+k)}, "
@@ -1157,7 +1169,6 @@ derivation = Derivation(
         Record(r"\begin{aligned} \text{Absolute Decrease} &:=", "definition", "absolute and relative decrease"),
         Record("eq. (33)", "definition", "π**"),
         Record("eq. (40)", "definition", "the constraint set S_π"),
-        Record("display 43", "definition", "π** with r_IPO"),
         Record("eq. (42)", "definition", "the constrained RLHF problem, solved by its KKT conditions (43)–(48)"),
         Record("eq. (51)", "definition", "the constrained IPO problem"),
     ],
