@@ -23,6 +23,8 @@ LEMMA_REFUTED = {
 #: true, checked numerically only (Gibbs' inequality; statements needing their hypotheses)
 CONFIRMED = {
     "tilted_reference_maximizes_objective",
+    "support_of_tuned_policy_eq_support_of_reference",
+    "tpm_aligned_at_least_alpha_under_comonotone_reading",
     "dividing_opposite_inequalities_of_positives",
     "reciprocate_add_one_reciprocate",
     "tpm_aligned_exceeds_alpha_under_tilt_correlation",
@@ -105,3 +107,29 @@ def test_the_corrected_identity_explains_the_counterexample(steps) -> None:
     gap = x.alpha * (1 - x.alpha) * sum((a - u) * e for a, u, e in zip(x.pA, x.pU, x.e, strict=True)) / x.Z
     assert abs((x.tpm_a - x.alpha) - gap) < mpmath.mpf("1e-40")
     assert x.cov(x.e, x.pA) - x.cov(x.e, x.pU) < 0  # the corrected hypotheses fail here, as they must
+
+
+def test_support_claim_is_searched_on_references_with_zero_entries(steps) -> None:
+    """supp p_θ = supp p_ref holds (confirmed) with the ⊆ direction searched where p_ref(y) = 0; a policy that
+    puts mass outside supp p_ref (p_θ ∝ (p_ref + 1/n) e^{r/β}) is refuted at a reference with a zero entry."""
+    import sympy as sp
+
+    from derivations._notation import beta, boltzmann, rewards
+    from verify import Derivation, ForSizes, Implies, Inequality, Source, Step
+    from verify.domains import simplex_with_zeros
+    from verify.run.check import check_step
+    from verify.search.fuzz import PROFILES
+
+    s = steps["support_of_tuned_policy_eq_support_of_reference"]
+    assert s.status == "confirmed" and "∉ supp p_ref" in s.reason
+
+    def leaky(n: int) -> Implies:
+        ref, _ = simplex_with_zeros("ref0", n)
+        theta, _ = boltzmann([q + sp.Rational(1, n) for q in ref], rewards(n), beta)
+        return Implies([sp.Le(ref[1], 0)], Inequality(theta[1], "<=", 0))
+
+    step = Step("leaky_support", ForSizes(leaky, symbolic=(), numeric=(2, 3)))
+    d = Derivation("leaky", "leaky support", Source("x.txt"), [step])
+    result = check_step(d, step, PROFILES["ci"])
+    assert result.status == "refuted"
+    assert mpmath.mpf(result.counterexample["w_ref0_2"]) == 0 and mpmath.mpf(result.counterexample["w_ref0_1"]) > 0

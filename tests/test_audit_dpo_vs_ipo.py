@@ -40,7 +40,7 @@ def test_every_step_has_its_expected_status(steps):
         assert (s.expected == "refuted") == (sid in REFUTED)
     for sid in REFUTED:
         assert steps[sid].diagnosis and steps[sid].correction_latex, sid
-    assert len(steps) == 32
+    assert len(steps) == 33
 
 
 def test_kl_rewriting_as_printed_is_not_kl_plus_constant(steps):

@@ -180,3 +180,46 @@ def test_the_console_says_not_reproduced_under_an_assumption_instead_of_refuted(
     out = buf.getvalue()
     assert "paper_numbers.fitted not reproduced under an assumption the document does not state" in out
     assert "assumed: λ = 1 (not stated)" in out and "refuted (expected refuted)" not in out
+
+
+def test_the_summaries_count_a_step_not_reproduced_under_our_assumption_apart_from_the_refuted() -> None:
+    """summary.refuted counts errors of the documents only; a refutation under an assumption the document does
+    not state is summary.not_reproduced, on the JSON, the plain and console summary lines and the reports;
+    whether a step failed (and so the exit code) is still decided by its expectation alone."""
+    from verify.render.console import Summary
+    from verify.render.plain import summary_line
+
+    def run_of(status: str, expected: str) -> RunResult:
+        steps = [
+            _step("fitted", status, expected, "§3", assumes="λ = 1 (not stated)"),
+            _step("wrong", "refuted", "refuted", "§4"),
+            _step("fine", "proved", "holds", "§5"),
+        ]
+        return RunResult([DerivationResult("nums", "Numbers", "experiment", {"document": "p.txt"}, steps)], 1.0, "0")
+
+    run = run_of("refuted", "refuted")
+    s = run.to_json()["summary"]
+    assert (s["proved"], s["refuted"], s["not_reproduced"], s["failed"]) == (1, 1, 1, 0)
+    assert sum(s[k] for k in ("proved", "confirmed", "refuted", "not_reproduced", "error", "timeout")) == s["steps"]
+    steps = run.to_json()["derivations"][0]["steps"]
+    assert [x["not_reproduced"] for x in steps] == [True, False, False] and steps[0]["status"] == "refuted"
+    line = "1 proved, 0 confirmed, 1 refuted, 1 not reproduced under an assumption the document does not state, 0 error"
+    assert line in summary_line(run) and not run.failed
+    from verify.render.plain import step_line
+
+    fitted = run.derivations[0].steps[0]
+    assert "refuted, not reproduced under an assumption (expected refuted)" in step_line("nums", fitted)
+    buf = io.StringIO()
+    Console(file=buf, width=300, color_system=None).print(Summary(run))
+    assert line in buf.getvalue()
+    # the number reproduced after all: the step expected not to reproduce fails the run
+    reproduced = run_of("confirmed", "refuted")
+    assert reproduced.failed and reproduced.summary()["not_reproduced"] == 0 and reproduced.summary()["failed"] == 1
+    # a step expected to hold under the assumption and refuted: not reproduced, and a failure
+    broken = run_of("refuted", "holds")
+    assert broken.failed and broken.summary()["not_reproduced"] == 1 and broken.summary()["refuted"] == 1
+    # without such a step the summary line is as before
+    plain = RunResult(
+        [DerivationResult("n", "N", "core", {"document": "p"}, [_step("a", "proved", "holds", "")])], 1, "0"
+    )
+    assert "not reproduced" not in summary_line(plain) and plain.summary()["not_reproduced"] == 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import mpmath
-import sympy as sp
 
 from verify.run.runner import check_derivation
 from verify.search.fuzz import PROFILES
@@ -85,29 +84,3 @@ def test_dpo_notes_step2_and_step3_are_refuted_with_real_counterexamples(registr
     assert abs(mpmath.exp(c["r"] - c["beta"] * mpmath.log(c["ref"])) - w / (w + w_other)) > mpmath.mpf("1e-6")
     # the Final Parameter Expression at the stationary point is a constant
     assert steps["final_parameter_at_stationary_point"].status == "proved"
-
-
-def test_every_audit_counterexample_lies_in_the_declared_domains_of_its_symbols(registry):
-    """A counterexample is an instance of the document's setup: each value inside its symbol's domain."""
-    from verify.domains import domain_of
-    from verify.kernel.obligations import nodes
-    from verify.run.runner import run
-
-    audits = registry.select(None, ["audit"])
-    result = run(registry, audits, PROFILES["ci"], jobs=2)
-    checked = 0
-    for d, r in zip(audits, result.derivations, strict=True):
-        for step, s in zip(d.steps, r.steps, strict=True):
-            if s.status != "refuted" or not s.counterexample:
-                continue
-            symbols = {}
-            for ob in step.claim.obligations():
-                for part in (getattr(ob, a, None) for a in ("lhs", "rhs", "expr")):
-                    if part is not None:
-                        symbols.update({str(x): x for x in nodes(part, sp.Symbol)})
-            for name, value in s.counterexample.items():
-                x = symbols.get(name.rstrip("′"))
-                if x is not None:
-                    assert domain_of(x).contains(float(value)), (d.id, s.id, name, value)
-                    checked += 1
-    assert checked > 50

@@ -102,3 +102,41 @@ def test_extremum_hint_outside_the_domain_is_a_claim_error_and_the_claim_itself_
     v = mpmath.mpf(res.counterexample["eo"])
     assert v / (1 + v) < mpmath.mpf(1) / 3
     assert r"\text{extremum at }" in Inequality(o, ">=", 0, extremum={o: 0}).latex()
+
+
+def test_all_of_checks_every_part_and_names_the_failing_one():
+    """AllOf holds when every part does; a failing part refutes it, and its name labels the obligation."""
+    from verify import AllOf
+
+    x = var("x_all", PROBABILITY)
+    both = AllOf([Inequality(x, ">", 0), Inequality(x, "<", 1)], names=["positive", "below one"])
+    assert [o.label for o in both.obligations()] == ["positive", "below one"]
+    assert check(both).status in ("proved", "confirmed")
+    broken = check(AllOf([Inequality(x, ">", 0), Inequality(x, "<", sp.Rational(1, 2))], names=["pos", "half"]))
+    assert broken.status == "refuted" and float(broken.counterexample["x_all"]) >= 0.5
+    with pytest.raises(ClaimError, match="at least one claim"):
+        AllOf([])
+    with pytest.raises(ClaimError, match="names has 1 entries for 2 claims"):
+        AllOf([Inequality(x, ">", 0), Inequality(x, "<", 1)], names=["one"])
+
+
+def test_nonnegative_weights_draw_exact_zeros_and_stay_in_their_support():
+    """NONNEGATIVE_WEIGHT reaches 0 (a log scale alone never does); simplex_with_zeros keeps p_1 > 0 and sums to 1."""
+    from hypothesis import given, settings
+
+    from verify.domains import NONNEGATIVE_WEIGHT, simplex_with_zeros
+
+    drawn = []
+
+    @settings(max_examples=200, database=None, derandomize=True)
+    @given(NONNEGATIVE_WEIGHT.strategy())
+    def sample(w):
+        assert NONNEGATIVE_WEIGHT.contains(w)
+        drawn.append(w)
+
+    sample()
+    assert 0.0 in drawn and any(w > 0 for w in drawn)
+    p, w = simplex_with_zeros("z", 3)
+    values = {w[0]: 2.0, w[1]: 0.0, w[2]: 6.0}
+    assert [float(q.subs(values)) for q in p] == [0.25, 0.0, 0.75]
+    assert w[0].domain.contains(1e-3) and not w[0].domain.contains(0.0) and w[1].domain.contains(0.0)

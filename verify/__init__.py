@@ -3,7 +3,7 @@
 Public API for writing derivations: :class:`Derivation`, :class:`Step`, :class:`Source`,
 the claim kinds (:class:`Equal`, :class:`EqualUpToConstant`, :class:`Solves`,
 :class:`Inequality`, :class:`Stationary`, :class:`Limit`, :class:`ForSizes`,
-:class:`Implies`, :class:`Reported`), symbol domains (:mod:`verify.domains`) and the extra
+:class:`Implies`, :class:`Reported`, :class:`AllOf`), symbol domains (:mod:`verify.domains`) and the extra
 functions ``sigmoid``, ``logsigmoid``, ``softplus``; :func:`check_implementation` checks a
 loss implementation (NumPy or PyTorch) against its formula and the preference properties.
 
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    "AllOf": "verify.model",
     "Derivation": "verify.model",
     "Equal": "verify.model",
     "EqualUpToConstant": "verify.model",
@@ -44,6 +45,7 @@ _EXPORTS = {
 }
 
 __all__ = [  # noqa: RUF022 (the order of the table above)
+    "AllOf",
     "Derivation",
     "Equal",
     "EqualUpToConstant",
@@ -89,6 +91,7 @@ if TYPE_CHECKING:
     from verify.domains import Var, simplex, var, vector
     from verify.functions import logsigmoid, sigmoid, softplus
     from verify.model import (
+        AllOf,
         Derivation,
         Equal,
         EqualUpToConstant,

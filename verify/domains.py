@@ -24,7 +24,9 @@ class Domain:
 
     ``support`` is ``(lower, upper, lower_closed, upper_closed)``: what the symbol means (a
     probability is in the open interval (0, 1), a log-probability in (−∞, 0]). ``(lo, hi)`` is
-    the part of it the fuzzer samples. ``scale="integer"`` samples integers.
+    the part of it the fuzzer samples. ``scale="integer"`` samples integers; ``scale="log_or_zero"``
+    samples exactly 0 or a log-scale value of ``(lo, hi)`` (a support closed at 0 that a log scale
+    alone never reaches: a distribution's zero entries).
     """
 
     name: str
@@ -39,6 +41,8 @@ class Domain:
         """Hypothesis strategy of values inside the domain; shrinks toward simple values."""
         if self.scale == "log":
             return self.exponent_strategy().map(exp10)
+        if self.scale == "log_or_zero":
+            return st.one_of(st.just(0.0), self.exponent_strategy().map(exp10))
         if self.scale == "integer":
             return st.integers(math.ceil(self.lo), math.floor(self.hi))
         return st.floats(self.lo, self.hi, allow_nan=False, allow_infinity=False)
@@ -117,6 +121,15 @@ WEIGHT = Domain(
     scale="log",
     description="an unnormalised positive mass (normalised into a distribution)",
     support=_OPEN_POSITIVE,
+)
+NONNEGATIVE_WEIGHT = Domain(
+    "nonnegative_weight",
+    1e-3,
+    1e3,
+    (("nonnegative", True),),
+    scale="log_or_zero",
+    description="an unnormalised mass ≥ 0, drawn as exactly 0 about half the time (a distribution's zero entries)",
+    support=(0.0, math.inf, True, False),
 )
 UNIT = Domain(
     "unit_interval",
@@ -200,5 +213,19 @@ def simplex(name: str, n: int, latex: str | None = None) -> tuple[list[sp.Expr],
     normalisation hold by construction, so no constraint has to be imposed on the checkers.
     """
     w = vector(f"w_{name}", n, WEIGHT, rf"w^{{{latex or name}}}")
+    total = sp.Add(*w)
+    return [wi / total for wi in w], w
+
+
+def simplex_with_zeros(name: str, n: int, latex: str | None = None) -> tuple[list[sp.Expr], list[sp.Symbol]]:
+    """A distribution on ``n`` points that may have zero entries: ``p_i = w_i / Σ_j w_j`` with ``w_1 > 0``
+    and ``w_2 … w_n ≥ 0`` (each drawn as exactly 0 about half the time).
+
+    Returns ``(p, w)``. A distribution's support is not empty; which point carries mass is a
+    relabelling, so the first one does. Every point of the closed simplex with ``p_1 > 0`` is reached.
+    """
+    base = latex or name
+    w = [var(f"w_{name}_1", WEIGHT, rf"w^{{{base}}}_{{1}}")]
+    w += [var(f"w_{name}_{i}", NONNEGATIVE_WEIGHT, rf"w^{{{base}}}_{{{i}}}") for i in range(2, n + 1)]
     total = sp.Add(*w)
     return [wi / total for wi in w], w

@@ -578,6 +578,40 @@ class Implies(Claim):
         return rf"{hyps} \;\Longrightarrow\; {self.conclusion.latex()}"
 
 
+@dataclass
+class AllOf(Claim):
+    r"""``c₁ ∧ c₂ ∧ …``: every claim of ``claims`` (one statement with several parts, such as a set
+    equality checked point by point). ``names`` label the parts; ``display`` is an optional SymPy
+    relation printed for the whole (else the parts joined by ∧)."""
+
+    claims: Sequence[Claim]
+    names: Sequence[str] = ()
+    display: sp.Basic | None = None
+
+    def __post_init__(self) -> None:
+        self.claims = tuple(self.claims)
+        if not self.claims:
+            raise ClaimError("AllOf needs at least one claim")
+        bad = [c for c in self.claims if not isinstance(c, Claim)]
+        if bad:
+            raise ClaimError(f"AllOf: {bad[0]!r} is not a claim object")
+        self.names = tuple(self.names)
+        if self.names and len(self.names) != len(self.claims):
+            raise ClaimError(f"names has {len(self.names)} entries for {len(self.claims)} claims")
+
+    def obligations(self) -> list[Obligation]:
+        out: list[Obligation] = []
+        for i, c in enumerate(self.claims):
+            part = self.names[i] if self.names else f"part {i + 1}"
+            out.extend(replace(o, label=part + (f", {o.label}" if o.label else "")) for o in c.obligations())
+        return out
+
+    def latex(self) -> str:
+        if self.display is not None:
+            return to_latex(self.display)
+        return r" \;\wedge\; ".join(rf"\left({c.latex()}\right)" for c in self.claims)
+
+
 def _substituted(o: Obligation, sub: dict[sp.Symbol, sp.Expr]) -> Obligation:
     """``o`` with ``sub`` applied to each of its expressions."""
     if not sub:

@@ -12,6 +12,9 @@ from typing import Any
 from verify.coverage import Coverage
 
 STATUSES = ("proved", "confirmed", "refuted", "error", "timeout")
+#: what a summary counts: the statuses, with a refuted step checked under an assumption the document does
+#: not state counted apart as ``not_reproduced`` (it is no evidence against the document)
+COUNTS = ("proved", "confirmed", "refuted", "not_reproduced", "error", "timeout")
 SCHEMA = 1
 
 
@@ -77,6 +80,17 @@ class StepResult:
             raise ValueError(f"status={self.status!r} is not one of {STATUSES}")
         self.failed = step_failed(self.expected, self.status)
 
+    @property
+    def not_reproduced(self) -> bool:
+        """Refuted only under an assumption the document does not state (``assumes``): the number or claim
+        is not reproduced under that assumption, which is not a refutation of the document."""
+        return self.status == "refuted" and bool(self.assumes)
+
+    @property
+    def count(self) -> str:
+        """The key of :data:`COUNTS` this step is counted under."""
+        return "not_reproduced" if self.not_reproduced else self.status
+
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         order = [
@@ -98,6 +112,7 @@ class StepResult:
         ]
         out = {k: d[k] for k in order}
         out.update({k: v for k, v in d.items() if k not in out})
+        out["not_reproduced"] = self.not_reproduced
         return out
 
     @classmethod
@@ -192,8 +207,8 @@ class RunResult:
     def summary(self) -> dict[str, Any]:
         steps = [s for d in self.derivations for s in d.steps]
         out: dict[str, Any] = {"derivations": len(self.derivations), "steps": len(steps)}
-        for status in STATUSES:
-            out[status] = sum(s.status == status for s in steps)
+        for key in COUNTS:
+            out[key] = sum(s.count == key for s in steps)
         out["failed"] = sum(s.failed for s in steps)
         out["cached"] = sum(s.cached for s in steps)
         if self.coverage:

@@ -20,8 +20,10 @@ Main findings:
   (kπ*₁/π*₂)^{(1−k)/(2(1+k))}, so Prop. 3.2 holds whenever k ≠ 1 (they coincide when k = 1).
 - §3.3, mode-seeking vs mode-covering: the DPO loss on the three-response example is not the
   forward KL of (38) up to a constant ((38) needs π_θ(y_w) + π_θ(y_l) = 1, i.e. two responses);
-  refuted. At λ = 1 the DPO minimiser over the family is θ = 2/5, the forward-KL minimiser is
-  θ = 1/4. The example's π*(y_b) = 0 (p*(y_a ≻ y_b) = 1) lies outside (1) with finite rewards and
+  the paper claims the reduction only under App. C's assumptions, which the example violates, so
+  this is "not reproduced under" the reading that it carries over, not an error of the paper.
+  At λ = 1 the DPO minimiser over the family is θ = 2/5, the forward-KL minimiser is θ = 1/4.
+  The example's π*(y_b) = 0 (p*(y_a ≻ y_b) = 1) lies outside (1) with finite rewards and
   outside App. C's hypothesis p* ∈ (0, 1); the RLHF (reverse-KL) loss is infinite for every θ < 1.
 - App. A, (24): the BT/DPO loss is decreasing in π_θ(y_w) and increasing in π_θ(y_l), the opposite
   of the monotonicity (24) requires; and for an η with (24)'s monotonicity, π_θ(y_w) = 1 maximises
@@ -136,6 +138,8 @@ P = vector("P", 3, UNIT, r"p^{*}(y \succ \mu)")
 logit_1 = var("logit_1", REAL, r"\theta_{1}")
 logit_2 = var("logit_2", REAL, r"\theta_{2}")
 HALF = sp.S.Half
+#: the hypothesis that π_θ(y₁), π_θ(y₂) are two probabilities of one policy (a distribution)
+ONE_POLICY = "π_θ a distribution: π_θ(y_1) + π_θ(y_2) ≤ 1"
 
 
 def dpo_loss(pw, pl, rw, rl, temp=lam):
@@ -343,6 +347,21 @@ rho_ipo = k_ratio ** (-HALF) * sp.sqrt(s1 * s2) / s3
 PROP32_P = (sp.Rational(2, 3), sp.S.Half, sp.Rational(1, 3))
 _prop32_norm = sum(sp.exp(x) for x in PROP32_P)
 PROP32_WITNESS = {s: sp.exp(x) / _prop32_norm for s, x in zip((s1, s2, s3), PROP32_P, strict=True)} | {eps: sp.S.One}
+#: App. D's π* from its preference model: p*(y_i ≻ y_j) ∈ (0, 1) for i < j (p*(y_j ≻ y_i) = 1 − p*(y_i ≻ y_j),
+#: p*(y ≻ y) = 1/2), p*(y_i ≻ μ) their mean over the uniform μ = π_ref, and π* = π** ∝ exp(p*(y ≻ μ)) (λ = 1)
+pref_12, pref_13, pref_23 = (
+    var(f"pref_{ij}", UNIT, rf"p^{{*}}(y_{ij[0]} \succ y_{ij[1]})") for ij in ("12", "13", "23")
+)
+APP_D_PREFERENCES = [
+    sp.Eq(P[0], (HALF + pref_12 + pref_13) / 3),
+    sp.Eq(P[1], (HALF + (1 - pref_12) + pref_23) / 3),
+    sp.Eq(P[2], (HALF + (1 - pref_13) + (1 - pref_23)) / 3),
+    *(sp.Eq(s, sp.exp(x) / sp.Add(*[sp.exp(z) for z in P])) for s, x in zip((s1, s2, s3), P, strict=True)),
+]
+APP_D_NAMES = [
+    *(f"p*(y_{i} ≻ μ), the mean of p*(y_{i} ≻ y) over the uniform μ" for i in (1, 2, 3)),
+    *(f"π*(y_{i}) = π**(y_{i}) ∝ exp(p*(y_{i} ≻ μ))" for i in (1, 2, 3)),
+]
 
 # ---------------------------------------------------------------- App. B.3: Mann–Whitney
 
@@ -430,8 +449,9 @@ derivation = Derivation(
     kind="audit",
     summary=(
         "Refuted: Prop. 4.1's μ = (·)^{1/2}; the orientation of (14) against (56) and of §4's likelihood; "
-        "(49); §3.3's forward-KL reading of the three-response DPO loss; (24)'s monotonicity and footnote 5; "
-        "Figure 4's ℓ₁ limit; (20) as an exact equality. Everything else holds."
+        "(49); (24)'s monotonicity and footnote 5; Figure 4's ℓ₁ limit; (20) as an exact equality. Not "
+        "reproduced under an assumption the paper does not make: §3.3's forward-KL reading of the three-response "
+        "DPO loss. Everything else holds."
     ),
     steps=[
         # ------------------------------------------------------------ §2
@@ -548,6 +568,9 @@ derivation = Derivation(
             correction=Stationary(mode_dpo, {theta: sp.Rational(2, 5)}, kind="min"),
             diagnosis="(38) needs π_θ(y_w) + π_θ(y_l) = 1, which fails with three responses: the DPO minimiser "
             "over the family is θ = 2/5, the forward-KL minimiser θ = 1/4",
+            assumes="§3.1's reduction (DPO loss ≡ forward KL, App. C) applied to the three-response mode example: the "
+            "paper states it only 'under certain assumptions' (App. C: two responses, p* ∈ (0, 1)), which the example "
+            "violates, and only hypothesises the mode-covering behaviour there (θ_DPO = 2/5 < 1 does cover both modes)",
         ),
         Step(
             "mode_example_dpo_minimiser_eq_two_fifths",
@@ -579,7 +602,11 @@ derivation = Derivation(
         ),
         Step(
             "likelihood_of_first_preferred_eq_neg_log_mu_of_second_over_first",
-            Equal(-sp.log(mu_bt(pi_1 / pi_2)), -sp.log(mu_bt(pi_2 / pi_1))),
+            Implies(
+                [sp.Le(pi_1 + pi_2, 1)],
+                Equal(-sp.log(mu_bt(pi_1 / pi_2)), -sp.log(mu_bt(pi_2 / pi_1))),
+                names=[ONE_POLICY],
+            ),
             "§4's inline likelihood −log μ[π_θ(y₂)/π_θ(y₁)] for y₁ ≻ y₂, against (13) (μ(t) = t/(1 + t))",
             "§4",
             expected="refuted",
@@ -764,9 +791,13 @@ derivation = Derivation(
         ),
         Step(
             "bandit_dpo_loss_eq_eq20",
-            Equal(
-                dpo_loss(theta, 1 - theta, ref_a, ref_b, HALF),
-                sp.log(sp.sqrt(ref_b / ref_a) + sp.sqrt((1 - theta) / theta)),
+            Implies(
+                [sp.Eq(ref_b, 1 - ref_a)],
+                Equal(
+                    dpo_loss(theta, 1 - theta, ref_a, ref_b, HALF),
+                    sp.log(sp.sqrt(ref_b / ref_a) + sp.sqrt((1 - theta) / theta)),
+                ),
+                names=["π_ref a distribution on Y = {y_a, y_b}"],
             ),
             "(20) as an equality: y_w = y_a, y_l = y_b, λ = 1/2, π_θ = (θ, 1 − θ)",
             "eq. (20)",
@@ -835,7 +866,7 @@ derivation = Derivation(
         ),
         Step(
             "bt_loss_increasing_in_winner_probability",
-            Inequality(sp.diff(eta_bt, pi_1), ">=", 0),
+            Implies([sp.Le(pi_1 + pi_2, 1)], Inequality(sp.diff(eta_bt, pi_1), ">=", 0), names=[ONE_POLICY]),
             "(24) requires η increasing in its first argument; the BT loss η(a, b) = −log σ(log a − log b)",
             "App. A, eq. (24)",
             expected="refuted",
@@ -873,6 +904,13 @@ derivation = Derivation(
             "winner_one_minimises_eq24_loss_with_reversed_monotonicity",
             Inequality(((1 - pi_1) - pi_1) - (0 - 1), ">=", 0),
             "corrected: η(a, b) = b − a gives η(1, 0) = −1 ≤ 1 − 2a",
+            "App. A, footnote 5",
+        ),
+        Step(
+            "dpo_loss_tends_to_its_infimum_zero_as_winner_probability_tends_to_one",
+            Limit(dpo_loss(theta, 1 - theta, ref_w, ref_l, lam), theta, 1, 0),
+            "footnote 5: π_θ(y_w) = 1, π_θ(y_l) = 0 also minimise the DPO loss when π_ref > 0; the loss is positive "
+            "and tends to 0 as π_θ(y_w) → 1 (an infimum, reached only in the limit: log π_θ(y_l) is undefined at 0)",
             "App. A, footnote 5",
         ),
         # ------------------------------------------------------------ App. B.3
@@ -1013,6 +1051,18 @@ derivation = Derivation(
         ),
         # ------------------------------------------------------------ App. D
         Step(
+            "tilted_reference_with_ipo_reward_eq_softmax_of_preference_means",
+            Equal(
+                boltzmann([sp.Rational(1, 3)] * 3, P, 1)[0][0],
+                sp.exp(P[0]) / sp.Add(*[sp.exp(x) for x in P]),
+            ),
+            "the display defining π** also asserts π_ref e^{r_IPO/λ}/Z = exp(p*(y ≻ π_ref))/Σ_y exp(p*(y ≻ π_ref)): "
+            "true under App. D's λ = 1 and uniform π_ref on three responses, where r_IPO(y) = p*(y ≻ π_ref) by (7) "
+            "and the constant π_ref = 1/3 cancels (for λ ≠ 1 the exponent would be p*/λ)",
+            "App. D, display after (41)",
+            anchor="display 43",
+        ),
+        Step(
             "constrained_kl_kkt_solved_with_active_ratio_constraint",
             Solves(kkt_equations, kkt_solution),
             "(43), (44) with u > 0 (active constraint (48)) and (47); π₁/π₃ = (π*₁/π*₃)(kπ*₁/π*₂)^{−k/(1+k)}, "
@@ -1030,9 +1080,9 @@ derivation = Derivation(
         ),
         Step(
             "eq49_ratio_eq_kkt_ratio",
-            Implies([sp.Eq(s3, 1 - s1 - s2)], Equal(rho_rlhf, eq49)),
-            "(49) as printed against the ratio π₁/π₃ solving (43)–(48), for π* a distribution on the three "
-            "responses (the document's setup: π*(y₃) = 1 − π*(y₁) − π*(y₂) > 0)",
+            Implies(APP_D_PREFERENCES, Equal(rho_rlhf, eq49), names=APP_D_NAMES),
+            "(49) as printed against the ratio π₁/π₃ solving (43)–(48), for π* of App. D's setup: π_ref = μ uniform "
+            "on three responses, λ = 1, p*(y_i ≻ y_j) ∈ (0, 1), and π* = π** ∝ exp(p*(y ≻ μ)) (a distribution)",
             "App. D, eq. (49)",
             uses=["constrained_kl_kkt_solved_with_active_ratio_constraint"],
             expected="refuted",
@@ -1112,13 +1162,14 @@ derivation = Derivation(
         Record("eq. (19)", "definition", "the compressive-sensing objective"),
         Record(
             "eq. (25)",
-            "unverifiable: Proposition A.1 asserts a loss threshold exists for the policies of an unspecified class",
-            "its ingredients (24) and footnote 5 are steps",
+            "unverifiable: as printed Proposition A.1 holds vacuously (any ℓ̄_η ≤ min ℓ_η leaves the set of policies "
+            "empty) and its hypothesis compares a loss value with an argmin (a policy), so the intended statement is "
+            "not determined",
+            "its substance, (24)'s monotonicity and footnote 5's argument, are steps",
         ),
         Record(r"\begin{aligned} \text{Absolute Decrease} &:=", "definition", "absolute and relative decrease"),
         Record("eq. (33)", "definition", "π**"),
         Record("eq. (40)", "definition", "the constraint set S_π"),
-        Record("display 43", "definition", "π** with r_IPO"),
         Record("eq. (42)", "definition", "the constrained RLHF problem, solved by its KKT conditions (43)–(48)"),
         Record("eq. (51)", "definition", "the constrained IPO problem"),
     ],

@@ -21,6 +21,12 @@ Main findings:
   proof uses) instead of on ``r``: covariance of ``e^{r/β}`` with ``p_A`` positive and with
   ``p_U`` negative gives ``TPM(A) > α``.
 
+- The reading matters: with "correlated" read as comonotone (r ordered like p_A and against p_U on
+  every pair, under which "monotone functions preserve the correlation" is true) Theorem 2's
+  TPM(A) ≥ α holds (Chebyshev's sum inequality; confirmed). The document does not say which it
+  means; "positively correlated" usually means a positive covariance, the reading refuted.
+- "supp p_θ = supp p_ref" holds (p_θ ∝ p_ref e^{r/β}); it is searched on references with zero entries.
+
 Covariances are over the uniform distribution on the support,
 ``Cov(u, v) = (1/n) Σ u_i v_i − (1/n²) Σ u_i Σ v_i``; theorem instances are searched for
 support sizes 3 and 4; the algebraic identities are proved at size 2 and fuzzed at sizes 3 and 6.
@@ -35,6 +41,7 @@ from collections.abc import Callable, Sequence
 import sympy as sp
 
 from verify import (
+    AllOf,
     Derivation,
     Equal,
     ForSizes,
@@ -45,7 +52,7 @@ from verify import (
     Step,
     var,
 )
-from verify.domains import POSITIVE, REAL, UNIT, simplex
+from verify.domains import POSITIVE, REAL, UNIT, simplex, simplex_with_zeros
 
 from .._notation import DPO_MIXTURE, beta, boltzmann, distribution, rewards
 
@@ -146,6 +153,19 @@ def theorem(rel: str, mass: str, hypotheses: str = "as written") -> Callable[[in
     return build
 
 
+def _comonotone_theorem(n: int) -> Implies:
+    """Theorem 2 (TPM(A) ≥ α) with "correlated" read as comonotone: (r_i − r_j)(p_A,i − p_A,j) ≥ 0 and
+    (r_i − r_j)(p_U,i − p_U,j) ≤ 0 for every pair. Then e^{r/β} is comonotone with p_A − p_U and Chebyshev's sum
+    inequality gives Σ (p_A − p_U) e^{r/β} ≥ 0, so TPM(A) − α ≥ 0."""
+    m = mixture(n)
+    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+    hyps = [sp.Ge((m.r[i] - m.r[j]) * (m.pA[i] - m.pA[j]), 0) for i, j in pairs]
+    hyps += [sp.Le((m.r[i] - m.r[j]) * (m.pU[i] - m.pU[j]), 0) for i, j in pairs]
+    names = [f"r, p_A comonotone on (y_{i + 1}, y_{j + 1})" for i, j in pairs]
+    names += [f"r, p_U anti-monotone on (y_{i + 1}, y_{j + 1})" for i, j in pairs]
+    return Implies(hyps, Inequality(m.tpm_a, ">=", alpha), names=names)
+
+
 def _product_inequality(mass: str) -> Callable[[int], Implies]:
     """The proof's displays: E[α_A p_A] > E[α_A] E[p_A] (mass "A") or E[α_U p_U] < E[α_U] E[p_U] (mass "U")."""
 
@@ -185,6 +205,24 @@ def _free(n: int) -> list[sp.Expr]:
     return distribution("p_free", n, "p")
 
 
+def _same_support(n: int) -> AllOf:
+    """supp p_θ = supp p_ref for p_θ = p_ref e^{r/β}/Z, with a reference that may have zero entries:
+    for each y, p_ref(y) > 0 ⇒ p_θ(y) > 0 and p_ref(y) = 0 ⇒ p_θ(y) = 0 (p_ref(y_1) > 0: a support is
+    not empty, and which point carries mass is a relabelling)."""
+    ref, _ = simplex_with_zeros("ref0", n, r"p_{ref}")
+    theta, _ = boltzmann(ref, rewards(n), beta)
+    parts, names = [], []
+    for i, (q, t) in enumerate(zip(ref, theta, strict=True), 1):
+        names.append(f"y_{i} ∈ supp p_ref ⇒ y_{i} ∈ supp p_θ")
+        if i == 1:  # p_ref(y_1) > 0 by construction
+            parts.append(Inequality(t, ">", 0))
+        else:
+            parts.append(Implies([sp.Gt(q, 0)], Inequality(t, ">", 0), names=[f"p_ref(y_{i}) > 0"]))
+            parts.append(Implies([sp.Le(q, 0)], Inequality(t, "<=", 0), names=[f"p_ref(y_{i}) = 0"]))
+            names.append(f"y_{i} ∉ supp p_ref ⇒ y_{i} ∉ supp p_θ")
+    return AllOf(parts, names)
+
+
 # Positive reals for the order-theoretic steps (dividing, reciprocating).
 qa, qb, qc, qd = (var(f"q_mix_{s}", POSITIVE, f"{s}") for s in "abcd")
 
@@ -200,6 +238,12 @@ e_alpha_pa = var("E_alphaA_pA", POSITIVE, r"E[\alpha_{\mathcal{A}} p_{\mathcal{A
 e_alpha_e_pa = var("E_alphaA_E_pA", POSITIVE, r"E[\alpha_{\mathcal{A}}] E[p_{\mathcal{A}}]")
 e_alphau_pu = var("E_alphaU_pU", POSITIVE, r"E[\alpha_{\mathcal{U}} p_{\mathcal{U}}]")
 e_alphau_e_pu = var("E_alphaU_E_pU", POSITIVE, r"E[\alpha_{\mathcal{U}}] E[p_{\mathcal{U}}]")
+supp_theta = var("supp_theta", REAL, r"\operatorname{supp} p_\theta")
+supp_ref = var("supp_ref", REAL, r"\operatorname{supp} p_{ref}")
+comonotone_r_pa = var("comonotone_r_pA", REAL, r"(r_i - r_j)(p_{\mathcal{A},i} - p_{\mathcal{A},j})")
+comonotone_r_pu = var("comonotone_r_pU", REAL, r"(r_i - r_j)(p_{\mathcal{U},i} - p_{\mathcal{U},j})")
+COMONOTONE_DISPLAY = sp.And(sp.Ge(comonotone_r_pa, 0), sp.Le(comonotone_r_pu, 0))
+SAME_SUPPORT_DISPLAY = sp.Eq(supp_theta, supp_ref, evaluate=False)
 AS_WRITTEN_DISPLAY = sp.And(sp.Gt(cov_r_pa, 0), sp.Lt(cov_r_pu, 0))
 CORRECTED_DISPLAY = sp.And(sp.Gt(cov_tilt_pa, 0), sp.Lt(cov_tilt_pu, 0))
 CORRECTED_THEOREM = Implies([sp.Gt(cov_tilt_pa, 0), sp.Lt(cov_tilt_pu, 0)], Inequality(tpm_a, ">", alpha_display))
@@ -294,10 +338,14 @@ derivation = Derivation(
             anchor=("display 4", "display 5", "display 9", "display 10"),
         ),
         Step(
-            "tuned_policy_positive_on_reference_support",
-            _sizes(lambda n: Inequality(mixture(n).theta[0], ">", 0), {"symbolic": (2, 3), "numeric": (5,)}),
-            "a finite reward gives e^{r/β} > 0, so supp p_θ = supp p_ref",
-            "Proofs, 'finiteness of r'",
+            "support_of_tuned_policy_eq_support_of_reference",
+            _sizes(_same_support, {"symbolic": (), "numeric": (2, 4)}, SAME_SUPPORT_DISPLAY),
+            "a finite reward gives e^{r/β} > 0, so p_θ(y) = p_ref(y) e^{r/β}/Z is positive exactly where p_ref(y) "
+            "is; checked on reference distributions with zero entries (each w_i, i ≥ 2, is exactly 0 about half the "
+            "time), so both inclusions are tested",
+            "Proofs, 'finiteness of r', supp p_θ = supp p_ref",
+            uses=["tilted_reference_maximizes_objective"],
+            anchor=r"\supp p_\theta(\cdot | x) = \supp p_{ref}(\cdot | x)",
         ),
         Step(
             "total_masses_sum_to_one",
@@ -548,6 +596,19 @@ derivation = Derivation(
             "TPM(U) = 1 − TPM(A)",
             "Theorem 2 (correction)",
             uses=["tpm_aligned_minus_alpha_is_weighted_tilt_gap", "total_masses_sum_to_one"],
+        ),
+        Step(
+            "tpm_aligned_at_least_alpha_under_comonotone_reading",
+            _sizes(
+                _comonotone_theorem,
+                {"symbolic": (), "numeric": (2, 3)},
+                sp.Implies(COMONOTONE_DISPLAY, sp.Ge(tpm_a, alpha_display), evaluate=False),
+            ),
+            "the other reading of 'positively correlated' (and the one under which the proof's 'monotone functions "
+            "preserve the correlation' is true): r and p_A comonotone, r and p_U anti-monotone; then e^{r/β} is "
+            "comonotone with p_A − p_U and Chebyshev's sum inequality gives Σ (p_A − p_U) e^{r/β} ≥ 0",
+            "Theorem 2 (reading)",
+            uses=["tpm_aligned_minus_alpha_is_weighted_tilt_gap"],
         ),
     ],
     records=[

@@ -15,8 +15,8 @@ Main findings:
   KL regulariser (and the next section's L = r f − β f log(f/n)) divides by the reference n; refuted.
 - Step 3's and Step 4's log algebra, Step 5's boxed loss (both forms), the binary cross-entropy
   identity, the Bradley–Terry form and the stationarity computation hold as algebra. The Final
-  Parameter Expression defines θ with symbols the document never defines; read with f, n of the
-  stationarity computation, it is the constant −β/λ.
+  Parameter Expression defines θ with symbols the document never defines (recorded as
+  unverifiable); read with f, n of the stationarity computation, it is the constant −β/λ.
 
 Every display of the document is anchored by a step or recorded (``records``).
 
@@ -269,7 +269,6 @@ derivation = Derivation(
             "read with f, n of the stationarity computation (and λ > 0 of Step 2), θ is the constant −β/λ",
             "Final Parameter Expression",
             uses=["stationary_point_wrt_f"],
-            anchor=r"\theta = \frac{r(y,x) - \beta \cdot \log \left( \frac{f(x)}{n(x)} \right)}{-\lambda}",
             trivial=(
                 "θ at the stationary point is evaluated as the line is built (log(n e^{(r−β)/β}/n) = (r − β)/β); the "
                 "line records that the expression is the constant −β/λ there"
@@ -279,5 +278,11 @@ derivation = Derivation(
     records=[
         Record(r"L = -\log \sigma(r(y_w,x) - r(y_l,x))", "definition", "Step 4 defines the loss"),
         Record(r"L = r \cdot f - \beta f \cdot \log \left( \frac{f}{n} \right)", "definition", "the summand"),
+        Record(
+            r"\theta = \frac{r(y,x) - \beta \cdot \log \left( \frac{f(x)}{n(x)} \right)}{-\lambda}",
+            "unverifiable: θ, f(x), n(x) and λ are never defined, so the line asserts nothing checkable",
+            "read with f, n of the stationarity computation it is the constant −β/λ "
+            "(step final_parameter_at_stationary_point, an observation, not the document's claim)",
+        ),
     ],
 )

@@ -20,7 +20,9 @@ Main findings:
   onto 0.5" is refuted (with c − 1 the symmetrised target is −1/2); with the target 2 − c the
   target 1/2 is proved.
 - The Bradley–Terry display and its "Drawback" (σ → 1 only as the gap → ∞), the optimality of
-  π* (Gibbs' inequality, numeric only), the reward inversion and eq:qoblq, the Lemma and every link of
+  π* (Gibbs' inequality, numeric only), the reward inversion and eq:qoblq, the prose claim that a
+  policy meeting eq:h_theta_cond is the optimum (the "trivial ambiguity" is a constant the
+  normalisation removes), the Lemma and every link of
   its proof (eq:qioqli, the second-term chain, the (*) and (**) chains, the tcolorbox example,
   the (*) − (**) chain and the final argmin identity) hold.
 
@@ -51,10 +53,12 @@ from collections.abc import Callable
 import sympy as sp
 
 from verify import (
+    AllOf,
     Derivation,
     Equal,
     EqualUpToConstant,
     ForSizes,
+    Implies,
     Inequality,
     Limit,
     Record,
@@ -116,6 +120,17 @@ def _optimum(n: int) -> Inequality:
 def _kl_corrected(n: int) -> Equal:
     pi, _, objective, star, partition = _dpo(n)
     return Equal(objective, -beta * kl(pi, star) + beta * sp.log(partition))
+
+
+def _condition_gives_optimum(n: int) -> Implies:
+    """DPO's claim: a policy with h_θ(y_i, y_1) = s(y_i) − s(y_1) for every i, i.e. β log(π_θ(y_i)/π_ref(y_i))
+    − β log(π_θ(y_1)/π_ref(y_1)) = s_i − s_1, is the optimum π* (the condition solved for π_θ's weights)."""
+    pi, w_pi, _, star, _ = _dpo(n)
+    _, w_ref = simplex("ref", n, r"\pi_{\mathrm{ref}}")
+    s = rewards(n)
+    hyps = [sp.Eq(w_pi[i], w_pi[0] * (w_ref[i] / w_ref[0]) * sp.exp((s[i] - s[0]) / beta)) for i in range(1, n)]
+    names = [f"h_θ(y_{i + 1}, y_1) = s(y_{i + 1}) − s(y_1)" for i in range(1, n)]
+    return Implies(hyps, AllOf([Equal(p, q) for p, q in zip(pi, star, strict=True)]), names=names, symbolic=True)
 
 
 # ---------------------------------------------------------------- IPO: finite expectations
@@ -303,6 +318,14 @@ derivation = Derivation(
             uses=["score_eq_beta_log_ratio_add_beta_log_partition"],
             anchor="label:eq:qoblq",
             trivial="β log Z(x) cancels as the line is built: eq:qoblq is that cancellation",
+        ),
+        Step(
+            "policy_meeting_score_gap_condition_is_optimal",
+            _sizes(_condition_gives_optimum, {"symbolic": (2, 3), "numeric": (4,)}),
+            "β log(π_θ/π_ref) = s + c(x) on every response; normalising π_θ fixes e^{c/β} = Z(x)^{-1}, so π_θ = π*: "
+            "the 'trivial ambiguity' is only the constant c(x), which the normalisation removes",
+            "DPO, 'any policy satisfying (h_theta_cond) is an optimal solution'",
+            uses=["score_gap_eq_beta_log_ratio_difference"],
         ),
         Step(
             "bt_preference_below_one_at_finite_score_gap",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from verify.results import STATUSES, DerivationResult, RunResult, StepResult
+from verify.results import COUNTS, DerivationResult, RunResult, StepResult
 from verify.unicode_tex import unicode_name
 
 PART_TITLES = {"core": "Derivations", "audit": "Audits", "experiment": "Experiments"}
@@ -48,9 +48,25 @@ def parts(result: RunResult) -> list[Part]:
     return out
 
 
+#: how a summary names each count
+COUNT_NAMES = {k: k.replace("_", " ") for k in COUNTS}
+#: the explanation printed beside a non-zero count of steps not reproduced
+NOT_REPRODUCED = "not reproduced under an assumption the document does not state"
+
+
+def counts_text(summary: dict) -> str:
+    """``"3 proved, 1 confirmed, 2 refuted, 0 error, 0 timeout"``, with ``"1 not reproduced under an assumption
+    the document does not state"`` after the refuted count when there is one."""
+    return ", ".join(
+        f"{summary[k]} {NOT_REPRODUCED if k == 'not_reproduced' else k}"
+        for k in COUNTS
+        if k != "not_reproduced" or summary.get(k)
+    )
+
+
 def counts(derivation: DerivationResult) -> dict[str, int]:
-    """Steps per status, plus ``failed``."""
-    out = {s: sum(step.status == s for step in derivation.steps) for s in STATUSES}
+    """Steps per status (a refuted step under an assumption of ours apart, as ``not_reproduced``), plus ``failed``."""
+    out = {k: sum(step.count == k for step in derivation.steps) for k in COUNTS}
     out["failed"] = sum(step.failed for step in derivation.steps)
     return out
 
@@ -214,5 +230,5 @@ def environment_rows(result: RunResult) -> list[tuple[str, str]]:
 
 def overall(result: RunResult) -> str:
     s = result.summary()
-    head = f"{s['derivations']} derivations, {s['steps']} steps: " + ", ".join(f"{s[k]} {k}" for k in STATUSES)
+    head = f"{s['derivations']} derivations, {s['steps']} steps: " + counts_text(s)
     return head + (f"; {s['failed']} FAILED" if s["failed"] else "; all as expected")

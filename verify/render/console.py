@@ -7,7 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from verify.render._report import display_point, hint_lines, ledger_line
+from verify.render._report import NOT_REPRODUCED, display_point, hint_lines, ledger_line
 from verify.render.audits import audit_documents
 from verify.render.plain import failed_ids
 from verify.results import DerivationResult, RunResult, StepResult
@@ -23,6 +23,8 @@ STYLE = {
 
 def _status(step: StepResult) -> Text:
     text = Text(step.status, style=STYLE[step.status])
+    if step.not_reproduced:
+        text.append(", not reproduced under an assumption", style="yellow")
     if not step.crosschecked:
         text.append(" (not cross-checked)", style="yellow")
     if step.expected == "refuted":
@@ -86,7 +88,12 @@ class Summary:
         s = self.result.summary()
         line = Text()
         line.append(f"{s['derivations']} derivations, {s['steps']} steps: ")
-        for status in ("proved", "confirmed", "refuted", "error", "timeout"):
+        for status in ("proved", "confirmed", "refuted", "not_reproduced", "error", "timeout"):
+            if status == "not_reproduced":
+                if s[status]:
+                    line.append(f"{s[status]} {NOT_REPRODUCED}", style="yellow")
+                    line.append(", ")
+                continue
             line.append(f"{s[status]} {status}", style=STYLE[status] if s[status] else "dim")
             line.append(", ")
         verdict = f"{s['failed']} failed ({failed_ids(self.result)})" if s["failed"] else "all as expected"

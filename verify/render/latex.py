@@ -24,7 +24,7 @@ from verify.errors import UsageError
 from verify.printing import latex_text
 from verify.render import _report
 from verify.render.safe_tex import safe_math
-from verify.results import STATUSES, DerivationResult, RunResult, StepResult
+from verify.results import COUNTS, DerivationResult, RunResult, StepResult
 
 TEX_INSTALL = "sudo apt-get install -y texlive-latex-base texlive-latex-recommended latexmk lmodern"
 
@@ -423,12 +423,13 @@ def _label(ident_: str) -> str:
 
 
 def _summary_table(result: RunResult) -> str:
-    cols = [*STATUSES, "failed"]
+    cols = [*COUNTS, "failed"]
     out = [
         r"{\small\setlength\tabcolsep{4pt}",
         r"\begin{longtable}{@{}>{\raggedright}p{0.36\linewidth}l" + "r" * len(cols) + "@{}}",
     ]
-    head = r"\textbf{derivation} & \textbf{kind} & " + " & ".join(rf"\textbf{{{c}}}" for c in cols) + r" \\"
+    names = [_report.COUNT_NAMES.get(c, c) for c in cols]
+    head = r"\textbf{derivation} & \textbf{kind} & " + " & ".join(rf"\textbf{{{c}}}" for c in names) + r" \\"
     out += [r"\toprule", head, r"\midrule", r"\endhead"]
     for d in _in_report_order(result):
         c = _report.counts(d)

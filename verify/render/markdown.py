@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from verify.render import _report
 from verify.render.safe_tex import safe_math
-from verify.results import STATUSES, DerivationResult, RunResult, StepResult
+from verify.results import COUNTS, DerivationResult, RunResult, StepResult
 
 _ICON = {"proved": "✅", "confirmed": "☑️", "refuted": "❌", "error": "⚠️", "timeout": "⏱️"}
 _SPECIAL = set("\\`*_[]<>#|$~&")  # user text is never at a line start, so list markers need no escape
@@ -95,7 +95,7 @@ def _step(step: StepResult, verified: bool) -> str:
 
 def _derivation(d: DerivationResult, level: str) -> str:
     c = _report.counts(d)
-    tally = _html(", ".join(f"{c[s]} {s}" for s in STATUSES if c[s]))
+    tally = _html(", ".join(f"{c[k]} {_report.COUNT_NAMES[k]}" for k in COUNTS if c[k]))
     if c["failed"]:  # HTML, not Markdown: <summary> does not render ** as bold
         tally += f", <strong>{c['failed']} FAILED</strong>"
     out = [f"<details{' open' if d.failed else ''}>", f"<summary><b>{_html(d.title)}</b> — {tally}</summary>\n"]
@@ -120,8 +120,8 @@ def render_markdown(result: RunResult, title: str = "Proof report") -> str:
     s = result.summary()
     verdict = f"**{s['failed']} step(s) FAILED**" if s["failed"] else "**all as expected**"
     out = [f"# {text(title)}\n", f"{text(_report.overall(result).split(';')[0])}; {verdict}.\n"]
-    cols = [*STATUSES, "failed"]
-    out.append("| derivation | kind | " + " | ".join(cols) + " |")
+    cols = [*COUNTS, "failed"]
+    out.append("| derivation | kind | " + " | ".join(_report.COUNT_NAMES.get(k, k) for k in cols) + " |")
     out.append("|---|---|" + "---:|" * len(cols))
     for d in [d for part in _report.parts(result) for group in part.groups for d in group.derivations]:
         c = _report.counts(d)

@@ -8,7 +8,7 @@ failed step with its reason and counterexample) and the summary line close every
 
 from __future__ import annotations
 
-from verify.render._report import display_point, hint_lines
+from verify.render._report import counts_text, display_point, hint_lines
 from verify.results import RunResult, StepResult
 
 _LIMIT = 5  # failed step ids named in the summary line
@@ -21,7 +21,8 @@ def _where(step: StepResult) -> str:
 def step_line(derivation_id: str, step: StepResult) -> str:
     """``PASS|FAIL id status method time [file:line]``."""
     verdict = "FAIL" if step.failed else "PASS"
-    status = step.status + (" (expected refuted)" if step.expected == "refuted" else "")
+    status = "refuted, not reproduced under an assumption" if step.not_reproduced else step.status
+    status += " (expected refuted)" if step.expected == "refuted" else ""
     cached = " cached" if step.cached else ""
     where = f"  {_where(step)}" if step.failed and _where(step) else ""
     return f"{verdict} {derivation_id}::{step.id}  {status}  {step.method or '-'}  {step.seconds:.2f}s{cached}{where}"
@@ -71,7 +72,7 @@ def failed_ids(result: RunResult) -> str:
 def summary_line(result: RunResult) -> str:
     """The closing line: counts by status, failures named, time and profile."""
     s = result.summary()
-    counts = ", ".join(f"{s[k]} {k}" for k in ("proved", "confirmed", "refuted", "error", "timeout"))
+    counts = counts_text(s)
     verdict = f"{s['failed']} failed ({failed_ids(result)})" if s["failed"] else "all as expected"
     reused = f", {s['cached']} reused from the cache" if s["cached"] else ""
     return (
