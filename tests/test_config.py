@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.test_cache import BETA, FALSE_LOG, ROOT, make_package
-from verify.config import Config, apply_config, load_config
+from verify.config import Config, apply_config, load_config, parse
+from verify.errors import UsageError
 
 
 def project(tmp_path: Path, table: str) -> Path:
@@ -60,7 +61,7 @@ def test_list_and_pytest_verify_read_the_file(tmp_path):
 @pytest.mark.parametrize(
     ("table", "message"),
     [
-        ('pakages = ["x"]', "[tool.verify] pakages is not a setting (known: cache-dir, format, jobs, packages"),
+        ('pakages = ["x"]', "[tool.verify] pakages is not a setting (known: cache-dir, diagnosis, format, jobs, packages"),
         ("packages = 3", "[tool.verify] packages must be a list of package names"),
         ('profile = "fast"', "[tool.verify] profile = 'fast' is not one of ci, thorough"),
         ("jobs = 0", "[tool.verify] jobs = 0 must be a whole number ≥ 1"),
@@ -122,3 +123,17 @@ def test_a_users_own_derivations_package_is_the_default(tmp_path):
     out = run(tmp_path, "all", "--quiet", "--json", "r.json")
     assert out.returncode == 0, out.stderr
     assert [d["id"] for d in json.loads((tmp_path / "r.json").read_text())["derivations"]] == ["beta"]
+
+
+def test_diagnosis_false_in_the_file_turns_the_diagnosis_off_unless_the_command_line_says(tmp_path):
+    config = parse(tmp_path / "pyproject.toml", {"diagnosis": False})
+    assert config.diagnosis is False
+
+    class Args:
+        no_diagnosis = False
+
+    args = Args()
+    apply_config(args, ["all"], config)
+    assert args.no_diagnosis is True
+    with pytest.raises(UsageError, match="diagnosis = 'yes' must be true or false"):
+        parse(tmp_path / "pyproject.toml", {"diagnosis": "yes"})
