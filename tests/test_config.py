@@ -61,7 +61,10 @@ def test_list_and_pytest_verify_read_the_file(tmp_path):
 @pytest.mark.parametrize(
     ("table", "message"),
     [
-        ('pakages = ["x"]', "[tool.verify] pakages is not a setting (known: cache-dir, diagnosis, format, jobs, packages"),
+        (
+            'pakages = ["x"]',
+            "[tool.verify] pakages is not a setting (known: cache-dir, diagnosis, format, jobs, packages",
+        ),
         ("packages = 3", "[tool.verify] packages must be a list of package names"),
         ('profile = "fast"', "[tool.verify] profile = 'fast' is not one of ci, thorough"),
         ("jobs = 0", "[tool.verify] jobs = 0 must be a whole number ≥ 1"),
