@@ -96,7 +96,7 @@ def formula_values(impl: Implementation, formula: Formula, beta: float) -> Prope
         bad = np.nonzero(ok & _differ(code, ref, _value_rtol(impl)))[0]
         if bad.size:
             i = int(bad[np.argmax(np.abs(code - ref)[bad])])
-            point = _shrink(impl, formula, _point(batch, i, impl.binding.inputs, beta), beta)
+            point = _shrink(impl, formula, _point(batch, i, impl.binding.sequence, beta), beta)
             one = _batch_with_lengths(_one(point))
             vc, vf = float(impl.losses(one)[0]), float(formula("L", one, beta)[0])
             hint = diagnose(impl, formula, beta, seed)
@@ -131,7 +131,7 @@ def _gradients(impl: Implementation, formula: Formula, beta: float, seed: int):
     batch = random_batch(BATCH, beta, seed)
     code = impl.gradients(batch)
     ref = {x: formula(f"dL/d{x}", batch, beta) for x in LOGPS}
-    used = [x for x in LOGPS if x in impl.binding.inputs or formula.uses(x)]
+    used = [x for x in LOGPS if x in impl.binding.sequence or formula.uses(x)]
     code = {x: code.get(x, np.zeros(BATCH)) for x in used}
     return batch, code, ref, used
 
@@ -272,7 +272,7 @@ def formula_gradient(impl: Implementation, formula: Formula, beta: float) -> Pro
         wrong = list(reasons)
         x = wrong[0]
         i = int(np.argmax(np.abs(code[x] - ref[x])))
-        point = _point(batch, i, impl.binding.inputs, beta)
+        point = _point(batch, i, impl.binding.sequence, beta)
         ce = Counterexample(
             point,
             [

@@ -38,10 +38,10 @@ class CodeLoss:
         self._last: tuple[object, dict[str, np.ndarray]] | None = None
 
     def uses(self, symbol) -> bool:
-        return symbol.name in self.impl.binding.inputs
+        return symbol.name in self.impl.binding.sequence
 
     def _batch(self, point: Mapping[str, np.ndarray | float]) -> dict[str, np.ndarray]:
-        return {k: np.atleast_1d(np.asarray(point[k], dtype=float)) for k in self.impl.binding.inputs}
+        return {k: np.atleast_1d(np.asarray(point[k], dtype=float)) for k in self.impl.binding.sequence}
 
     def __call__(self, quantity: str, point: Mapping[str, np.ndarray]) -> np.ndarray:
         batch = self._batch(point)
@@ -107,8 +107,8 @@ def shift_invariance(impl: Implementation, beta: float, formula: Formula | None)
             f"per-example loss unchanged ({l0.size} examples)",
         )
     i = int(bad[0])
-    p0 = {k: float(batch[k][i]) for k in impl.binding.inputs}
-    p1 = {k: float(moved[k][i]) for k in impl.binding.inputs}
+    p0 = {k: float(batch[k][i]) for k in impl.binding.sequence}
+    p1 = {k: float(moved[k][i]) for k in impl.binding.sequence}
     ce = Counterexample(
         p0,
         [Evaluation("L", "L", p0, float(l0[i])), Evaluation("L(shifted)", "L", p1, float(l1[i]))],
@@ -206,7 +206,7 @@ def rewards(impl: Implementation, beta: float) -> PropertyResult:
         else:
             problems.append(f"{what} rewards are not {label}")
     i = 0
-    p = {k: float(batch[k][i]) for k in impl.binding.inputs}
+    p = {k: float(batch[k][i]) for k in impl.binding.sequence}
     ce = Counterexample(
         p,
         [
@@ -316,7 +316,7 @@ def float32_stability(impl: Implementation, beta: float, uses_beta: bool, formul
         bad = np.nonzero(good & ~np.isfinite(low))[0]
         if bad.size:
             i = int(bad[0])
-            p = {k: float(batch[k][i]) for k in impl.binding.inputs}
+            p = {k: float(batch[k][i]) for k in impl.binding.sequence}
             ce = Counterexample(
                 p,
                 [
@@ -367,7 +367,7 @@ def gradient_flow(impl: Implementation, beta: float) -> PropertyResult:
         else:
             problems.append(f"the autograd gradient for {x} differs from the values' finite differences")
         if ce is None:
-            p = {k: float(batch[k][i]) for k in impl.binding.inputs}
+            p = {k: float(batch[k][i]) for k in impl.binding.sequence}
             ce = Counterexample(
                 p,
                 [
