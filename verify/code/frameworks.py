@@ -90,10 +90,14 @@ class JaxFramework:
         import jax.numpy as jnp
 
         self.jax, self.jnp = jax, jnp
+        enable = getattr(jax, "enable_x64", None)
+        if enable is None:  # JAX before the top-level context manager
+            from jax.experimental import enable_x64 as enable
+        self._x64 = enable
 
     def context(self) -> contextlib.AbstractContextManager:
         """64-bit types for this call only (the user's global ``jax_enable_x64`` is restored on exit)."""
-        return self.jax.enable_x64(True)
+        return self._x64(True)
 
     def array(self, x: np.ndarray, dtype: str = "float64") -> Any:
         with self.context():
