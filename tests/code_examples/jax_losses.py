@@ -93,3 +93,21 @@ def numpy_inside(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_lo
 
     logits = np.asarray(chosen_logps - ref_chosen_logps) - np.asarray(rejected_logps - ref_rejected_logps)
     return np.logaddexp(0.0, -beta * logits)
+
+
+# ---------------------------------------------------------------- per-token log-probabilities with masks
+
+
+def simpo_loss_tokens(chosen_token_logps, rejected_token_logps, chosen_mask, rejected_mask, beta=2.0, gamma=0.5):
+    """SimPO from per-token log-probabilities: the mean over the unmasked tokens (``jnp.where``)."""
+    chosen = jnp.where(chosen_mask, chosen_token_logps, 0.0).sum(-1) / chosen_mask.sum(-1)
+    rejected = jnp.where(rejected_mask, rejected_token_logps, 0.0).sum(-1) / rejected_mask.sum(-1)
+    return -jax.nn.log_sigmoid(beta * (chosen - rejected) - gamma)
+
+
+def mutant_tokens_mean_over_padding(
+    chosen_token_logps, rejected_token_logps, chosen_mask, rejected_mask, beta=2.0, gamma=0.5
+):
+    chosen = jnp.mean(chosen_token_logps * chosen_mask, axis=-1)  # divides by the padded width
+    rejected = jnp.mean(rejected_token_logps * rejected_mask, axis=-1)
+    return -jax.nn.log_sigmoid(beta * (chosen - rejected) - gamma)

@@ -24,6 +24,7 @@ from verify.code.properties import (
     float32_stability,
     gradient_flow,
     gradient_weight,
+    padding,
     rewards,
     shift_invariance,
 )
@@ -122,6 +123,7 @@ def check_implementation(
         gradient_weight(impl, beta),
         rewards(impl, beta),
         batch_semantics(impl, beta, reduction),
+        *([padding(impl, beta)] if binding.tokens else []),
         float32_stability(impl, beta, uses_beta, formula),
         gradient_flow(impl, beta),
     ]

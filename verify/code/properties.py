@@ -4,8 +4,10 @@ Reused from the loss checker (:mod:`verify.losses.properties`) on the implementa
 the preference direction and the reference orientation (mirror tests from the reference policy
 and gradient signs there). Here: shift invariance, the gradient weight, the returned rewards
 (β·(policy − reference)), batch semantics (per-example vs mean, example i depends only on
-example i, permutation equivariance), float32 stability at large margins, and gradients that do
-not flow (autograd against finite differences of the function's own values).
+example i, permutation equivariance), padding (token-level inputs: the loss reads only unmasked
+tokens), float32 stability at large margins, and gradients that do not flow (autograd against
+finite differences of the function's own values). Most fuzzed batches have 64 pairs: a JAX function
+compiles once per shape.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 from verify.code.batches import margin_batch, random_batch, reference_configs
 from verify.code.formula import Formula
 from verify.code.implementation import Implementation
+from verify.code.tokens import TOKEN_SOURCES, Layout
 from verify.losses.evaluate import NAMES
 from verify.losses.properties import Context, fmt
 from verify.losses.results import Counterexample, Evaluation, PropertyResult
@@ -168,7 +171,7 @@ def gradient_weight(impl: Implementation, beta: float) -> PropertyResult:
 def rewards(impl: Implementation, beta: float) -> PropertyResult:
     """Returned rewards equal β·(policy − reference) (reference-free: β·policy, or β·policy/len)."""
     pid, title = "rewards", "returned rewards"
-    batch = random_batch(32, beta, seed=41)
+    batch = random_batch(64, beta, seed=41)
     out = impl.output(batch)
     if out.rewards is None:
         return PropertyResult(pid, title, "n/a", "ok", "the function returns no rewards")
@@ -288,6 +291,74 @@ def batch_semantics(impl: Implementation, beta: float, reduction: str) -> Proper
         "holds",
         "ok",
         f"per-example losses of shape ({n},); example i depends only on example i; permutation-equivariant",
+    )
+
+
+# ---------------------------------------------------------------- padding
+
+WIDER = 16
+
+
+def _with_layout(impl: Implementation, layout: Layout, batch: Mapping[str, np.ndarray]) -> np.ndarray:
+    saved = impl.layout
+    impl.layout = layout
+    try:
+        return impl.losses(batch)
+    finally:
+        impl.layout = saved
+
+
+def padding(impl: Implementation, beta: float) -> PropertyResult:
+    """Token-level inputs: L reads only unmasked tokens. New values in the padded positions of each
+    per-token input, and padding the batch 16 positions wider, leave every per-example loss unchanged."""
+    pid, title = "padding", "padding and masks"
+    if not impl.binding.tokens:
+        return PropertyResult(pid, title, "n/a", "ok", "sequence log-probabilities only: no token-level inputs")
+    batch = random_batch(64, beta, seed=71)
+    base = impl.losses(batch)
+    width = impl.layout.width(batch)
+    tokens = [c for c in impl.binding.inputs if TOKEN_SOURCES.get(c, (None,))[0] is not None]
+    trials = [
+        (f"new values in the padded positions of {impl.binding.inputs[c]!r} (where the mask is False) change", {c}, 0)
+        for c in tokens
+    ]
+    wider = f"padding the batch from width {width} to {width + WIDER} (masks and tokens unchanged) changes"
+    trials.append((wider, set(), WIDER))
+    problems, ce = [], None
+    for what, fresh, extra in trials:
+        if problems and not fresh:
+            break  # a loss that reads padded positions also changes with more of them
+        old = impl.layout
+        layout = Layout(old.pad + extra, old.min_width + extra, old.garbage, old.seed, frozenset(fresh))
+        after = _with_layout(impl, layout, batch)
+        bad = np.nonzero(~_close(base, after, _rtol(impl)))[0]
+        if not bad.size:
+            continue
+        i = int(bad[np.argmax(np.abs(base - after)[bad])])
+        why = (
+            "the mask is not applied to it"
+            if fresh
+            else "the loss depends on the padded width (a mean over all positions instead of over the mask?)"
+        )
+        problems.append(f"{what} example {i}'s loss from {fmt(base[i])} to {fmt(after[i])}: {why}")
+        if ce is None:
+            p = {k: float(batch[k][i]) for k in impl.binding.sequence}
+            ce = Counterexample(
+                p,
+                [Evaluation("L", "L", p, float(base[i])), Evaluation("L (padding changed)", "L", p, float(after[i]))],
+                ("L", "!=", "L (padding changed)"),
+                problems[-1],
+            )
+    if problems:
+        return PropertyResult(pid, title, "violated", "error", "; ".join(problems), counterexample=ce)
+    names = ", ".join(repr(impl.binding.inputs[c]) for c in tokens)
+    return PropertyResult(
+        pid,
+        title,
+        "holds",
+        "ok",
+        f"new values in the padded positions of {names} and padding {WIDER} positions wider leave every loss "
+        f"unchanged ({base.size} examples, lengths = unmasked tokens)",
     )
 
 

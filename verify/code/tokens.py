@@ -9,9 +9,11 @@ unmasked tokens is the length:
     token[i, t] = logp[i] · w[i, t] for t < len[i] (w > 0, Σ_t w[i, t] = 1), mask[i, t] = (t < len[i]),
 
 and padded positions (t ≥ len[i], up to width max(len) + pad) hold garbage: finite negative
-numbers that a correct loss never reads. The weights and the garbage are fixed by the layout's
-seed and the batch's shape, so the token batch is a linear function of the sequence
-log-probabilities: ∂L/∂logp[i] = Σ_t ∂L/∂token[i, t] · w[i, t] (chain rule, exact).
+numbers that a correct loss never reads. The weights and the garbage of a row are a fixed
+pseudo-random function of its length and the position (not of its place in the batch, so
+permuting a batch permutes its token rows; nor of the width, so padding wider only appends
+positions), and the token batch is a linear function of the sequence log-probabilities:
+∂L/∂logp[i] = Σ_t ∂L/∂token[i, t] · w[i, t] (chain rule, exact).
 """
 
 from __future__ import annotations
@@ -35,29 +37,38 @@ TOKEN_INPUTS: tuple[str, ...] = tuple(TOKEN_SOURCES)
 
 @dataclass(frozen=True)
 class Layout:
-    """How sequence inputs become token inputs: ``pad`` padded columns past the longest response, the
-    garbage in padded positions drawn from ``garbage`` (low, high) with ``seed``."""
+    """How sequence inputs become token inputs: at least ``pad`` padded columns past the longest response
+    and at least ``min_width`` columns (one width for every fuzzed batch: a JAX function compiles once
+    per shape), the garbage in padded positions drawn from ``garbage`` (low, high) with ``seed``."""
 
     pad: int = 5
+    min_width: int = 208
     garbage: tuple[float, float] = (-30.0, -0.5)
     seed: int = 0
+    fresh: frozenset[str] = frozenset()  # token inputs whose garbage is drawn anew (other values, same tokens)
 
     def width(self, batch: Mapping[str, np.ndarray]) -> int:
         lengths = [np.asarray(batch[k]) for k in ("len_w", "len_l") if k in batch]
-        return int(max(int(np.max(v)) for v in lengths)) + self.pad
+        return max(int(max(int(np.max(v)) for v in lengths)) + self.pad, self.min_width)
 
     def mask(self, lengths: np.ndarray, width: int) -> np.ndarray:
         return np.arange(width)[None, :] < np.asarray(lengths, dtype=float)[:, None]
 
+    def _uniform(self, canon: str, lengths: np.ndarray, width: int, salt: int) -> np.ndarray:
+        """Pseudo-random numbers in [0, 1) per (row length, position), reproducible and cheap."""
+        t = np.arange(width, dtype=float)[None, :] + 1.0
+        n = np.asarray(lengths, dtype=float)[:, None]
+        x = 12.9898 * t + 78.233 * n + 37.719 * (TOKEN_INPUTS.index(canon) + 1) + 4.1414 * (salt + 7 * self.seed)
+        return np.modf(np.abs(np.sin(x)) * 43758.5453)[0]
+
     def weights(self, canon: str, lengths: np.ndarray, width: int) -> np.ndarray:
         """Positive weights over the unmasked tokens of each row, summing to 1; 0 on padded positions."""
-        rng = np.random.default_rng([self.seed, TOKEN_INPUTS.index(canon), len(lengths), width])
-        u = rng.uniform(0.5, 1.5, (len(lengths), width)) * self.mask(lengths, width)
+        u = (0.5 + self._uniform(canon, lengths, width, 0)) * self.mask(lengths, width)
         return u / u.sum(axis=1, keepdims=True)
 
-    def filler(self, canon: str, n: int, width: int) -> np.ndarray:
-        rng = np.random.default_rng([self.seed + 1, TOKEN_INPUTS.index(canon), n, width])
-        return rng.uniform(*self.garbage, (n, width))
+    def filler(self, canon: str, lengths: np.ndarray, width: int) -> np.ndarray:
+        low, high = self.garbage
+        return low + (high - low) * self._uniform(canon, lengths, width, 1 + (canon in self.fresh))
 
     def build(self, canon: str, batch: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
         """The token input ``canon`` for ``batch`` and its weights (None for a mask)."""
@@ -68,7 +79,7 @@ class Layout:
         if source is None:
             return mask, None
         w = self.weights(canon, lengths, width)
-        garbage = self.filler(canon, len(lengths), width)
+        garbage = self.filler(canon, lengths, width)
         return np.where(mask, np.asarray(batch[source], dtype=float)[:, None] * w, garbage), w
 
 
