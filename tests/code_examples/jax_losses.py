@@ -111,3 +111,18 @@ def mutant_tokens_mean_over_padding(
     chosen = jnp.mean(chosen_token_logps * chosen_mask, axis=-1)  # divides by the padded width
     rejected = jnp.mean(rejected_token_logps * rejected_mask, axis=-1)
     return -jax.nn.log_sigmoid(beta * (chosen - rejected) - gamma)
+
+
+# -------------------------------------------------- a per-example weight the gradient must not flow through
+
+
+def weighted_dpo_loss(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1):
+    logits = (chosen_logps - ref_chosen_logps) - (rejected_logps - ref_rejected_logps)
+    weight = jax.lax.stop_gradient(jax.nn.sigmoid(-beta * logits))
+    return -weight * jax.nn.log_sigmoid(beta * logits)
+
+
+def mutant_weight_not_stopped(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1):
+    logits = (chosen_logps - ref_chosen_logps) - (rejected_logps - ref_rejected_logps)
+    weight = jax.nn.sigmoid(-beta * logits)  # stop_gradient forgotten
+    return -weight * jax.nn.log_sigmoid(beta * logits)

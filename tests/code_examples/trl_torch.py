@@ -153,3 +153,21 @@ def mutant_tokens_no_mask(
     rejected_logps = (rejected_per_token_logps * rejected_loss_mask).sum(-1)
     logits = (chosen_logps - ref_chosen_logps) - (rejected_logps - ref_rejected_logps)
     return -F.logsigmoid(beta * logits)
+
+
+# -------------------------------------------------- a per-example weight the gradient must not flow through
+
+#: the formula: DPO with each pair weighted by σ(−β·h), a constant for the gradient (focal-style reweighting)
+WEIGHTED_DPO = "-stopgrad(sigmoid(-beta*h)) * logsigmoid(beta*h)"
+
+
+def weighted_dpo_loss(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1):
+    logits = (chosen_logps - ref_chosen_logps) - (rejected_logps - ref_rejected_logps)
+    weight = torch.sigmoid(-beta * logits).detach()  # how far the pair is from being learned; not trained
+    return -weight * F.logsigmoid(beta * logits)
+
+
+def mutant_weight_not_detached(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1):
+    logits = (chosen_logps - ref_chosen_logps) - (rejected_logps - ref_rejected_logps)
+    weight = torch.sigmoid(-beta * logits)  # .detach() forgotten: the gradient also flows through the weight
+    return -weight * F.logsigmoid(beta * logits)

@@ -125,7 +125,7 @@ def check_implementation(
         batch_semantics(impl, beta, reduction),
         *([padding(impl, beta)] if binding.tokens else []),
         float32_stability(impl, beta, uses_beta, formula),
-        gradient_flow(impl, beta),
+        gradient_flow(impl, beta, formula),
     ]
     shown = {k: repr(v) for k, v in binding.fixed.items()}
     shown.update({k: repr(v) for k, v in binding.defaults.items() if k not in shown})

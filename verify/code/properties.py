@@ -414,12 +414,24 @@ def float32_stability(impl: Implementation, beta: float, uses_beta: bool, formul
 # ---------------------------------------------------------------- gradient flow
 
 
-def gradient_flow(impl: Implementation, beta: float) -> PropertyResult:
-    """Autograd gradients equal finite differences of the function's own values (no stray ``.detach()``)."""
+def gradient_flow(impl: Implementation, beta: float, formula: Formula | None = None) -> PropertyResult:
+    """Autograd gradients equal finite differences of the function's own values (no stray ``.detach()``).
+
+    Not when the formula has a ``stopgrad``: a weight detached on purpose makes the two differ, and
+    ``formula_gradient`` compares autograd with the formula's gradient instead."""
     pid, title = "gradient_flow", "gradient flow"
     if not impl.framework.autograd:
         return PropertyResult(
             pid, title, "n/a", "ok", "NumPy: gradients are finite differences of the values (nothing to detach)"
+        )
+    if formula is not None and formula.through is not None:
+        return PropertyResult(
+            pid,
+            title,
+            "n/a",
+            "ok",
+            f"the formula stops gradients ({', '.join(f'stopgrad({a})' for a in formula.stopped)}): autograd is "
+            "compared with its gradient (formula_gradient), not with finite differences of the values",
         )
     batch = random_batch(32, beta, seed=61)
     auto, fd = impl.gradients(batch), impl.fd_gradients(batch, ["logp_w", "logp_l"])
@@ -436,7 +448,10 @@ def gradient_flow(impl: Implementation, beta: float) -> PropertyResult:
         if np.all(np.abs(a) <= 1e-12 * scale):
             problems.append(f"no gradient flows to {x} although the loss depends on it (detached)")
         else:
-            problems.append(f"the autograd gradient for {x} differs from the values' finite differences")
+            problems.append(
+                f"the autograd gradient for {x} differs from the values' finite differences (a weight detached "
+                "on purpose? declare it in --against with stopgrad(…))"
+            )
         if ce is None:
             p = {k: float(batch[k][i]) for k in impl.binding.sequence}
             ce = Counterexample(
