@@ -2,7 +2,9 @@
 
 A framework turns float64 NumPy inputs into its own arrays, results back into NumPy, and
 differentiates: PyTorch by autograd (``torch.autograd.grad``), JAX by ``jax.grad``, NumPy by
-central finite differences (in :mod:`verify.code.implementation`). JAX computes in float32
+central finite differences (in :mod:`verify.code.implementation`). A JAX function is called under
+``jax.jit`` (compiled once per array shape rather than operation by operation), or as it is if it
+cannot be traced as a whole. JAX computes in float32
 unless 64-bit types are enabled; every call of the user's function, and every array made for
 it, runs inside ``jax.enable_x64(True)``, a context manager that restores the user's own setting
 afterwards (their module, and their own calls of it, keep float32 by default).
@@ -111,6 +113,10 @@ class JaxFramework:
 
     def dtype(self, value: Any) -> str:
         return str(value.dtype) if isinstance(value, self.jax.Array) else "float64"
+
+    def compile(self, fn: Callable, fixed: dict[str, Any]) -> Callable[[dict[str, Any]], Any]:
+        """``fn`` under ``jax.jit`` with its bound (non-array) arguments as constants."""
+        return self.jax.jit(lambda arrays: fn(**arrays, **fixed))
 
     def grad(self, total_of: Callable[[dict[str, Any]], Any], leaves: dict[str, Any]) -> dict[str, np.ndarray]:
         """``jax.grad`` of ``total_of`` with respect to every leaf (zeros where ``stop_gradient`` cut it)."""

@@ -51,6 +51,7 @@ class Implementation:
         self.framework: Any = NumpyFramework()
         self.dtype = "float64"  # of the losses returned for float64 inputs (a function may cast)
         self.layout = Layout()  # how token-level inputs are built from sequence batches
+        self._jit: Any = None  # (framework, compiled function), or False when the function cannot be compiled
 
     # ------------------------------------------------------------ calling
 
@@ -75,9 +76,25 @@ class Implementation:
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")  # overflow in the user's code is judged by its results
+                compiled = self._compiled()
+                if compiled is not None:
+                    try:
+                        return compiled({k: v for k, v in kwargs.items() if k not in self.binding.fixed})
+                    except Exception:  # not traceable as a whole (Python control flow on values): call it as is
+                        self._jit = False
                 return self.fn(**kwargs)
         except Exception as exc:
             raise CodeInputError(f"{self.name} raised {_one_line(exc)} on a batch of {size}") from None
+
+    def _compiled(self) -> Callable | None:
+        """The function compiled as a whole with its bound arguments fixed, for a framework that compiles
+        (JAX: one compilation per array shape instead of one per operation); None otherwise."""
+        compile_ = getattr(self.framework, "compile", None)
+        if compile_ is None or self._jit is False:
+            return None
+        if self._jit is None or self._jit[0] is not self.framework:
+            self._jit = (self.framework, compile_(self.fn, dict(self.binding.fixed)))
+        return self._jit[1]
 
     def raw(self, batch: Mapping[str, np.ndarray], dtype: str = "float64") -> Any:
         """The returned value; an exception is a one-line :class:`CodeInputError`."""
