@@ -143,3 +143,17 @@ def test_cli_on_a_jax_file(capsys, monkeypatch):
     out = capsys.readouterr().out
     assert "dpo_loss (jax; chosen_logps→logp_w" in out and "verdict: ok" in out
     assert main(["code", f"{EXAMPLES}:mutant_sign_flip", "--param", "beta=0.1", "--quiet"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("raises", "raised RuntimeError: XLA out of memory on a batch of 4"),
+        ("returns_nan", "returned nan at logp_w="),
+        ("wrong_shape", "returned losses of shape (4, 1) for a batch of 4"),
+    ],
+)
+def test_bad_jax_functions_are_one_line_exit_2(capsys, name, message):
+    assert main(["code", f"{EXAMPLES}:{name}", "--param", "beta=0.1"]) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and out.err.count("\n") == 1 and message in out.err, out.err

@@ -126,3 +126,19 @@ def mutant_weight_not_stopped(chosen_logps, rejected_logps, ref_chosen_logps, re
     logits = (chosen_logps - ref_chosen_logps) - (rejected_logps - ref_rejected_logps)
     weight = jax.nn.sigmoid(-beta * logits)  # stop_gradient forgotten
     return -weight * jax.nn.log_sigmoid(beta * logits)
+
+
+# ---------------------------------------------------------------- bad input
+
+
+def raises(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1):
+    raise RuntimeError("XLA out of memory")
+
+
+def returns_nan(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1):
+    return jnp.log(chosen_logps)  # log of a negative number
+
+
+def wrong_shape(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1):
+    logits = (chosen_logps - ref_chosen_logps) - (rejected_logps - ref_rejected_logps)
+    return -jax.nn.log_sigmoid(beta * logits)[:, None]
