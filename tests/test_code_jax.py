@@ -167,3 +167,10 @@ def test_bad_jax_functions_are_one_line_exit_2(capsys, name, message):
     assert main(["code", f"{EXAMPLES}:{name}", "--param", "beta=0.1"]) == 2
     out = capsys.readouterr()
     assert out.out == "" and out.err.count("\n") == 1 and message in out.err, out.err
+
+
+def test_the_framework_is_read_through_the_jit_wrapper():
+    from verify.code.frameworks import available, referenced
+
+    assert referenced(jl.dpo_loss) == {"jax"}  # jax.jit(dpo_loss): the user's module, not jax's wrapper
+    assert available(jl.dpo_loss)[0].name == "jax"

@@ -13,6 +13,7 @@ afterwards (their module, and their own calls of it, keep float32 by default).
 from __future__ import annotations
 
 import contextlib
+import inspect
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -131,6 +132,10 @@ FRAMEWORKS = {"torch": TorchFramework, "jax": JaxFramework}
 def referenced(fn: Callable) -> set[str]:
     """The array libraries the function's module refers to (a module, or a function imported from one)."""
     found = set()
+    try:
+        fn = inspect.unwrap(fn)  # a jax.jit or functools.wraps wrapper: the function written by the user
+    except ValueError:
+        pass
     for v in list(getattr(fn, "__globals__", {}).values()):
         name = getattr(v, "__name__", "") if isinstance(v, type(sys)) else getattr(v, "__module__", None) or ""
         top = name.split(".")[0] if isinstance(name, str) else ""
