@@ -1,8 +1,10 @@
 """Seconds per implementation check (``python -m verify code``), start-up included.
 
-Each check runs in a fresh interpreter, as a user runs it: importing the package, PyTorch and
-SymPy, the user's file, then every property. Goal: under 5 s for a PyTorch function. Wall-clock
+Each check runs in a fresh interpreter, as a user runs it: importing the package, PyTorch or JAX
+and SymPy, the user's file, then every property. Goal: under 5 s for a PyTorch function. Wall-clock
 seconds depend on what else the machine runs; the CPU seconds of the child process do much less.
+A JAX function compiles each operation once per array shape, which dominates its first check; cases
+whose framework is not installed are skipped.
 
     python benchmarks/bench_code.py [--repeat N]
 """
@@ -10,6 +12,7 @@ seconds depend on what else the machine runs; the CPU seconds of the child proce
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import resource
 import subprocess
 import sys
@@ -31,6 +34,18 @@ CASES = [
         ["--against", "simpo", "--param", "beta=2", "--param", "gamma=0.5"],
     ),
     ("torch mutant_mean (per-example calls)", "trl_torch.py:mutant_mean", ["--param", "beta=0.1"]),
+    ("jax dpo_loss (jit) vs dpo", "jax_losses.py:dpo_loss", ["--against", "dpo", "--param", "beta=0.1"]),
+    ("jax ipo_loss vs ipo", "jax_losses.py:ipo_loss", ["--against", "ipo", "--param", "beta=0.5"]),
+    (
+        "jax simpo_loss_tokens (B, T) vs simpo",
+        "jax_losses.py:simpo_loss_tokens",
+        ["--against", "simpo", "--param", "beta=2", "--param", "gamma=0.5"],
+    ),
+    (
+        "torch dpo_loss_tokens (B, T) vs dpo",
+        "trl_torch.py:dpo_loss_tokens",
+        ["--against", "dpo", "--param", "beta=0.1"],
+    ),
     ("numpy dpo_loss vs dpo", "numpy_losses.py:dpo_loss", ["--against", "dpo", "--param", "beta=0.1"]),
     ("numpy dpo_loss, properties only", "numpy_losses.py:dpo_loss", ["--param", "beta=0.1"]),
 ]
@@ -42,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print(f"{'case':42} {'exit':>4} {'best s':>7} {'mean s':>7} {'CPU s':>6}")
     for label, spec, extra in CASES:
+        framework = label.split()[0]
+        if framework in ("torch", "jax") and importlib.util.find_spec(framework) is None:
+            print(f"{label:42} skipped ({framework} not installed)")
+            continue
         times, cpu, code = [], [], None
         for _ in range(args.repeat):
             before = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from tests.test_cache import ROOT
 from verify.render._report import display_name, display_point
-from verify.unicode_tex import SYMBOLS, unicode_name
 from verify.results import StepResult
+from verify.unicode_tex import SYMBOLS, unicode_name
 
 
 @pytest.mark.parametrize(

@@ -88,3 +88,10 @@ def wrong_shape(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_log
 
 def unexpected_signature(prompts, completions, beta=0.1):
     return np.zeros(len(prompts))
+
+
+def weighted_dpo_loss(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1):
+    """DPO weighted by σ(−β·h) per pair (the weight a constant in training; NumPy has no gradient to stop)."""
+    logits = (chosen_logps - ref_chosen_logps) - (rejected_logps - ref_rejected_logps)
+    weight = np.exp(log_sigmoid(-beta * logits))
+    return -weight * log_sigmoid(beta * logits)

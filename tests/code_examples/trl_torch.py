@@ -119,3 +119,55 @@ def mutant_swapped_rewards(chosen_logps, rejected_logps, ref_chosen_logps, ref_r
 def mutant_simpo_length(chosen_logps, rejected_logps, chosen_lengths, rejected_lengths, beta=2.0, gamma=0.5):
     pi_logratios = chosen_logps / chosen_lengths - rejected_logps / chosen_lengths  # wrong length
     return -F.logsigmoid(beta * (pi_logratios - gamma / beta))
+
+
+# ---------------------------------------------------------------- per-token log-probabilities with masks
+
+
+def dpo_loss_tokens(
+    chosen_per_token_logps,
+    rejected_per_token_logps,
+    chosen_loss_mask,
+    rejected_loss_mask,
+    ref_chosen_logps,
+    ref_rejected_logps,
+    beta=0.1,
+):
+    """DPO from per-token log-probabilities (B, T) and boolean loss masks, as TRL sums them."""
+    chosen_logps = (chosen_per_token_logps * chosen_loss_mask).sum(-1)
+    rejected_logps = (rejected_per_token_logps * rejected_loss_mask).sum(-1)
+    logits = (chosen_logps - ref_chosen_logps) - (rejected_logps - ref_rejected_logps)
+    return -F.logsigmoid(beta * logits)
+
+
+def mutant_tokens_no_mask(
+    chosen_per_token_logps,
+    rejected_per_token_logps,
+    chosen_loss_mask,
+    rejected_loss_mask,
+    ref_chosen_logps,
+    ref_rejected_logps,
+    beta=0.1,
+):
+    chosen_logps = chosen_per_token_logps.sum(-1)  # the mask forgotten: padding counted as tokens
+    rejected_logps = (rejected_per_token_logps * rejected_loss_mask).sum(-1)
+    logits = (chosen_logps - ref_chosen_logps) - (rejected_logps - ref_rejected_logps)
+    return -F.logsigmoid(beta * logits)
+
+
+# -------------------------------------------------- a per-example weight the gradient must not flow through
+
+#: the formula: DPO with each pair weighted by σ(−β·h), a constant for the gradient (focal-style reweighting)
+WEIGHTED_DPO = "-stopgrad(sigmoid(-beta*h)) * logsigmoid(beta*h)"
+
+
+def weighted_dpo_loss(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1):
+    logits = (chosen_logps - ref_chosen_logps) - (rejected_logps - ref_rejected_logps)
+    weight = torch.sigmoid(-beta * logits).detach()  # how far the pair is from being learned; not trained
+    return -weight * F.logsigmoid(beta * logits)
+
+
+def mutant_weight_not_detached(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1):
+    logits = (chosen_logps - ref_chosen_logps) - (rejected_logps - ref_rejected_logps)
+    weight = torch.sigmoid(-beta * logits)  # .detach() forgotten: the gradient also flows through the weight
+    return -weight * F.logsigmoid(beta * logits)

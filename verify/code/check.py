@@ -24,6 +24,7 @@ from verify.code.properties import (
     float32_stability,
     gradient_flow,
     gradient_weight,
+    padding,
     rewards,
     shift_invariance,
 )
@@ -122,8 +123,9 @@ def check_implementation(
         gradient_weight(impl, beta),
         rewards(impl, beta),
         batch_semantics(impl, beta, reduction),
+        *([padding(impl, beta)] if binding.tokens else []),
         float32_stability(impl, beta, uses_beta, formula),
-        gradient_flow(impl, beta),
+        gradient_flow(impl, beta, formula),
     ]
     shown = {k: repr(v) for k, v in binding.fixed.items()}
     shown.update({k: repr(v) for k, v in binding.defaults.items() if k not in shown})

@@ -4,7 +4,8 @@ Values are compared on fuzzed float64 batches with a relative tolerance; a misma
 a one-example batch with simple inputs that still shows it. Gradients (PyTorch autograd, or
 central finite differences for NumPy) are compared with the formula's analytic partial
 derivatives; a wrong gradient is named with its factor: sign flipped, winner and loser swapped,
-a factor β, 1/β, 1/len, or no gradient at all (detached).
+a factor β, 1/β, 1/len, no gradient at all (detached), or a gradient through a weight the formula
+wraps in ``stopgrad`` (not detached).
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def formula_values(impl: Implementation, formula: Formula, beta: float) -> Prope
         bad = np.nonzero(ok & _differ(code, ref, _value_rtol(impl)))[0]
         if bad.size:
             i = int(bad[np.argmax(np.abs(code - ref)[bad])])
-            point = _shrink(impl, formula, _point(batch, i, impl.binding.inputs, beta), beta)
+            point = _shrink(impl, formula, _point(batch, i, impl.binding.sequence, beta), beta)
             one = _batch_with_lengths(_one(point))
             vc, vf = float(impl.losses(one)[0]), float(formula("L", one, beta)[0])
             hint = diagnose(impl, formula, beta, seed)
@@ -132,12 +133,15 @@ def _text(point: Mapping[str, float]) -> str:
 
 
 def _gradients(impl: Implementation, formula: Formula, beta: float, seed: int):
+    """The code's and the formula's gradients on one fuzzed batch. Finite differences see no detach, so
+    where they are the code's method the formula's derivatives are taken through every ``stopgrad``."""
     batch = random_batch(BATCH, beta, seed)
     code = impl.gradients(batch)
-    ref = {x: formula(f"dL/d{x}", batch, beta) for x in LOGPS}
-    used = [x for x in LOGPS if x in impl.binding.inputs or formula.uses(x)]
+    thru = {x: formula(f"dL/d{x}", batch, beta, through=True) for x in LOGPS}
+    ref = {x: thru[x] if _method(impl, x) == "finite differences" else formula(f"dL/d{x}", batch, beta) for x in LOGPS}
+    used = [x for x in LOGPS if x in impl.binding.sequence or formula.uses(x)]
     code = {x: code.get(x, np.zeros(BATCH)) for x in used}
-    return batch, code, ref, used
+    return batch, code, ref, used, (thru if formula.through is not None else None)
 
 
 def _factors(batch: Mapping[str, np.ndarray], beta: float) -> list[tuple[str, np.ndarray | float]]:
@@ -195,7 +199,7 @@ def _relative(x, anchor, code, ref, batch, beta, rtol) -> str | None:
     return None
 
 
-def _explain_all(impl, code, ref, batch, beta, used) -> dict[str, str]:
+def _explain_all(impl, code, ref, batch, beta, used, thru=None, stopped=()) -> dict[str, str]:
     """Why each wrong ∂L/∂x differs from the formula's (empty when all agree).
 
     First a fixed transformation of each input's own gradient; the rest relative to an input
@@ -206,6 +210,13 @@ def _explain_all(impl, code, ref, batch, beta, used) -> dict[str, str]:
     wrong = [x for x in used if _differ(code[x], ref[x], _rtol(impl, x), np.abs(ref[x]).max()).any()]
     out: dict[str, str] = {}
     for x in wrong:
+        if thru is not None and not _differ(code[x], thru[x], _rtol(impl, x), np.abs(thru[x]).max()).any():
+            names = ", ".join(f"stopgrad({a})" for a in stopped)
+            out[x] = (
+                f"flows through {names}, a weight the formula treats as a constant "
+                "(detach it: .detach(), jax.lax.stop_gradient)"
+            )
+            continue
         label = _absolute(x, code, ref, batch, beta, _rtol(impl, x))
         if label is not None:
             out[x] = label
@@ -246,8 +257,8 @@ def _range_text(c: np.ndarray, f: np.ndarray) -> str:
 
 def diagnose(impl: Implementation, formula: Formula, beta: float, seed: int = SEEDS[0]) -> str:
     """Which inputs' gradients differ from the formula's, and how (empty when all agree)."""
-    batch, code, ref, used = _gradients(impl, formula, beta, seed)
-    return grouped(_explain_all(impl, code, ref, batch, beta, used))
+    batch, code, ref, used, thru = _gradients(impl, formula, beta, seed)
+    return grouped(_explain_all(impl, code, ref, batch, beta, used, thru, formula.stopped))
 
 
 def grouped(reasons: Mapping[str, str]) -> str:
@@ -268,15 +279,15 @@ def formula_gradient(impl: Implementation, formula: Formula, beta: float) -> Pro
     )
     checked = 0
     for seed in SEEDS:
-        batch, code, ref, used = _gradients(impl, formula, beta, seed)
+        batch, code, ref, used, thru = _gradients(impl, formula, beta, seed)
         checked += BATCH
-        reasons = _explain_all(impl, code, ref, batch, beta, used)
+        reasons = _explain_all(impl, code, ref, batch, beta, used, thru, formula.stopped)
         if not reasons:
             continue
         wrong = list(reasons)
         x = wrong[0]
         i = int(np.argmax(np.abs(code[x] - ref[x])))
-        point = _point(batch, i, impl.binding.inputs, beta)
+        point = _point(batch, i, impl.binding.sequence, beta)
         ce = Counterexample(
             point,
             [

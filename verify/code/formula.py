@@ -1,7 +1,10 @@
 """The formula an implementation is checked against: a catalog name or a loss-language expression.
 
 The expression is parsed by the loss checker's whitelisting parser (never evaluated) and
-compiled to float64 values and analytic partial derivatives (:class:`CompiledLoss`).
+compiled to float64 values and analytic partial derivatives (:class:`CompiledLoss`). A
+``stopgrad(x)`` in it is a weight the training gradient must not flow through: autograd is
+compared with the derivatives that treat it as a constant, finite differences (which cannot see a
+detach) with the derivatives through it.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import sympy as sp
 from verify.code.load import CodeInputError
 from verify.losses.catalog import CATALOG
 from verify.losses.evaluate import NAMES, CompiledLoss
-from verify.losses.parse import BETA, parse_expression, parse_value
+from verify.losses.parse import BETA, parse_expression, parse_value, stopgrad, without_stopgrad
 
 
 @dataclass
@@ -26,6 +29,12 @@ class Formula:
     expression: str
     loss: CompiledLoss
     params: dict[str, str]
+    through: CompiledLoss | None = None  # the same loss with every stopgrad removed (None without stopgrad)
+
+    @property
+    def stopped(self) -> list[str]:
+        """The arguments of ``stopgrad`` in the formula, as text."""
+        return sorted({str(s.args[0]) for s in self.loss.expr.atoms(stopgrad)})
 
     @property
     def uses_beta(self) -> bool:
@@ -34,12 +43,15 @@ class Formula:
     def uses(self, name: str) -> bool:
         return any(s.name == name for s in self.loss.expr.free_symbols)
 
-    def __call__(self, quantity: str, batch: Mapping[str, np.ndarray], beta: float) -> np.ndarray:
-        """``quantity`` (``"L"`` or ``"dL/d<input>"``) at every example of ``batch``."""
+    def __call__(
+        self, quantity: str, batch: Mapping[str, np.ndarray], beta: float, through: bool = False
+    ) -> np.ndarray:
+        """``quantity`` (``"L"`` or ``"dL/d<input>"``) at every example of ``batch``; ``through``: the
+        derivatives through every ``stopgrad`` (what finite differences of the values measure)."""
         n = np.asarray(batch["logp_w"]).shape[0]
         point = {k: np.asarray(batch[k], dtype=float) if k in batch else np.ones(n) for k in NAMES if k != "beta"}
         point["beta"] = np.full(n, float(beta))
-        return self.loss(quantity, point)
+        return (self.through if through and self.through is not None else self.loss)(quantity, point)
 
 
 def resolve(against: str, params: Mapping[str, object]) -> tuple[Formula, set[str]]:
@@ -66,4 +78,6 @@ def resolve(against: str, params: Mapping[str, object]) -> tuple[Formula, set[st
             raise CodeInputError(f"the formula {against!r} uses {h} without a value; give --param {h}=VALUE")
     if BETA in expr.free_symbols and "beta" in params:
         used.add("beta")
-    return Formula(name, text, CompiledLoss(expr, values), {k: str(v) for k, v in values.items()}), used
+    plain = without_stopgrad(expr)
+    through = CompiledLoss(plain, values) if plain != expr else None
+    return Formula(name, text, CompiledLoss(expr, values), {k: str(v) for k, v in values.items()}, through), used

@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from verify.code.frameworks import NumpyFramework, available
+from verify.code.frameworks import NumpyFramework, available, referenced
 from verify.code.load import CodeInputError, _one_line
 from verify.code.signature import Binding
+from verify.code.tokens import TOKEN_SOURCES, Layout, sequence_gradient
 
 #: per result precision: the relative tolerance of comparisons and the finite-difference step
 #: (≈ √ε, so rounding and truncation errors stay near the tolerance); a function may cast its
@@ -49,28 +50,57 @@ class Implementation:
         self.name = name
         self.framework: Any = NumpyFramework()
         self.dtype = "float64"  # of the losses returned for float64 inputs (a function may cast)
+        self.layout = Layout()  # how token-level inputs are built from sequence batches
+        self._jit: Any = None  # (framework, compiled function), or False when the function cannot be compiled
 
     # ------------------------------------------------------------ calling
 
-    def _args(self, batch: Mapping[str, np.ndarray], dtype: str, requires_grad: bool) -> tuple[dict, dict]:
-        leaves = {}
+    def _args(self, batch: Mapping[str, np.ndarray], dtype: str) -> tuple[dict, dict, dict]:
+        """Keyword arguments for ``fn``, the framework arrays per canonical input, and the token weights."""
+        leaves, weights = {}, {}
         for canon in self.binding.inputs:
-            grad = requires_grad and not canon.startswith("len")
-            leaves[canon] = self.framework.array(batch[canon], dtype, grad)
+            if canon in TOKEN_SOURCES:
+                values, w = self.layout.build(canon, batch)
+                if w is None:
+                    leaves[canon] = self.framework.array(values, "bool")
+                    continue
+                weights[canon] = w
+            else:
+                values = batch[canon]
+            leaves[canon] = self.framework.array(values, dtype)
         kwargs = {self.binding.inputs[c]: v for c, v in leaves.items()}
         kwargs.update(self.binding.fixed)
-        return kwargs, leaves
+        return kwargs, leaves, weights
 
-    def raw(self, batch: Mapping[str, np.ndarray], dtype: str = "float64", requires_grad: bool = False):
-        """``(returned value, input leaves)``; an exception is a one-line :class:`CodeInputError`."""
-        kwargs, leaves = self._args(batch, dtype, requires_grad)
+    def _invoke(self, kwargs: Mapping[str, Any], size: int) -> Any:
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")  # overflow in the user's code is judged by its results
-                value = self.fn(**kwargs)
+                compiled = self._compiled()
+                if compiled is not None:
+                    try:
+                        return compiled({k: v for k, v in kwargs.items() if k not in self.binding.fixed})
+                    except Exception:  # not traceable as a whole (Python control flow on values): call it as is
+                        self._jit = False
+                return self.fn(**kwargs)
         except Exception as exc:
-            raise CodeInputError(f"{self.name} raised {_one_line(exc)} on a batch of {_size(batch)}") from None
-        return value, leaves
+            raise CodeInputError(f"{self.name} raised {_one_line(exc)} on a batch of {size}") from None
+
+    def _compiled(self) -> Callable | None:
+        """The function compiled as a whole with its bound arguments fixed, for a framework that compiles
+        (JAX: one compilation per array shape instead of one per operation); None otherwise."""
+        compile_ = getattr(self.framework, "compile", None)
+        if compile_ is None or self._jit is False:
+            return None
+        if self._jit is None or self._jit[0] is not self.framework:
+            self._jit = (self.framework, compile_(self.fn, dict(self.binding.fixed)))
+        return self._jit[1]
+
+    def raw(self, batch: Mapping[str, np.ndarray], dtype: str = "float64") -> Any:
+        """The returned value; an exception is a one-line :class:`CodeInputError`."""
+        with self.framework.context():
+            kwargs, _, _ = self._args(batch, dtype)
+            return self._invoke(kwargs, _size(batch))
 
     def _split(self, value: Any, size: int) -> tuple[Any, tuple[Any, Any] | None]:
         rewards = None
@@ -81,7 +111,7 @@ class Implementation:
                 rewards = (value[1], value[2])
             value = value[0]
         if isinstance(value, float | int) or self.framework.is_array(value):
-            shape = tuple(np.shape(self.framework.to_numpy(value)))
+            shape = tuple(np.shape(value))
         else:
             raise CodeInputError(
                 f"{self.name} returned {type(value).__name__}; return the losses as an array "
@@ -95,12 +125,13 @@ class Implementation:
         return value, rewards
 
     def output(self, batch: Mapping[str, np.ndarray], dtype: str = "float64") -> Output:
-        value, _ = self.raw(batch, dtype)
-        losses, rewards = self._split(value, _size(batch))
-        out_r = None
-        if rewards is not None:
-            out_r = tuple(self.framework.to_numpy(r) for r in rewards)
-        return Output(self.framework.to_numpy(losses), out_r)
+        with self.framework.context():
+            value = self.raw(batch, dtype)
+            losses, rewards = self._split(value, _size(batch))
+            out_r = None
+            if rewards is not None:
+                out_r = tuple(self.framework.to_numpy(r) for r in rewards)
+            return Output(self.framework.to_numpy(losses), out_r)
 
     def losses(self, batch: Mapping[str, np.ndarray], dtype: str = "float64") -> np.ndarray:
         """Per-example losses; a reduced loss is called one example at a time."""
@@ -120,23 +151,28 @@ class Implementation:
     def validate(self, batch: Mapping[str, np.ndarray]) -> Output:
         """Detect the framework on ``batch`` and check shapes and finiteness (one-line errors)."""
         errors: dict[str, CodeInputError] = {}
-        for fw in available():
+        frameworks = available(self.fn)
+        for fw in frameworks:
             self.framework = fw
-            try:  # as gradients will call it: a NumPy function fails on tensors that require grad
-                value, _ = self.raw(batch, requires_grad=fw.autograd)
-                self._split(value, _size(batch))
+            try:
+                with fw.context():
+                    value = self.raw(batch)
+                    self.dtype = fw.dtype(self._split(value, _size(batch))[0])
+                if fw.autograd:  # as gradients will call it: a NumPy function fails on traced or grad arrays
+                    self._autograd(batch)
             except CodeInputError as exc:
                 errors[fw.name] = exc
                 continue
             break
         else:
-            raise errors["torch"] if "torch" in errors and _uses_torch(self.fn) else errors["numpy"]
-        self.dtype = self.framework.dtype(self._split(value, _size(batch))[0])
+            uses = referenced(self.fn)
+            raise next((errors[fw.name] for fw in frameworks if fw.name in uses), errors["numpy"])
         out = self.output(batch)
         bad = np.nonzero(~np.isfinite(np.atleast_1d(out.losses)))[0]
         if bad.size:
             i = int(bad[0])
-            where = ", ".join(f"{k}={batch[k][i]:.6g}" for k in self.binding.inputs) if not out.reduced else "the batch"
+            seq = self.binding.sequence
+            where = ", ".join(f"{k}={batch[k][i]:.6g}" for k in seq) if not out.reduced else "the batch"
             raise CodeInputError(f"{self.name} returned {out.losses.flat[i]} at {where}; a loss must be finite there")
         if out.rewards is not None:
             for label, r in zip(("chosen", "rejected"), out.rewards, strict=True):
@@ -149,7 +185,7 @@ class Implementation:
     # ------------------------------------------------------------ gradients
 
     def gradients(self, batch: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """∂(Σ losses)/∂input per example: autograd for the policy inputs of a torch function
+        """∂(Σ losses)/∂input per example: autograd for the policy inputs of a torch or JAX function
         (×B for a reduced loss), finite differences otherwise.
 
         The reference is a constant in training (its gradient is never used, and detaching it is
@@ -157,19 +193,40 @@ class Implementation:
         """
         if not self.framework.autograd:
             return self.fd_gradients(batch)
-        value, leaves = self.raw(batch, requires_grad=True)
-        losses, _ = self._split(value, _size(batch))
-        policy = {k: v for k, v in leaves.items() if k in POLICY}
-        grads = self.framework.gradients(losses.sum(), policy)
-        if losses.ndim == 0:
-            grads = {k: g * _size(batch) for k, g in grads.items()}
-        grads.update(self.fd_gradients(batch, [k for k in leaves if k in REFERENCE]))
+        grads = self._autograd(batch)
+        grads.update(self.fd_gradients(batch, [k for k in self.binding.sequence if k in REFERENCE]))
         return grads
+
+    def _autograd(self, batch: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """∂(Σ losses)/∂logp_w and ∂logp_l by the framework's autograd (through the token layout)."""
+        n = _size(batch)
+        with self.framework.context():
+            kwargs, leaves, weights = self._args(batch, "float64")
+            policy = {k: v for k, v in leaves.items() if TOKEN_SOURCES.get(k, (k,))[0] in POLICY}
+
+            def total(p: Mapping[str, Any]) -> Any:
+                value = self._invoke({**kwargs, **{self.binding.inputs[k]: v for k, v in p.items()}}, n)
+                losses, _ = self._split(value, n)
+                return losses.sum() * (n if len(np.shape(losses)) == 0 else 1)
+
+            try:
+                raw = self.framework.grad(total, policy)
+            except CodeInputError:
+                raise
+            except Exception as exc:  # e.g. jax.grad of a function that converts its tracers to NumPy
+                raise CodeInputError(f"{self.name}: no gradient by {self.framework.name}: {_one_line(exc)}") from None
+        out = {}
+        for k, g in raw.items():
+            if k in weights:
+                out[TOKEN_SOURCES[k][0]] = sequence_gradient(g, weights[k])
+            else:
+                out[k] = g
+        return out
 
     def fd_gradients(self, batch: Mapping[str, np.ndarray], names: list[str] | None = None) -> dict[str, np.ndarray]:
         """Central finite differences of the per-example losses, each input moved for all examples."""
         out = {}
-        for canon in self.binding.inputs if names is None else names:
+        for canon in self.binding.sequence if names is None else names:
             if canon.startswith("len"):
                 continue
             x = np.asarray(batch[canon], dtype=float)
@@ -178,12 +235,6 @@ class Implementation:
             down = self.losses({**batch, canon: x - h})
             out[canon] = (up - down) / (2 * h)
         return out
-
-
-def _uses_torch(fn: Callable) -> bool:
-    """Does the function's module refer to PyTorch (then its error under torch tensors is the one to show)?"""
-    names = getattr(fn, "__globals__", {})
-    return any(getattr(v, "__name__", "").split(".")[0] == "torch" for v in list(names.values()))
 
 
 def _size(batch: Mapping[str, np.ndarray]) -> int:

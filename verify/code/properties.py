@@ -4,8 +4,10 @@ Reused from the loss checker (:mod:`verify.losses.properties`) on the implementa
 the preference direction and the reference orientation (mirror tests from the reference policy
 and gradient signs there). Here: shift invariance, the gradient weight, the returned rewards
 (β·(policy − reference)), batch semantics (per-example vs mean, example i depends only on
-example i, permutation equivariance), float32 stability at large margins, and gradients that do
-not flow (autograd against finite differences of the function's own values).
+example i, permutation equivariance), padding (token-level inputs: the loss reads only unmasked
+tokens), float32 stability at large margins, and gradients that do not flow (autograd against
+finite differences of the function's own values). Most fuzzed batches have 64 pairs: a JAX function
+compiles once per shape.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 from verify.code.batches import margin_batch, random_batch, reference_configs
 from verify.code.formula import Formula
 from verify.code.implementation import Implementation
+from verify.code.tokens import TOKEN_SOURCES, Layout
 from verify.losses.evaluate import NAMES
 from verify.losses.properties import Context, fmt
 from verify.losses.results import Counterexample, Evaluation, PropertyResult
@@ -38,10 +41,10 @@ class CodeLoss:
         self._last: tuple[object, dict[str, np.ndarray]] | None = None
 
     def uses(self, symbol) -> bool:
-        return symbol.name in self.impl.binding.inputs
+        return symbol.name in self.impl.binding.sequence
 
     def _batch(self, point: Mapping[str, np.ndarray | float]) -> dict[str, np.ndarray]:
-        return {k: np.atleast_1d(np.asarray(point[k], dtype=float)) for k in self.impl.binding.inputs}
+        return {k: np.atleast_1d(np.asarray(point[k], dtype=float)) for k in self.impl.binding.sequence}
 
     def __call__(self, quantity: str, point: Mapping[str, np.ndarray]) -> np.ndarray:
         batch = self._batch(point)
@@ -107,8 +110,8 @@ def shift_invariance(impl: Implementation, beta: float, formula: Formula | None)
             f"per-example loss unchanged ({l0.size} examples)",
         )
     i = int(bad[0])
-    p0 = {k: float(batch[k][i]) for k in impl.binding.inputs}
-    p1 = {k: float(moved[k][i]) for k in impl.binding.inputs}
+    p0 = {k: float(batch[k][i]) for k in impl.binding.sequence}
+    p1 = {k: float(moved[k][i]) for k in impl.binding.sequence}
     ce = Counterexample(
         p0,
         [Evaluation("L", "L", p0, float(l0[i])), Evaluation("L(shifted)", "L", p1, float(l1[i]))],
@@ -168,7 +171,7 @@ def gradient_weight(impl: Implementation, beta: float) -> PropertyResult:
 def rewards(impl: Implementation, beta: float) -> PropertyResult:
     """Returned rewards equal β·(policy − reference) (reference-free: β·policy, or β·policy/len)."""
     pid, title = "rewards", "returned rewards"
-    batch = random_batch(32, beta, seed=41)
+    batch = random_batch(64, beta, seed=41)
     out = impl.output(batch)
     if out.rewards is None:
         return PropertyResult(pid, title, "n/a", "ok", "the function returns no rewards")
@@ -206,7 +209,7 @@ def rewards(impl: Implementation, beta: float) -> PropertyResult:
         else:
             problems.append(f"{what} rewards are not {label}")
     i = 0
-    p = {k: float(batch[k][i]) for k in impl.binding.inputs}
+    p = {k: float(batch[k][i]) for k in impl.binding.sequence}
     ce = Counterexample(
         p,
         [
@@ -291,6 +294,74 @@ def batch_semantics(impl: Implementation, beta: float, reduction: str) -> Proper
     )
 
 
+# ---------------------------------------------------------------- padding
+
+WIDER = 16
+
+
+def _with_layout(impl: Implementation, layout: Layout, batch: Mapping[str, np.ndarray]) -> np.ndarray:
+    saved = impl.layout
+    impl.layout = layout
+    try:
+        return impl.losses(batch)
+    finally:
+        impl.layout = saved
+
+
+def padding(impl: Implementation, beta: float) -> PropertyResult:
+    """Token-level inputs: L reads only unmasked tokens. New values in the padded positions of each
+    per-token input, and padding the batch 16 positions wider, leave every per-example loss unchanged."""
+    pid, title = "padding", "padding and masks"
+    if not impl.binding.tokens:
+        return PropertyResult(pid, title, "n/a", "ok", "sequence log-probabilities only: no token-level inputs")
+    batch = random_batch(64, beta, seed=71)
+    base = impl.losses(batch)
+    width = impl.layout.width(batch)
+    tokens = [c for c in impl.binding.inputs if TOKEN_SOURCES.get(c, (None,))[0] is not None]
+    trials = [
+        (f"new values in the padded positions of {impl.binding.inputs[c]!r} (where the mask is False) change", {c}, 0)
+        for c in tokens
+    ]
+    wider = f"padding the batch from width {width} to {width + WIDER} (masks and tokens unchanged) changes"
+    trials.append((wider, set(), WIDER))
+    problems, ce = [], None
+    for what, fresh, extra in trials:
+        if problems and not fresh:
+            break  # a loss that reads padded positions also changes with more of them
+        old = impl.layout
+        layout = Layout(old.pad + extra, old.min_width + extra, old.garbage, old.seed, frozenset(fresh))
+        after = _with_layout(impl, layout, batch)
+        bad = np.nonzero(~_close(base, after, _rtol(impl)))[0]
+        if not bad.size:
+            continue
+        i = int(bad[np.argmax(np.abs(base - after)[bad])])
+        why = (
+            "the mask is not applied to it"
+            if fresh
+            else "the loss depends on the padded width (a mean over all positions instead of over the mask?)"
+        )
+        problems.append(f"{what} example {i}'s loss from {fmt(base[i])} to {fmt(after[i])}: {why}")
+        if ce is None:
+            p = {k: float(batch[k][i]) for k in impl.binding.sequence}
+            ce = Counterexample(
+                p,
+                [Evaluation("L", "L", p, float(base[i])), Evaluation("L (padding changed)", "L", p, float(after[i]))],
+                ("L", "!=", "L (padding changed)"),
+                problems[-1],
+            )
+    if problems:
+        return PropertyResult(pid, title, "violated", "error", "; ".join(problems), counterexample=ce)
+    names = ", ".join(repr(impl.binding.inputs[c]) for c in tokens)
+    return PropertyResult(
+        pid,
+        title,
+        "holds",
+        "ok",
+        f"new values in the padded positions of {names} and padding {WIDER} positions wider leave every loss "
+        f"unchanged ({base.size} examples, lengths = unmasked tokens)",
+    )
+
+
 # ---------------------------------------------------------------- float32 stability
 
 MARGINS = -np.geomspace(1.0, 5000.0, 240)
@@ -316,7 +387,7 @@ def float32_stability(impl: Implementation, beta: float, uses_beta: bool, formul
         bad = np.nonzero(good & ~np.isfinite(low))[0]
         if bad.size:
             i = int(bad[0])
-            p = {k: float(batch[k][i]) for k in impl.binding.inputs}
+            p = {k: float(batch[k][i]) for k in impl.binding.sequence}
             ce = Counterexample(
                 p,
                 [
@@ -343,12 +414,24 @@ def float32_stability(impl: Implementation, beta: float, uses_beta: bool, formul
 # ---------------------------------------------------------------- gradient flow
 
 
-def gradient_flow(impl: Implementation, beta: float) -> PropertyResult:
-    """Autograd gradients equal finite differences of the function's own values (no stray ``.detach()``)."""
+def gradient_flow(impl: Implementation, beta: float, formula: Formula | None = None) -> PropertyResult:
+    """Autograd gradients equal finite differences of the function's own values (no stray ``.detach()``).
+
+    Not when the formula has a ``stopgrad``: a weight detached on purpose makes the two differ, and
+    ``formula_gradient`` compares autograd with the formula's gradient instead."""
     pid, title = "gradient_flow", "gradient flow"
     if not impl.framework.autograd:
         return PropertyResult(
             pid, title, "n/a", "ok", "NumPy: gradients are finite differences of the values (nothing to detach)"
+        )
+    if formula is not None and formula.through is not None:
+        return PropertyResult(
+            pid,
+            title,
+            "n/a",
+            "ok",
+            f"the formula stops gradients ({', '.join(f'stopgrad({a})' for a in formula.stopped)}): autograd is "
+            "compared with its gradient (formula_gradient), not with finite differences of the values",
         )
     batch = random_batch(32, beta, seed=61)
     auto, fd = impl.gradients(batch), impl.fd_gradients(batch, ["logp_w", "logp_l"])
@@ -365,9 +448,12 @@ def gradient_flow(impl: Implementation, beta: float) -> PropertyResult:
         if np.all(np.abs(a) <= 1e-12 * scale):
             problems.append(f"no gradient flows to {x} although the loss depends on it (detached)")
         else:
-            problems.append(f"the autograd gradient for {x} differs from the values' finite differences")
+            problems.append(
+                f"the autograd gradient for {x} differs from the values' finite differences (a weight detached "
+                "on purpose? declare it in --against with stopgrad(…))"
+            )
         if ce is None:
-            p = {k: float(batch[k][i]) for k in impl.binding.inputs}
+            p = {k: float(batch[k][i]) for k in impl.binding.sequence}
             ce = Counterexample(
                 p,
                 [

@@ -2,7 +2,10 @@
 
 Canonical inputs (the loss checker's variables): ``logp_w``, ``logp_l`` (policy log-probabilities
 of the preferred and rejected response), ``ref_logp_w``, ``ref_logp_l`` (reference) and
-``len_w``, ``len_l`` (response lengths). Recognised names: TRL's ``dpo_loss(chosen_logps,
+``len_w``, ``len_l`` (response lengths); token-level, per-token log-probabilities of shape (B, T)
+``token_logp_w``, ``token_logp_l``, ``ref_token_logp_w``, ``ref_token_logp_l`` with the masks
+``mask_w``, ``mask_l`` (True on the response's tokens; see :mod:`verify.code.tokens`).
+Recognised names: TRL's ``dpo_loss(chosen_logps,
 rejected_logps, ref_chosen_logps, ref_rejected_logps)``, the older ``policy_chosen_logps, …,
 reference_rejected_logps``, and the canonical names themselves; anything else is mapped with
 ``--map ARG=logp_w`` or bound to a value with ``--param NAME=VALUE``.
@@ -15,8 +18,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from verify.code.load import CodeInputError
+from verify.code.tokens import TOKEN_INPUTS, TOKEN_SOURCES
 
-INPUTS: tuple[str, ...] = ("logp_w", "logp_l", "ref_logp_w", "ref_logp_l", "len_w", "len_l")
+SEQUENCE_INPUTS: tuple[str, ...] = ("logp_w", "logp_l", "ref_logp_w", "ref_logp_l", "len_w", "len_l")
+INPUTS: tuple[str, ...] = SEQUENCE_INPUTS + TOKEN_INPUTS
 
 ALIASES: dict[str, str] = {}
 for _canon, _names in {
@@ -30,6 +35,16 @@ for _canon, _names in {
     "ref_rejected_log_probs ref_logps_l",
     "len_w": "chosen_lengths chosen_length chosen_lens chosen_len len_chosen",
     "len_l": "rejected_lengths rejected_length rejected_lens rejected_len len_rejected",
+    "token_logp_w": "chosen_token_logps policy_chosen_token_logps chosen_per_token_logps policy_chosen_per_token_logps "
+    "per_token_chosen_logps chosen_token_log_probs token_logps_w",
+    "token_logp_l": "rejected_token_logps policy_rejected_token_logps rejected_per_token_logps "
+    "policy_rejected_per_token_logps per_token_rejected_logps rejected_token_log_probs token_logps_l",
+    "ref_token_logp_w": "ref_chosen_token_logps reference_chosen_token_logps ref_chosen_per_token_logps "
+    "reference_chosen_per_token_logps",
+    "ref_token_logp_l": "ref_rejected_token_logps reference_rejected_token_logps ref_rejected_per_token_logps "
+    "reference_rejected_per_token_logps",
+    "mask_w": "chosen_mask chosen_attention_mask chosen_loss_mask chosen_labels_mask mask_chosen",
+    "mask_l": "rejected_mask rejected_attention_mask rejected_loss_mask rejected_labels_mask mask_rejected",
 }.items():
     for _n in (_canon, *_names.split()):
         ALIASES[_n] = _canon
@@ -44,12 +59,26 @@ class Binding:
     defaults: dict[str, object] = field(default_factory=dict)
 
     @property
+    def sequence(self) -> tuple[str, ...]:
+        """The sequence-level inputs the function depends on (a token input depends on its log-probability
+        and its length: the number of unmasked tokens)."""
+        need = set()
+        for canon in self.inputs:
+            need.update(x for x in TOKEN_SOURCES.get(canon, (canon,)) if x is not None)
+        return tuple(x for x in SEQUENCE_INPUTS if x in need)
+
+    @property
+    def tokens(self) -> bool:
+        """Does the function take token-level inputs (per-token log-probabilities or masks)?"""
+        return any(canon in TOKEN_SOURCES for canon in self.inputs)
+
+    @property
     def uses_reference(self) -> bool:
-        return "ref_logp_w" in self.inputs or "ref_logp_l" in self.inputs
+        return "ref_logp_w" in self.sequence or "ref_logp_l" in self.sequence
 
     @property
     def uses_lengths(self) -> bool:
-        return "len_w" in self.inputs or "len_l" in self.inputs
+        return "len_w" in self.sequence or "len_l" in self.sequence
 
     def value(self, name: str) -> object | None:
         """The value an argument will have: bound, else its default, else None."""
@@ -93,13 +122,15 @@ def bind(fn: Callable, params: Mapping[str, object], mapping: Mapping[str, str] 
         else:
             raise CodeInputError(
                 f"argument {p.name!r} of {getattr(fn, '__name__', 'the function')} is not a known input; "
-                f"give --map {p.name}=logp_w|logp_l|ref_logp_w|ref_logp_l|len_w|len_l or --param {p.name}=VALUE"
+                f"give --map {p.name}=logp_w|logp_l|ref_logp_w|ref_logp_l|len_w|len_l (or a token-level input: "
+                f"token_logp_w, mask_w, …) or --param {p.name}=VALUE"
             )
     unknown = sorted(set(mapping) - set(names))
     if unknown:
         raise CodeInputError(f"--map names {', '.join(unknown)}, not an argument of the function")
+    have = Binding(inputs).sequence
     for need in ("logp_w", "logp_l"):
-        if need not in inputs:
+        if need not in have:
             raise CodeInputError(
                 f"no argument of {getattr(fn, '__name__', 'the function')} is the policy's {need} "
                 f"(arguments: {', '.join(names) or 'none'}); name it with --map ARG={need}"

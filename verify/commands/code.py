@@ -18,7 +18,7 @@ from verify.code.signature import parse_pairs, parse_value
 from verify.errors import UsageError
 from verify.render.code import render_code
 
-HELP = "check a loss implementation (NumPy or PyTorch function) against its formula and the preference properties"
+HELP = "check a loss implementation (NumPy, PyTorch or JAX function) against its formula and the preference properties"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,7 +33,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="bind an argument of the function and/or give a hyperparameter of the formula (repeatable)",
     )
     parser.add_argument(
-        "--map", action="append", metavar="ARG=INPUT", help="argument ARG is logp_w, logp_l, ref_logp_w, … (repeatable)"
+        "--map",
+        action="append",
+        metavar="ARG=INPUT",
+        help="argument ARG is logp_w, logp_l, ref_logp_w, …, token_logp_w, mask_w, … (repeatable)",
     )
     parser.add_argument(
         "--reduction", choices=REDUCTIONS, default="none", help="what the function returns: per-example losses or mean"

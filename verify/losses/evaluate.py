@@ -35,7 +35,16 @@ def _np_softplus(x):
     return np.logaddexp(0.0, x)
 
 
-NUMPY_FUNCTIONS = {"sigmoid": _np_sigmoid, "logsigmoid": _np_logsigmoid, "softplus": _np_softplus}
+def _identity(x):
+    return x
+
+
+NUMPY_FUNCTIONS = {
+    "sigmoid": _np_sigmoid,
+    "logsigmoid": _np_logsigmoid,
+    "softplus": _np_softplus,
+    "stopgrad": _identity,
+}
 
 
 def numpy_function(expr: sp.Expr, symbols: tuple[sp.Symbol, ...]):
@@ -53,7 +62,7 @@ def numpy_function(expr: sp.Expr, symbols: tuple[sp.Symbol, ...]):
 
 def mpmath_function(expr: sp.Expr, symbols: tuple[sp.Symbol, ...]):
     """``expr`` as an mpmath function of ``symbols`` (evaluate inside ``mpmath.workdps``)."""
-    return sp.lambdify(symbols, expr, modules=[MPMATH_FUNCTIONS, "mpmath"])
+    return sp.lambdify(symbols, expr, modules=[{**MPMATH_FUNCTIONS, "stopgrad": _identity}, "mpmath"])
 
 
 class CompiledLoss:

@@ -62,6 +62,40 @@ def relu(x: sp.Expr) -> sp.Expr:
     return sp.Max(x, 0)
 
 
+class stopgrad(sp.Function):  # noqa: N801 - the loss language's name
+    r"""A stop-gradient: the value of its argument, derivative 0 (``.detach()``, ``jax.lax.stop_gradient``).
+
+    A weight the training gradient must not flow through, e.g. ``stopgrad(sigmoid(-beta*h))``: every
+    partial derivative of the loss treats it as a constant.
+    """
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero
+
+    def _eval_is_real(self):
+        return self.args[0].is_extended_real
+
+    def _eval_is_positive(self):
+        return self.args[0].is_positive
+
+    def _eval_is_negative(self):
+        return self.args[0].is_negative
+
+    def _eval_is_nonnegative(self):
+        return self.args[0].is_nonnegative
+
+    def _eval_is_nonpositive(self):
+        return self.args[0].is_nonpositive
+
+    def _latex(self, printer):
+        return rf"\operatorname{{sg}}\left({printer._print(self.args[0])}\right)"
+
+
+def without_stopgrad(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with every ``stopgrad(x)`` replaced by ``x`` (the same values; gradients through everything)."""
+    return expr.replace(stopgrad, lambda x: x) if expr.has(stopgrad) else expr
+
+
 #: function name → (arity, builder); arity None means two or more arguments
 FUNCTIONS: dict[str, tuple[int | None, Callable[..., sp.Expr]]] = {
     "sigmoid": (1, sigmoid),
@@ -78,6 +112,7 @@ FUNCTIONS: dict[str, tuple[int | None, Callable[..., sp.Expr]]] = {
     "log1p": (1, lambda x: sp.log(1 + x)),
     "Max": (None, sp.Max),
     "Min": (None, sp.Min),
+    "stopgrad": (1, stopgrad),
 }
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
