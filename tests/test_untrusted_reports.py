@@ -118,7 +118,7 @@ def test_audits_markdown_from_a_hostile_result_keeps_its_table(tmp_path):
     md = out.read_text(encoding="utf-8")
     assert not any(line.startswith("# ALL CLAIMS HOLD") or line.startswith("# forged") for line in md.splitlines())
     rows = [line for line in md.splitlines() if "sign_error_as_written" in line]
-    assert len(rows) == 1 and rows[0].replace(r"\|", "").count("|") == 6  # five cells, nothing added
+    assert len(rows) == 1 and rows[0].replace(r"\|", "").count("|") == 7  # six cells, nothing added
 
 
 def _files(directory: Path) -> set[Path]:

@@ -113,8 +113,7 @@ def formula_values(impl: Implementation, formula: Formula, beta: float) -> Prope
                 summary += f"; gradients: {hint}"
             details: dict = {"examples": checked}
             edits = implemented_edits(impl, formula, beta, SEEDS, BATCH, _value_rtol(impl))
-            if edits:
-                summary += f"; the code computes the formula with {' or '.join(edits)}"
+            if edits:  # the edits of the formula the code computes (rendered with the details)
                 details["repair hints"] = edits
             return PropertyResult(pid, title, "violated", "error", summary, details=details, counterexample=ce)
     return PropertyResult(

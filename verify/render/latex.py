@@ -426,9 +426,10 @@ def _summary_table(result: RunResult) -> str:
     cols = [*COUNTS, "failed"]
     out = [
         r"{\small\setlength\tabcolsep{4pt}",
-        r"\begin{longtable}{@{}>{\raggedright}p{0.36\linewidth}l" + "r" * len(cols) + "@{}}",
+        r"\begin{longtable}{@{}>{\raggedright}p{0.27\linewidth}l" + "r" * len(cols) + "@{}}",
     ]
-    names = [_report.COUNT_NAMES.get(c, c) for c in cols]
+    # a two-word count name is stacked over two lines, so the table fits the text width
+    names = [r"\shortstack[r]{" + r"\\".join(_report.COUNT_NAMES.get(c, c).split()) + "}" for c in cols]
     head = r"\textbf{derivation} & \textbf{kind} & " + " & ".join(rf"\textbf{{{c}}}" for c in names) + r" \\"
     out += [r"\toprule", head, r"\midrule", r"\endhead"]
     for d in _in_report_order(result):

@@ -23,8 +23,9 @@ def _detail(p: PropertyResult) -> str:
             moved = {k: v for k, v in e.point.items() if ce.point.get(k) != v}
             at = f" at {', '.join(f'{k}={v:.6g}' for k, v in moved.items())}" if moved else ""
             lines.append(f"  {e.label} = {e.value:.10g}{at}")
-    if p.details.get("repair hints"):
-        lines.append(f"hint: {p.details['repair hints']}")
+    hints = p.details.get("repair hints")
+    if hints:  # the checked edits: of a claimed gradient (text), of the formula an implementation computes (list)
+        lines.append("hint: " + ("; ".join(map(str, hints)) if isinstance(hints, list) else str(hints)))
     return "\n".join(lines)
 
 
