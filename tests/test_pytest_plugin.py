@@ -127,3 +127,34 @@ def test_real_derivations_selected_with_k(pytester: pytest.Pytester, monkeypatch
     result = run(pytester, "--verify", "--verify-only", *selection, "-n", "2", "-v")
     result.assert_outcomes(passed=5)
     result.stdout.fnmatch_lines(["*PASSED reward_inversion::*"])
+
+
+HINTED = """
+import sympy as sp
+from verify import Derivation, Equal, Source, Step
+from verify.domains import POSITIVE, var
+
+p = var("p", POSITIVE)
+q = var("q", POSITIVE)
+
+derivation = Derivation(
+    id="hinted",
+    title="a sign error",
+    source=Source("notes.md", "(3)"),
+    steps=[Step("log_quotient_sign", Equal(sp.log(p / q), sp.log(p) + sp.log(q)), "a planted sign error")],
+)
+"""
+
+
+def test_a_failing_step_shows_its_repair_hint_unless_the_diagnosis_is_off(pytester, monkeypatch):
+    pkg = pytester.path / "hintpkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "hinted.py").write_text(textwrap.dedent(HINTED))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), str(pytester.path)]))
+    result = run(pytester, "--verify", "--verify-only", "--verify-package", "hintpkg")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["hint: negated term log(q) in the rhs → proved"])
+    off = run(pytester, "--verify", "--verify-only", "--verify-package", "hintpkg", "--verify-no-diagnosis")
+    off.assert_outcomes(failed=1)
+    off.stdout.no_fnmatch_line("hint: *")

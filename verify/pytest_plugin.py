@@ -9,11 +9,13 @@ step of every derivation in the configured packages becomes an item named
 Options: ``--verify``, ``--verify-only`` (drop the ordinary test items), ``--verify-package NAME``
 (repeatable; or the ini option ``verify_packages``; default ``derivations``), ``--verify-profile ci|thorough`` and
 ``--verify-step-timeout SECONDS`` (hard limit per step; each step is checked in a child process
-that is stopped at the limit). Items always check for real: the verdict cache is not used.
+that is stopped at the limit), ``--verify-no-diagnosis`` (no repair hints or assumption ledgers;
+also ``[tool.verify] diagnosis = false``). Items always check for real: the verdict cache is not used.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +43,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="SECONDS",
         help="hard wall-clock limit per step (default: as `python -m verify`; 0 for none)",
     )
+    group.addoption(
+        "--verify-no-diagnosis",
+        action="store_true",
+        help="no repair hints or assumption ledgers (also [tool.verify] diagnosis = false)",
+    )
     parser.addini("verify_packages", type="args", help="packages whose derivations `pytest --verify` checks")
+
+
+#: ``[tool.verify] diagnosis`` of the project, read at collection
+DIAGNOSIS = pytest.StashKey[bool | None]()
 
 
 class VerifyFailure(Exception):
@@ -62,6 +73,8 @@ class StepItem(pytest.Item):
         from verify.run.runner import check_steps
 
         profile = PROFILES[self.config.getoption("verify_profile")]
+        if self.config.getoption("verify_no_diagnosis") or self.config.stash.get(DIAGNOSIS, None) is False:
+            profile = replace(profile, diagnose=False)
         limit = self.config.getoption("verify_step_timeout")
         if limit is None:
             limit = default_step_timeout(profile)
@@ -118,6 +131,9 @@ def _describe(result: Any) -> str:
         lines.append("values: " + ", ".join(f"{k} = {v}" for k, v in result.values.items()))
     if result.diagnosis:
         lines.append(f"diagnosis: {result.diagnosis}")
+    from verify.render._report import hint_lines
+
+    lines.extend(f"hint: {h}" for h in hint_lines(result))
     return "\n".join(lines)
 
 
@@ -131,6 +147,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
     try:
         project = load_config(Path(str(config.rootpath)))
+        config.stash[DIAGNOSIS] = project.diagnosis
         packages = config.getoption("verify_package") or config.getini("verify_packages")
         if not packages and project.packages:
             packages = list(project.packages)
