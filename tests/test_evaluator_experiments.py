@@ -12,9 +12,9 @@ import pytest
 
 from derivations.experiments import _constraints_setup as setup
 from derivations.experiments import constraints_paper
+from tests.verdicts import VERDICTS
 from verify.cli import main
 from verify.run.check import check_step
-from verify.search.fuzz import PROFILES
 
 
 @pytest.mark.parametrize("ratio", [0.1, 0.5, 2.0, 10.0])
@@ -72,7 +72,7 @@ def test_alpha_zero_distances_and_the_ipo_pair_weighting() -> None:
 
 def test_derivation_checks_as_expected_within_budget() -> None:
     d = constraints_paper.derivation
-    results = [check_step(d, s, PROFILES["ci"]) for s in d.steps]
+    results = [check_step(d, s, VERDICTS) for s in d.steps]
     assert not [r.step_id for r in results if r.failed]
     assert sum(r.seconds for r in results) < 10
     refuted = {s.id for s in d.steps if s.expected == "refuted"}
@@ -134,7 +134,7 @@ def test_theta_dpo_is_not_reproduced_under_the_assumed_lambda_and_is_at_the_stat
     assert abs(setup.lambda_for_theta_dpo(0.44) - constraints_paper.LAMBDA_THETA_DPO) < 1e-3
     assert abs(setup.theta_dpo_for_lambda(constraints_paper.LAMBDA_THETA_DPO) - 0.44) < 5e-3
     assert abs(setup.theta_dpo_for_lambda(1.0) - 0.40) < 1e-3
-    results = {s.id: check_step(d, s, PROFILES["ci"]) for s in (at_one, at_fit)}
+    results = {s.id: check_step(d, s, VERDICTS) for s in (at_one, at_fit)}
     assert results[at_one.id].status == "refuted" and results[at_one.id].assumes == at_one.assumes
     assert results[at_fit.id].status == "confirmed"
 
@@ -146,5 +146,5 @@ def test_every_text_check_is_a_step_whose_count_matches_the_reproduce_check() ->
         step = d.step(c.id)
         assert checks[c.claim]["holds"] == (c.exceptions() == 0)
         assert (step.expected == "holds") == checks[c.claim]["holds"], c.id
-        result = check_step(d, step, PROFILES["ci"])
+        result = check_step(d, step, VERDICTS)
         assert not result.failed and result.reproduction["recomputed"] == c.exceptions()

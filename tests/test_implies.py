@@ -6,11 +6,11 @@ import mpmath
 import pytest
 import sympy as sp
 
+from tests.verdicts import VERDICTS
 from verify import Derivation, Equal, Implies, Inequality, Source, Step, var
 from verify.domains import POSITIVE, REAL
 from verify.errors import ClaimError
 from verify.run.check import check_step
-from verify.search.fuzz import PROFILES
 
 x = var("x_imp", REAL)
 y = var("y_imp", REAL)
@@ -19,7 +19,7 @@ t = var("t_imp", POSITIVE)
 
 def _check(claim, expected: str = "holds"):
     d = Derivation("implications", "Implications", Source("notes.md"), [Step("claim", claim, expected=expected)])
-    return check_step(d, d.steps[0], PROFILES["ci"])
+    return check_step(d, d.steps[0], VERDICTS)
 
 
 def test_true_implication_needing_its_hypothesis_is_confirmed_inside_it() -> None:

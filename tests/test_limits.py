@@ -12,6 +12,7 @@ import mpmath
 import pytest
 import sympy as sp
 
+from tests.verdicts import VERDICTS
 from verify import Limit, sigmoid, softplus, var
 from verify.domains import LOG_PROB, POSITIVE, PROBABILITY, REAL, UNIT
 from verify.errors import ClaimError
@@ -19,9 +20,9 @@ from verify.kernel.obligations import LimitOf
 from verify.kernel.prover import prove_limit
 from verify.model import Derivation, Source, Step
 from verify.run.check import check_step
-from verify.search.fuzz import _APPROACH_POINTS, PROFILES, fuzz
+from verify.search.fuzz import _APPROACH_POINTS, fuzz
 
-CI = PROFILES["ci"]
+CI = VERDICTS
 BUDGET = CI.symbolic_budget
 mpf = mpmath.mpf
 
@@ -43,7 +44,7 @@ ell = var("ell", LOG_PROB)
 def check(claim):
     step = Step(id="under_test", claim=claim)
     derivation = Derivation(id="t", title="t", source=Source("doc.txt", "x"), steps=[step])
-    return check_step(derivation, step, PROFILES["ci"])
+    return check_step(derivation, step, VERDICTS)
 
 
 def fuzz_claim(claim, profile=CI):

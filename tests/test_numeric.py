@@ -18,15 +18,16 @@ import pytest
 import sympy as sp
 from hypothesis import strategies as st
 
+from tests.verdicts import VERDICTS
 from verify.domains import POSITIVE, REAL, Domain, var
 from verify.functions import logsigmoid, sigmoid
 from verify.kernel.obligations import Equation, Invariance, LimitOf, Sign
 from verify.model import Derivation, Equal, Inequality, Source, Step
 from verify.run.check import check_step
 from verify.search import fuzz as numeric
-from verify.search.fuzz import PROFILES, fuzz
+from verify.search.fuzz import fuzz
 
-CI = PROFILES["ci"]
+CI = VERDICTS
 mpf = mpmath.mpf
 
 

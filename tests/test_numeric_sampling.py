@@ -20,12 +20,13 @@ from hypothesis import strategies as st
 from test_numeric import FixedPoints
 
 import verify.search.fuzz as numeric
+from tests.verdicts import VERDICTS
 from verify.domains import POSITIVE, REAL, UNIT, WEIGHT, exp10, var
 from verify.kernel.obligations import Conditional, Sign
-from verify.search.fuzz import PROFILES, _certainly_violated, _draw_of, _points, _scale, fuzz
+from verify.search.fuzz import _certainly_violated, _draw_of, _points, _scale, fuzz
 from verify.search.tape import Tape
 
-CI = PROFILES["ci"]
+CI = VERDICTS
 mpf = mpmath.mpf
 
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from tests.verdicts import VERDICTS
 from verify import Derivation, Reported, Source, Step
 from verify.errors import ClaimError
 from verify.run.check import check_step
-from verify.search.fuzz import PROFILES
 
 
 def _check(claim: Reported, expected: str = "holds"):
     d = Derivation("paper", "Paper", Source("paper.txt"), [Step("number", claim, expected=expected)], kind="experiment")
-    return check_step(d, d.steps[0], PROFILES["ci"])
+    return check_step(d, d.steps[0], VERDICTS)
 
 
 def test_printed_digits_set_the_tolerance() -> None:

@@ -20,6 +20,7 @@ import mpmath
 import pytest
 import sympy as sp
 
+from tests.verdicts import VERDICTS
 from verify.domains import POSITIVE, PROBABILITY, REAL, simplex, var, vector
 from verify.errors import ClaimError
 from verify.functions import logsigmoid, sigmoid, softplus
@@ -38,7 +39,6 @@ from verify.model import (
     Step,
 )
 from verify.run.check import check_step
-from verify.search.fuzz import PROFILES
 
 mpmath.mp.dps = 60
 mpf = mpmath.mpf
@@ -48,7 +48,7 @@ PRIME = "′"
 def check(claim: Claim):
     step = Step(id="under_test", claim=claim)
     derivation = Derivation(id="t", title="t", source=Source("doc.txt", "x"), steps=[step])
-    return check_step(derivation, step, PROFILES["ci"])
+    return check_step(derivation, step, VERDICTS)
 
 
 # --- independent reference implementations (mpmath only) -------------------------------------

@@ -26,11 +26,11 @@ import mpmath
 import pytest
 import sympy as sp
 
+from tests.verdicts import VERDICTS
 from verify import Equal, Inequality, Limit, Stationary, var
 from verify.domains import LOG_PROB, POSITIVE, POSITIVE_INTEGER, PROBABILITY, REAL, UNIT
 from verify.errors import ClaimError
 from verify.run.check import check_step
-from verify.search.fuzz import PROFILES
 
 MODULES = (
     "kl_optimum",
@@ -533,7 +533,7 @@ def test_every_step_has_an_expectation_and_the_mix_is_as_planned():
 @pytest.mark.parametrize(("derivation", "step"), STEPS, ids=[key(d, s) for d, s in STEPS])
 def test_step(derivation, step):
     expect = EXPECT[key(derivation, step)]
-    res = check_step(derivation, step, PROFILES["ci"])
+    res = check_step(derivation, step, VERDICTS)
     shown = {"status": res.status, "reason": res.reason, "counterexample": res.counterexample, "values": res.values}
     if isinstance(expect, Holds):
         assert res.status != "refuted", ("a true step was refuted", shown)

@@ -10,6 +10,7 @@ symbol means.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import sympy as sp
@@ -204,6 +205,15 @@ def vector(name: str, n: int, domain: Domain, latex: str | None = None) -> list[
     if "_" in base:  # a name with its own subscript is braced: ``{\pi_{ref}}_{1}``, not a double subscript
         base = f"{{{base}}}"
     return [var(f"{name}_{i}", domain, f"{base}_{{{i}}}") for i in range(1, n + 1)]
+
+
+def families(symbols) -> list[list[sp.Symbol]]:
+    """The symbols grouped into vectors (``r_1 … r_n`` of one domain, as :func:`vector` declares
+    them); a scalar is a family of its own. Sorted by name."""
+    groups: dict[tuple[str, str], list[sp.Symbol]] = {}
+    for s in sorted(symbols, key=lambda s: s.name):
+        groups.setdefault((re.sub(r"_\d+$", "", s.name), domain_of(s).name), []).append(s)
+    return list(groups.values())
 
 
 def simplex(name: str, n: int, latex: str | None = None) -> tuple[list[sp.Expr], list[sp.Symbol]]:

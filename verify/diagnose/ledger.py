@@ -24,14 +24,13 @@ here. A ``not used`` entry is numeric evidence, never a proof.
 from __future__ import annotations
 
 import math
-import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import sympy as sp
 
-from verify.domains import Domain
+from verify.domains import Domain, families
 from verify.kernel.obligations import Conditional, LimitOf, Obligation, Recomputation, nodes
 from verify.printing import to_latex
 from verify.profiles import Profile
@@ -97,18 +96,6 @@ class _Widening:
     domains: dict[sp.Symbol, Domain]
 
 
-def _stem(s: sp.Symbol) -> str:
-    """The vector a symbol belongs to (``r_3`` → ``r``); a scalar is its own."""
-    return re.sub(r"_\d+$", "", s.name)
-
-
-def _families(domains: dict[sp.Symbol, Domain]) -> list[list[sp.Symbol]]:
-    groups: dict[tuple[str, str], list[sp.Symbol]] = {}
-    for s in sorted(domains, key=lambda s: s.name):
-        groups.setdefault((_stem(s), domains[s].name), []).append(s)
-    return list(groups.values())
-
-
 def _who(symbols: list[sp.Symbol]) -> tuple[str, str]:
     if len(symbols) == 1:
         return shown(symbols[0]), to_latex(symbols[0])
@@ -117,7 +104,7 @@ def _who(symbols: list[sp.Symbol]) -> tuple[str, str]:
 
 def _domain_widenings(obligations: list[Obligation], domains: dict[sp.Symbol, Domain]) -> Iterator[_Widening]:
     fixed = {ob.var for ob in obligations if isinstance(ob, LimitOf)}  # a limit's variable keeps its side
-    for group in _families(domains):
+    for group in families(domains):
         if any(s in fixed for s in group) or domains[group[0]].name not in _OUTSIDE:
             continue
         words, latex, out_words, _, outside = _OUTSIDE[domains[group[0]].name]
@@ -133,7 +120,7 @@ def _domain_widenings(obligations: list[Obligation], domains: dict[sp.Symbol, Do
 
 def _normalisations(obligations: list[Obligation], domains: dict[sp.Symbol, Domain]) -> Iterator[_Widening]:
     """Each ``Σ w`` over all the weights of one vector, replaced by 1 (an unnormalised distribution)."""
-    weights = [g for g in _families(domains) if domains[g[0]].name == "weight" and len(g) > 1]
+    weights = [g for g in families(domains) if domains[g[0]].name == "weight" and len(g) > 1]
     for group in weights:
         total = sp.Add(*group)
         if not any(total in nodes(e, sp.Add) for ob in obligations for e in _expressions(ob)):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from verify.domains import domain_of
+from verify.domains import domain_of, families
 from verify.errors import VerifyError
 from verify.kernel.obligations import free_symbols
 from verify.model import (
@@ -361,6 +361,16 @@ def _expression_edits(claim: Claim) -> Iterator[Repair]:
     yield from _round_robin(streams)
 
 
+def _weakened(claim: Claim) -> Iterator[Repair]:
+    """``=`` weakened to "up to a constant in" one vector of symbols (a policy's, a reward's, θ)."""
+    if not (isinstance(claim, Equal) and _is_expr(claim.lhs)):
+        return
+    for group in families(_symbols(claim)):
+        names = ", ".join(shown(s) for s in group) if len(group) <= 3 else f"{shown(group[0])} … {shown(group[-1])}"
+        what = f"= weakened to equality up to a constant in {names}"
+        yield _make(lambda g=group: EqualUpToConstant(claim.lhs, claim.rhs, g), what, "up to a constant")
+
+
 def _narrowed(claim: Claim) -> Iterator[Repair]:
     c = claim
     if isinstance(c, IndependentOf | EqualUpToConstant) and len(c.wrt) > 1:
@@ -445,7 +455,7 @@ def _candidates(claim: Claim) -> Iterator[Repair]:
         yield from _family(claim)
         return
     streams = [_swaps(claim), _relations(claim), _role_swaps_inside(claim), _expression_edits(claim)]
-    streams += [_multiplied(claim), _added(claim), _narrowed(claim)]
+    streams += [_multiplied(claim), _added(claim), _narrowed(claim), _weakened(claim)]
     yield from _round_robin(streams)
 
 
