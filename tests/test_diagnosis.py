@@ -390,3 +390,52 @@ def test_the_diagnosis_never_changes_a_verdict(diagnosed):
         for claim, on in ((true, good), (planted, bad)):
             without = _check(claim, off)
             assert [getattr(without, f) for f in fields] == [getattr(on, f) for f in fields], name
+
+
+SIGN_ERROR = """
+import sympy as sp
+from verify import Derivation, Equal, Source, Step, var
+from verify.domains import POSITIVE
+
+p = var("p", POSITIVE)
+q = var("q", POSITIVE)
+
+derivation = Derivation(
+    id="signs",
+    title="a sign error and a true step",
+    source=Source("notes.md", "(1)"),
+    steps=[
+        Step("log_quotient_sign", Equal(sp.log(p / q), sp.log(p) + sp.log(q)), "a planted sign error"),
+        Step("log_square", Equal(sp.log(p**2), 2 * sp.log(p)), "needs p > 0"),
+    ],
+)
+"""
+
+
+def _steps(data: dict) -> dict:
+    return {s["id"]: s for d in data["derivations"] for s in d["steps"]}
+
+
+def test_hints_and_ledgers_are_cached_with_the_verdict_and_turned_off_per_setting(tmp_path):
+    from tests.test_cache import cli, make_package
+
+    make_package(tmp_path, signs=SIGN_ERROR)
+    cache = str(tmp_path / "cache")
+    cold, first = cli(tmp_path, "--cache-dir", cache)
+    warm, second = cli(tmp_path, "--cache-dir", cache)
+    assert cold.returncode == warm.returncode == 1
+    a, b = _steps(first), _steps(second)
+    assert a["log_quotient_sign"]["hints"][0] == {
+        **a["log_quotient_sign"]["hints"][0],
+        "edit": "negated term log(q) in the rhs",
+        "status": "proved",
+    }
+    assert [e["verdict"] for e in a["log_square"]["ledger"]] == ["necessary"]
+    assert all(s["cached"] for s in b.values())
+    for key in ("hints", "ledger"):
+        assert [s.get(key) for s in a.values()] == [s.get(key) for s in b.values()]
+    off, third = cli(tmp_path, "--cache-dir", cache, "--no-diagnosis")  # another setting: checked again
+    c = _steps(third)
+    assert off.returncode == 1 and not any(s["cached"] for s in c.values())
+    assert all(s.get("hints") is None and s.get("ledger") is None for s in c.values())
+    assert "hint: negated term log(q) in the rhs → proved" in cold.stdout
