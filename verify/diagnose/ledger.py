@@ -8,7 +8,8 @@ distribution built from normalised weights (``p_i = w_i / Σ w``) has its normal
 symbols of one vector (``r_1 … r_n``) are widened together. Verdicts:
 
 - ``necessary`` — the widened claim fails at some point (shown);
-- ``needed to be defined`` — the claim cannot be evaluated at any point outside the assumption;
+- ``needed to be defined`` — the claim has no real value at any point outside the assumption
+  (a logarithm of a negative number);
 - ``not used`` — no violation at any of the points decided (their number is reported);
 - ``undecided`` — the widened claim could not be evaluated (the reason is given).
 
@@ -180,7 +181,8 @@ def _judge(w: _Widening, profile: Profile) -> Entry:
     samples, undefined, reasons = 0, 0, []
     for ob in searched:
         domains = {s: w.domains[s] for s in ob.free_symbols()}
-        num = search_points(ob, fixed_points(domains, profile.ledger_samples, profile.seed), domains, profile)
+        points = fixed_points(domains, profile.ledger_samples, profile.seed)
+        num = search_points(ob, points, domains, profile, real=True)
         samples += num.samples
         if num.status == "refuted":
             names = {s.name: shown(s) for s in domains}

@@ -591,13 +591,14 @@ def _prepared(
 
 
 def search_points(
-    ob: Obligation, points: list[dict], domains: Mapping[sp.Symbol, Domain], profile: Profile
+    ob: Obligation, points: list[dict], domains: Mapping[sp.Symbol, Domain], profile: Profile, real: bool = False
 ) -> NumericOutcome:
     """``ob`` probed at the given ``points`` (no Hypothesis search), each decided as the search
     decides a point: ``refuted`` at the first violating point (reported as the search reports a
     counterexample, not shrunk), ``confirmed`` when some points were decided and none violated,
     ``error`` when none could be decided (undefined, outside a Conditional's hypotheses, an
-    obligation without a point probe: limits and recomputations)."""
+    obligation without a point probe: limits and recomputations). With ``real``, a point where a
+    compared value is not real (a logarithm of a negative number) counts as undefined there."""
     if isinstance(ob, Recomputation | LimitOf):
         return NumericOutcome("error", reason=f"no point probe for {type(ob).__name__}")
     free = ob.free_symbols()
@@ -620,6 +621,8 @@ def search_points(
         n = 0
         for point in points:
             res = probe(dict(point))
+            if real and any(isinstance(v, mpmath.mpc) and v.imag != 0 for v in res.values.values()):
+                continue  # not a real number there: the point is outside what the claim means
             if res.ok is False:
                 return NumericOutcome("refuted", n + 1, res.err, _format_point(point), _shown(res.values), point=point)
             n += res.ok is True
