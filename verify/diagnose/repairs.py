@@ -1,10 +1,12 @@
 """Single edits of a claim: the candidate repairs of a refuted step, each described in words.
 
-An edit changes one thing in the claim as written: a term or a factor negated, dropped, inverted
-or multiplied in (β, 1/2, a length…), a term added (one that occurs elsewhere in the claim, or
-the log of a positive symbol such as a partition function), a pair of same-domain symbols
-swapped (y_w ↔ y_l) in the whole claim or in one side, a constant changed, an inequality
-reversed or its strictness toggled, a minimum made a maximum. Expression edits come from
+An edit changes one thing in the claim as written: a term, a factor, a function's argument or a
+side negated; a term or a factor dropped, inverted or multiplied in (β, 1/2, a length…); a term
+added (one that occurs elsewhere in the claim, or the log of a positive symbol such as a
+partition function); a pair of same-domain symbols, or two roles (every ``_w`` symbol with its
+``_l`` partner), swapped in the whole claim, one side or one term; a constant changed; an
+inequality reversed or its strictness toggled; a minimum made a maximum; ``=`` weakened to
+equality up to a constant in one vector of symbols. Expression edits come from
 :mod:`verify.search.mutants` (the same edits the differential harness plants), so a planted
 single edit has its inverse in this space whenever the inverse is a single edit. A family
 (:class:`ForSizes`) is edited only by edits that mean the same at every size (swaps, reversed
@@ -24,7 +26,7 @@ import sympy as sp
 
 from verify.domains import domain_of, families
 from verify.errors import VerifyError
-from verify.kernel.obligations import free_symbols
+from verify.kernel.obligations import free_symbols, nodes
 from verify.model import (
     Claim,
     Equal,
@@ -75,7 +77,6 @@ _EXPRESSION_KINDS = (
     "drop factor",
     "invert factor",
     "replace symbol",
-    "negate argument",
 )
 
 
@@ -243,9 +244,8 @@ def _role_swaps_inside(claim: Claim) -> Iterator[Repair]:
         return
     for where, e, rebuild in _slots(claim):
         for words, sub in roles:
-            yield _make(
-                lambda e=e, sub=sub, r=rebuild: r(substitute(e, sub)), f"{words} in the {where}", "swap symbols"
-            )
+            what = f"{words} in the {where}"
+            yield _make(lambda e=e, sub=sub, r=rebuild: r(substitute(e, sub)), what, "swap symbols", where)
             for path, node, _ in nodes_with_paths(e):
                 if not isinstance(node, sp.Add):
                     continue
@@ -311,9 +311,8 @@ def _added_terms(claim: Claim) -> list[sp.Expr]:
     """± each additive term occurring in the claim, and ± log of each positive symbol."""
     pool: list[sp.Expr] = []
     for _, e, _ in _slots(claim):
-        for node in sp.preorder_traversal(e):
-            if isinstance(node, sp.Add):
-                pool.extend(t for t in node.args if not t.is_Number)
+        for node in nodes(e, sp.Add):  # each shared subexpression once
+            pool.extend(t for t in node.args if not t.is_Number)
     for s in _positive_symbols(_symbols(claim)):
         if domain_of(s).name == "positive":
             pool.append(sp.log(s))
