@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import replace
 
 import pytest
 
@@ -34,14 +35,25 @@ def registry():
 
 
 @pytest.fixture(scope="session")
-def core_run(registry):
-    return run(registry, registry.select(CORE_IDS), VERDICTS, jobs=2)
+def all_run(registry):
+    """Every registered derivation checked once per session (once per xdist worker that needs it),
+    without the diagnosis: the core, audit and report tests read their derivations from it."""
+    return run(registry, list(registry.derivations.values()), VERDICTS, jobs=2)
 
 
-def checked_steps(registry, derivation_id: str) -> dict:
-    """Check one derivation with the ci profile; no step may contradict its expectation. Steps by id."""
-    from verify.run.runner import check_derivation
+def derivations_of(result, ids):
+    """``result`` with only the derivations ``ids``, in that order."""
+    by_id = {d.id: d for d in result.derivations}
+    return replace(result, derivations=[by_id[i] for i in ids])
 
-    result = check_derivation(registry.derivations[derivation_id], VERDICTS)
+
+@pytest.fixture(scope="session")
+def core_run(all_run):
+    return derivations_of(all_run, CORE_IDS)
+
+
+def checked_steps(all_run, derivation_id: str) -> dict:
+    """One derivation of the session's run; no step may contradict its expectation. Steps by id."""
+    (result,) = derivations_of(all_run, [derivation_id]).derivations
     assert not result.failed
     return {s.id: s for s in result.steps}

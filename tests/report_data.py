@@ -32,7 +32,22 @@ def sample_result() -> RunResult:
         "core",
         {"document": HOSTILE_TEXT, "location": "<b>(a)</b>"},
         [
-            step("log_mul_eq_add_log", "proved", symbolic_method="expand_log", max_rel_error=1e-31),
+            step(
+                "log_mul_eq_add_log",
+                "proved",
+                symbolic_method="expand_log",
+                max_rel_error=1e-31,
+                ledger=[
+                    {
+                        "assumption": "p > 0",
+                        "assumption_latex": "p > 0",
+                        "widened": "p ≤ 0",
+                        "verdict": "needed to be defined",
+                        "samples": 0,
+                    },
+                    {"assumption": HOSTILE_TEXT, "verdict": "not used", "samples": 8},
+                ],
+            ),
             step("numeric_only", "confirmed", reason="not proved symbolically: no method", uses=["log_mul_eq_add_log"]),
             step("crashes", "error", method=None, samples=0, reason="division by zero"),
         ],
@@ -53,6 +68,16 @@ def sample_result() -> RunResult:
                 values={"lhs": "-0.693", "rhs": "0.693"},
                 correction_latex=r"\beta \log{\left(p \right)} = \beta \log{\left(p \right)}",
                 diagnosis="the sign of the second term",
+                hints=[
+                    {
+                        "edit": "the rhs negated " + HOSTILE_TEXT,
+                        "kind": "negate side",
+                        "status": "proved",
+                        "claim_latex": r"\beta \log{\left(p \right)} = \beta \log{\left(p \right)}",
+                        "samples": 25,
+                        "method": "symbolic",
+                    }
+                ],
             ),
             step(
                 "wrongly_claimed",

@@ -14,9 +14,7 @@ from collections.abc import Callable
 import mpmath
 import pytest
 import sympy as sp
-
-from tests.verdicts import VERDICTS
-from verify.run.runner import run
+from conftest import derivations_of
 
 mpmath.mp.dps = 40
 Point = dict[str, mpmath.mpf]
@@ -24,9 +22,9 @@ Check = Callable[[Point], dict[str, bool]]
 
 
 @pytest.fixture(scope="module")
-def audit_run(registry):
+def audit_run(registry, all_run):
     audits = registry.select(None, ["audit"])
-    return audits, run(registry, audits, VERDICTS, jobs=2)
+    return audits, derivations_of(all_run, [d.id for d in audits])
 
 
 def _values(point: dict[str, str]) -> Point:

@@ -33,8 +33,8 @@ FAR = mpmath.mpf("1e-6")
 
 
 @pytest.fixture(scope="module")
-def steps(registry):
-    return checked_steps(registry, "audit_constraints_paper")
+def steps(all_run):
+    return checked_steps(all_run, "audit_constraints_paper")
 
 
 def _point(step) -> dict[str, mpmath.mpf]:

@@ -35,8 +35,8 @@ CONFIRMED = {
 
 
 @pytest.fixture(scope="module")
-def steps(registry):
-    return checked_steps(registry, "audit_dpo_mixture")
+def steps(all_run):
+    return checked_steps(all_run, "audit_dpo_mixture")
 
 
 def test_every_step_has_its_expected_status(steps) -> None:

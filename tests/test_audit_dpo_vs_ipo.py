@@ -18,8 +18,8 @@ FAR = mpmath.mpf("1e-6")
 
 
 @pytest.fixture(scope="module")
-def steps(registry):
-    return checked_steps(registry, "audit_dpo_vs_ipo")
+def steps(all_run):
+    return checked_steps(all_run, "audit_dpo_vs_ipo")
 
 
 def _point(step) -> dict[str, mpmath.mpf]:

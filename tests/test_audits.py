@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import mpmath
-
-from verify.run.runner import check_derivation
-from verify.search.fuzz import PROFILES
+from conftest import derivations_of
 
 
 def _weights_to_dist(point: dict[str, str], prefix: str) -> list[mpmath.mpf]:
@@ -14,8 +12,8 @@ def _weights_to_dist(point: dict[str, str], prefix: str) -> list[mpmath.mpf]:
     return [x / sum(w) for x in w]
 
 
-def test_honey_reward_model_fact_in_b_is_refuted_and_the_correction_holds(registry):
-    result = check_derivation(registry.derivations["audit_honey_reward_model"], PROFILES["ci"])
+def test_honey_reward_model_fact_in_b_is_refuted_and_the_correction_holds(all_run):
+    (result,) = derivations_of(all_run, ["audit_honey_reward_model"]).derivations
     steps = {s.id: s for s in result.steps}
     wrong = steps["b_fact_reward_minus_beta_log_ref"]
     assert wrong.status == "refuted" and wrong.expected == "refuted" and not wrong.failed
@@ -49,8 +47,8 @@ def test_honey_reward_model_fact_in_b_is_refuted_and_the_correction_holds(regist
     assert all(s.status in ("proved", "confirmed") for k, s in steps.items() if k not in (wrong.id, printed.id))
 
 
-def test_dpo_notes_step2_and_step3_are_refuted_with_real_counterexamples(registry):
-    result = check_derivation(registry.derivations["audit_dpo_notes"], PROFILES["ci"])
+def test_dpo_notes_step2_and_step3_are_refuted_with_real_counterexamples(all_run):
+    (result,) = derivations_of(all_run, ["audit_dpo_notes"]).derivations
     steps = {s.id: s for s in result.steps}
     assert not result.failed
     refuted = {k for k, s in steps.items() if s.status == "refuted"}

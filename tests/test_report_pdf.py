@@ -12,8 +12,6 @@ from report_data import HOSTILE_TEXT, HOSTILE_TITLE, sample_result
 
 from verify.render.latex import compile_pdf, render_latex
 from verify.results import RunResult
-from verify.run.runner import run
-from verify.search.fuzz import PROFILES
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("pdflatex") and shutil.which("pdftotext")),
@@ -44,8 +42,8 @@ def test_hostile_text_prints_literally(tmp_path) -> None:
 
 
 @pytest.fixture(scope="module")
-def full_run(registry) -> RunResult:
-    return run(registry, list(registry.derivations.values()), PROFILES["ci"], jobs=2)
+def full_run(all_run) -> RunResult:
+    return all_run
 
 
 def test_full_report_compiles_with_every_title_and_a_counterexample(full_run, tmp_path) -> None:
@@ -70,3 +68,10 @@ def test_a_latex_error_is_one_line_naming_the_log(tmp_path) -> None:
     tex.write_text("\\documentclass{article}\\begin{document}\\undefinedmacro\\end{document}\n", encoding="utf-8")
     with pytest.raises(UsageError, match=r"failed on .*bad\.tex: Undefined control sequence\. \(see .*bad\.log\)$"):
         compile_pdf(tex)
+
+
+def test_repair_hints_and_ledgers_print_literally_in_the_pdf(tmp_path) -> None:
+    text, _ = _compile(sample_result(), tmp_path)
+    flat = " ".join(text.split())
+    assert "Repair hint. the rhs negated" in flat and "→ proved" in flat
+    assert "Assumptions. p > 0: needed to be defined;" in flat

@@ -129,6 +129,16 @@ def _unicode_tex(ch: str) -> str | None:
     return rf"[U+{ord(ch):04X}]"
 
 
+def _unicode_inline(body: str) -> str:
+    """``body`` with each non-ASCII character pdflatex does not know replaced by what prints it (a
+    fragment is input after ``\\begin{document}``, where characters can no longer be declared)."""
+    out = []
+    for ch in body:
+        tex = _unicode_tex(ch) if ord(ch) > 127 else None
+        out.append(ch if tex is None else "{" + tex + "}")
+    return "".join(out)
+
+
 def _unicode_declarations(body: str) -> str:
     lines = []
     for ch in sorted({c for c in body if ord(c) > 127}):
@@ -457,7 +467,8 @@ def render_latex(result: RunResult, title: str = "Proof report", fragment: bool 
     With ``fragment``, a body to ``\\input`` into another document (e.g. a paper's appendix): no
     preamble, no title, sections one level down (``\\section`` per part). The including document
     loads the packages of :data:`PACKAGES` (``hyperref`` is optional); the fragment defines only
-    macros named ``\\vfy…`` and declares the non-ASCII characters it prints.
+    macros named ``\\vfy…`` and writes the non-ASCII characters it prints as LaTeX (they cannot be
+    declared after the including document's preamble).
     """
     levels = _FRAGMENT if fragment else _DOCUMENT
     s = result.summary()
@@ -501,7 +512,7 @@ def render_latex(result: RunResult, title: str = "Proof report", fragment: bool 
         text_body = "\n".join(body) + "\n"
         head = "% verify proof report (fragment): \\input it into a document that loads\n"
         head += "".join("% " + line + "\n" for line in PACKAGES.splitlines())
-        return head + _MACROS + _unicode_declarations(text_body) + "\n" + text_body
+        return head + _MACROS + _unicode_inline(text_body)
     body.append(r"\end{document}")
     text_body = "\n".join(body) + "\n"
     return _PREAMBLE + _MACROS + _unicode_declarations(text_body) + "\n" + text_body
