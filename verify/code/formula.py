@@ -48,10 +48,15 @@ class Formula:
     ) -> np.ndarray:
         """``quantity`` (``"L"`` or ``"dL/d<input>"``) at every example of ``batch``; ``through``: the
         derivatives through every ``stopgrad`` (what finite differences of the values measure)."""
+        return (self.through if through and self.through is not None else self.loss)(quantity, self.point(batch, beta))
+
+    @staticmethod
+    def point(batch: Mapping[str, np.ndarray], beta: float) -> dict[str, np.ndarray]:
+        """The formula's variables at every example of ``batch`` (an absent length is 1)."""
         n = np.asarray(batch["logp_w"]).shape[0]
         point = {k: np.asarray(batch[k], dtype=float) if k in batch else np.ones(n) for k in NAMES if k != "beta"}
         point["beta"] = np.full(n, float(beta))
-        return (self.through if through and self.through is not None else self.loss)(quantity, point)
+        return point
 
 
 def resolve(against: str, params: Mapping[str, object]) -> tuple[Formula, set[str]]:

@@ -39,10 +39,7 @@ def implemented_edits(
     batches = []
     for seed in seeds:
         batch = random_batch(size, beta, seed)
-        n = np.asarray(batch["logp_w"]).shape[0]
-        point = {k: np.asarray(batch[k], dtype=float) if k in batch else np.ones(n) for k in NAMES if k != "beta"}
-        point["beta"] = np.full(n, float(beta))
-        batches.append((point, np.asarray(impl.losses(batch), dtype=float)))
+        batches.append((Formula.point(batch, beta), np.asarray(impl.losses(batch), dtype=float)))
     found: list[str] = []
     edited = expr.xreplace(sub)
     for k, r in enumerate(repairs(Equal(edited, edited), only={"lhs": "formula"})):

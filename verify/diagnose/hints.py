@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 import sympy as sp
 
@@ -49,14 +49,8 @@ class Hint:
     claim: Claim | None = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> dict:
-        return {
-            "edit": self.edit,
-            "kind": self.kind,
-            "status": self.status,
-            "claim_latex": self.claim_latex,
-            "samples": self.samples,
-            "method": self.method,
-        }
+        """The JSON fields: every field but the edited claim."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "claim"}
 
 
 def _screened(claim: Claim, size: int | None) -> list[Obligation]:
@@ -156,8 +150,7 @@ def comparison_hints(
     against the true one): its symbols, plain SymPy symbols, get ``domains`` by name; ``what``
     names the claimed side in the descriptions. Empty when the equation is not refuted."""
     symbols = claimed.free_symbols | true.free_symbols
-    missing = sorted(s.name for s in symbols if s.name not in domains)
-    if missing:
+    if any(s.name not in domains for s in symbols):
         return []
     sub = {s: var(s.name, domains[s.name]) for s in symbols}
     claim = Equal(claimed.xreplace(sub), true.xreplace(sub))

@@ -42,31 +42,21 @@ from verify.search.points import fixed_points
 #: the implied obligations searched per widened assumption (a family: its smallest size)
 MAX_OBLIGATIONS = 1
 
-#: declared domain → (the assumption, in words and LaTeX; the region outside it, in words and LaTeX; its sampler)
-_OUTSIDE: dict[str, tuple[str, str, str, str, Domain]] = {}
-
 
 def _outside(name: str, lo: float, hi: float, scale: str = "linear") -> Domain:
     return Domain(f"outside: {name}", lo, hi, (("real", True),), scale=scale, support=(lo, hi, True, True))
 
 
 _NONPOSITIVE = _outside("≤ 0", -30.0, 0.0)
-_OUTSIDE.update(
-    {
-        "positive": ("> 0", "> 0", "≤ 0", r"\leq 0", _NONPOSITIVE),
-        "weight": ("> 0", "> 0", "≤ 0", r"\leq 0", _NONPOSITIVE),
-        "probability": ("∈ (0, 1)", r"\in (0, 1)", "≥ 1", r"\geq 1", _outside("≥ 1", 1.0, 1e3, "log")),
-        "unit_interval": ("∈ (0, 1)", r"\in (0, 1)", "≥ 1", r"\geq 1", _outside("≥ 1", 1.0, 1e3, "log")),
-        "log_probability": ("≤ 0", r"\leq 0", "> 0", "> 0", _outside("> 0", 1e-3, 30.0, "log")),
-        "positive_integer": (
-            "an integer",
-            r"\in \mathbb{Z}",
-            "not an integer",
-            r"\notin \mathbb{Z}",
-            _outside("not an integer", 1.0, 64.0),
-        ),
-    }
-)
+#: declared domain → (the assumption in words and in LaTeX, the region outside it in words, its sampler)
+_OUTSIDE: dict[str, tuple[str, str, str, Domain]] = {
+    "positive": ("> 0", "> 0", "≤ 0", _NONPOSITIVE),
+    "weight": ("> 0", "> 0", "≤ 0", _NONPOSITIVE),
+    "probability": ("∈ (0, 1)", r"\in (0, 1)", "≥ 1", _outside("≥ 1", 1.0, 1e3, "log")),
+    "unit_interval": ("∈ (0, 1)", r"\in (0, 1)", "≥ 1", _outside("≥ 1", 1.0, 1e3, "log")),
+    "log_probability": ("≤ 0", r"\leq 0", "> 0", _outside("> 0", 1e-3, 30.0, "log")),
+    "positive_integer": ("an integer", r"\in \mathbb{Z}", "not an integer", _outside("not an integer", 1.0, 64.0)),
+}
 
 
 @dataclass(frozen=True)
@@ -108,7 +98,7 @@ def _domain_widenings(obligations: list[Obligation], domains: dict[sp.Symbol, Do
     for group in families(domains):
         if any(s in fixed for s in group) or domains[group[0]].name not in _OUTSIDE:
             continue
-        words, latex, out_words, _, outside = _OUTSIDE[domains[group[0]].name]
+        words, latex, out_words, outside = _OUTSIDE[domains[group[0]].name]
         who, who_latex = _who(group)
         yield _Widening(
             f"{who} {words}",

@@ -39,7 +39,16 @@ from verify.model import (
     Solves,
     Stationary,
 )
-from verify.search.mutants import edits, nodes_with_paths, replaced_at, same_domain_pairs, shown, substitute
+from verify.search.mutants import (
+    EXPRESSION_KINDS,
+    EXTRA_KINDS,
+    edits,
+    nodes_with_paths,
+    replaced_at,
+    same_domain_pairs,
+    shown,
+    substitute,
+)
 
 #: the kinds of repair, most telling first: a hint of an earlier kind is shown first
 PRIORITY = (
@@ -67,17 +76,8 @@ MAX_ADDED_TERMS = 12
 #: the most factors offered for "add factor"
 MAX_ADDED_FACTORS = 8
 
-_EXPRESSION_KINDS = (
-    "negate argument",
-    "negate term",
-    "drop term",
-    "swap symbols",
-    "change constant",
-    "negate factor",
-    "drop factor",
-    "invert factor",
-    "replace symbol",
-)
+#: the expression edits of :mod:`verify.search.mutants`, the repairs' own first
+_EXPRESSION_KINDS = (*EXTRA_KINDS, *EXPRESSION_KINDS)
 
 
 @dataclass(frozen=True)
