@@ -69,19 +69,26 @@ def _size(label: str, claim: Claim) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _survives(r: Repair, size: int | None, counterexample: dict | None, points: list[dict], profile: Profile) -> bool:
-    """Whether the candidate holds at the refuting counterexample (decided there, not merely
-    undefined) and fails at none of the other points."""
+Screened = tuple[Repair, list[Obligation], dict[sp.Symbol, Domain]]
+
+
+def _survives(
+    r: Repair, size: int | None, counterexample: dict | None, points: list[dict], profile: Profile
+) -> Screened | None:
+    """The candidate with the implied obligations it is screened on, when it holds at the refuting
+    counterexample (decided there, not merely undefined) and fails at none of the other points."""
     try:
         obligations = [o for o in _screened(r.claim, size) if o.fuzzed]
         domains = claim_domains(obligations)
     except REFUSED:
-        return False
+        return None
     if counterexample is not None:
         there = [search_points(o, [counterexample], domains, profile).status for o in obligations]
         if "refuted" in there or "confirmed" not in there:
-            return False
-    return not any(search_points(o, points, domains, profile).status == "refuted" for o in obligations)
+            return None
+    if any(search_points(o, points, domains, profile).status == "refuted" for o in obligations):
+        return None
+    return r, obligations, domains
 
 
 def _checked(r: Repair) -> tuple[list[Obligation], dict[sp.Symbol, Domain]] | None:
@@ -108,18 +115,18 @@ def repair_hints(
     point = refuting.point if refuting is not None else None
     points = fixed_points(domains, EXTRA_POINTS, profile.seed)
     size = _size(label, claim)
-    survivors: list[Repair] = []
+    survivors: list[Screened] = []
     for n, r in enumerate(repairs(claim, only)):
         if n >= profile.hint_candidates or time.process_time() > deadline:
             break
-        if _survives(r, size, point, points, profile):
-            survivors.append(r)
+        if (survivor := _survives(r, size, point, points, profile)) is not None:
+            survivors.append(survivor)
     hints: list[Hint] = []
     screens = checks = 0
     screen = replace(profile, samples=profile.hint_screen_samples, shrink_examples=0)
     # a rejected edit's counterexample is never shown: no shrinking
     full = replace(profile, symbolic_budget=profile.hint_symbolic_budget, shrink_examples=0)
-    for r in ranked(survivors, lambda x: x.kind):
+    for r, screened, screened_domains in ranked(survivors, lambda x: x[0].kind):
         if len(hints) >= profile.hints_shown or checks >= profile.hint_checks or screens >= profile.hint_screens:
             break
         if time.process_time() > deadline:
@@ -129,7 +136,7 @@ def repair_hints(
             continue
         obligations, doms = prepared
         screens += 1
-        if any(fuzz(o, doms, screen).status == "refuted" for o in _screened(r.claim, size) if o.fuzzed):
+        if any(fuzz(o, screened_domains, screen).status == "refuted" for o in screened):
             continue
         checks += 1
         done = attempt(obligations, doms, full)
