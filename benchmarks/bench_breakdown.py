@@ -9,7 +9,9 @@ timed apart:
 - Hypothesis: the fuzzer's searches minus the time spent evaluating points, i.e. Hypothesis
   generating, mutating and shrinking examples and running its per-example machinery;
 - probes: evaluating points with mpmath (precision escalation included), hypotheses included;
-- symbolic: the SymPy strategies.
+- symbolic: the SymPy strategies;
+- diagnosis: repair hints of refuted steps and assumption ledgers of true ones (their own
+  searches and proofs included).
 
 The floor printed at the end is what a cold run on ``--jobs`` cores would take if Hypothesis
 cost nothing and the steps divided perfectly among the cores: the part of the cost that no
@@ -24,7 +26,7 @@ import argparse
 import collections
 import time
 
-PHASES = ("building", "LaTeX and keys", "Hypothesis", "probes", "symbolic")
+PHASES = ("building", "LaTeX and keys", "Hypothesis", "probes", "symbolic", "diagnosis")
 
 
 def main() -> None:
@@ -35,13 +37,14 @@ def main() -> None:
     args = ap.parse_args()
 
     start = time.perf_counter()
-    import verify.run.runner as runner
+    import verify.run.attempt as attempt
+    import verify.run.check as check
     import verify.search.fuzz as numeric
     from verify.profiles import PROFILES
     from verify.run.cache import claim_key
-    from verify.run.registry import load
+    from verify.run.registry import builtin_package, load
 
-    registry = load()
+    registry = load((builtin_package(),))
     startup = time.perf_counter() - start
     profile = PROFILES["ci"]
     totals: collections.Counter[str] = collections.Counter()
@@ -58,7 +61,7 @@ def main() -> None:
 
         return wrapper
 
-    search, prove = numeric._search, runner.prove
+    search = numeric._search
 
     def timed_search(sampler, probe, prof):
         before = current["probes"]
@@ -68,9 +71,22 @@ def main() -> None:
         finally:
             current["Hypothesis"] += time.perf_counter() - t - (current["probes"] - before)
 
+    def timed_diagnosis(*a, **kw):
+        # the diagnosis's own searches and proofs are its cost, not the verdict's
+        saved = collections.Counter(current)
+        t = time.perf_counter()
+        try:
+            return diagnose(*a, **kw)
+        finally:
+            current.clear()
+            current.update(saved)
+            current["diagnosis"] += time.perf_counter() - t
+
     numeric._search = timed_search
-    runner.prove = timed("symbolic", prove)
-    runner._base = timed("LaTeX and keys", runner._base)  # the step's text, printed once by check_step
+    diagnose = check.diagnose
+    check.diagnose = timed_diagnosis
+    attempt.prove = timed("symbolic", attempt.prove)
+    check.base_fields = timed("LaTeX and keys", check.base_fields)  # the step's text, printed once
     derivations = registry.select(kinds=[args.only] if args.only else None)
     for d in derivations:
         for step in d.steps:
@@ -81,7 +97,7 @@ def main() -> None:
             except Exception:  # a malformed claim: check_step reports it
                 pass
             timed("LaTeX and keys", claim_key)(step, "bench")  # as check_or_reuse does before checking
-            runner.check_step(d, step, profile)
+            check.check_step(d, step, profile)
             per_step.append((time.perf_counter() - t, f"{d.id}::{step.id}", collections.Counter(current)))
             totals.update(current)
 

@@ -12,6 +12,7 @@ import sympy as sp
 
 from verify.diagnose.hints import repair_hints
 from verify.diagnose.ledger import assumption_ledger
+from verify.diagnose.repairs import repairs
 from verify.domains import LOG_PROB, POSITIVE, POSITIVE_INTEGER, PROBABILITY, REAL, domain_of, var
 from verify.functions import logsigmoid, rewrite_special, sigmoid, softplus
 from verify.kernel.obligations import Conditional, Equation, Invariance, LimitOf, Sign
@@ -443,3 +444,21 @@ def test_hints_and_ledgers_are_cached_with_the_verdict_and_turned_off_per_settin
     assert off.returncode == 1 and not any(s["cached"] for s in c.values())
     assert all(s.get("hints") is None and s.get("ledger") is None for s in c.values())
     assert "hint: negated term log(q) in the rhs → proved" in cold.stdout
+
+
+def test_a_family_is_edited_by_swapping_whole_vectors_never_single_entries():
+    def member(k: int) -> Equal:
+        a = [var(f"w_A_{i}", POSITIVE) for i in range(1, k + 1)]
+        b = [var(f"w_B_{i}", POSITIVE) for i in range(1, k + 1)]
+        return Equal(sp.Add(*a) / sp.Add(*b), beta * sp.Add(*a))
+
+    family = ForSizes(member, symbolic=(2, 3), numeric=(4,))
+    swaps = [r for r in repairs(family) if r.kind == "swap symbols"]
+    words = [r.description for r in swaps]
+    assert any("A and B swapped" in w for w in words), words  # the vectors w_A ↔ w_B, entry by entry
+    at = {r.description: r.claim.claim(4) for r in swaps}
+    for description, claim in at.items():
+        names = {s.name for s in claim.lhs.free_symbols | claim.rhs.free_symbols}
+        assert names == {f"w_{v}_{i}" for v in "AB" for i in range(1, 5)} | {"beta"}, description
+    # no swap of entries i ↔ j (a relabelling of the first member's points, meaningless at size 4)
+    assert not any(r.description.startswith(("w^", "w_")) and "swapped" in r.description for r in swaps), words

@@ -10,6 +10,7 @@ source, kept as evidence). Each claim reduces to proof obligations
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import os
 import re
@@ -77,16 +78,22 @@ def _hint_in_domain(x: sp.Symbol, value: sp.Expr, what: str, closure: bool = Fal
         raise ClaimError(f"{what} {x} = {value} lies outside the domain of {x} ({domain.name}, {interval})")
 
 
+@functools.lru_cache(maxsize=256)
+def _exact_bound(bound: float) -> sp.Expr:
+    """A domain's (float) bound as the exact number it stands for (``0.0`` → 0, ``0.5`` → 1/2)."""
+    return sp.nsimplify(bound)
+
+
 def _support_signs(x: sp.Symbol, value: sp.Expr, label: str, role: str, closure: bool = False) -> list[Sign]:
     """Signs saying that ``value`` lies in the support of ``x``'s domain (or its closure)."""
     lower, upper, lower_closed, upper_closed = domain_of(x).support
     out = []
     if lower != -math.inf:
         strict = not (lower_closed or closure)
-        out.append(Sign(label=label, role=role, expr=value - sp.nsimplify(lower), strict=strict))
+        out.append(Sign(label=label, role=role, expr=value - _exact_bound(lower), strict=strict))
     if upper != math.inf:
         strict = not (upper_closed or closure)
-        out.append(Sign(label=label, role=role, expr=sp.nsimplify(upper) - value, strict=strict))
+        out.append(Sign(label=label, role=role, expr=_exact_bound(upper) - value, strict=strict))
     return out
 
 
@@ -550,8 +557,8 @@ class Implies(Claim):
         return tuple(out)
 
     def obligations(self) -> list[Obligation]:
-        sub = self._substitution()
-        hyps = self._signs(sub)
+        sub_items, hyps = _hypothesis_parts(self)
+        sub = dict(sub_items)
         out: list[Obligation] = []
         for o in self.conclusion.obligations():
             if not isinstance(o, Equation | Sign):
@@ -610,6 +617,23 @@ class AllOf(Claim):
         if self.display is not None:
             return to_latex(self.display)
         return r" \;\wedge\; ".join(rf"\left({c.latex()}\right)" for c in self.claims)
+
+
+@functools.lru_cache(maxsize=64)
+def _parts_of(hypotheses: tuple, names: tuple) -> tuple[tuple[tuple[sp.Symbol, sp.Expr], ...], tuple[Sign, ...]]:
+    claim = Implies.__new__(Implies)  # the hypotheses' parts do not depend on the conclusion
+    claim.hypotheses, claim.names = hypotheses, names
+    sub = claim._substitution()
+    return tuple(sub.items()), claim._signs(sub)
+
+
+def _hypothesis_parts(claim: Implies) -> tuple[tuple[tuple[sp.Symbol, sp.Expr], ...], tuple[Sign, ...]]:
+    """An Implies's substitution (as items) and hypothesis signs, built once for claims that share
+    their hypotheses (the edits of one conclusion that the diagnosis tries, say)."""
+    try:
+        return _parts_of(claim.hypotheses, claim.names)
+    except TypeError:  # an unhashable hypothesis
+        return _parts_of.__wrapped__(claim.hypotheses, claim.names)
 
 
 def _substituted(o: Obligation, sub: dict[sp.Symbol, sp.Expr]) -> Obligation:

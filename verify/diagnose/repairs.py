@@ -179,7 +179,8 @@ def _substituted(claim: Claim, sub: dict) -> Claim | None:
         inner = _substituted(claim.conclusion, sub)
         if inner is None:
             return None
-        hyps = tuple(substitute(h, sub) for h in claim.hypotheses)
+        # rebuilt unevaluated: a hypothesis is a relation to search under, not one to decide here
+        hyps = tuple(type(h)(substitute(h.lhs, sub), substitute(h.rhs, sub), evaluate=False) for h in claim.hypotheses)
         return Implies(hyps, inner, claim.names, claim.symbolic)
     return None
 
@@ -408,10 +409,17 @@ def _family(claim: ForSizes) -> Iterator[Repair]:
         new = ForSizes(build, claim.symbolic, claim.numeric, None, claim.size_name)
         return Repair(new, description, kind)
 
-    for words, sub in _roles(_symbols(first)):
+    symbols = _symbols(first)
+    # a swap means the same at every size when it exchanges two whole roles (vectors ``w_A`` ↔
+    # ``w_B``, scalars ``pi_w`` ↔ ``pi_l``), not two entries of the first member's vectors
+    entries = {s for f in families(symbols) if len(f) > 1 for s in f}
+    for words, sub in _roles(symbols):
+        if not all(k.name.rsplit("_", 1)[-1] == v.name.rsplit("_", 1)[-1] for k, v in sub.items() if k in entries):
+            continue  # entries i ↔ j of every vector: a relabelling of the first member's points
         yield family(lambda c, sub=sub: _substituted(c, sub), words, "swap symbols")
-    for a, b in same_domain_pairs(_symbols(first)):
-        yield family(lambda c, a=a, b=b: _swapped(c, a, b), f"{shown(a)} and {shown(b)} swapped", "swap symbols")
+    for a, b in same_domain_pairs(symbols):
+        if a not in entries and b not in entries:
+            yield family(lambda c, a=a, b=b: _swapped(c, a, b), f"{shown(a)} and {shown(b)} swapped", "swap symbols")
     for r in filter(None, _relations(first)):
         rel = getattr(r.claim, "rel", None)
         kind = r.kind
