@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import pickle
 import tempfile
+from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -35,10 +38,33 @@ def registry():
 
 
 @pytest.fixture(scope="session")
-def all_run(registry):
-    """Every registered derivation checked once per session (once per xdist worker that needs it),
-    without the diagnosis: the core, audit and report tests read their derivations from it."""
-    return run(registry, list(registry.derivations.values()), VERDICTS, jobs=2)
+def all_run(registry, tmp_path_factory, request):
+    """Every registered derivation checked once per session, without the diagnosis: the core,
+    audit and report tests read their derivations from it. Under xdist, once for all workers: the
+    first worker to need it checks and stores it, the others wait for it and read it."""
+
+    def check_all():
+        return run(registry, list(registry.derivations.values()), VERDICTS, jobs=2)
+
+    if not hasattr(request.config, "workerinput"):  # not an xdist worker
+        return check_all()
+    return _once(tmp_path_factory.getbasetemp().parent / "all_run.pickle", check_all)
+
+
+def _once(path: Path, compute: Callable[[], object]) -> object:
+    """``compute()`` stored at ``path`` by the first process that asks (under a file lock) and read
+    back by the others; computed in each process where file locks are not available."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        return compute()
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():
+            return pickle.loads(path.read_bytes())
+        value = compute()
+        path.write_bytes(pickle.dumps(value))
+        return value
 
 
 def derivations_of(result, ids):

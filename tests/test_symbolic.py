@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from verify.domains import POSITIVE, REAL, var
 from verify.functions import logsigmoid, sigmoid, softplus
-from verify.kernel.budget import SymbolicTimeout, time_limit
+from verify.kernel.budget import Allowance, SymbolicTimeout, time_limit
 from verify.kernel.obligations import Equation, Invariance, LimitOf, Obligation, Sign, free_symbols
 from verify.kernel.prover import (
     _rational_function_zero,
@@ -366,15 +366,31 @@ def test_time_limit_interrupts_a_busy_loop(no_gc_callbacks):
 
 
 def test_expensive_simplification_times_out_quickly(no_gc_callbacks):
-    start = time.perf_counter()
+    start = time.process_time()
     out = prove_zero(S**20 - 1, 0.05)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     # splitting exp/log without multiplying out finishes (and is not 0); every strategy that
-    # multiplies out exceeds the budget and is named
+    # multiplies out exceeds the budget, or finds the proof's shared budget spent, and is named
     assert out.status == "timeout", out
-    assert out.reason.endswith("exceeded 0.05 s)") and "expand_log+together/cancel" in out.reason
-    assert "expand exp/log," not in out.reason
-    assert elapsed < 3.0, elapsed
+    assert out.reason.endswith("exceeded 0.05 s or the proof's 0.15 s ran out)"), out.reason
+    assert "expand_log+together/cancel" in out.reason and "expand exp/log," not in out.reason
+    # the strategies share PROOF_BUDGETS budgets: 13 strategies cost 0.15 s, not 13 × 0.05 s
+    assert elapsed < 0.15 + 0.5, elapsed
+
+
+def test_an_allowance_is_shared_by_its_attempts_and_refuses_once_spent(no_gc_callbacks):
+    allowance = Allowance(0.1)
+    with pytest.raises(SymbolicTimeout), allowance.limit(10.0):  # the allowance, not the 10 s, stops it
+        start = time.process_time()
+        while time.process_time() - start < 5:
+            pass
+    assert allowance.left <= 0
+    with pytest.raises(SymbolicTimeout), allowance.limit(10.0):
+        raise AssertionError("a spent allowance must not run its block")
+    fresh = Allowance(5.0)
+    with fresh.limit(1.0):
+        sum(range(1000))
+    assert 4.5 < fresh.left <= 5.0  # what the block spent (too little for the clock, maybe)
 
 
 def test_expensive_true_identity_with_tiny_budget_is_not_proved_quickly(no_gc_callbacks):

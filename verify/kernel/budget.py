@@ -3,9 +3,12 @@
 A proof attempt is cut off after ``seconds`` of CPU time spent by this process (user time,
 ``ITIMER_VIRTUAL``). On a loaded machine the process gets fewer time slices, but every slice it
 gets counts and nothing else does, so the same attempt reaches the same point before its budget
-runs out on an idle machine and beside a CPU hog (up to the few per cent of cache contention,
-which :data:`LOAD_MARGIN` absorbs for verdicts that are final). A verdict that a budget cut short
-is never final (:mod:`verify.kernel.verdict`): it is not cached and is checked again next run.
+runs out on an idle machine and beside a CPU hog (up to the few per cent of cache contention).
+A verdict that a budget cut short is never final (:mod:`verify.kernel.verdict`): it is not cached
+and is checked again next run, so such a difference never outlives the run that saw it.
+
+A sequence of attempts (the strategies of one proof) shares an :class:`Allowance`: each attempt
+gets its own limit or what is left of the allowance, whichever is less.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -67,3 +71,23 @@ def time_limit(seconds: float) -> Iterator[None]:
                 break
             except SymbolicTimeout:
                 continue
+
+
+class Allowance:
+    """CPU seconds shared by a sequence of attempts (see :func:`time_limit`)."""
+
+    def __init__(self, seconds: float):
+        self.left = seconds
+
+    @contextmanager
+    def limit(self, seconds: float) -> Iterator[None]:
+        """:func:`time_limit` of ``seconds`` or what is left, whichever is less; what the block
+        spends is taken from the allowance. Raises :class:`SymbolicTimeout` at once when nothing is left."""
+        if self.left <= 0:
+            raise SymbolicTimeout
+        start = time.process_time()
+        try:
+            with time_limit(min(seconds, self.left)):
+                yield
+        finally:
+            self.left -= time.process_time() - start

@@ -16,7 +16,7 @@ import sympy as sp
 from sympy.polys.fields import sfield
 
 from verify.functions import rewrite_special
-from verify.kernel.budget import SymbolicTimeout, time_limit
+from verify.kernel.budget import Allowance, SymbolicTimeout, time_limit
 from verify.kernel.obligations import Conditional, Equation, Invariance, LimitOf, Obligation, Sign
 
 Transform = Callable[[sp.Expr], sp.Expr]
@@ -104,6 +104,11 @@ EQUALITY_STRATEGIES: list[tuple[str, str | None, Transform]] = [
 #: waiting for when it cannot.
 SHARE = {name: 0.25 for name, _, _ in EQUALITY_STRATEGIES if name.endswith("rational function")}
 
+#: The budget of one obligation's whole proof, in budgets of one strategy: the strategies share
+#: it (each gets its own budget or what is left), so a claim that no strategy can simplify costs
+#: a few budgets, not one per strategy. A strategy left without time counts as cut short.
+PROOF_BUDGETS = 3.0
+
 #: Sign strategies: forms in which SymPy's assumptions may decide the sign.
 SIGN_STRATEGIES: list[tuple[str, Transform]] = [
     ("assumptions", lambda e: e),
@@ -114,8 +119,8 @@ SIGN_STRATEGIES: list[tuple[str, Transform]] = [
 ]
 
 
-def _attempt(transform: Transform, expr: sp.Expr, budget: float) -> sp.Expr | None:
-    with time_limit(budget):
+def _attempt(transform: Transform, expr: sp.Expr, budget: float, allowance: Allowance) -> sp.Expr | None:
+    with allowance.limit(budget):
         return transform(expr)
 
 
@@ -128,6 +133,7 @@ def prove_zero(expr: sp.Expr, budget: float) -> SymbolicOutcome:
         return SymbolicOutcome("proved", "automatic evaluation")
     forms: dict[str | None, sp.Expr | None] = {None: expr}  # None: the input failed or timed out
     timeouts = []
+    allowance = Allowance(PROOF_BUDGETS * budget)
     for name, source, transform in EQUALITY_STRATEGIES:
         form = forms.get(source)
         if form is None:  # its input form could not be computed
@@ -136,7 +142,7 @@ def prove_zero(expr: sp.Expr, budget: float) -> SymbolicOutcome:
                 timeouts.append(name)
             continue
         try:
-            result = _attempt(transform, form, budget * SHARE.get(name, 1.0))
+            result = _attempt(transform, form, budget * SHARE.get(name, 1.0), allowance)
         except SymbolicTimeout:
             timeouts.append(name)
             forms[name] = None
@@ -149,10 +155,16 @@ def prove_zero(expr: sp.Expr, budget: float) -> SymbolicOutcome:
             return SymbolicOutcome("proved", prefix + name)
         forms[name] = result
     if len(timeouts) == len(EQUALITY_STRATEGIES):
-        return SymbolicOutcome("timeout", reason=f"every strategy exceeded {budget:g} s")
+        return SymbolicOutcome("timeout", reason=f"every strategy exceeded {budget:g} s{_spent(allowance, budget)}")
     if timeouts:  # the others finished without reaching 0; more time might still prove it
-        return SymbolicOutcome("timeout", reason=f"no strategy reached 0 ({', '.join(timeouts)} exceeded {budget:g} s)")
+        cut = f"{', '.join(timeouts)} exceeded {budget:g} s{_spent(allowance, budget)}"
+        return SymbolicOutcome("timeout", reason=f"no strategy reached 0 ({cut})")
     return SymbolicOutcome("unproved", reason="no strategy simplified the difference to 0")
+
+
+def _spent(allowance: Allowance, budget: float) -> str:
+    """What to add to a timeout's reason when the proof's shared budget ran out."""
+    return f" or the proof's {PROOF_BUDGETS * budget:g} s ran out" if allowance.left <= 0 else ""
 
 
 def prove_sign(expr: sp.Expr, strict: bool, budget: float) -> SymbolicOutcome:
@@ -162,9 +174,10 @@ def prove_sign(expr: sp.Expr, strict: bool, budget: float) -> SymbolicOutcome:
     """
     expr = rewrite_special(sp.sympify(expr))
     timeouts = []
+    allowance = Allowance(PROOF_BUDGETS * budget)
     for name, transform in SIGN_STRATEGIES:
         try:
-            with time_limit(budget):
+            with allowance.limit(budget):
                 form = transform(expr)
                 verdict = form.is_positive if strict else form.is_nonnegative
         except SymbolicTimeout:
@@ -176,7 +189,8 @@ def prove_sign(expr: sp.Expr, strict: bool, budget: float) -> SymbolicOutcome:
             return SymbolicOutcome("proved", f"sign by assumptions ({name})")
     reason = "SymPy's assumptions could not decide the sign"
     if timeouts:  # more time might still decide it, as for prove_zero
-        return SymbolicOutcome("timeout", reason=f"{reason} ({', '.join(timeouts)} exceeded {budget:g} s)")
+        cut = f"{', '.join(timeouts)} exceeded {budget:g} s{_spent(allowance, budget)}"
+        return SymbolicOutcome("timeout", reason=f"{reason} ({cut})")
     return SymbolicOutcome("unproved", reason=reason)
 
 

@@ -3,8 +3,10 @@
 The order saves work without changing any verdict: every obligation the claim implies is first
 fuzzed with the small cross-check sample a proof gets (a counterexample there settles the claim
 without spending the symbolic budget on a false claim); then the obligations of the proof are
-attempted symbolically; if the proof does not go through, the implied obligations are searched
-with the profile's full sample count. :func:`verify.kernel.verdict.decide` turns the outcomes
+attempted symbolically, in order, up to the first that is not proved (the claim is then not
+proved whatever the rest gives: a family's larger sizes are not attempted after a smaller one
+failed); if the proof does not go through, the implied obligations are searched with the
+profile's full sample count. :func:`verify.kernel.verdict.decide` turns the outcomes
 into the status; nothing here can make a claim ``proved``.
 """
 
@@ -96,6 +98,8 @@ def attempt(obligations: list[Obligation], domains: dict[sp.Symbol, Domain], pro
     for i, ob in enumerate(obligations):
         if ob.proof_part:
             symbolic[i] = prove(ob, profile.symbolic_budget)
+            if symbolic[i].status != "proved":
+                break  # the claim cannot be proved now: the rest of its proof is not attempted
     if symbolic and all(o.status == "proved" for o in symbolic.values()):
         return decided()
     for i in fuzzed:  # not proved: the full search (a Conditional had it already)

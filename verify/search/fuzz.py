@@ -38,6 +38,7 @@ from verify.functions import rewrite_special
 from verify.kernel.budget import SymbolicTimeout, time_limit
 from verify.kernel.obligations import Conditional, Equation, Invariance, LimitOf, Obligation, Recomputation, Sign
 from verify.profiles import PROFILES, Profile  # noqa: F401 (re-exported)
+from verify.search import bulk
 from verify.search.tape import Evaluation, Tape
 
 
@@ -307,6 +308,8 @@ class _SearchState:
         self.candidates = 0  # shrinking candidates tried since the first failure
         self.deadline = math.inf
         self.cut_short = False
+        #: set when the failure was found in the bulk sample and simplified there (see :func:`_sampled`)
+        self.bulk_note: str | None = None
 
     def _budget_spent(self) -> bool:
         if self.candidates >= self.shrink_examples:
@@ -368,6 +371,72 @@ def _settings(samples: int, derandomize: bool, shrink: bool = True) -> settings:
     )
 
 
+#: a search of more samples than this lets Hypothesis draw only a share of them, the rest drawn
+#: in bulk (:mod:`verify.search.bulk`); smaller searches are Hypothesis's alone
+BULK_ABOVE = 50
+#: Hypothesis's share of a larger search (its edge cases first), at least ``BULK_ABOVE`` samples
+HYPOTHESIS_SHARE = 0.25
+#: bulk points tried per sample still wanted, at most (points undefined or outside a claim's
+#: hypotheses are not samples)
+BULK_TRIES = 10
+_BULK_BATCH = 64
+
+
+def _sampled(sampler: _Sampler, probe: Callable[[dict], _Probe], profile: Profile) -> _SearchState:
+    """A search of ``profile.samples`` points: Hypothesis draws its share, the bulk sampler the rest.
+
+    A violation in Hypothesis's share is shrunk by Hypothesis, as in :func:`_search`. One found in
+    the bulk sample sends the search back to Hypothesis with the full sample count, so that the
+    counterexample reported is a Hypothesis-shrunk one whenever Hypothesis can find one; if it
+    cannot, the bulk point is reported, simplified value by value toward its domain's simple
+    values (:meth:`verify.search.bulk.Bulk.simplified`, within ``shrink_examples`` evaluations),
+    and the reason says so. Every reported counterexample was decided by the probe.
+    """
+    if sampler.bulk is None or profile.samples <= BULK_ABOVE:
+        return _search(sampler, probe, profile)
+    share = max(BULK_ABOVE, math.ceil(profile.samples * HYPOTHESIS_SHARE))
+    state = _search(sampler, probe, replace(profile, samples=share))
+    if state.failure is not None or state.n == 0:  # no point Hypothesis drew was decided: nor will ours be
+        return state
+    names = tuple(sampler.bulk.cols)
+    rng = bulk.generator(profile.seed, names, profile.derandomize)
+    tries, limit = 0, BULK_TRIES * max(profile.samples - state.n, 0)
+    while state.n < profile.samples and tries < limit:
+        for point in sampler.bulk.draw(rng, min(_BULK_BATCH, limit - tries)):
+            tries += 1
+            res = probe(point)
+            if res.ok is None:
+                continue
+            state.n += 1
+            if res.ok is False:
+                return _bulk_failure(sampler, probe, profile, state, point)
+            state.worst = max(state.worst, res.err)
+            if state.n >= profile.samples:
+                break
+    return state
+
+
+def _bulk_failure(
+    sampler: _Sampler, probe: Callable[[dict], _Probe], profile: Profile, state: _SearchState, point: dict
+) -> _SearchState:
+    """The state of a search whose bulk sample found a violation at ``point`` (see :func:`_sampled`)."""
+    full = _search(sampler, probe, profile)
+    if full.failure is not None:
+        full.n += state.n
+        return full
+
+    def fails(p: dict) -> bool:
+        return probe(p).ok is False
+
+    simple = sampler.bulk.simplified(point, fails, profile.shrink_examples)
+    state.failure = (simple, probe(simple))
+    state.bulk_note = (
+        f"found among the bulk-drawn points (Hypothesis's search of {profile.samples} examples did not reach a "
+        "violation) and simplified value by value"
+    )
+    return state
+
+
 def _search(sampler: _Sampler, probe: Callable[[dict], _Probe], profile: Profile) -> _SearchState:
     """Run Hypothesis over ``sampler``'s points; the state holds the count, worst error and failure."""
     state = _SearchState(sampler.point, probe, profile.shrink_examples, profile.shrink_seconds)
@@ -424,7 +493,8 @@ def _cached_draw(domain: Domain) -> Draw:
 
 @dataclass(frozen=True)
 class _Sampler:
-    """Points to test: ``strategy`` draws plain values, ``point`` turns them into the point.
+    """Points to test: ``strategy`` draws plain values, ``point`` turns them into the point;
+    ``bulk`` draws the same points with NumPy (None: Hypothesis draws them all).
 
     The point is built outside Hypothesis (a ``.map`` would add a layer of drawing to every
     example).
@@ -432,9 +502,10 @@ class _Sampler:
 
     strategy: st.SearchStrategy
     point: Callable[[tuple], dict]
+    bulk: bulk.Bulk | None = None
 
 
-def _points(draws: Mapping[str, Draw]) -> _Sampler:
+def _points(draws: Mapping[str, Draw], bulk_points: bulk.Bulk | None = None) -> _Sampler:
     """Points ``{name: value}`` with each value drawn as ``draws`` says, in the order given.
 
     Drawn as a tuple: unlike ``fixed_dictionaries`` this does not also draw a random key order,
@@ -444,7 +515,7 @@ def _points(draws: Mapping[str, Draw]) -> _Sampler:
     strategy = _tuples(tuple(s for s, _ in draws.values()))
     transforms = [(name, f) for name, (_, f) in draws.items() if f is not None]
     if not transforms:
-        return _Sampler(strategy, lambda values: dict(zip(names, values, strict=True)))
+        return _Sampler(strategy, lambda values: dict(zip(names, values, strict=True)), bulk_points)
 
     def point(values: tuple) -> dict:
         p = dict(zip(names, values, strict=True))
@@ -452,7 +523,7 @@ def _points(draws: Mapping[str, Draw]) -> _Sampler:
             p[name] = f(p[name])
         return p
 
-    return _Sampler(strategy, point)
+    return _Sampler(strategy, point, bulk_points)
 
 
 def _tuples(strategies: tuple[st.SearchStrategy, ...]) -> st.SearchStrategy[tuple]:
@@ -530,6 +601,7 @@ def _prepared(
     of its points, and whether it has hypotheses; or the outcome when it has no numeric checker."""
     syms = _sorted(free)
     draws = _domains_for(syms, domains)
+    named = {s.name: domains[s] for s in syms}
     hypotheses: tuple[Sign, ...] = ()
     if isinstance(ob, Conditional):
         if not isinstance(ob.inner, Equation | Sign):
@@ -541,7 +613,7 @@ def _prepared(
         def probe(p: dict) -> _Probe:
             return _compare(lambda dps: ev(p, dps), profile, _digits_needed(p, profile.dps))
 
-        sampler = _points(draws)
+        sampler = _points(draws, bulk.of(named))
     elif isinstance(ob, Sign):
         ev = _Evaluator(syms, [ob.expr, *_terms(ob.expr)])
 
@@ -557,7 +629,7 @@ def _prepared(
                 res = replace(res, values={ob.shown: res.values["value"]})
             return res
 
-        sampler = _points(draws)
+        sampler = _points(draws, bulk.of(named))
     elif isinstance(ob, Invariance):
         wrt = [s.name for s in _sorted(ob.wrt)]
         # one tape for both points: the second point's values of the ``wrt`` symbols are read
@@ -582,6 +654,7 @@ def _prepared(
         sampler = _Sampler(
             st.tuples(base.strategy, alt.strategy),
             lambda pair: {"base": base.point(pair[0]), "alt": alt.point(pair[1])},
+            bulk.of(named, alt=tuple(wrt)),
         )
     else:
         return NumericOutcome("error", reason=f"no numeric checker for {type(ob).__name__}")
@@ -645,7 +718,7 @@ def _fuzz(
     if isinstance(prepared, NumericOutcome):
         return prepared
     probe, sampler, hypotheses = prepared
-    state = _search(sampler, probe, profile)
+    state = _sampled(sampler, probe, profile)
     n, worst, failure = state.n, state.worst, state.failure
     if failure is None:
         if n == 0 and hypotheses:
@@ -669,7 +742,10 @@ def _fuzz(
 
 
 def _shrink_note(state: _SearchState, profile: Profile) -> str | None:
-    """What to say about a counterexample whose shrinking the safety limit cut short."""
+    """What to say about a counterexample whose shrinking the safety limit cut short, or that the
+    bulk sample found."""
+    if state.bulk_note is not None:
+        return state.bulk_note
     if not state.cut_short:
         return None
     return (
