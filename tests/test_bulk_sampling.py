@@ -140,8 +140,28 @@ def test_a_large_search_lets_hypothesis_draw_a_share_and_the_bulk_sampler_the_re
 
 def test_a_small_search_is_hypothesis_alone(monkeypatch):
     monkeypatch.setattr(bulk.Bulk, "draw", lambda *a: pytest.fail("a small search drew in bulk"))
-    out = numeric.fuzz(Equation(lhs=sp.exp(2 * x), rhs=sp.exp(x) ** 2), {x: REAL}, CI, samples=25)
-    assert out.status == "confirmed" and out.samples == 25
+    small = numeric.BULK_ABOVE
+    out = numeric.fuzz(Equation(lhs=sp.exp(2 * x), rhs=sp.exp(x) ** 2), {x: REAL}, CI, samples=small)
+    assert out.status == "confirmed" and out.samples == small
+
+
+def test_when_no_point_of_hypothesis_share_is_decided_hypothesis_searches_on(monkeypatch):
+    # hypotheses that hold on a sliver of the domain: Hypothesis's share decides no point, and the
+    # search goes on as Hypothesis's (not the bulk sampler's, which would not find the sliver either)
+    monkeypatch.setattr(bulk.Bulk, "draw", lambda *a: pytest.fail("drew in bulk without a decided point"))
+    calls = []
+    search = numeric._search
+
+    def counted(sampler, probe, profile):
+        calls.append(profile.samples)
+        state = search(sampler, probe, profile)
+        state.n = 0 if len(calls) == 1 else state.n  # as if the share had decided nothing
+        return state
+
+    monkeypatch.setattr(numeric, "_search", counted)
+    out = numeric.fuzz(Equation(lhs=sp.exp(2 * x), rhs=sp.exp(x) ** 2), {x: REAL}, CI)
+    assert calls == [max(numeric.BULK_ABOVE, math.ceil(CI.samples * numeric.HYPOTHESIS_SHARE)), CI.samples]
+    assert out.status == "confirmed" and out.samples == CI.samples
 
 
 def test_a_violation_only_the_bulk_sample_reaches_is_refuted_at_a_real_counterexample(monkeypatch):

@@ -373,9 +373,9 @@ def _settings(samples: int, derandomize: bool, shrink: bool = True) -> settings:
 
 #: a search of more samples than this lets Hypothesis draw only a share of them, the rest drawn
 #: in bulk (:mod:`verify.search.bulk`); smaller searches are Hypothesis's alone
-BULK_ABOVE = 50
+BULK_ABOVE = 10
 #: Hypothesis's share of a larger search (its edge cases first), at least ``BULK_ABOVE`` samples
-HYPOTHESIS_SHARE = 0.25
+HYPOTHESIS_SHARE = 0.1
 #: bulk points tried per sample still wanted, at most (points undefined or outside a claim's
 #: hypotheses are not samples)
 BULK_TRIES = 10
@@ -396,8 +396,10 @@ def _sampled(sampler: _Sampler, probe: Callable[[dict], _Probe], profile: Profil
         return _search(sampler, probe, profile)
     share = max(BULK_ABOVE, math.ceil(profile.samples * HYPOTHESIS_SHARE))
     state = _search(sampler, probe, replace(profile, samples=share))
-    if state.failure is not None or state.n == 0:  # no point Hypothesis drew was decided: nor will ours be
+    if state.failure is not None:
         return state
+    if state.n == 0:  # no point of its share was decided (hypotheses rarely hold): Hypothesis searches on
+        return _search(sampler, probe, profile)
     names = tuple(sampler.bulk.cols)
     rng = bulk.generator(profile.seed, names, profile.derandomize)
     tries, limit = 0, BULK_TRIES * max(profile.samples - state.n, 0)
