@@ -7,7 +7,8 @@ timed apart:
 - building: ``claim.obligations()`` (families of claims are built up to their largest size);
 - LaTeX and keys: printing the claim for the result, hashing it for the verdict cache;
 - Hypothesis: the fuzzer's searches minus the time spent evaluating points, i.e. Hypothesis
-  generating, mutating and shrinking examples and running its per-example machinery;
+  generating, mutating and shrinking examples and running its per-example machinery (and the
+  bulk sampler drawing its points, microseconds each);
 - probes: evaluating points with mpmath (precision escalation included), hypotheses included;
 - symbolic: the SymPy strategies;
 - diagnosis: repair hints of refuted steps and assumption ledgers of true ones (their own
@@ -61,15 +62,22 @@ def main() -> None:
 
         return wrapper
 
-    search = numeric._search
+    depth = [0]  # a search inside a search (a bulk search's Hypothesis share) is timed by the outer one
 
-    def timed_search(sampler, probe, prof):
-        before = current["probes"]
-        t = time.perf_counter()
-        try:
-            return search(sampler, timed("probes", probe), prof)
-        finally:
-            current["Hypothesis"] += time.perf_counter() - t - (current["probes"] - before)
+    def timed_search(search):
+        def wrapper(sampler, probe, prof):
+            if depth[0]:
+                return search(sampler, probe, prof)
+            before = current["probes"]
+            t = time.perf_counter()
+            depth[0] += 1
+            try:
+                return search(sampler, timed("probes", probe), prof)
+            finally:
+                depth[0] -= 1
+                current["Hypothesis"] += time.perf_counter() - t - (current["probes"] - before)
+
+        return wrapper
 
     def timed_diagnosis(*a, **kw):
         # the diagnosis's own searches and proofs are its cost, not the verdict's
@@ -82,7 +90,7 @@ def main() -> None:
             current.update(saved)
             current["diagnosis"] += time.perf_counter() - t
 
-    numeric._search = timed_search
+    numeric._search, numeric._sampled = timed_search(numeric._search), timed_search(numeric._sampled)
     diagnose = check.diagnose
     check.diagnose = timed_diagnosis
     attempt.prove = timed("symbolic", attempt.prove)
