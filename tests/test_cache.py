@@ -382,3 +382,16 @@ def test_corrupt_files_of_every_kind_are_ignored_and_healed(tmp_path, content):
     again, data = cli(tmp_path)
     assert again.returncode == 0 and again.stderr == ""
     assert statuses(data) == {"beta::square": ("proved", True)}
+
+
+def test_fingerprinting_the_engine_imports_no_third_party_package():
+    # the engine's sources name jax and torch (the code checker imports them on demand); looking up
+    # ``jax.numpy`` to leave it out of the fingerprint would import jax (seconds) on every run
+    code = (
+        "import sys\n"
+        "from verify.run.cache import engine_fingerprint, module_fingerprint\n"
+        "engine_fingerprint(); module_fingerprint('verify.code.frameworks')\n"
+        "print(sorted(m for m in ('jax', 'torch', 'matplotlib') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

@@ -221,13 +221,20 @@ def _read_module(mod: str, path: str) -> tuple[bytes, set[str]]:
     return _SOURCES[mod]
 
 
-def _closure(roots: list[str], include: Callable[[str, str], bool]) -> dict[str, bytes]:
-    """Source digests of ``roots`` and, transitively, of the imported modules ``include(name, file)`` accepts."""
+def _closure(
+    roots: list[str], include: Callable[[str, str], bool], named: Callable[[str], bool] = lambda mod: True
+) -> dict[str, bytes]:
+    """Source digests of ``roots`` and, transitively, of the imported modules ``include(name, file)``
+    accepts. A module ``named(name)`` rejects is left out before its file is looked up (looking up
+    ``a.b`` imports the package ``a``: a third-party package such as jax would be imported only
+    to be left out)."""
     seen: dict[str, bytes] = {}
     todo = list(roots)
     while todo:
         mod = todo.pop()
         if mod in seen:
+            continue
+        if mod not in roots and not named(mod):
             continue
         path = _module_file(mod)
         if path is None:
@@ -254,7 +261,8 @@ _CLOSURES: dict[str, str] = {}
 
 def _engine_files() -> dict[str, bytes]:
     if not _ENGINE:
-        _ENGINE.update(_closure(ENGINE_ROOTS, lambda mod, path: mod.split(".")[0] == "verify"))
+        ours = lambda mod, path=None: mod.split(".")[0] == "verify"  # noqa: E731
+        _ENGINE.update(_closure(ENGINE_ROOTS, ours, ours))
     return _ENGINE
 
 
@@ -284,7 +292,14 @@ def module_fingerprint(name: str) -> str:
                 return False
             return first in (top, "verify") or not _stdlib_or_installed(path)
 
-        _CLOSURES[name] = _digest(_closure([name], include))
+        def named(mod: str) -> bool:  # a submodule of an installed package is installed too
+            first = mod.split(".")[0]
+            if first in (top, "verify") or first == mod:
+                return True
+            path = _module_file(first)
+            return path is None or not _stdlib_or_installed(path)
+
+        _CLOSURES[name] = _digest(_closure([name], include, named))
     return _CLOSURES[name]
 
 
