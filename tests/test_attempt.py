@@ -42,6 +42,7 @@ def test_the_proof_stops_at_the_first_member_that_is_not_proved(monkeypatch):
     assert done.verdict.status == "confirmed" and done.verdict.final  # searched with the full sample
     assert all(done.numeric[i].samples >= CI.samples for i in range(3))
     assert "n=2: no strategy" in done.verdict.reason
+    assert "n=3, n=4: not attempted symbolically once n=2 was not proved" in done.verdict.reason
 
 
 def test_a_proof_cut_short_by_its_budget_stays_not_final_when_it_stops_early(monkeypatch):

@@ -95,11 +95,15 @@ def attempt(obligations: list[Obligation], domains: dict[sp.Symbol, Domain], pro
             out.notes.append(f"{ob.label + ': ' if ob.label else ''}hypotheses: searched numerically only")
         if search(i, _samples_first(ob, profile)):
             return decided()
-    for i, ob in enumerate(obligations):
-        if ob.proof_part:
-            symbolic[i] = prove(ob, profile.symbolic_budget)
-            if symbolic[i].status != "proved":
-                break  # the claim cannot be proved now: the rest of its proof is not attempted
+    proof = [i for i, ob in enumerate(obligations) if ob.proof_part]
+    for n, i in enumerate(proof):
+        symbolic[i] = prove(obligations[i], profile.symbolic_budget)
+        if symbolic[i].status != "proved":  # the claim cannot be proved now: the rest is not attempted
+            rest = ", ".join(dict.fromkeys(obligations[j].label or "the rest" for j in proof[n + 1 :]))
+            if rest:
+                failed = obligations[i].label or "an earlier part"
+                out.notes.append(f"{rest}: not attempted symbolically once {failed} was not proved")
+            break
     if symbolic and all(o.status == "proved" for o in symbolic.values()):
         return decided()
     for i in fuzzed:  # not proved: the full search (a Conditional had it already)
