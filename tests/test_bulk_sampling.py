@@ -187,3 +187,10 @@ def test_a_bulk_violation_hypothesis_can_also_reach_is_reported_as_hypothesis_sh
     assert out.status == "refuted" and float(out.counterexample["bulk_x"]) > 20
     assert out.reason is None or "bulk" not in out.reason
     assert mpmath.mpf(out.counterexample["bulk_x"]) > 20
+
+
+def test_simplified_passes_again_when_one_value_frees_another():
+    b = bulk.of({"x": REAL, "y": REAL})
+    simple = b.simplified({"x": 25.1, "y": 17.3}, lambda p: p["x"] > p["y"], budget=500)
+    # first pass: x only fails as the domain's end 30, then y becomes 1; second pass: x becomes 2
+    assert simple == {"x": 2.0, "y": 1.0}

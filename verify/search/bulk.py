@@ -109,23 +109,30 @@ class Bulk:
         calls of ``fails`` at most. Every value stays in its domain's sampled range."""
         parts = ["base", "alt"] if self.alt is not None else [None]
         current = {k: dict(v) for k, v in point.items()} if self.alt is not None else dict(point)
-        for part in parts:
-            values = current[part] if part is not None else current
-            for name in list(values):
-                domain = self.domains[name]
-                for candidate in [*specials(domain), *_rounded(values[name])]:
-                    if candidate == values[name] or not domain.lo <= candidate <= domain.hi:
-                        continue
-                    if domain.scale == "integer" and candidate != int(candidate):
-                        continue
-                    if budget <= 0:
-                        return current
-                    budget -= 1
-                    trial = {**values, name: candidate}
-                    whole = {**current, part: trial} if part is not None else trial
-                    if fails(whole):
-                        values[name] = candidate
-                        break
+        changed = True
+        while changed:  # passes until none simplifies a value (one value's change can free another's)
+            changed = False
+            for part in parts:
+                values = current[part] if part is not None else current
+                for name in list(values):
+                    domain = self.domains[name]
+                    simple = specials(domain)
+                    if values[name] in simple:  # already simple: only a simpler one of these replaces it
+                        candidates = simple[: simple.index(values[name])]
+                    else:
+                        candidates = [*simple, *_rounded(values[name])]
+                    for candidate in candidates:
+                        if candidate == values[name] or not domain.lo <= candidate <= domain.hi:
+                            continue
+                        if domain.scale == "integer" and candidate != int(candidate):
+                            continue
+                        if budget <= 0:
+                            return current
+                        budget -= 1
+                        trial = {**values, name: candidate}
+                        if fails({**current, part: trial} if part is not None else trial):
+                            values[name], changed = candidate, True
+                            break
         return current
 
 

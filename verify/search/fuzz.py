@@ -433,8 +433,7 @@ def _bulk_failure(
     simple = sampler.bulk.simplified(point, fails, profile.shrink_examples)
     state.failure = (simple, probe(simple))
     state.bulk_note = (
-        f"found among the bulk-drawn points (Hypothesis's search of {profile.samples} examples did not reach a "
-        "violation) and simplified value by value"
+        f"a bulk-drawn point, simplified value by value: Hypothesis's {profile.samples} examples reached no violation"
     )
     return state
 
