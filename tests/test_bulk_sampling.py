@@ -194,3 +194,11 @@ def test_simplified_passes_again_when_one_value_frees_another():
     simple = b.simplified({"x": 25.1, "y": 17.3}, lambda p: p["x"] > p["y"], budget=500)
     # first pass: x only fails as the domain's end 30, then y becomes 1; second pass: x becomes 2
     assert simple == {"x": 2.0, "y": 1.0}
+
+
+def test_simplified_values_stay_drawable_and_zero_is_simplest_for_a_distributions_zero_entries():
+    b = bulk.of({"w": NONNEGATIVE_WEIGHT, "k": POSITIVE_INTEGER, "p": PROBABILITY})
+    simple = b.simplified({"w": 3.7, "k": 17.0, "p": 0.37}, lambda q: q["p"] < 0.6, budget=500)
+    assert simple == {"w": 0.0, "k": 1.0, "p": 0.5}  # every value its domain's simplest one that still fails
+    edge = b.simplified({"w": 3.7, "k": 17.0, "p": 0.37}, lambda q: q["p"] < 1e-3, budget=500)
+    assert edge["p"] == PROBABILITY.lo and PROBABILITY.lo <= edge["p"] <= PROBABILITY.hi

@@ -86,6 +86,13 @@ def _rounded(value: float) -> list[float]:
     return [float(round(value)), round(value, 1), float(f"{value:.3g}")]
 
 
+def _drawable(domain: Domain, value: float) -> bool:
+    """Whether ``domain``'s strategy can draw ``value`` (so a simplified point stays one it could)."""
+    if domain.scale == "integer" and value != int(value):
+        return False
+    return domain.lo <= value <= domain.hi or (domain.scale == "log_or_zero" and value == 0)
+
+
 @dataclass(frozen=True)
 class Bulk:
     """Points of one search drawn in bulk: ``{name: value}``, or for an invariance the pair
@@ -106,7 +113,7 @@ class Bulk:
     def simplified(self, point: dict, fails: Callable[[dict], bool], budget: int) -> dict:
         """``point``, at which ``fails`` holds, with each value in turn replaced by the first of its
         domain's simple values or a rounding of it at which ``fails`` still holds; ``budget``
-        calls of ``fails`` at most. Every value stays in its domain's sampled range."""
+        calls of ``fails`` at most. Every value stays one its domain's strategy can draw."""
         parts = ["base", "alt"] if self.alt is not None else [None]
         current = {k: dict(v) for k, v in point.items()} if self.alt is not None else dict(point)
         changed = True
@@ -122,9 +129,7 @@ class Bulk:
                     else:
                         candidates = [*simple, *_rounded(values[name])]
                     for candidate in candidates:
-                        if candidate == values[name] or not domain.lo <= candidate <= domain.hi:
-                            continue
-                        if domain.scale == "integer" and candidate != int(candidate):
+                        if candidate == values[name] or not _drawable(domain, candidate):
                             continue
                         if budget <= 0:
                             return current
