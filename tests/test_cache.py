@@ -395,3 +395,27 @@ def test_fingerprinting_the_engine_imports_no_third_party_package():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_a_fresh_check_builds_its_claim_once_for_the_key_and_the_verdict(tmp_path):
+    from verify.model import Derivation, Source
+    from verify.run.cache import VerdictCache
+    from verify.run.runner import check_or_reuse
+
+    built = []
+
+    class Counted(Equal):
+        def obligations(self):
+            built.append(1)
+            return super().obligations()
+
+    t = var("tc_t", POSITIVE)
+    step = Step(id="counted", claim=Counted(sp.log(t**2), 2 * sp.log(t)))
+    derivation = Derivation(id="tc", title="t", source=Source("doc.txt", "x"), steps=[step])
+    cache = VerdictCache(tmp_path, PROFILES["ci"])
+    result, key, _ = check_or_reuse(derivation, step, PROFILES["ci"], cache)
+    assert result.status == "proved" and key is not None and len(built) == 1
+    assert result.seconds > 0  # building and checking, as the step's time
+    cache.store_step(key, result)
+    again, _, _ = check_or_reuse(derivation, step, PROFILES["ci"], cache)
+    assert again.cached and again.status == "proved" and len(built) == 2  # the key only

@@ -336,12 +336,14 @@ def settings_fingerprint(profile: Profile) -> str:
     )
 
 
-def claim_key(step: Step, settings: str) -> str | None:
-    """The key of a step's verdict, or None when the claim has no stable canonical form."""
+def claim_key(step: Step, settings: str, obligations: list | None = None) -> str | None:
+    """The key of a step's verdict, or None when the claim has no stable canonical form.
+    ``obligations``: the claim's, when the caller built them already."""
     from verify.domains import domain_of
 
     try:
-        obligations = step.claim.obligations()
+        if obligations is None:
+            obligations = step.claim.obligations()
         memo: dict[int, tuple[Any, bytes]] = {}
         parts = [_value(ob, memo) for ob in obligations]
         symbols = sorted({s for ob in obligations for s in ob.free_symbols()}, key=lambda s: s.name)
@@ -454,9 +456,9 @@ class VerdictCache:
 
     # -- single claims
 
-    def claim_key(self, step: Step) -> str | None:
+    def claim_key(self, step: Step, obligations: list | None = None) -> str | None:
         """The key of the step's verdict under these settings (None: never cached)."""
-        return claim_key(step, self.settings)
+        return claim_key(step, self.settings, obligations)
 
     def load_step(self, key: str, base: Callable[[], dict[str, Any]]) -> StepResult | None:
         """The cached verdict of ``key`` with the step's text from ``base()`` (called only on a hit)."""

@@ -12,6 +12,7 @@ import sympy as sp
 from verify.diagnose import diagnose
 from verify.domains import Domain
 from verify.errors import VerifyError
+from verify.kernel.obligations import Obligation
 from verify.model import Derivation, ForSizes, Step
 from verify.printing import to_latex
 from verify.profiles import Profile
@@ -89,9 +90,12 @@ def counterexample_latex(
     return out or None
 
 
-def check_step(derivation: Derivation, step: Step, profile: Profile) -> StepResult:
+def check_step(
+    derivation: Derivation, step: Step, profile: Profile, obligations: list[Obligation] | None = None
+) -> StepResult:
     """Check one step of ``derivation`` under ``profile``; with ``profile.diagnose``, a refuted step
-    gets repair hints and a proved or confirmed one its assumption ledger."""
+    gets repair hints and a proved or confirmed one its assumption ledger. ``obligations``: the
+    claim's, when the caller built them already (for its cache key)."""
     start = time.perf_counter()
     base = base_fields(derivation, step)
 
@@ -99,7 +103,8 @@ def check_step(derivation: Derivation, step: Step, profile: Profile) -> StepResu
         return StepResult(**base, status=status, seconds=round(time.perf_counter() - start, 4), **kw)
 
     try:
-        obligations = step.claim.obligations()
+        if obligations is None:
+            obligations = step.claim.obligations()
         domains = claim_domains(obligations)
     except (VerifyError, TypeError, ValueError, sp.SympifyError) as exc:
         return result("error", method=None, reason=f"malformed claim: {exc}")

@@ -82,16 +82,26 @@ def check_or_reuse(
 
     Returns the result, the claim's cache key (None: not cacheable) and the cache's warnings.
     Computing the key builds the claim's obligations, which can be costly (a family of claims
-    up to a large size), so this runs in the worker processes, not in the parent.
+    up to a large size), so this runs in the worker processes, not in the parent; a fresh check
+    reuses them (the verdict is then of exactly the obligations the key describes).
     """
     if cache is None:
         return check_step(derivation, step, profile), None, []
+    start = time.perf_counter()
+    try:
+        obligations = step.claim.obligations()
+    except Exception:  # a malformed claim: the key and the check each report it their own way
+        obligations = None
     before = len(cache.warnings)
-    key = cache.claim_key(step)
+    key = cache.claim_key(step, obligations)
     hit = cache.load_step(key, lambda: base_fields(derivation, step)) if key else None
     warnings = cache.warnings[before:]
     del cache.warnings[before:]  # handed to the caller, which may be another process
-    return hit or check_step(derivation, step, profile), key, warnings
+    if hit is not None:
+        return hit, key, warnings
+    result = check_step(derivation, step, profile, obligations)
+    result.seconds = round(time.perf_counter() - start, 4)  # building the claim included, as without a cache
+    return result, key, warnings
 
 
 def _worker(task: tuple[str, int]) -> tuple[StepResult, str | None, list[str]]:
