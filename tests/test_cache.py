@@ -419,3 +419,43 @@ def test_a_fresh_check_builds_its_claim_once_for_the_key_and_the_verdict(tmp_pat
     cache.store_step(key, result)
     again, _, _ = check_or_reuse(derivation, step, PROFILES["ci"], cache)
     assert again.cached and again.status == "proved" and len(built) == 2  # the key only
+
+
+def test_a_verdict_reused_for_the_same_claim_elsewhere_keeps_its_diagnosis(tmp_path):
+    from verify.model import Derivation, Source
+    from verify.run.cache import VerdictCache
+    from verify.run.runner import check_or_reuse
+
+    t = var("td_t", POSITIVE)
+    steps = [Step(id=f"same_{i}", claim=Equal(sp.log(t**2), 2 * sp.log(t))) for i in (1, 2)]
+    first, second = (
+        Derivation(id=f"td{i}", title="t", source=Source("doc.txt", "x"), steps=[s])
+        for i, s in ((1, steps[0]), (2, steps[1]))
+    )
+    cache = VerdictCache(tmp_path, PROFILES["ci"])
+    fresh, key, _ = check_or_reuse(first, steps[0], PROFILES["ci"], cache)
+    assert fresh.status == "proved" and fresh.ledger  # t > 0 widened: the log of a negative number
+    cache.store_step(key, fresh)
+    reused, _, _ = check_or_reuse(second, steps[1], PROFILES["ci"], cache)
+    assert reused.cached and reused.id == "same_2" and reused.ledger == fresh.ledger
+
+
+@pytest.mark.parametrize("ledger", ["not a list", [["a", "b"]], [{"assumption": ["nested"]}]])
+def test_a_cached_diagnosis_of_the_wrong_shape_is_not_trusted(tmp_path, ledger):
+    from verify.model import Derivation, Source
+    from verify.run.cache import VerdictCache
+    from verify.run.runner import check_or_reuse
+
+    t = var("te_t", POSITIVE)
+    step = Step(id="shaped", claim=Equal(sp.log(t**2), 2 * sp.log(t)))
+    derivation = Derivation(id="te", title="t", source=Source("doc.txt", "x"), steps=[step])
+    cache = VerdictCache(tmp_path, PROFILES["ci"])
+    fresh, key, _ = check_or_reuse(derivation, step, PROFILES["ci"], cache)
+    cache.store_step(key, fresh)
+    data = cache._read("claims", key)
+    data["verdict"]["ledger"] = ledger
+    payload = {k: v for k, v in data.items() if k not in ("format", "key")}
+    cache._write("claims", key, payload)  # sealed with this machine's key: only its shape is wrong
+    again, _, warnings = check_or_reuse(derivation, step, PROFILES["ci"], cache)
+    assert not again.cached and again.ledger == fresh.ledger
+    assert any("corrupt or stale" in w for w in warnings), warnings

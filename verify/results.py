@@ -122,7 +122,7 @@ class StepResult:
         fields = {}
         for name, kinds in _STEP_FIELDS.items():
             if name in d:
-                fields[name] = _field(d[name], kinds, f"{where}.{name}")
+                fields[name] = field_value(d[name], kinds, f"{where}.{name}")
             elif name in _REQUIRED:
                 raise ValueError(f"{where}: the field {name!r} is missing")
         if fields["expected"] not in ("holds", "refuted"):
@@ -177,14 +177,14 @@ class DerivationResult:
                 raise ValueError(f"{where}: the field {name!r} is missing")
         steps = _require(d["steps"], list, f"{where}.steps")
         return cls(
-            _field(d["id"], _TEXT, f"{where}.id"),
-            _field(d["title"], _TEXT, f"{where}.title"),
-            _field(d["kind"], _TEXT, f"{where}.kind"),
-            _field(d["source"], _TABLE, f"{where}.source"),
+            field_value(d["id"], _TEXT, f"{where}.id"),
+            field_value(d["title"], _TEXT, f"{where}.title"),
+            field_value(d["kind"], _TEXT, f"{where}.kind"),
+            field_value(d["source"], _TABLE, f"{where}.source"),
             [StepResult.from_json(s, f"{where}.steps[{i}]") for i, s in enumerate(steps)],
-            _field(d.get("summary", ""), _TEXT, f"{where}.summary"),
+            field_value(d.get("summary", ""), _TEXT, f"{where}.summary"),
             [
-                _field(r, _TABLE, f"{where}.records[{i}]")
+                field_value(r, _TABLE, f"{where}.records[{i}]")
                 for i, r in enumerate(_require(d.get("records", []), list, f"{where}.records"))
             ],
         )
@@ -240,10 +240,10 @@ class RunResult:
         summary = _require(d.get("summary", {}), dict, "summary")
         return cls(
             [DerivationResult.from_json(x, f"derivations[{i}]") for i, x in enumerate(derivations)],
-            float(_field(summary.get("seconds", 0.0), _NUMBER, "summary.seconds")),
-            _field(d.get("tool_version"), _TEXT, "tool_version"),
-            _field(d.get("profile", "ci"), _TEXT, "profile"),
-            _field(d.get("environment", {}), _TABLE, "environment"),
+            float(field_value(summary.get("seconds", 0.0), _NUMBER, "summary.seconds")),
+            field_value(d.get("tool_version"), _TEXT, "tool_version"),
+            field_value(d.get("profile", "ci"), _TEXT, "profile"),
+            field_value(d.get("environment", {}), _TABLE, "environment"),
             [
                 Coverage.from_json(c, f"coverage[{i}]")
                 for i, c in enumerate(_require(d.get("coverage", []), list, "coverage"))
@@ -313,7 +313,9 @@ def _name(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
-def _field(value: Any, kinds: tuple[Any, ...], where: str) -> Any:
+def field_value(value: Any, kinds: tuple[Any, ...], where: str) -> Any:
+    """``value`` (a copy of a table, list or record list) if it is one of ``kinds`` (a type, or
+    ``"table"``, ``"texts"``, ``"records"``), else ValueError naming ``where``: for untrusted JSON."""
     for kind in kinds:
         if kind == "table" and isinstance(value, dict):
             if all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):

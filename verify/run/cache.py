@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 from verify import __version__
 from verify.profiles import Profile
-from verify.results import StepResult
+from verify.results import StepResult, field_value
 from verify.run import seal
 
 if TYPE_CHECKING:
@@ -75,6 +75,9 @@ VERDICT_FIELDS = (
     "symbolic_method",
     "reproduction",
     "crosschecked",
+    "hints",
+    "ledger",
+    "diagnosis_note",
 )
 
 
@@ -535,6 +538,7 @@ _VERDICT_TYPES: dict[str, tuple[type, ...]] = {
     "symbolic_method": (str, type(None)),
     "reproduction": (dict, type(None)),
     "crosschecked": (bool,),
+    "diagnosis_note": (str, type(None)),
 }
 
 
@@ -549,6 +553,8 @@ def _check_verdict(verdict: dict[str, Any]) -> None:
         table = verdict[name] or {}
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in table.items()):
             raise ValueError(f"verdict field {name!r} is not a table of strings")
+    for name in ("hints", "ledger"):  # the diagnosis, cached with the verdict it never changes
+        verdict[name] = field_value(verdict[name], ("records", type(None)), f"verdict field {name!r}")
 
 
 def _uncached_json(s: StepResult) -> dict[str, Any]:
