@@ -86,3 +86,11 @@ def test_latex_shows_the_implication() -> None:
     assert (
         Implies([sp.Gt(x, 1)], Inequality(x**2, ">", 1)).latex() == r"x_{imp} > 1 \;\Longrightarrow\; x_{imp}^{2} > 1"
     )
+
+
+def test_circular_equality_hypotheses_are_a_malformed_claim_every_time_they_are_built():
+    a, b = var("ci_a", REAL), var("ci_b", REAL)
+    claim = Implies([sp.Eq(a, b + 1), sp.Eq(b, a - 1)], Equal(a, b + 1))
+    for _ in range(2):  # the hypotheses' parts are cached; an error never is
+        with pytest.raises(ClaimError, match="circular"):
+            claim.obligations()

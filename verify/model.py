@@ -535,27 +535,6 @@ class Implies(Claim):
                 return s, e
         raise ClaimError(f"equality hypothesis {h} must be sp.Eq(symbol, expression) with the symbol not on the right")
 
-    def _substitution(self) -> dict[sp.Symbol, sp.Expr]:
-        """The equality hypotheses as one substitution (applied until no replaced symbol is left)."""
-        sub = dict(self._solved(h) for h in self.hypotheses if isinstance(h, sp.Equality))
-        for _ in range(len(sub)):
-            sub = {k: v.xreplace(sub) for k, v in sub.items()}
-        if any(v.free_symbols & set(sub) for v in sub.values()):
-            raise ClaimError("the equality hypotheses are circular: a symbol is defined in terms of itself")
-        return sub
-
-    def _signs(self, sub: dict[sp.Symbol, sp.Expr]) -> tuple[Sign, ...]:
-        out = []
-        for i, h in enumerate(self.hypotheses):
-            label = self.names[i] if self.names else f"hypothesis {i + 1}"
-            if isinstance(h, sp.Equality):
-                s, _ = self._solved(h)
-                out.extend(_support_signs(s, sub[s], f"{label}: {s} in its domain", "exact"))
-                continue
-            strict, direction = _HYPOTHESIS_RELATIONS[type(h)]
-            out.append(Sign(label=label, expr=(direction * (h.lhs - h.rhs)).xreplace(sub), strict=strict))
-        return tuple(out)
-
     def obligations(self) -> list[Obligation]:
         sub_items, hyps = _hypothesis_parts(self)
         sub = dict(sub_items)
@@ -621,10 +600,23 @@ class AllOf(Claim):
 
 @functools.lru_cache(maxsize=64)
 def _parts_of(hypotheses: tuple, names: tuple) -> tuple[tuple[tuple[sp.Symbol, sp.Expr], ...], tuple[Sign, ...]]:
-    claim = Implies.__new__(Implies)  # the hypotheses' parts do not depend on the conclusion
-    claim.hypotheses, claim.names = hypotheses, names
-    sub = claim._substitution()
-    return tuple(sub.items()), claim._signs(sub)
+    """The equality hypotheses as one substitution (applied until no replaced symbol is left), as
+    items, and every hypothesis as a sign under it (an equality: its value in the symbol's domain)."""
+    sub = dict(Implies._solved(h) for h in hypotheses if isinstance(h, sp.Equality))
+    for _ in range(len(sub)):
+        sub = {k: v.xreplace(sub) for k, v in sub.items()}
+    if any(v.free_symbols & set(sub) for v in sub.values()):
+        raise ClaimError("the equality hypotheses are circular: a symbol is defined in terms of itself")
+    signs: list[Sign] = []
+    for i, h in enumerate(hypotheses):
+        label = names[i] if names else f"hypothesis {i + 1}"
+        if isinstance(h, sp.Equality):
+            x, _ = Implies._solved(h)
+            signs.extend(_support_signs(x, sub[x], f"{label}: {x} in its domain", "exact"))
+            continue
+        strict, direction = _HYPOTHESIS_RELATIONS[type(h)]
+        signs.append(Sign(label=label, expr=(direction * (h.lhs - h.rhs)).xreplace(sub), strict=strict))
+    return tuple(sub.items()), tuple(signs)
 
 
 def _hypothesis_parts(claim: Implies) -> tuple[tuple[tuple[sp.Symbol, sp.Expr], ...], tuple[Sign, ...]]:
