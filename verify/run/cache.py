@@ -225,12 +225,12 @@ def _read_module(mod: str, path: str) -> tuple[bytes, set[str]]:
 
 
 def _closure(
-    roots: list[str], include: Callable[[str, str], bool], named: Callable[[str], bool] = lambda mod: True
+    roots: list[str], named: Callable[[str], bool], include: Callable[[str, str], bool] = lambda mod, path: True
 ) -> dict[str, bytes]:
-    """Source digests of ``roots`` and, transitively, of the imported modules ``include(name, file)``
-    accepts. A module ``named(name)`` rejects is left out before its file is looked up (looking up
-    ``a.b`` imports the package ``a``: a third-party package such as jax would be imported only
-    to be left out)."""
+    """Source digests of ``roots`` and, transitively, of the imported modules that ``named(name)``
+    and then ``include(name, file)`` accept. ``named`` decides before the file is looked up
+    (looking up ``a.b`` imports the package ``a``: a third-party package such as jax would be
+    imported only to be left out)."""
     seen: dict[str, bytes] = {}
     todo = list(roots)
     while todo:
@@ -264,8 +264,7 @@ _CLOSURES: dict[str, str] = {}
 
 def _engine_files() -> dict[str, bytes]:
     if not _ENGINE:
-        ours = lambda mod, path=None: mod.split(".")[0] == "verify"  # noqa: E731
-        _ENGINE.update(_closure(ENGINE_ROOTS, ours, ours))
+        _ENGINE.update(_closure(ENGINE_ROOTS, lambda mod: mod.split(".")[0] == "verify"))
     return _ENGINE
 
 
@@ -302,7 +301,7 @@ def module_fingerprint(name: str) -> str:
             path = _module_file(first)
             return path is None or not _stdlib_or_installed(path)
 
-        _CLOSURES[name] = _digest(_closure([name], include, named))
+        _CLOSURES[name] = _digest(_closure([name], named, include))
     return _CLOSURES[name]
 
 
