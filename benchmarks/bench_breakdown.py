@@ -65,14 +65,14 @@ def main() -> None:
     depth = [0]  # a search inside a search (a bulk search's Hypothesis share) is timed by the outer one
 
     def timed_search(search):
-        def wrapper(sampler, probe, prof):
+        def wrapper(sampler, probe, prof, *rest):
             if depth[0]:
-                return search(sampler, probe, prof)
+                return search(sampler, probe, prof, *rest)
             before = current["probes"]
             t = time.perf_counter()
             depth[0] += 1
             try:
-                return search(sampler, timed("probes", probe), prof)
+                return search(sampler, timed("probes", probe), prof, *rest)
             finally:
                 depth[0] -= 1
                 current["Hypothesis"] += time.perf_counter() - t - (current["probes"] - before)

@@ -120,8 +120,8 @@ def test_a_large_search_lets_hypothesis_draw_a_share_and_the_bulk_sampler_the_re
     seen = {"hypothesis": 0, "bulk": 0}
     search, draw = numeric._search, bulk.Bulk.draw
 
-    def counted_search(sampler, probe, profile):
-        state = search(sampler, probe, profile)
+    def counted_search(sampler, probe, profile, decided=None):
+        state = search(sampler, probe, profile, decided)
         seen["hypothesis"] += state.n
         return state
 
@@ -152,9 +152,9 @@ def test_when_no_point_of_hypothesis_share_is_decided_hypothesis_searches_on(mon
     calls = []
     search = numeric._search
 
-    def counted(sampler, probe, profile):
+    def counted(sampler, probe, profile, decided=None):
         calls.append(profile.samples)
-        state = search(sampler, probe, profile)
+        state = search(sampler, probe, profile, decided)
         state.n = 0 if len(calls) == 1 else state.n  # as if the share had decided nothing
         return state
 

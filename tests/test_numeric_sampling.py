@@ -80,7 +80,10 @@ def test_log_scale_values_stay_inside_the_domain():
         return numeric._Probe(True, 0.0, {})
 
     state = numeric._search(_points({"ns_beta": _draw_of(POSITIVE)}), spy, CI)
-    assert (state.n, state.failure) == (CI.samples, None)
+    assert state.failure is None
+    # Hypothesis draws some values more than once (powers of ten, the ends): each distinct point is
+    # probed once and counted once
+    assert state.n == len(seen) == len(set(seen)) > CI.samples // 2
     assert all(POSITIVE.lo <= v <= POSITIVE.hi for v in seen)
     assert any(v < 1 for v in seen) and any(v > 1 for v in seen)
 

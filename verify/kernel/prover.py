@@ -35,6 +35,14 @@ def _expand_log(e: sp.Expr) -> sp.Expr:
     return sp.expand(sp.expand_log(sp.expand(e), force=False))
 
 
+def _expand_log_again(e: sp.Expr) -> sp.Expr:
+    """``expand_log`` of an expanded form, expanded again only when the logarithms changed (the
+    default ``expand`` splits logarithms already, so usually they have not, and a second full
+    expansion would return its input)."""
+    logs = sp.expand_log(e, force=False)
+    return e if logs == e else sp.expand(logs)
+
+
 def _expand_functions(e: sp.Expr) -> sp.Expr:
     """Split exp of sums and log of products (positivity permitting) without multiplying out."""
     return sp.expand(e, mul=False, multinomial=False, power_exp=True, log=True, force=False)
@@ -85,7 +93,7 @@ def _rational_function_zero(e: sp.Expr) -> sp.Expr:
 #: together/cancel computes each intermediate form once, and every link has its own budget.
 EQUALITY_STRATEGIES: list[tuple[str, str | None, Transform]] = [
     ("expand", None, sp.expand),
-    ("expand_log", "expand", lambda e: sp.expand(sp.expand_log(e, force=False))),
+    ("expand_log", "expand", _expand_log_again),
     ("expand_log+powers", "expand_log", lambda e: sp.expand(_exp_log_as_power(e))),
     ("expand_log+powers+rational function", "expand_log+powers", _rational_function_zero),
     ("expand exp/log", None, _expand_functions),

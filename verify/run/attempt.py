@@ -22,7 +22,7 @@ from verify.kernel.obligations import Conditional, Obligation
 from verify.kernel.prover import prove
 from verify.kernel.verdict import Evidence, Verdict, decide
 from verify.profiles import Profile
-from verify.search.fuzz import NumericOutcome, fuzz
+from verify.search.fuzz import NumericOutcome, SearchMemory, fuzz
 
 
 @dataclass
@@ -71,17 +71,18 @@ def attempt(obligations: list[Obligation], domains: dict[sp.Symbol, Domain], pro
     fuzzed = [i for i, ob in enumerate(obligations) if ob.fuzzed]
     out = Attempt(Verdict("error"), {})
     symbolic = {}
+    memory = SearchMemory()  # the full search extends the cross-check sample's
 
     def search(i: int, n: int) -> bool:
         """Fuzz obligation ``i`` with ``n`` samples; True when it was refuted."""
-        num = fuzz(obligations[i], domains, profile, samples=n)
+        num = fuzz(obligations[i], domains, profile, samples=n, memory=memory)
         if num.reproduction is not None:  # a reported number: say what was recomputed either way
             out.reproduction = num.reproduction
             if num.status == "confirmed" and num.reason:
                 out.notes.append(num.reason)
-        out.samples += num.samples
         out.worst = max(out.worst, num.max_rel_error)
-        out.numeric[i] = num
+        out.numeric[i] = num  # its samples count every point of i's searches so far, once
+        out.samples = sum(o.samples for o in out.numeric.values())
         return num.status == "refuted"
 
     def decided() -> Attempt:

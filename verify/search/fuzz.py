@@ -282,6 +282,10 @@ def _sign(
     return _Probe(True, 0.0, values) if not strict else _Probe(None)
 
 
+def _point_key(point: Mapping) -> tuple:
+    return tuple((k, _point_key(v) if isinstance(v, Mapping) else v) for k, v in sorted(point.items()))
+
+
 class _SearchState:
     """What a search has seen: points tested, the worst agreement, the (smallest) failure.
 
@@ -297,12 +301,16 @@ class _SearchState:
         probe: Callable[[dict], _Probe],
         shrink_examples: int,
         shrink_seconds: float,
+        seen: dict | None = None,
     ):
         self.to_point = to_point
         self.probe = probe
         self.shrink_examples = shrink_examples
         self.shrink_seconds = shrink_seconds
-        self.n = 0
+        #: every point decided so far (by earlier searches of a :class:`SearchMemory` too): its verdict
+        self.seen = {} if seen is None else seen
+        #: distinct points decided
+        self.n = sum(res.ok is not None for res in self.seen.values())
         self.worst = 0.0
         self.failure: tuple[dict, _Probe] | None = None
         self.candidates = 0  # shrinking candidates tried since the first failure
@@ -319,6 +327,16 @@ class _SearchState:
             return True
         return False
 
+    def decide(self, point: dict) -> _Probe:
+        """The probe's verdict at ``point``, evaluated once: a point met again (Hypothesis and the
+        bulk sample both draw a domain's simple values) takes its verdict and is counted once."""
+        key = _point_key(point)
+        res = self.seen.get(key)
+        if res is None:
+            res = self.seen[key] = self.probe(point)
+            self.n += res.ok is not None
+        return res
+
     def test(self, values: tuple) -> None:
         point = self.to_point(values)
         # a replay of the smallest counterexample fails again without evaluating it; there is
@@ -328,11 +346,9 @@ class _SearchState:
             if self._budget_spent():
                 reject()  # shrinking budget spent: no further candidates
             self.candidates += 1
-        res = self.failure[1] if replay else self.probe(point)
+        res = self.failure[1] if replay else self.decide(point)
         if res.ok is None:
             reject()
-        if not replay:
-            self.n += 1
         if res.ok:
             self.worst = max(self.worst, res.err)
             return
@@ -382,7 +398,9 @@ BULK_TRIES = 10
 _BULK_BATCH = 64
 
 
-def _sampled(sampler: _Sampler, probe: Callable[[dict], _Probe], profile: Profile) -> _SearchState:
+def _sampled(
+    sampler: _Sampler, probe: Callable[[dict], _Probe], profile: Profile, seen: dict | None = None
+) -> _SearchState:
     """A search of ``profile.samples`` points: Hypothesis draws its share, the bulk sampler the rest.
 
     A violation in Hypothesis's share is shrunk by Hypothesis, as in :func:`_search`. One found in
@@ -391,25 +409,27 @@ def _sampled(sampler: _Sampler, probe: Callable[[dict], _Probe], profile: Profil
     cannot, the bulk point is reported, simplified value by value toward its domain's simple
     values (:meth:`verify.search.bulk.Bulk.simplified`, within ``shrink_examples`` evaluations),
     and the reason says so. Every reported counterexample was decided by the probe.
+
+    ``seen``: the points decided by earlier searches of the same obligation (see
+    :class:`SearchMemory`), which count toward ``profile.samples`` and are not evaluated again.
     """
     if sampler.bulk is None or profile.samples <= BULK_ABOVE:
-        return _search(sampler, probe, profile)
+        return _search(sampler, probe, profile, seen)
     share = max(BULK_ABOVE, math.ceil(profile.samples * HYPOTHESIS_SHARE))
-    state = _search(sampler, probe, replace(profile, samples=share))
+    state = _search(sampler, probe, replace(profile, samples=share), seen)
     if state.failure is not None:
         return state
     if state.n == 0:  # no point of its share was decided (hypotheses rarely hold): Hypothesis searches on
-        return _search(sampler, probe, profile)
+        return _search(sampler, probe, profile, state.seen)
     names = tuple(sampler.bulk.cols)
     rng = bulk.generator(profile.seed, names, profile.derandomize)
     tries, limit = 0, BULK_TRIES * max(profile.samples - state.n, 0)
     while state.n < profile.samples and tries < limit:
         for point in sampler.bulk.draw(rng, min(_BULK_BATCH, limit - tries)):
             tries += 1
-            res = probe(point)
+            res = state.decide(point)
             if res.ok is None:
                 continue
-            state.n += 1
             if res.ok is False:
                 return _bulk_failure(sampler, probe, profile, state, point)
             state.worst = max(state.worst, res.err)
@@ -422,9 +442,8 @@ def _bulk_failure(
     sampler: _Sampler, probe: Callable[[dict], _Probe], profile: Profile, state: _SearchState, point: dict
 ) -> _SearchState:
     """The state of a search whose bulk sample found a violation at ``point`` (see :func:`_sampled`)."""
-    full = _search(sampler, probe, profile)
+    full = _search(sampler, probe, profile, state.seen)
     if full.failure is not None:
-        full.n += state.n
         return full
 
     def fails(p: dict) -> bool:
@@ -432,15 +451,19 @@ def _bulk_failure(
 
     simple = sampler.bulk.simplified(point, fails, profile.shrink_examples)
     state.failure = (simple, probe(simple))
+    state.n = full.n
     state.bulk_note = (
         f"a bulk-drawn point, simplified value by value: Hypothesis's {profile.samples} examples reached no violation"
     )
     return state
 
 
-def _search(sampler: _Sampler, probe: Callable[[dict], _Probe], profile: Profile) -> _SearchState:
-    """Run Hypothesis over ``sampler``'s points; the state holds the count, worst error and failure."""
-    state = _SearchState(sampler.point, probe, profile.shrink_examples, profile.shrink_seconds)
+def _search(
+    sampler: _Sampler, probe: Callable[[dict], _Probe], profile: Profile, seen: dict | None = None
+) -> _SearchState:
+    """Run Hypothesis over ``sampler``'s points; the state holds the count, worst error and failure
+    (``seen``: points decided before, as in :func:`_sampled`)."""
+    state = _SearchState(sampler.point, probe, profile.shrink_examples, profile.shrink_seconds, seen)
 
     # a one-line test: Hypothesis reads its source (for the derandomized seed and the database
     # key) on every run, so the body lives in _SearchState.test
@@ -543,12 +566,43 @@ def _sorted(symbols) -> list[sp.Symbol]:
     return sorted(symbols, key=lambda s: s.name)
 
 
+class SearchMemory:
+    """What successive searches of the same obligations share (one claim's cross-check sample,
+    then its full search): each obligation's probe and sampler are prepared once (its evaluation
+    tape built once), and every point decided is remembered, so that a later search meeting a
+    point again (the same seeded draws come first) takes its verdict instead of evaluating it,
+    and a search's ``samples`` counts the distinct points decided in all of them.
+
+    The probe is deterministic, so a remembered verdict is the one a new evaluation would give.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[int, Profile], tuple[Obligation, object, dict]] = {}
+
+    def entry(self, ob: Obligation, profile: Profile, prepare: Callable[[], object]) -> tuple[object, dict]:
+        """``(prepared, seen)`` of ``ob`` under ``profile`` (whatever its sample count)."""
+        key = (id(ob), replace(profile, samples=0))
+        got = self._entries.get(key)
+        if got is None or got[0] is not ob:
+            got = self._entries[key] = (ob, prepare(), {})
+        return got[1], got[2]
+
+
+def _point_key(point: Mapping) -> tuple:
+    return tuple((k, _point_key(v) if isinstance(v, Mapping) else v) for k, v in sorted(point.items()))
+
+
 def fuzz(
-    ob: Obligation, domains: Mapping[sp.Symbol, Domain], profile: Profile, samples: int | None = None
+    ob: Obligation,
+    domains: Mapping[sp.Symbol, Domain],
+    profile: Profile,
+    samples: int | None = None,
+    memory: SearchMemory | None = None,
 ) -> NumericOutcome:
     """Search for a violation of ``ob`` by sampling its free symbols from their domains.
 
     ``samples`` overrides the profile's sample count (for cross-checking proved claims).
+    ``memory``: earlier searches of ``ob`` that this one extends (see :class:`SearchMemory`).
     """
     if samples is not None:
         profile = replace(profile, samples=samples)
@@ -557,7 +611,7 @@ def fuzz(
     if missing:
         return NumericOutcome("error", reason=f"no domain declared for symbol(s) {', '.join(sorted(missing))}")
     try:
-        return _fuzz(ob, free, domains, profile)
+        return _fuzz(ob, free, domains, profile, memory)
     except Exception as exc:  # evaluation bug on this claim: reported, never raised
         return NumericOutcome("error", reason=f"numeric evaluation failed: {type(exc).__name__}: {exc}")
 
@@ -708,18 +762,25 @@ def search_points(
 
 
 def _fuzz(
-    ob: Obligation, free: set[sp.Symbol], domains: Mapping[sp.Symbol, Domain], profile: Profile
+    ob: Obligation,
+    free: set[sp.Symbol],
+    domains: Mapping[sp.Symbol, Domain],
+    profile: Profile,
+    memory: SearchMemory | None = None,
 ) -> NumericOutcome:
     """Check ``ob``, whose free symbols are ``free``."""
     if isinstance(ob, Recomputation):
         return _recompute(ob)
     if isinstance(ob, LimitOf):
         return _fuzz_limit(ob, free, domains, profile)
-    prepared = _prepared(ob, free, domains, profile)
+    if memory is None:
+        prepared, seen = _prepared(ob, free, domains, profile), None
+    else:
+        prepared, seen = memory.entry(ob, profile, lambda: _prepared(ob, free, domains, profile))
     if isinstance(prepared, NumericOutcome):
         return prepared
     probe, sampler, hypotheses = prepared
-    state = _sampled(sampler, probe, profile)
+    state = _sampled(sampler, probe, profile, seen)
     n, worst, failure = state.n, state.worst, state.failure
     if failure is None:
         if n == 0 and hypotheses:
