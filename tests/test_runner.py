@@ -11,8 +11,10 @@ import verify.run.check as runner
 from verify.domains import POSITIVE, REAL, var
 from verify.functions import sigmoid
 from verify.kernel.prover import SymbolicOutcome
-from verify.model import Derivation, Equal, ForSizes, Inequality, Source, Step
+from verify.model import Derivation, Equal, ForSizes, Implies, Inequality, Source, Step
 from verify.profiles import PROFILES
+from verify.run import runner as run_module
+from verify.run.registry import Registry
 
 CI = replace(PROFILES["ci"], diagnose=False)  # the step's own check, without the diagnosis's searches
 x = var("tr_x", REAL)
@@ -70,5 +72,28 @@ def test_an_unproved_claim_gets_the_full_search_after_the_first(monkeypatch):
     monkeypatch.setattr(attempt, "prove", lambda ob, budget: SymbolicOutcome("unproved", reason="stubbed"))
     res = check(Inequality(sp.exp(x), ">=", 1 + x))
     assert res.status == "confirmed"
-    assert res.samples == CI.crosscheck_samples + CI.samples
+    assert res.samples == CI.samples  # the full search extends the first one: its points counted once
     assert res.reason == "not proved symbolically: stubbed"
+
+
+def test_a_run_without_measured_times_starts_the_heaviest_steps_first(monkeypatch):
+    # no cache, so no times: families at large sizes first, then theorems with hypotheses and
+    # limits, then the rest in their order (a long step started last would leave a core idle)
+    u = var("rn_u", REAL)
+    small = ForSizes(lambda n: Equal(n * u, n * u), symbolic=(2,), numeric=(5,))
+    large = ForSizes(lambda n: Equal(n * u, n * u), symbolic=(2, 3), numeric=(5, 20))
+    steps = [
+        Step("plain", Equal(u + u, 2 * u), "", ""),
+        Step("small_family", small, "", ""),
+        Step("theorem", Implies([sp.Gt(u, 0)], Inequality(u, ">", 0)), "", ""),
+        Step("large_family", large, "", ""),
+        Step("another_plain", Equal(u * u, u**2), "", ""),
+    ]
+    d = Derivation(id="order", title="", source=Source("doc"), summary="", steps=steps)
+    started: list[str] = []
+    monkeypatch.setattr(
+        run_module, "check_steps", lambda work, *a, **k: started.extend(s.id for _, s in work) or iter(())
+    )
+    run_module.run(Registry({"order": d}), [d], PROFILES["ci"], jobs=1)
+    assert started == ["large_family", "small_family", "theorem", "plain", "another_plain"]
+    assert [run_module.expected_weight(s) for s in steps] == [1.0, 29.0, 10.0, 438.0, 1.0]
