@@ -51,6 +51,14 @@ def _section(doc: str, step_id: str) -> str:
     return doc[start : end if end > 0 else len(doc)]
 
 
+def _with_samples(result, step_id: str, samples: int):
+    for d in result.derivations:
+        for s in d.steps:
+            if s.id == step_id:
+                s.samples = samples
+    return result
+
+
 def test_latex_status_marks_method_and_refutation_details() -> None:
     doc = render_latex(sample_result())
     proved = _section(doc, "log_mul_eq_add_log")
@@ -59,6 +67,8 @@ def test_latex_status_marks_method_and_refutation_details() -> None:
         r"\textbf{Method.} symbolic (expand\_log); numeric cross-check: 25 numeric samples, "
         r"worst relative error 1e-31\par"
     ) in proved
+    one_point = _section(render_latex(_with_samples(sample_result(), "log_mul_eq_add_log", 1)), "log_mul_eq_add_log")
+    assert "cross-check: 1 numeric sample, worst" in one_point  # a claim without free symbols has one point
     error = _section(doc, "crashes")
     assert r"\checkmark" not in error  # nothing unchecked is rendered as passing
     assert r"\vfystatus{error}{! error} \vfystatus{refuted}{\fbox{FAILED}} expected to hold, but error" in error

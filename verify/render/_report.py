@@ -102,7 +102,7 @@ def method(step: StepResult) -> str:
     Only fields of the verdict are used, so a verdict replayed from the cache reads exactly as when
     it was checked (whether it was reused belongs in the run's log, not in a report).
     """
-    numeric = f"{step.samples} numeric samples"
+    numeric = f"{step.samples} numeric sample{'' if step.samples == 1 else 's'}"
     if step.samples and step.status in ("proved", "confirmed"):
         numeric += f", worst relative error {error(step.max_rel_error)}"
     if step.status == "proved":
