@@ -38,6 +38,7 @@ try:
 except SystemExit as exc:
     heavy = sorted(m for m in ("sympy", "hypothesis", "numpy", "derivations", "tinypkg.alpha") if m in sys.modules)
     print("IMPORTED", ",".join(heavy), file=sys.stderr)
+    print("MODULES", " ".join(sorted(m for m in sys.modules if m.startswith("tinypkg"))), file=sys.stderr)
     raise
 """
 
@@ -58,7 +59,8 @@ def test_a_warm_run_is_answered_from_the_snapshot_without_sympy_or_the_derivatio
     assert (tmp_path / ".verify_cache" / snapshot.FILE).is_file()
     warm = probe(tmp_path, "all", "--package", "tinypkg", "--quiet", "--json", "out.json")
     assert warm.returncode == 0, warm.stderr
-    assert warm.stderr.strip() == "IMPORTED"  # nothing heavy: not SymPy, Hypothesis, NumPy or the package
+    # nothing heavy: not SymPy, Hypothesis, NumPy or the package
+    assert warm.stderr.split("\nMODULES")[0].strip() == "IMPORTED"
     second = json.loads((tmp_path / "out.json").read_text())
     assert second["summary"]["cached"] == second["summary"]["steps"] == 4
     assert {k: v[0] for k, v in statuses(second).items()} == {k: v[0] for k, v in statuses(first).items()}
@@ -73,14 +75,14 @@ def test_a_failing_expectation_is_still_exit_1_from_the_snapshot(tmp_path):
     first, _ = cli(tmp_path)
     assert first.returncode == 1
     again = probe(tmp_path, "all", "--package", "tinypkg", "--quiet")
-    assert again.returncode == 1 and again.stderr.strip() == "IMPORTED"
+    assert again.returncode == 1 and again.stderr.split("\nMODULES")[0].strip() == "IMPORTED"
 
 
 def test_check_and_only_select_from_the_snapshot_and_unknown_ids_are_usage_errors(tmp_path):
     make_package(tmp_path, alpha=ALPHA, beta=BETA)
     cli(tmp_path)
     out = probe(tmp_path, "check", "beta", "--package", "tinypkg", "--quiet", "--json", "out.json")
-    assert out.returncode == 0 and out.stderr.strip() == "IMPORTED", out.stderr
+    assert out.returncode == 0 and out.stderr.split("\nMODULES")[0].strip() == "IMPORTED", out.stderr
     assert [d["id"] for d in json.loads((tmp_path / "out.json").read_text())["derivations"]] == ["beta"]
     out = probe(tmp_path, "all", "--only", "audit", "--package", "tinypkg", "--quiet", "--json", "out.json")
     assert out.returncode == 5  # nothing was checked, as pytest says when it collects nothing
@@ -103,7 +105,7 @@ def test_a_partial_snapshot_is_completed_by_a_later_run(tmp_path):
     out = probe(tmp_path, "all", "--package", "tinypkg", "--quiet")  # alpha is missing: checked
     assert "tinypkg.alpha" in out.stderr
     again = probe(tmp_path, "all", "--package", "tinypkg", "--quiet")
-    assert again.returncode == 0 and again.stderr.strip() == "IMPORTED"
+    assert again.returncode == 0 and again.stderr.split("\nMODULES")[0].strip() == "IMPORTED"
 
 
 def test_any_changed_source_misses_the_snapshot(tmp_path, monkeypatch):
@@ -198,3 +200,94 @@ def test_the_audited_documents_ship_with_the_derivations_package():
         assert (sources / name).stat().st_size > 1000, name
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert 'verify_derivations = ["audits/sources/*.txt"]' in pyproject
+
+
+# --- one module changed: only it is imported ----------------------------------------------------------------
+
+BETA_MORE = BETA.replace(
+    'steps=[Step("square", Equal((x + 1) ** 2, x**2 + 2 * x + 1), "binomial")],',
+    'steps=[Step("square", Equal((x + 1) ** 2, x**2 + 2 * x + 1), "binomial"),\n'
+    '           Step("cube_wrong", Equal((x + 1) ** 3, x**3 + 1), "a new, false step")],',
+)
+
+
+def _imported(run: subprocess.CompletedProcess) -> set[str]:
+    line = [ln for ln in run.stderr.splitlines() if ln.startswith("IMPORTED")][-1]
+    return set(filter(None, line.removeprefix("IMPORTED").strip().split(",")))
+
+
+def test_a_run_after_one_module_changed_imports_only_that_module(tmp_path):
+    make_package(tmp_path, alpha=ALPHA, beta=BETA)
+    cold, first = cli(tmp_path)
+    assert cold.returncode == 0, cold.stderr
+    (tmp_path / "tinypkg" / "beta.py").write_text(BETA_MORE)
+    again = probe(tmp_path, "all", "--package", "tinypkg", "--quiet", "--json", "out.json")
+    assert again.returncode == 1, again.stderr  # the new step is refuted, unexpectedly
+    assert "sympy" in _imported(again) and "tinypkg.alpha" not in _imported(again)
+    got = statuses(json.loads((tmp_path / "out.json").read_text()))
+    assert [k for k, (_, cached) in got.items() if not cached] == ["beta::cube_wrong"]  # square: the verdict cache
+    assert got["beta::cube_wrong"][0] == "refuted"
+    assert {k: v for k, v in got.items() if k.startswith("alpha::")} == {
+        k: (v[0], True) for k, v in statuses(first).items() if k.startswith("alpha::")
+    }
+    assert list(got) == [*(k for k in statuses(first) if k.startswith("alpha::")), "beta::square", "beta::cube_wrong"]
+    # the same verdicts as a run that checks everything
+    _, everything = cli(tmp_path, "--no-cache")
+    assert {k: v[0] for k, v in statuses(everything).items()} == {k: v[0] for k, v in got.items()}
+    # and the snapshot now answers the next run whole
+    warm = probe(tmp_path, "all", "--package", "tinypkg", "--quiet")
+    assert warm.returncode == 1 and _imported(warm) == set()
+
+
+def test_a_module_importing_the_changed_one_is_imported_again_too(tmp_path):
+    gamma = ALPHA.replace('id="alpha"', 'id="gamma"').replace(
+        "from verify.domains import POSITIVE", "from verify.domains import POSITIVE\nfrom tinypkg.beta import x"
+    )
+    make_package(tmp_path, alpha=ALPHA, beta=BETA, gamma=gamma)
+    assert cli(tmp_path)[0].returncode == 0
+    (tmp_path / "tinypkg" / "beta.py").write_text(BETA_MORE)
+    again = probe(tmp_path, "all", "--package", "tinypkg", "--quiet")
+    assert "tinypkg.alpha" not in _imported(again)
+    assert {"tinypkg.beta", "tinypkg.gamma"} <= set(again.stderr.split("MODULES ")[-1].split())
+
+
+def test_a_changed_private_helper_makes_every_module_count_as_changed(tmp_path, monkeypatch):
+    make_package(tmp_path, alpha=ALPHA, beta=BETA, _helpers="FACTOR = 2\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert cli(tmp_path)[0].returncode == 0
+    before = snapshot.module_digests(["tinypkg"])
+    (tmp_path / "tinypkg" / "_helpers.py").write_text("FACTOR = 3\n")
+    after = snapshot.module_digests(["tinypkg"])
+    assert before is not None and after is not None and list(before) == list(after)
+    assert all(before[m] != after[m] for m in before)  # nobody imports it, yet every digest changed
+    (tmp_path / "tinypkg" / "_helpers.py").write_text("FACTOR = 2\n")
+    assert snapshot.module_digests(["tinypkg"]) == before
+
+
+def test_a_changed_module_whose_id_clashes_with_an_unchanged_one_is_reported_as_a_whole_load_reports_it(tmp_path):
+    make_package(tmp_path, alpha=ALPHA, beta=BETA)
+    assert cli(tmp_path)[0].returncode == 0
+    (tmp_path / "tinypkg" / "beta.py").write_text(BETA.replace('id="beta"', 'id="alpha"'))
+    out, _ = cli(tmp_path)
+    assert out.returncode == 1 and "derivation id 'alpha' is defined twice" in out.stderr
+
+
+def _stored(modules: dict[str, tuple[str, list[str]]], results: list[str]) -> snapshot.Snapshot:
+    from verify.results import DerivationResult
+
+    listing = {i: "core" for _, got in modules.values() for i in got}
+    found = {i: DerivationResult(id=i, title=i, source="s", kind="core", steps=[]) for i in results}
+    return snapshot.Snapshot("key", listing, found, {}, "engine", modules)
+
+
+def test_only_a_snapshot_of_the_same_engine_and_modules_answers_for_the_unchanged_ones():
+    stored = _stored({"p.a": ("1", ["a"]), "p.b": ("2", ["b", "c"])}, ["a", "b", "c"])
+    assert stored.changed_modules("engine", {"p.a": "1", "p.b": "9"}) == ["p.b"]
+    assert stored.changed_modules("engine", {"p.a": "1", "p.b": "2"}) is None  # nothing changed: a whole hit
+    assert stored.changed_modules("other engine", {"p.a": "1", "p.b": "9"}) is None
+    assert stored.changed_modules("engine", {"p.a": "1", "p.b": "9", "p.new": "3"}) is None  # a module added
+    assert stored.changed_modules("engine", {"p.b": "9"}) is None  # a module removed
+    assert stored.changed_modules("engine", None) is None
+    partly = _stored({"p.a": ("1", ["a"]), "p.b": ("2", ["b", "c"])}, ["a", "b"])  # c never stored
+    assert partly.changed_modules("engine", {"p.a": "9", "p.b": "2"}) is None
+    assert partly.changed_modules("engine", {"p.a": "1", "p.b": "9"}) == ["p.b"]

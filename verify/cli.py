@@ -11,6 +11,7 @@ import importlib
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -127,9 +128,10 @@ def run_checks(args: argparse.Namespace, console: Console) -> RunResult:
     kinds = getattr(args, "only", None)
     options = run_options(args, PROFILES[args.profile])
     key = snapshot.fingerprint(packages, options.profile) if options.cache_dir else None
-    result = _from_snapshot(options, key, ids, kinds, start) if key else None
+    stored = snapshot.read(options.cache_dir, options.messages) if key and options.cache_dir else None
+    result = _from_snapshot(options, stored, ids, kinds, start) if stored is not None and stored.key == key else None
     if result is None:
-        result = _run_checks(args, console, options, packages, key)
+        result = _run_checks(args, console, options, packages, key, stored)
     result.coverage = run_ledgers(result, package_roots(packages))
     for warning in options.warnings():
         _stderr(f"warning: {warning}")
@@ -137,12 +139,8 @@ def run_checks(args: argparse.Namespace, console: Console) -> RunResult:
 
 
 def _from_snapshot(
-    options: RunOptions, key: str, ids: list[str] | None, kinds: list[str] | None, start: float
+    options: RunOptions, stored: snapshot.Snapshot, ids: list[str] | None, kinds: list[str] | None, start: float
 ) -> RunResult | None:
-    assert options.cache_dir is not None
-    stored = snapshot.load(options.cache_dir, key, options.messages)
-    if stored is None:
-        return None
     chosen = select_ids(stored.listing, ids, kinds)
     if not stored.covers(chosen):
         return None
@@ -151,13 +149,52 @@ def _from_snapshot(
 
 
 def _run_checks(
-    args: argparse.Namespace, console: Console, options: RunOptions, packages: list[str], key: str | None
+    args: argparse.Namespace,
+    console: Console,
+    options: RunOptions,
+    packages: list[str],
+    key: str | None,
+    stored: snapshot.Snapshot | None = None,
 ) -> RunResult:
+    """Load and check. When the snapshot holds every module and only some of them changed since (the
+    engine, the settings and the set of modules being the same), only those are imported and
+    checked; the derivations of the others are taken from the snapshot."""
     from verify.search.fuzz import use_storage
 
     use_storage(options.cache_dir)
+    engine = snapshot.engine_fingerprint(packages, options.profile) if key else None
+    digests = snapshot.module_digests(packages) if key else None
+    changed = stored.changed_modules(engine, digests) if stored is not None else None
     with interrupts.watching():
-        return _load_and_run(args, console, options, packages, key, load(packages))
+        registry = load(packages, only=changed) if changed is not None else load(packages)
+        if changed is not None and stored is not None:
+            kept = {i for m, (_, got) in stored.modules.items() if m not in changed for i in got}
+            if registry.errors or kept & set(registry.derivations):  # reported as a whole load reports them
+                registry, changed = load(packages), None
+        reused = Reused(stored, changed, engine or "", digests or {}) if changed is not None and stored else None
+        return _load_and_run(args, console, options, packages, key, registry, reused, engine, digests)
+
+
+@dataclass
+class Reused:
+    """A snapshot some of whose modules changed: the others' derivations are taken from it."""
+
+    stored: snapshot.Snapshot
+    changed: list[str]
+    engine: str
+    digests: dict[str, str]
+
+    def listing(self, registry: Registry) -> tuple[dict[str, str], dict[str, list[str]]]:
+        """Every derivation (id → kind) in module order, and every module's derivation ids: the
+        changed modules' as loaded now, the others' as stored."""
+        listing: dict[str, str] = {}
+        modules: dict[str, list[str]] = {}
+        for m, (_, stored_ids) in self.stored.modules.items():
+            got = registry.modules.get(m, []) if m in self.changed else stored_ids
+            modules[m] = list(got)
+            for i in got:
+                listing[i] = registry.derivations[i].kind if m in self.changed else self.stored.listing[i]
+        return listing, modules
 
 
 def _load_and_run(
@@ -167,6 +204,9 @@ def _load_and_run(
     packages: list[str],
     key: str | None,
     registry: Registry,
+    reused: Reused | None = None,
+    engine: str | None = None,
+    digests: dict[str, str] | None = None,
 ) -> RunResult:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -175,7 +215,12 @@ def _load_and_run(
     ids = getattr(args, "ids", None)
     for e in registry.errors:
         _stderr(f"{e.module}: {e.reason}")
-    chosen = registry.select(ids, getattr(args, "only", None))
+    if reused is not None:
+        listing, modules = reused.listing(registry)
+        chosen_ids = select_ids(listing, ids, getattr(args, "only", None))
+        chosen = [registry.derivations[i] for i in chosen_ids if i in registry.derivations]
+    else:
+        chosen = registry.select(ids, getattr(args, "only", None))
     total = sum(len(d.steps) for d in chosen)
     show = not args.quiet and console.is_terminal
     with Progress(
@@ -202,10 +247,22 @@ def _load_and_run(
             cache=options.cache,
             step_timeout=options.step_timeout,
         )
+    stored_results = result.derivations
+    if reused is not None:  # the unchanged modules' derivations, as stored, in order
+        checked = {r.id: r for r in result.derivations}
+        result.derivations = [checked.get(i) or reused.stored.results[i] for i in chosen_ids]
+        stored_results = [*(reused.stored.results[i] for i in listing if i not in checked), *checked.values()]
+    else:
+        listing = {d.id: d.kind for d in registry.derivations.values()}
+        modules = registry.modules
     # stored only when every module loaded and the sources are as they were before loading them
     if key and options.cache_dir and not registry.errors and snapshot.fingerprint(packages, options.profile) == key:
-        listing = {d.id: d.kind for d in registry.derivations.values()}
-        snapshot.store(options.cache_dir, key, listing, result.derivations, result.environment, options.messages)
+        digested = None
+        if digests is not None and list(digests) == list(modules):
+            digested = {m: (digests[m], ids_of) for m, ids_of in modules.items()}
+        snapshot.store(
+            options.cache_dir, key, listing, stored_results, result.environment, options.messages, engine, digested
+        )
     return result
 
 

@@ -41,6 +41,8 @@ class LoadError:
 class Registry:
     derivations: dict[str, Derivation] = field(default_factory=dict)
     errors: list[LoadError] = field(default_factory=list)
+    #: every module imported (in order) → the ids of the derivations it registered
+    modules: dict[str, list[str]] = field(default_factory=dict)
 
     def select(self, ids: list[str] | None = None, kinds: list[str] | None = None) -> list[Derivation]:
         """The derivations with these ids (in the given order) or kinds; unknown ids → UsageError."""
@@ -172,15 +174,16 @@ def builtin_package() -> str:
     return DEFAULT_PACKAGES[0] if beside in places else BUILTIN_PACKAGE
 
 
-def load(packages: tuple[str, ...] | list[str] = DEFAULT_PACKAGES) -> Registry:
-    """Import every module under ``packages`` and register the derivations they define."""
+def load(packages: tuple[str, ...] | list[str] = DEFAULT_PACKAGES, only: list[str] | None = None) -> Registry:
+    """Import every module under ``packages`` and register the derivations they define
+    (``only``: import just these modules of theirs, in this order)."""
     from verify.model import Derivation
 
     reg = Registry()
     for package in packages:
         _check_package_name(package)
         try:
-            names = _module_names(package)
+            names = _module_names(package) if only is None else [m for m in only if _within(m, package)]
         except ModuleNotFoundError:
             raise UsageError(
                 f"derivation package {package!r} cannot be imported; is it installed or on PYTHONPATH?"
@@ -211,9 +214,15 @@ def load(packages: tuple[str, ...] | list[str] = DEFAULT_PACKAGES) -> Registry:
                         d.defined_at,
                     )
                 )
+            reg.modules[name] = []
             for d in found:
                 if d.id in reg.derivations:
                     reg.errors.append(LoadError(name, f"derivation id {d.id!r} is defined twice"))
                     continue
                 reg.derivations[d.id] = d
+                reg.modules[name].append(d.id)
     return reg
+
+
+def _within(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")

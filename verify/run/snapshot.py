@@ -15,7 +15,13 @@ It is stored in ``<cache dir>/snapshot.json`` after a run that loaded every modu
 error and whose every verdict is cacheable (``proved``, ``confirmed``, ``refuted``), merged
 with the derivations of an earlier run under the same fingerprint. On a hit no derivation
 module is imported and no claim is rebuilt; on any change the run falls back to the verdict
-cache, which rechecks only the claims that changed. As for the verdict cache, data read at
+cache, which rechecks only the claims that changed.
+
+The snapshot also keeps the key of the engine and settings alone (:func:`engine_fingerprint`)
+and a digest per derivation module (:func:`module_digests`: its file, the modules and project
+files it imports, and every file of the packages that is not a derivation module of its own).
+When only some modules' digests changed, a run imports just those; the other modules'
+derivations are taken from the snapshot (cli ``Reused``). As for the verdict cache, data read at
 import time (files, environment variables) is not part of the key: after changing such data,
 run with ``--no-cache``.
 """
@@ -24,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -31,6 +38,7 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +75,7 @@ def _package_dir(name: str) -> Path | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def _project_file(name: str, skip: tuple[Path, ...]) -> Path | None:
     """The source file of module ``name`` if it is a project module outside ``skip``, else None.
 
@@ -123,9 +132,18 @@ def source_fingerprint(packages: list[str] | tuple[str, ...]) -> str | None:
         if directory is None:
             return None
         roots.append(directory.resolve())
+    files = _closure([p.resolve() for root in roots for p in _tree_files(root)], tuple(roots))
+    return None if files is None else _combined(files)
+
+
+def _closure(
+    start: list[Path], skip: tuple[Path, ...], inside: Callable[[str], Path | None] | None = None
+) -> dict[Path, str] | None:
+    """The digest of every file in ``start`` and of every project file they import, transitively
+    (not following imports into ``skip``, whose files the caller covers otherwise; ``inside``
+    resolves a module name to a file of a tree that ``skip`` holds, to follow it there)."""
     files: dict[Path, str] = {}
-    todo = [p.resolve() for root in roots for p in _tree_files(root)]
-    skip = tuple(roots)
+    todo = list(start)
     while todo:
         path = todo.pop()
         if path in files:
@@ -137,11 +155,19 @@ def source_fingerprint(packages: list[str] | tuple[str, ...]) -> str | None:
         files[path] = hashlib.blake2b(data, digest_size=16).hexdigest()
         if path.suffix != ".py":
             continue  # a source document: hashed, imports nothing
-        package = _module_package(path)
-        for name in imported_names(data.decode("utf-8", "replace"), package):
-            found = _project_file(name, skip)
+        for name in _imports(data, _module_package(path)):
+            found = (inside(name) if inside else None) or _project_file(name, skip)
             if found is not None and found not in files:
                 todo.append(found)
+    return files
+
+
+@functools.lru_cache(maxsize=4096)
+def _imports(data: bytes, package: str) -> frozenset[str]:
+    return frozenset(imported_names(data.decode("utf-8", "replace"), package))
+
+
+def _combined(files: dict[Path, str]) -> str:
     h = hashlib.blake2b(digest_size=20)
     for path, digest in sorted(files.items()):
         h.update(f"{path}:{digest}\n".encode("utf-8", "surrogatepass"))
@@ -171,8 +197,72 @@ def _versions() -> list[str]:
 def fingerprint(packages: list[str] | tuple[str, ...], profile: Profile) -> str | None:
     """The snapshot key of a run of ``packages`` under ``profile`` (None: no snapshot possible)."""
     sources = source_fingerprint(packages)
-    if sources is None:
+    return None if sources is None else _key(packages, profile, sources)
+
+
+def engine_fingerprint(packages: list[str] | tuple[str, ...], profile: Profile) -> str | None:
+    """The key of what every verdict depends on beside the derivation packages' own files: the
+    engine's sources (and the project files they import), the profile, the tool versions."""
+    import verify
+
+    root = Path(verify.__file__).resolve().parent
+    files = _closure([p.resolve() for p in _tree_files(root)], (root,))
+    return None if files is None else _key(packages, profile, "engine " + _combined(files))
+
+
+def _modules_on_disk(package: str) -> dict[str, Path] | None:
+    """Every importable module of ``package``, found on disk: dotted name → file (``__init__.py``
+    for a package); a directory without ``__init__.py`` holds none."""
+    directory = _package_dir(package)
+    if directory is None:
         return None
+    out: dict[str, Path] = {}
+    for path in sorted(directory.rglob("*.py")):
+        parts = list(path.relative_to(directory).with_suffix("").parts)
+        if "__pycache__" in parts or not all(
+            (directory.joinpath(*parts[:i]) / "__init__.py").is_file() for i in range(len(parts))
+        ):
+            continue
+        if parts[-1] == "__init__":
+            parts.pop()
+        out[".".join([package, *parts])] = path.resolve()
+    return out
+
+
+def module_digests(packages: list[str] | tuple[str, ...]) -> dict[str, str] | None:
+    """A digest per module the registry imports (the package itself, and every module whose own name
+    is not private), of what its derivations can depend on beside the engine: its file, every
+    other file of the derivation packages that is not such a module (private helpers,
+    ``__init__.py`` files, source documents: a change there changes every digest), and the
+    modules and project files it imports, transitively. None when a package is not found."""
+    import verify
+
+    everything: dict[str, Path] = {}
+    roots = [Path(verify.__file__).resolve().parent]
+    for package in packages:
+        found = _modules_on_disk(package)
+        directory = _package_dir(package)
+        if found is None or directory is None:
+            return None
+        everything.update(found)
+        roots.append(directory.resolve())
+    own = {
+        name: path
+        for name, path in everything.items()
+        if name in packages or not name.rsplit(".", 1)[-1].startswith("_")
+    }
+    separate = {path for name, path in own.items() if path.name != "__init__.py"}
+    shared = [p.resolve() for root in roots[1:] for p in _tree_files(root) if p.resolve() not in separate]
+    out = {}
+    for name, path in own.items():
+        files = _closure([path, *shared], tuple(roots), everything.get)
+        if files is None:
+            return None
+        out[name] = _combined(files)
+    return out
+
+
+def _key(packages: list[str] | tuple[str, ...], profile: Profile, sources: str) -> str:
     h = hashlib.blake2b(digest_size=20)
     for part in (
         f"format={FORMAT}",
@@ -194,13 +284,48 @@ class Snapshot:
     listing: dict[str, str]
     results: dict[str, DerivationResult]
     environment: dict[str, str]
+    #: the key of the engine and settings alone (:func:`engine_fingerprint`; "" when not stored)
+    engine: str = ""
+    #: every module the run imported, in order → (its :func:`module_digests` digest, its derivations' ids)
+    modules: dict[str, tuple[str, list[str]]] = dataclasses.field(default_factory=dict)
 
     def covers(self, ids: list[str]) -> bool:
         return all(i in self.results for i in ids)
 
+    def changed_modules(self, engine: str | None, digests: dict[str, str] | None) -> list[str] | None:
+        """The modules to import again when only they changed: those whose digest differs, in
+        order; None when that does not hold (the engine, the settings or the set of modules
+        changed, a derivation of an unchanged module has no stored result, or nothing changed)."""
+        if not engine or engine != self.engine or digests is None or list(digests) != list(self.modules):
+            return None
+        changed = [m for m, (digest, _) in self.modules.items() if digests[m] != digest]
+        kept = [i for m, (_, ids) in self.modules.items() if m not in changed for i in ids]
+        return changed if changed and self.covers(kept) else None
+
 
 def load(directory: Path, key: str, warnings: list[str]) -> Snapshot | None:
     """The snapshot stored under ``directory`` for ``key``; None if absent, stale or unreadable."""
+    stored = read(directory, warnings)
+    return stored if stored is not None and stored.key == key else None
+
+
+def _modules(raw: object, listing: dict[str, str]) -> dict[str, tuple[str, list[str]]]:
+    """The stored module map, checked: every listed derivation in exactly one module."""
+    if not isinstance(raw, dict):
+        raise ValueError("its modules are not a mapping")
+    out = {}
+    for m, v in raw.items():
+        if not (isinstance(v, list) and len(v) == 2 and isinstance(v[0], str) and isinstance(v[1], list)):
+            raise ValueError(f"its module {m!r} is not [digest, ids]")
+        out[str(m)] = (v[0], [str(i) for i in v[1]])
+    ids = [i for _, got in out.values() for i in got]
+    if out and sorted(ids) != sorted(listing):
+        raise ValueError("its modules do not match its listing")
+    return out
+
+
+def read(directory: Path, warnings: list[str]) -> Snapshot | None:
+    """The snapshot stored under ``directory`` whatever its key; None if absent or unreadable."""
     path = directory / FILE
     try:
         raw = path.read_bytes()
@@ -213,8 +338,7 @@ def load(directory: Path, key: str, warnings: list[str]) -> Snapshot | None:
         data = json.loads(seal.unseal("snapshot", FILE, raw).decode("utf-8"))
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError("it is not a snapshot of this format")
-        if data.get("key") != key:
-            return None  # sources or settings changed since: the normal case, no warning
+        key = str(data["key"])
         listing = {str(k): str(v) for k, v in data["listing"].items()}
         results = {k: DerivationResult.from_json(v) for k, v in data["results"].items()}
         if any(k not in listing or r.id != k for k, r in results.items()):
@@ -222,6 +346,7 @@ def load(directory: Path, key: str, warnings: list[str]) -> Snapshot | None:
         if any(not reusable(s) for r in results.values() for s in r.steps):
             raise ValueError("it holds a verdict that is never cached")
         environment = {str(k): str(v) for k, v in data.get("environment", {}).items()}
+        engine, modules = str(data.get("engine", "")), _modules(data.get("modules", {}), listing)
     except seal.SealError as exc:
         warnings.append(
             seal.FOREIGN if exc.foreign else f"cache file {path} is not trusted ({exc}); ignored, checking again"
@@ -233,7 +358,7 @@ def load(directory: Path, key: str, warnings: list[str]) -> Snapshot | None:
     for r in results.values():
         for s in r.steps:
             s.cached = True
-    return Snapshot(key, listing, results, environment)
+    return Snapshot(key, listing, results, environment, engine, modules)
 
 
 def store(
@@ -243,8 +368,12 @@ def store(
     results: list[DerivationResult],
     environment: dict[str, str],
     warnings: list[str],
+    engine: str | None = None,
+    modules: dict[str, tuple[str, list[str]]] | None = None,
 ) -> None:
     """Store ``results`` under ``key``, keeping the derivations of a stored snapshot with the same key.
+    ``engine`` and ``modules`` (see :class:`Snapshot`) let a later run import only the modules that
+    changed.
 
     Nothing is stored when a verdict is not cacheable (``error``/``timeout`` are always checked again).
     """
@@ -255,7 +384,15 @@ def store(
     if old is not None and old.listing == listing:
         merged.update({k: _uncached(v) for k, v in old.results.items()})
     merged.update({r.id: _uncached(r) for r in results})
-    payload = {"format": FORMAT, "key": key, "listing": listing, "environment": environment, "results": merged}
+    payload = {
+        "format": FORMAT,
+        "key": key,
+        "listing": listing,
+        "environment": environment,
+        "results": merged,
+        "engine": engine or "",
+        "modules": {m: [digest, ids] for m, (digest, ids) in (modules or {}).items()},
+    }
     body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     try:
         directory.mkdir(parents=True, exist_ok=True)
