@@ -291,3 +291,16 @@ def test_only_a_snapshot_of_the_same_engine_and_modules_answers_for_the_unchange
     partly = _stored({"p.a": ("1", ["a"]), "p.b": ("2", ["b", "c"])}, ["a", "b"])  # c never stored
     assert partly.changed_modules("engine", {"p.a": "9", "p.b": "2"}) is None
     assert partly.changed_modules("engine", {"p.a": "1", "p.b": "9"}) == ["p.b"]
+
+
+def test_a_module_that_may_import_or_read_files_unseen_depends_on_every_file(tmp_path, monkeypatch):
+    # an import the import lines do not show: its module counts as changed whatever file changed
+    dynamic = 'import importlib\nBETA = importlib.import_module("tinypkg.beta")\n'
+    make_package(tmp_path, alpha=ALPHA, beta=BETA, gamma=dynamic, delta=ALPHA.replace('id="alpha"', 'id="delta"'))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    before = snapshot.module_digests(["tinypkg"])
+    (tmp_path / "tinypkg" / "beta.py").write_text(BETA_MORE)
+    after = snapshot.module_digests(["tinypkg"])
+    assert before is not None and after is not None
+    changed = {m for m in before if before[m] != after[m]}
+    assert changed == {"tinypkg.beta", "tinypkg.gamma"}  # not alpha or delta, which import neither

@@ -36,6 +36,7 @@ import importlib.metadata
 import importlib.util
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable
@@ -234,7 +235,9 @@ def module_digests(packages: list[str] | tuple[str, ...]) -> dict[str, str] | No
     is not private), of what its derivations can depend on beside the engine: its file, every
     other file of the derivation packages that is not such a module (private helpers,
     ``__init__.py`` files, source documents: a change there changes every digest), and the
-    modules and project files it imports, transitively. None when a package is not found."""
+    modules and project files it imports, transitively. A module whose closure may import or
+    read files without an import line naming them (``importlib``, ``exec``, ``open(…)``, …)
+    depends on every file of the packages. None when a package is not found."""
     import verify
 
     everything: dict[str, Path] = {}
@@ -252,14 +255,26 @@ def module_digests(packages: list[str] | tuple[str, ...]) -> dict[str, str] | No
         if name in packages or not name.rsplit(".", 1)[-1].startswith("_")
     }
     separate = {path for name, path in own.items() if path.name != "__init__.py"}
-    shared = [p.resolve() for root in roots[1:] for p in _tree_files(root) if p.resolve() not in separate]
+    tree = [p.resolve() for root in roots[1:] for p in _tree_files(root)]
+    shared = [p for p in tree if p not in separate]
     out = {}
     for name, path in own.items():
         files = _closure([path, *shared], tuple(roots), everything.get)
         if files is None:
             return None
+        if any(p.suffix == ".py" and _DYNAMIC.search(p.read_bytes()) for p in files):
+            # it may import or read any file in a way the import lines do not show: all of them count
+            files = _closure([*files, *tree], tuple(roots), everything.get)
+            if files is None:
+                return None
         out[name] = _combined(files)
     return out
+
+
+#: code that can import or read other files of the package without an import line naming them
+_DYNAMIC = re.compile(
+    rb"\b(?:importlib|__import__|import_module|runpy)\b|\b(?:exec|eval|open|read_text|read_bytes|loadtxt|load)\s*\("
+)
 
 
 def _key(packages: list[str] | tuple[str, ...], profile: Profile, sources: str) -> str:
