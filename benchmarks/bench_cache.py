@@ -9,7 +9,8 @@ Works on a copy of the derivations in a temporary directory (the repository is n
 - one changed derivation: a new claim added to one derivation module; only it is checked.
 
 Each is the median of ``--repeat`` runs (cold: ``--cold-repeat``). Every time is also printed
-as a ratio to the import floor, with the targets it is held to. The per-step table of the cold
+as a ratio to the import floor, with the targets it is held to; CPU seconds (children included)
+are printed beside, as on a shared machine they vary less than wall-clock time. The per-step table of the cold
 run is printed sorted by cost, so the slowest claims are visible.
 
 Usage: python benchmarks/bench_cache.py [--jobs N] [--repeat R] [--cold-repeat C] [--change ID] [--top K]
@@ -71,6 +72,7 @@ def main() -> None:
     floor = statistics.median(
         timed([sys.executable, "-c", "import sympy, hypothesis, numpy, rich"], work, env) for _ in range(args.repeat)
     )
+    floor_cpu = statistics.median(CPU[-args.repeat :])
     colds, serial, cold_cpu, serial_cpu = [], [], [], []
     one_job = [*verify[: verify.index("--jobs")], "--jobs", "1", *verify[verify.index("--jobs") + 2 :]]
     for _ in range(args.cold_repeat):  # alternated, so that a change in the machine's load hits both
@@ -82,11 +84,12 @@ def main() -> None:
         cold_cpu.append(CPU[-1])
     cold_data = json.loads(out.read_text())
     warm = statistics.median(timed(verify, work, env) for _ in range(args.repeat))
+    warm_cpu = statistics.median(CPU[-args.repeat :])
     warm_data = json.loads(out.read_text())
 
     module = work / "derivations" / f"{args.change}.py"
     original = module.read_text()
-    changed_times, rechecked = [], []
+    changed_times, changed_cpu, rechecked = [], [], []
     for i in range(args.repeat):
         module.write_text(
             original + "\nimport sympy as _sp\nfrom verify import Equal as _Equal, Step as _Step\n"
@@ -94,6 +97,7 @@ def main() -> None:
             f"_Equal(_sp.Integer({i + 2}) * 3, 3 * _sp.Integer({i + 2}))))\n"
         )
         changed_times.append(timed(verify, work, env))
+        changed_cpu.append(CPU[-1])
         data = json.loads(out.read_text())
         rechecked.append(
             sorted(f"{d['id']}::{s['id']}" for d in data["derivations"] for s in d["steps"] if not s["cached"])
@@ -103,7 +107,7 @@ def main() -> None:
     cold, one = statistics.median(colds), statistics.median(serial)
     changed = statistics.median(changed_times)
     print(f"machine: {os.cpu_count()} cores; --jobs {args.jobs}; {s['derivations']} derivations, {s['steps']} steps")
-    print(f"import floor                {floor:7.2f} s  (median of {args.repeat})")
+    print(f"import floor                {floor:7.2f} s  (median of {args.repeat}); {floor_cpu:.2f} s CPU")
     print(
         f"cold, --jobs {args.jobs}              {cold:7.2f} s  = {cold / floor:5.1f} x floor; "
         f"{statistics.median(cold_cpu):6.1f} s CPU (median of {len(colds)}; {[round(c, 2) for c in colds]})"
@@ -114,11 +118,13 @@ def main() -> None:
     )
     print(
         f"warm (all cached)           {warm:7.2f} s  = {warm / floor:.2f} x floor "
-        f"(median of {args.repeat}; {warm_data['summary']['cached']}/{warm_data['summary']['steps']} cached)"
+        f"(median of {args.repeat}; {warm_data['summary']['cached']}/{warm_data['summary']['steps']} cached); "
+        f"{warm_cpu:.2f} s CPU = {warm_cpu / floor_cpu:.2f} x the floor's CPU"
     )
     print(
         f"one changed derivation      {changed:7.2f} s  = {changed / floor:.2f} x floor (median of {args.repeat}); "
-        f"rechecked: {rechecked[-1]}"
+        f"{statistics.median(changed_cpu):.2f} s CPU = {statistics.median(changed_cpu) / floor_cpu:.2f} x the "
+        f"floor's CPU; rechecked: {rechecked[-1]}"
     )
     derivations = sorted({r.split("::")[0] for r in rechecked[-1]})
 
