@@ -304,3 +304,17 @@ def test_a_module_that_may_import_or_read_files_unseen_depends_on_every_file(tmp
     assert before is not None and after is not None
     changed = {m for m in before if before[m] != after[m]}
     assert changed == {"tinypkg.beta", "tinypkg.gamma"}  # not alpha or delta, which import neither
+
+
+def test_a_changed_module_left_out_of_a_selection_is_never_stored_with_its_old_results(tmp_path):
+    make_package(tmp_path, alpha=ALPHA, beta=BETA)
+    assert cli(tmp_path)[0].returncode == 0
+    false_beta = BETA.replace("x**2 + 2 * x + 1", "x**2 + 1").replace('"binomial"', '"binomial", expected="refuted"')
+    (tmp_path / "tinypkg" / "beta.py").write_text(false_beta)
+    only_alpha = probe(tmp_path, "check", "alpha", "--package", "tinypkg", "--quiet", "--json", "out.json")
+    assert only_alpha.returncode == 0, only_alpha.stderr
+    assert [d["id"] for d in json.loads((tmp_path / "out.json").read_text())["derivations"]] == ["alpha"]
+    everything = probe(tmp_path, "all", "--package", "tinypkg", "--quiet", "--json", "out.json")
+    assert everything.returncode == 0, everything.stderr
+    got = statuses(json.loads((tmp_path / "out.json").read_text()))
+    assert got["beta::square"] == ("refuted", False)  # checked now: not the stored "proved" of the old module

@@ -171,7 +171,7 @@ def _run_checks(
             kept = {i for m, (_, got) in stored.modules.items() if m not in changed for i in got}
             if registry.errors or kept & set(registry.derivations):  # reported as a whole load reports them
                 registry, changed = load(packages), None
-        reused = Reused(stored, changed, engine or "", digests or {}) if changed is not None and stored else None
+        reused = Reused(stored, changed) if changed is not None and stored is not None else None
         return _load_and_run(args, console, options, packages, key, registry, reused, engine, digests)
 
 
@@ -181,8 +181,6 @@ class Reused:
 
     stored: snapshot.Snapshot
     changed: list[str]
-    engine: str
-    digests: dict[str, str]
 
     def listing(self, registry: Registry) -> tuple[dict[str, str], dict[str, list[str]]]:
         """Every derivation (id → kind) in module order, and every module's derivation ids: the
@@ -251,7 +249,9 @@ def _load_and_run(
     if reused is not None:  # the unchanged modules' derivations, as stored, in order
         checked = {r.id: r for r in result.derivations}
         result.derivations = [checked.get(i) or reused.stored.results[i] for i in chosen_ids]
-        stored_results = [*(reused.stored.results[i] for i in listing if i not in checked), *checked.values()]
+        # stored: the unchanged modules' results and what was checked now, never a changed module's old ones
+        kept = [i for m, got in modules.items() if m not in reused.changed for i in got]
+        stored_results = [*(reused.stored.results[i] for i in kept), *checked.values()]
     else:
         listing = {d.id: d.kind for d in registry.derivations.values()}
         modules = registry.modules
