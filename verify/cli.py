@@ -168,8 +168,8 @@ def _run_checks(
     with interrupts.watching():
         registry = load(packages, only=changed) if changed is not None else load(packages)
         if changed is not None and stored is not None:
-            kept = {i for m, (_, got) in stored.modules.items() if m not in changed for i in got}
-            if registry.errors or kept & set(registry.derivations):  # reported as a whole load reports them
+            clash = set(stored.kept(changed)) & set(registry.derivations)
+            if registry.errors or clash:  # reported as a whole load reports them
                 registry, changed = load(packages), None
         reused = Reused(stored, changed) if changed is not None and stored is not None else None
         return _load_and_run(args, console, options, packages, key, registry, reused, engine, digests)
@@ -250,8 +250,7 @@ def _load_and_run(
         checked = {r.id: r for r in result.derivations}
         result.derivations = [checked.get(i) or reused.stored.results[i] for i in chosen_ids]
         # stored: the unchanged modules' results and what was checked now, never a changed module's old ones
-        kept = [i for m, got in modules.items() if m not in reused.changed for i in got]
-        stored_results = [*(reused.stored.results[i] for i in kept), *checked.values()]
+        stored_results = [*(reused.stored.results[i] for i in reused.stored.kept(reused.changed)), *checked.values()]
     else:
         listing = {d.id: d.kind for d in registry.derivations.values()}
         modules = registry.modules

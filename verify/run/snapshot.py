@@ -314,8 +314,11 @@ class Snapshot:
         if not engine or engine != self.engine or digests is None or list(digests) != list(self.modules):
             return None
         changed = [m for m, (digest, _) in self.modules.items() if digests[m] != digest]
-        kept = [i for m, (_, ids) in self.modules.items() if m not in changed for i in ids]
-        return changed if changed and self.covers(kept) else None
+        return changed if changed and self.covers(self.kept(changed)) else None
+
+    def kept(self, changed: list[str]) -> list[str]:
+        """The ids of the derivations of the modules not in ``changed``, in order."""
+        return [i for m, (_, ids) in self.modules.items() if m not in changed for i in ids]
 
 
 def load(directory: Path, key: str, warnings: list[str]) -> Snapshot | None:
