@@ -31,10 +31,14 @@ class Attempt:
 
     verdict: Verdict
     numeric: dict[int, NumericOutcome]
-    samples: int = 0
     worst: float = 0.0
     reproduction: dict | None = None
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def samples(self) -> int:
+        """The points decided, each counted once (an obligation's last search counts all of its searches')."""
+        return sum(o.samples for o in self.numeric.values())
 
     @property
     def refuting(self) -> NumericOutcome | None:
@@ -82,7 +86,6 @@ def attempt(obligations: list[Obligation], domains: dict[sp.Symbol, Domain], pro
                 out.notes.append(num.reason)
         out.worst = max(out.worst, num.max_rel_error)
         out.numeric[i] = num  # its samples count every point of i's searches so far, once
-        out.samples = sum(o.samples for o in out.numeric.values())
         return num.status == "refuted"
 
     def decided() -> Attempt:
