@@ -129,6 +129,15 @@ class Obligation:
         return self.role in ("exact", "sufficient")
 
     def free_symbols(self) -> set[sp.Symbol]:
+        """The free symbols of the obligation's expressions: computed once (an obligation is
+        immutable), returned as a fresh set each time."""
+        known = self.__dict__.get("_free")
+        if known is None:
+            known = frozenset(self._symbols())
+            object.__setattr__(self, "_free", known)
+        return set(known)
+
+    def _symbols(self) -> set[sp.Symbol]:
         raise NotImplementedError
 
 
@@ -137,7 +146,7 @@ class Equation(Obligation):
     lhs: sp.Expr = sp.S.Zero
     rhs: sp.Expr = sp.S.Zero
 
-    def free_symbols(self) -> set[sp.Symbol]:
+    def _symbols(self) -> set[sp.Symbol]:
         return free_symbols(self.lhs, self.rhs)
 
 
@@ -148,7 +157,7 @@ class Sign(Obligation):
     #: what ``expr`` is, as a counterexample reports its value (e.g. "rhs − lhs (must be ≥ 0)")
     shown: str = "value"
 
-    def free_symbols(self) -> set[sp.Symbol]:
+    def _symbols(self) -> set[sp.Symbol]:
         return free_symbols(self.expr)
 
 
@@ -157,7 +166,7 @@ class Invariance(Obligation):
     expr: sp.Expr = sp.S.Zero
     wrt: tuple[sp.Symbol, ...] = ()
 
-    def free_symbols(self) -> set[sp.Symbol]:
+    def _symbols(self) -> set[sp.Symbol]:
         return free_symbols(self.expr) | set(self.wrt)
 
 
@@ -176,7 +185,7 @@ class LimitOf(Obligation):
     value: sp.Expr = sp.S.Zero
     direction: str = "+-"
 
-    def free_symbols(self) -> set[sp.Symbol]:
+    def _symbols(self) -> set[sp.Symbol]:
         out = free_symbols(self.expr, self.value)
         if self.var is not None:
             out.add(self.var)
@@ -198,7 +207,7 @@ class Recomputation(Obligation):
     compute: Callable[[], float] | None = None
     tolerance: float = 0.0
 
-    def free_symbols(self) -> set[sp.Symbol]:
+    def _symbols(self) -> set[sp.Symbol]:
         return set()
 
 
@@ -213,7 +222,7 @@ class Conditional(Obligation):
     inner: Obligation | None = None
     hypotheses: tuple[Sign, ...] = ()
 
-    def free_symbols(self) -> set[sp.Symbol]:
+    def _symbols(self) -> set[sp.Symbol]:
         out = set(self.inner.free_symbols()) if self.inner is not None else set()
         for h in self.hypotheses:
             out |= h.free_symbols()
