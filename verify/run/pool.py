@@ -15,6 +15,10 @@ a ``kill -9`` of the parent leaves no worker computing on.
 Before its work, a task's optional ``prelude`` runs in the worker and its value is sent at once:
 what the caller needs to report a task that is then killed (a step's printed claim) is computed
 under the same hard limit, never by the parent after the kill.
+
+A task's work may raise :class:`Later` to be held back until another task's result settles
+what it waits for: a step whose claim another worker is checking at that moment waits for that
+verdict instead of checking the same claim twice at once.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any, TypeVar
 
@@ -36,6 +40,16 @@ _READY = "ready"
 
 
 _PR_SET_PDEATHSIG = 1
+
+
+class Later(Exception):
+    """Raised by a task's work: run ``task`` instead, once a result settles ``after`` (see
+    :func:`run_tasks`) or nothing else is running."""
+
+    def __init__(self, task: Any, after: Hashable):
+        super().__init__(task, after)
+        self.task = task
+        self.after = after
 
 
 def _die_with_parent(parent: int) -> None:
@@ -72,6 +86,8 @@ def _serve(
             if prelude is not None:
                 conn.send(("prelude", prelude(task)))
             conn.send(("ok", work(task)))
+        except Later as later:
+            conn.send(("later", (later.task, later.after)))
         except BaseException as exc:  # reported as the task's crash, the worker keeps serving
             conn.send(("crash", f"{type(exc).__name__}: {exc}"))
 
@@ -117,28 +133,49 @@ def run_tasks(
     on_timeout: Callable[[T, float, Any], R],
     on_crash: Callable[[T, str, float, Any], R],
     prelude: Callable[[T], Any] | None = None,
+    settles: Callable[[R], Hashable] | None = None,
 ) -> Iterator[tuple[int, R]]:
     """Run ``work(task)`` for every task in ``jobs`` forked processes; yield ``(index, result)``.
 
     Results come in completion order. Tasks are started in the order given (put the slowest
-    first). ``limit`` (seconds, None for none) is a hard limit per task, measured from the
-    moment the task is handed to a worker. ``on_timeout`` and ``on_crash`` get the value of
+    first). A task whose work raises ``Later(task, after)`` is held back, as ``task``, until a
+    result ``r`` with ``settles(r) == after`` has been yielded (or until every worker is idle:
+    what it waited for may never come, a task that timed out, say), then started before the
+    tasks still waiting.
+    ``limit`` (seconds, None for none) is a hard limit per task, measured from the moment the
+    task is handed to a worker. ``on_timeout`` and ``on_crash`` get the value of
     ``prelude(task)`` when the worker sent it before it was stopped, else None.
     """
     if not tasks:
         return
     ctx = multiprocessing.get_context("fork")
+    tasks = list(tasks)  # a task put back by :class:`Later` is replaced by the one it names
     pending = list(range(len(tasks)))
     pending.reverse()  # pop() from the end takes the first task
+    held: list[tuple[int, Hashable]] = []  # tasks held back (:class:`Later`) and what each waits for
+    settled: set[Hashable] = set()
     workers: list[_Worker | None] = []
     for _ in range(min(jobs, len(tasks))):
         workers.append(_Worker(ctx, work, prelude, workers))
     remaining = len(tasks)
+
+    def next_task() -> int | None:
+        for n, (_, after) in enumerate(held):
+            if after in settled:
+                return held.pop(n)[0]
+        if pending:
+            return pending.pop()
+        if held and all(w.task is None for w in workers if w is not None):
+            return held.pop(0)[0]
+        return None
+
     try:
         while remaining:
             for w in workers:
-                if w.task is None and w.ready and pending:
-                    w.task = pending.pop()
+                if w.task is None and w.ready and (pending or held):
+                    w.task = next_task()
+                    if w.task is None:
+                        continue
                     w.started = time.monotonic()
                     try:
                         w.conn.send(tasks[w.task])
@@ -165,7 +202,7 @@ def run_tasks(
                         w.process.join(timeout=5)  # its pipe closed as it died: collect its exit status
                         code = w.process.exitcode
                         w.stop(kill=True)
-                        workers[i] = _Worker(ctx, work, prelude, workers) if pending else None
+                        workers[i] = _Worker(ctx, work, prelude, workers) if pending or held else None
                         if task is None:
                             raise RuntimeError(f"a worker process exited on start (exit code {code})")
                         remaining -= 1
@@ -176,13 +213,20 @@ def run_tasks(
                     if kind == "prelude":
                         w.prelude = value
                         continue
+                    if kind == "later":  # held back, as the task it names
+                        tasks[task], after = value
+                        held.append((task, after))
+                        w.task, w.prelude = None, None
+                        continue
                     w.task, before, w.prelude = None, w.prelude, None
                     remaining -= 1
+                    if kind == "ok" and settles is not None:
+                        settled.add(settles(value))
                     yield task, value if kind == "ok" else on_crash(tasks[task], value, now - w.started, before)
                 elif limit is not None and w.task is not None and now - w.started >= limit:
                     task = w.task
                     w.stop(kill=True)
-                    workers[i] = _Worker(ctx, work, prelude, workers) if pending else None
+                    workers[i] = _Worker(ctx, work, prelude, workers) if pending or held else None
                     remaining -= 1
                     yield task, on_timeout(tasks[task], now - w.started, w.prelude)
             workers = [w for w in workers if w is not None]

@@ -7,8 +7,13 @@ Each step is checked by :func:`verify.run.check.check_step`; the status it gets 
 from __future__ import annotations
 
 import math
+import os
+import re
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import sympy as sp
 
@@ -84,19 +89,55 @@ def load_error_result(module: str, reason: str, where: tuple[str, int] | None = 
     return DerivationResult(ident, f"module {module}", "core", {"document": module, "location": ""}, [step])
 
 
+class ClaimsInFlight:
+    """The claims the worker processes of one run are checking: a marker file per claim key in a
+    private temporary directory, created by the first worker to reach the claim.
+
+    Two steps of one run may make the same claim (an audit restating a core derivation's step):
+    their cache key is the same, and so is their verdict. The worker that reaches such a claim
+    while another is checking it puts its step back at the end of the queue, where the stored
+    verdict answers it; a step put back once is then checked (or answered from the cache) wherever
+    the first one stands, so nothing waits on a step that timed out or crashed.
+    """
+
+    def __init__(self) -> None:
+        self.directory = Path(tempfile.mkdtemp(prefix="verify-claims-"))
+
+    def take(self, key: str) -> bool:
+        """Claim ``key`` for this process: False when another process took it first."""
+        if not re.fullmatch(r"[0-9a-f]{16,128}", key):  # not a key this cache makes: never shared
+            return True
+        try:
+            os.close(os.open(self.directory / key, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            return False
+        return True
+
+    def close(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
 #: what forked workers check: set by :func:`check_steps` just before the workers start
-_WORK: tuple[Profile, dict[tuple[str, int], tuple[Derivation, Step]], VerdictCache | None] | None = None
+_WORK: (
+    tuple[Profile, dict[tuple[str, int], tuple[Derivation, Step]], VerdictCache | None, ClaimsInFlight | None] | None
+) = None
 
 
 def check_or_reuse(
-    derivation: Derivation, step: Step, profile: Profile, cache: VerdictCache | None
-) -> tuple[StepResult, str | None, list[str]]:
+    derivation: Derivation,
+    step: Step,
+    profile: Profile,
+    cache: VerdictCache | None,
+    in_flight: ClaimsInFlight | None = None,
+) -> tuple[StepResult | None, str | None, list[str]]:
     """The cached verdict of the step's claim if there is one, else a fresh check.
 
-    Returns the result, the claim's cache key (None: not cacheable) and the cache's warnings.
-    Computing the key builds the claim's obligations, which can be costly (a family of claims
-    up to a large size), so this runs in the worker processes, not in the parent; a fresh check
-    reuses them (the verdict is then of exactly the obligations the key describes).
+    Returns the result, the claim's cache key (None: not cacheable) and the cache's warnings;
+    the result is None, and nothing is checked, when the claim is not cached and ``in_flight``
+    says another process is checking it now. Computing the key builds the claim's obligations, which can be costly (a
+    family of claims up to a large size), so this runs in the worker processes, not in the
+    parent; a fresh check reuses them (the verdict is then of exactly the obligations the key
+    describes).
     """
     if cache is None:
         return check_step(derivation, step, profile), None, []
@@ -112,22 +153,33 @@ def check_or_reuse(
     del cache.warnings[before:]  # handed to the caller, which may be another process
     if hit is not None:
         return hit, key, warnings
+    if key and in_flight is not None and not in_flight.take(key):
+        return None, key, []  # the warnings come again when it is answered
     result = check_step(derivation, step, profile, obligations)
     result.seconds = round(time.perf_counter() - start, 4)  # building the claim included, as without a cache
     return result, key, warnings
 
 
-def _worker(task: tuple[str, int]) -> tuple[StepResult, str | None, list[str]]:
+#: a step to check in a worker: its derivation's id, its index in the work, and whether it may be
+#: put back when another worker is checking the same claim (once only)
+Task = tuple[str, int, bool]
+
+
+def _worker(task: Task) -> tuple[StepResult, str | None, list[str]]:
     assert _WORK is not None, "workers are forked after the work is set"
-    profile, steps, cache = _WORK
-    derivation, step = steps[task]
-    return check_or_reuse(derivation, step, profile, cache)
+    profile, steps, cache, in_flight = _WORK
+    ident, index, may_wait = task
+    derivation, step = steps[(ident, index)]
+    result, key, warnings = check_or_reuse(derivation, step, profile, cache, in_flight if may_wait else None)
+    if result is None:  # another worker is checking the same claim: wait for its verdict
+        raise pool.Later((ident, index, False), after=key)
+    return result, key, warnings
 
 
-def _prelude(task: tuple[str, int]) -> dict:
+def _prelude(task: Task) -> dict:
     """What a stopped step is reported with (its printed claim), computed in the worker under the limit."""
     assert _WORK is not None, "workers are forked after the work is set"
-    derivation, step = _WORK[1][task]
+    derivation, step = _WORK[1][task[:2]]
     return base_fields(derivation, step)
 
 
@@ -173,7 +225,8 @@ def check_steps(
 
     With ``step_timeout`` (seconds) every step runs in a worker process that is killed at the
     limit (the step is reported ``timeout``), even with ``jobs=1``. Without it and with
-    ``jobs=1`` the steps are checked in this process.
+    ``jobs=1`` the steps are checked in this process. With a cache and several workers, a step
+    whose claim another worker is checking waits for that verdict (:class:`ClaimsInFlight`).
     """
     global _WORK
     if not work:
@@ -187,8 +240,9 @@ def check_steps(
                     raise
                 yield i, (crash_result(d, s, f"{type(exc).__name__}: {exc}", 0.0), None, [])
         return
-    _WORK = (profile, {(d.id, i): (d, s) for i, (d, s) in enumerate(work)}, cache)
-    tasks = [(d.id, i) for i, (d, _) in enumerate(work)]
+    in_flight = ClaimsInFlight() if cache is not None and jobs > 1 else None
+    _WORK = (profile, {(d.id, i): (d, s) for i, (d, s) in enumerate(work)}, cache, in_flight)
+    tasks = [(d.id, i, True) for i, (d, _) in enumerate(work)]
     limit = step_timeout or None
     try:
         yield from pool.run_tasks(
@@ -199,9 +253,12 @@ def check_steps(
             on_timeout=lambda t, elapsed, pre: (timeout_result(*work[t[1]], float(limit or 0), elapsed, pre), None, []),
             on_crash=lambda t, message, elapsed, pre: (crash_result(*work[t[1]], message, elapsed, pre), None, []),
             prelude=_prelude,
+            settles=lambda done: done[1],  # a claim's verdict, once stored, answers the steps waiting for it
         )
     finally:
         _WORK = None
+        if in_flight is not None:
+            in_flight.close()
 
 
 def environment(profile: Profile) -> dict[str, str]:
