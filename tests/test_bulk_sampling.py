@@ -134,7 +134,7 @@ def test_a_large_search_lets_hypothesis_draw_a_share_and_the_bulk_sampler_the_re
     monkeypatch.setattr(bulk.Bulk, "draw", counted_draw)
     out = numeric.fuzz(Equation(lhs=sp.exp(2 * x), rhs=sp.exp(x) ** 2), {x: REAL}, CI)
     assert out.status == "confirmed" and out.samples == CI.samples
-    share = max(numeric.BULK_ABOVE, math.ceil(CI.samples * numeric.HYPOTHESIS_SHARE))
+    share = max(1, math.ceil(CI.samples * numeric.HYPOTHESIS_SHARE))
     assert seen["hypothesis"] == share and seen["bulk"] >= CI.samples - share
 
 
@@ -160,7 +160,7 @@ def test_when_no_point_of_hypothesis_share_is_decided_hypothesis_searches_on(mon
 
     monkeypatch.setattr(numeric, "_search", counted)
     out = numeric.fuzz(Equation(lhs=sp.exp(2 * x), rhs=sp.exp(x) ** 2), {x: REAL}, CI)
-    assert calls == [max(numeric.BULK_ABOVE, math.ceil(CI.samples * numeric.HYPOTHESIS_SHARE)), CI.samples]
+    assert calls == [max(1, math.ceil(CI.samples * numeric.HYPOTHESIS_SHARE)), CI.samples]
     assert out.status == "confirmed" and out.samples == CI.samples
 
 

@@ -14,7 +14,7 @@ class Profile:
     """How hard the numeric checker tries. ``ci`` is deterministic; ``thorough`` is not."""
 
     name: str
-    #: points per full search (Hypothesis draws a tenth, at least 10, and the rest are drawn in bulk)
+    #: points per full search (Hypothesis draws a tenth, at least one, and the rest are drawn in bulk)
     samples: int
     derandomize: bool
     crosscheck_samples: int = 25

@@ -388,9 +388,11 @@ def _settings(samples: int, derandomize: bool, shrink: bool = True) -> settings:
 
 
 #: a search of more samples than this lets Hypothesis draw only a share of them, the rest drawn
-#: in bulk (:mod:`verify.search.bulk`); smaller searches are Hypothesis's alone
-BULK_ABOVE = 10
-#: Hypothesis's share of a larger search (its edge cases first), at least ``BULK_ABOVE`` samples
+#: in bulk (:mod:`verify.search.bulk`); a one-point search is Hypothesis's alone
+BULK_ABOVE = 1
+#: Hypothesis's share of a larger search, at least one example: its first examples are its edge
+#: cases (the simplest point first), and each example costs it about a millisecond, many times
+#: what the bulk sampler and the probe spend on a point
 HYPOTHESIS_SHARE = 0.1
 #: bulk points tried per sample still wanted, at most (points undefined or outside a claim's
 #: hypotheses are not samples)
@@ -415,7 +417,7 @@ def _sampled(
     """
     if sampler.bulk is None or profile.samples <= BULK_ABOVE:
         return _search(sampler, probe, profile, seen)
-    share = max(BULK_ABOVE, math.ceil(profile.samples * HYPOTHESIS_SHARE))
+    share = max(1, math.ceil(profile.samples * HYPOTHESIS_SHARE))
     state = _search(sampler, probe, replace(profile, samples=share), seen)
     if state.failure is not None:
         return state
@@ -586,10 +588,6 @@ class SearchMemory:
         if got is None or got[0] is not ob:
             got = self._entries[key] = (ob, prepare(), {})
         return got[1], got[2]
-
-
-def _point_key(point: Mapping) -> tuple:
-    return tuple((k, _point_key(v) if isinstance(v, Mapping) else v) for k, v in sorted(point.items()))
 
 
 def fuzz(
