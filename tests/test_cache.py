@@ -385,6 +385,36 @@ def test_corrupt_files_of_every_kind_are_ignored_and_healed(tmp_path, content):
     assert statuses(data) == {"beta::square": ("proved", True)}
 
 
+GAMMA_DYNAMIC = """
+import importlib
+import sympy as sp
+from verify import Derivation, Equal, Source, Step, var
+from verify.domains import POSITIVE
+
+FACTOR = importlib.import_module("tinypkg._values").FACTOR  # no import line names the module
+p = var("p", POSITIVE)
+
+derivation = Derivation(
+    id="gamma",
+    title="a factor from a sibling",
+    source=Source("notes.md", "(3)"),
+    steps=[Step("doubled", Equal(FACTOR * p, 2 * p), "twice p")],
+)
+"""
+
+
+def test_a_module_importing_a_sibling_without_an_import_line_is_checked_again_when_the_sibling_changes(tmp_path):
+    make_package(tmp_path, beta=BETA, gamma=GAMMA_DYNAMIC, _values="FACTOR = 2\n")
+    cold, first = cli(tmp_path)
+    assert cold.returncode == 0, cold.stderr
+    assert statuses(first)["gamma::doubled"] == ("proved", False)
+    (tmp_path / "tinypkg" / "_values.py").write_text("FACTOR = 3\n")
+    again, second = cli(tmp_path)
+    assert again.returncode == 1, again.stderr
+    assert statuses(second)["gamma::doubled"] == ("refuted", False)  # not the old module's stored "proved"
+    assert statuses(second)["beta::square"] == ("proved", True)  # beta reads nothing: still its stored verdict
+
+
 def test_fingerprinting_the_engine_imports_no_third_party_package():
     # the engine's sources name jax and torch (the code checker imports them on demand); looking up
     # ``jax.numpy`` to leave it out of the fingerprint would import jax (seconds) on every run

@@ -12,9 +12,10 @@ Two levels, both stored as small sealed JSON files under the cache directory (de
   imports (transitively) plus its closure values. It holds the verdict only (status, method,
   samples, counterexample, …); the step's text comes from the current claim.
 - **modules** — one file per derivation, keyed by the source of the module that defines it (and
-  of the project modules it imports) and the same settings: the complete step results. When the
-  module is unchanged, nothing is rebuilt; when it changed, every step's claim key is computed
-  and only claims that actually changed are checked again.
+  of the project modules it imports; of every file of its package when one of them may import
+  or read files without an import line naming them) and the same settings: the complete step
+  results. When the module is unchanged, nothing is rebuilt; when it changed, every step's claim
+  key is computed and only claims that actually changed are checked again.
 
 Only final ``proved``, ``confirmed`` and ``refuted`` verdicts decided by the current kernel are
 stored and replayed (:func:`reusable`); ``error``, ``timeout`` and a verdict a symbolic budget
@@ -212,16 +213,33 @@ def _module_file(name: str) -> str | None:
     return path if path and path.endswith(".py") else None
 
 
-_SOURCES: dict[str, tuple[bytes, set[str]]] = {}
+#: code that can import or read other files of its package without an import line naming them
+DYNAMIC = re.compile(
+    rb"\b(?:importlib|__import__|import_module|runpy)\b|\b(?:exec|eval|open|read_text|read_bytes|loadtxt|load)\s*\("
+)
+
+#: module name → (digest of its source, the modules it imports, whether it matches :data:`DYNAMIC`)
+_SOURCES: dict[str, tuple[bytes, set[str], bool]] = {}
 
 
-def _read_module(mod: str, path: str) -> tuple[bytes, set[str]]:
+def _read_module(mod: str, path: str) -> tuple[bytes, set[str], bool]:
     if mod not in _SOURCES:
         source = Path(path).read_bytes()
         package = mod if Path(path).name == "__init__.py" else mod.rpartition(".")[0]
         imported = imported_names(source.decode("utf-8", "replace"), package, _maybe_submodule)
-        _SOURCES[mod] = (hashlib.blake2b(source, digest_size=16).digest(), imported)
+        _SOURCES[mod] = (hashlib.blake2b(source, digest_size=16).digest(), imported, bool(DYNAMIC.search(source)))
     return _SOURCES[mod]
+
+
+def tree_files(directory: Path) -> list[Path]:
+    """A package's modules and the source documents its audits read (files under a ``sources`` directory)."""
+    return sorted(
+        p
+        for p in directory.rglob("*")
+        if "__pycache__" not in p.parts
+        and p.is_file()
+        and (p.suffix == ".py" or "sources" in p.relative_to(directory).parts[:-1])
+    )
 
 
 def _closure(
@@ -246,7 +264,7 @@ def _closure(
             continue
         if mod not in roots and not include(mod, path):
             continue
-        digest, imported = _read_module(mod, path)
+        digest, imported, _ = _read_module(mod, path)
         seen[mod] = digest
         todo.extend(imported)
     return seen
@@ -283,7 +301,10 @@ def module_fingerprint(name: str) -> str:
 
     Project modules are those of its own top-level package, of ``verify`` outside the engine
     (which :func:`engine_fingerprint` keys), and any other module not installed (neither in
-    the standard library nor under ``site-packages``).
+    the standard library nor under ``site-packages``). When one of them outside ``verify`` may
+    import or read files without an import line naming them (:data:`DYNAMIC`: ``importlib``,
+    ``exec``, ``open(…)``, …), every file of the module's top-level package counts too
+    (:func:`tree_files`), as in the run snapshot's module digests.
     """
     if name not in _CLOSURES:
         top, engine = name.split(".")[0], _engine_files()
@@ -301,8 +322,23 @@ def module_fingerprint(name: str) -> str:
             path = _module_file(first)
             return path is None or not _stdlib_or_installed(path)
 
-        _CLOSURES[name] = _digest(_closure([name], named, include))
+        files = _closure([name], named, include)
+        if any(_SOURCES[mod][2] for mod in files if mod in _SOURCES and mod.split(".")[0] != "verify"):
+            files.update(_package_tree(top))
+        _CLOSURES[name] = _digest(files)
     return _CLOSURES[name]
+
+
+def _package_tree(top: str) -> dict[str, bytes]:
+    """Digests of every file of the package ``top`` (none when it is a single module or installed)."""
+    path = _module_file(top)
+    if path is None or Path(path).name != "__init__.py" or _stdlib_or_installed(path):
+        return {}
+    directory = Path(path).parent
+    return {
+        f"file:{p.relative_to(directory).as_posix()}": hashlib.blake2b(p.read_bytes(), digest_size=16).digest()
+        for p in tree_files(directory)
+    }
 
 
 def function_fingerprint(fn: Callable[..., Any]) -> str:

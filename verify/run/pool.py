@@ -139,17 +139,16 @@ def run_tasks(
 
     Results come in completion order. Tasks are started in the order given (put the slowest
     first). A task whose work raises ``Later(task, after)`` is held back, as ``task``, until a
-    result ``r`` with ``settles(r) == after`` has been yielded (or until every worker is idle:
-    what it waited for may never come, a task that timed out, say), then started before the
-    tasks still waiting.
-    ``limit`` (seconds, None for none) is a hard limit per task, measured from the moment the
-    task is handed to a worker. ``on_timeout`` and ``on_crash`` get the value of
+    result ``r`` with ``settles(r) == after`` has been yielded, then started before the tasks
+    still waiting; or, when no such result comes (the task it waited for timed out, say), once
+    every worker is idle. ``limit`` (seconds, None for none) is a hard limit per task, measured
+    from the moment the task is handed to a worker. ``on_timeout`` and ``on_crash`` get the value of
     ``prelude(task)`` when the worker sent it before it was stopped, else None.
     """
     if not tasks:
         return
     ctx = multiprocessing.get_context("fork")
-    tasks = list(tasks)  # a task put back by :class:`Later` is replaced by the one it names
+    tasks = list(tasks)  # a task held back by :class:`Later` is replaced by the one it names
     pending = list(range(len(tasks)))
     pending.reverse()  # pop() from the end takes the first task
     held: list[tuple[int, Hashable]] = []  # tasks held back (:class:`Later`) and what each waits for

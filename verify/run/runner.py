@@ -95,9 +95,10 @@ class ClaimsInFlight:
 
     Two steps of one run may make the same claim (an audit restating a core derivation's step):
     their cache key is the same, and so is their verdict. The worker that reaches such a claim
-    while another is checking it puts its step back at the end of the queue, where the stored
-    verdict answers it; a step put back once is then checked (or answered from the cache) wherever
-    the first one stands, so nothing waits on a step that timed out or crashed.
+    while another is checking it holds its step back (:class:`verify.run.pool.Later`) until that
+    verdict is stored, and the cache then answers it. A step is held back once only: if the
+    verdict was not stored (the other step timed out, crashed, or its verdict is never cached),
+    it is checked.
     """
 
     def __init__(self) -> None:
@@ -134,10 +135,10 @@ def check_or_reuse(
 
     Returns the result, the claim's cache key (None: not cacheable) and the cache's warnings;
     the result is None, and nothing is checked, when the claim is not cached and ``in_flight``
-    says another process is checking it now. Computing the key builds the claim's obligations, which can be costly (a
-    family of claims up to a large size), so this runs in the worker processes, not in the
-    parent; a fresh check reuses them (the verdict is then of exactly the obligations the key
-    describes).
+    says another process is checking it now. Computing the key builds the claim's obligations,
+    which can be costly (a family of claims up to a large size), so this runs in the worker
+    processes, not in the parent; a fresh check reuses them (the verdict is then of exactly the
+    obligations the key describes).
     """
     if cache is None:
         return check_step(derivation, step, profile), None, []
@@ -161,7 +162,7 @@ def check_or_reuse(
 
 
 #: a step to check in a worker: its derivation's id, its index in the work, and whether it may be
-#: put back when another worker is checking the same claim (once only)
+#: held back while another worker checks the same claim (once only)
 Task = tuple[str, int, bool]
 
 

@@ -36,7 +36,6 @@ import importlib.metadata
 import importlib.util
 import json
 import os
-import re
 import sys
 import tempfile
 from collections.abc import Callable
@@ -47,7 +46,7 @@ from verify import __version__
 from verify.profiles import Profile
 from verify.results import DerivationResult
 from verify.run import seal
-from verify.run.cache import imported_names, reusable
+from verify.run.cache import DYNAMIC, imported_names, reusable, tree_files
 
 FORMAT = 2
 FILE = "snapshot.json"
@@ -107,17 +106,6 @@ def _project_file(name: str, skip: tuple[Path, ...]) -> Path | None:
     return None
 
 
-def _tree_files(directory: Path) -> list[Path]:
-    """The package's modules and the source documents its audits read (files under a ``sources`` directory)."""
-    return sorted(
-        p
-        for p in directory.rglob("*")
-        if "__pycache__" not in p.parts
-        and p.is_file()
-        and (p.suffix == ".py" or "sources" in p.relative_to(directory).parts[:-1])
-    )
-
-
 def source_fingerprint(packages: list[str] | tuple[str, ...]) -> str | None:
     """Hash of every source file a run of ``packages`` can depend on; None if a package is not found.
 
@@ -133,7 +121,7 @@ def source_fingerprint(packages: list[str] | tuple[str, ...]) -> str | None:
         if directory is None:
             return None
         roots.append(directory.resolve())
-    files = _closure([p.resolve() for root in roots for p in _tree_files(root)], tuple(roots))
+    files = _closure([p.resolve() for root in roots for p in tree_files(root)], tuple(roots))
     return None if files is None else _combined(files)
 
 
@@ -207,7 +195,7 @@ def engine_fingerprint(packages: list[str] | tuple[str, ...], profile: Profile) 
     import verify
 
     root = Path(verify.__file__).resolve().parent
-    files = _closure([p.resolve() for p in _tree_files(root)], (root,))
+    files = _closure([p.resolve() for p in tree_files(root)], (root,))
     return None if files is None else _key(packages, profile, "engine " + _combined(files))
 
 
@@ -255,26 +243,20 @@ def module_digests(packages: list[str] | tuple[str, ...]) -> dict[str, str] | No
         if name in packages or not name.rsplit(".", 1)[-1].startswith("_")
     }
     separate = {path for name, path in own.items() if path.name != "__init__.py"}
-    tree = [p.resolve() for root in roots[1:] for p in _tree_files(root)]
+    tree = [p.resolve() for root in roots[1:] for p in tree_files(root)]
     shared = [p for p in tree if p not in separate]
     out = {}
     for name, path in own.items():
         files = _closure([path, *shared], tuple(roots), everything.get)
         if files is None:
             return None
-        if any(p.suffix == ".py" and _DYNAMIC.search(p.read_bytes()) for p in files):
+        if any(p.suffix == ".py" and DYNAMIC.search(p.read_bytes()) for p in files):
             # it may import or read any file in a way the import lines do not show: all of them count
             files = _closure([*files, *tree], tuple(roots), everything.get)
             if files is None:
                 return None
         out[name] = _combined(files)
     return out
-
-
-#: code that can import or read other files of the package without an import line naming them
-_DYNAMIC = re.compile(
-    rb"\b(?:importlib|__import__|import_module|runpy)\b|\b(?:exec|eval|open|read_text|read_bytes|loadtxt|load)\s*\("
-)
 
 
 def _key(packages: list[str] | tuple[str, ...], profile: Profile, sources: str) -> str:
