@@ -23,6 +23,7 @@ or *missing*.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -108,7 +109,9 @@ def displays(text: str) -> list[Display]:
     return out
 
 
+@functools.lru_cache(maxsize=4096)
 def _squash(text: str) -> str:
+    """``text`` without white space (memoized: every anchor compares against the same document and displays)."""
     return re.sub(r"\s+", "", text)
 
 

@@ -6,7 +6,7 @@ The JSON schema (version :data:`SCHEMA`) is a contract: fields may be added, nev
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from verify.coverage import Coverage
@@ -16,6 +16,16 @@ STATUSES = ("proved", "confirmed", "refuted", "error", "timeout")
 #: not state counted apart as ``not_reproduced`` (it is no evidence against the document)
 COUNTS = ("proved", "confirmed", "refuted", "not_reproduced", "error", "timeout")
 SCHEMA = 1
+
+
+def _copied(value: Any) -> Any:
+    """``value`` with its dicts, lists and tuples copied (what ``dataclasses.asdict`` does to a step's
+    fields, without its generic deep copy of every leaf, which dominated writing a run's JSON)."""
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_copied(v) for v in value)
+    return value
 
 
 def step_failed(expected: str, status: str) -> bool:
@@ -92,7 +102,7 @@ class StepResult:
         return "not_reproduced" if self.not_reproduced else self.status
 
     def to_json(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = {f.name: _copied(getattr(self, f.name)) for f in fields(self)}
         order = [
             "id",
             "source",

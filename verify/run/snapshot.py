@@ -305,7 +305,7 @@ class Snapshot:
 
 def load(directory: Path, key: str, warnings: list[str]) -> Snapshot | None:
     """The snapshot stored under ``directory`` for ``key``; None if absent, stale or unreadable."""
-    stored = read(directory, warnings)
+    stored = read(directory, warnings, key)
     return stored if stored is not None and stored.key == key else None
 
 
@@ -324,8 +324,9 @@ def _modules(raw: object, listing: dict[str, str]) -> dict[str, tuple[str, list[
     return out
 
 
-def read(directory: Path, warnings: list[str]) -> Snapshot | None:
-    """The snapshot stored under ``directory`` whatever its key; None if absent or unreadable."""
+def read(directory: Path, warnings: list[str], key: str | None = None) -> Snapshot | None:
+    """The snapshot stored under ``directory`` (under ``key`` only, when given: one stored under another
+    key is not read further); None if absent or unreadable."""
     path = directory / FILE
     try:
         raw = path.read_bytes()
@@ -338,6 +339,8 @@ def read(directory: Path, warnings: list[str]) -> Snapshot | None:
         data = json.loads(seal.unseal("snapshot", FILE, raw).decode("utf-8"))
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError("it is not a snapshot of this format")
+        if key is not None and data.get("key") != key:
+            return None
         key = str(data["key"])
         listing = {str(k): str(v) for k, v in data["listing"].items()}
         results = {k: DerivationResult.from_json(v) for k, v in data["results"].items()}
