@@ -8,6 +8,8 @@ Works on a copy of the derivations in a temporary directory (the repository is n
 - warm: the cache from the cold run, nothing changed;
 - one changed derivation: a new claim added to one derivation module; only it is checked.
 
+Bytecode is written and reused (``PYTHONDONTWRITEBYTECODE`` is removed from the commands' environment).
+
 Each is the median of ``--repeat`` runs (cold: ``--cold-repeat``). Every time is also printed
 as a ratio to the import floor, with the targets it is held to; CPU seconds (children included)
 are printed beside, as on a shared machine they vary less than wall-clock time. The per-step table of the cold
@@ -65,6 +67,9 @@ def main() -> None:
     shutil.copytree(ROOT / "derivations", work / "derivations", ignore=shutil.ignore_patterns("__pycache__"))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(work), str(ROOT)]))
     env.pop("VERIFY_CACHE_DIR", None)
+    # bytecode is written and reused, as for an installed package (its modules compiled at install time,
+    # as the floor's packages are); without it every run would compile the engine's modules again
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     cache, out = work / "cache", work / "run.json"
     verify = [sys.executable, "-m", "verify", "all", "--quiet", "--jobs", str(args.jobs), "--json", str(out)]
     verify += ["--cache-dir", str(cache)]
