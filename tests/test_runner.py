@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import replace
 
 import sympy as sp
@@ -11,7 +12,7 @@ import verify.run.check as runner
 from verify.domains import POSITIVE, REAL, var
 from verify.functions import sigmoid
 from verify.kernel.prover import SymbolicOutcome
-from verify.model import Derivation, Equal, ForSizes, Implies, Inequality, Source, Step
+from verify.model import Derivation, Equal, ForSizes, Implies, Inequality, Reported, Source, Step
 from verify.profiles import PROFILES
 from verify.run import runner as run_module
 from verify.run.registry import Registry
@@ -97,3 +98,20 @@ def test_a_run_without_measured_times_starts_the_heaviest_steps_first(monkeypatc
     run_module.run(Registry({"order": d}), [d], PROFILES["ci"], jobs=1)
     assert started == ["large_family", "small_family", "theorem", "plain", "another_plain"]
     assert [run_module.expected_weight(s) for s in steps] == [1.0, 29.0, 10.0, 438.0, 1.0]
+
+
+def _threshold_steps() -> Derivation:
+    """Steps whose recomputed number is the collector's first threshold where they are checked."""
+    first = str(run_module.COLLECTOR_THRESHOLDS[0])
+    steps = [Step(f"gen0_{i}", Reported("gen0", first, lambda: float(gc.get_threshold()[0]))) for i in range(2)]
+    return Derivation(id="gc", title="", source=Source("doc"), steps=steps, kind="experiment")
+
+
+def test_steps_are_checked_with_fewer_collections_in_this_process_and_in_workers():
+    before = gc.get_threshold()
+    assert before != run_module.COLLECTOR_THRESHOLDS
+    d = _threshold_steps()
+    for jobs, limit in ((1, None), (2, 60.0)):  # checked here, then in forked worker processes
+        result = run_module.run(Registry({"gc": d}), [d], CI, jobs=jobs, step_timeout=limit)
+        assert [s.status for s in result.derivations[0].steps] == ["confirmed", "confirmed"], (jobs, limit)
+        assert gc.get_threshold() == before  # the process's own thresholds, restored
