@@ -33,9 +33,9 @@ ProgressCallback = Callable[[str, str], None]
 
 #: the cyclic garbage collector's thresholds while steps are checked (Python's are 700, 10, 10).
 #: SymPy, mpmath and Hypothesis allocate millions of short-lived objects, few of them in cycles:
-#: with Python's thresholds a cold run of the built-in derivations spent 6–10 % of its CPU time
+#: with Python's thresholds a serial check of the built-in derivations spent 6–9 % of its CPU time
 #: in collections, most of it in full collections of a heap SymPy's caches keep large; with these,
-#: about 3 %, for about 25 MB more memory per process. Collections free memory only: they decide
+#: 2–3 %, for about 27 MB more memory per process. Collections free memory only: they decide
 #: nothing, and a symbolic budget (CPU time) spends less of itself in them.
 COLLECTOR_THRESHOLDS = (50_000, 100, 1_000)
 
