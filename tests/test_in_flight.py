@@ -7,6 +7,7 @@ claim (:class:`verify.run.runner.ClaimsInFlight`).
 
 from __future__ import annotations
 
+import gc
 import tempfile
 import time
 from pathlib import Path
@@ -126,3 +127,14 @@ def test_without_a_cache_or_with_one_worker_nothing_waits(tmp_path, monkeypatch)
     result = run_module.run(registry, derivations, PROFILES["ci"], jobs=1, cache=cache)
     assert [d.steps[0].cached for d in result.derivations] == [False, True]  # in order: the second reuses
     assert log.read_text().split() == ["tig1::s"]
+
+
+def _freeze_count(_task: str) -> int:
+    return gc.get_freeze_count()
+
+
+def test_workers_are_forked_from_a_frozen_heap_and_the_parent_is_thawed_after():
+    assert gc.get_freeze_count() == 0
+    got = list(pool.run_tasks(["a", "b"], _freeze_count, 2, None, _fail, _fail))
+    assert len(got) == 2 and all(count > 1000 for _, count in got)  # the parent's objects, frozen
+    assert gc.get_freeze_count() == 0
