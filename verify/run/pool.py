@@ -28,7 +28,6 @@ verdict instead of checking the same claim twice at once.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import gc
 import multiprocessing
@@ -154,34 +153,6 @@ def run_tasks(
     """
     if not tasks:
         return
-    with _frozen():
-        yield from _run(tasks, work, jobs, limit, on_timeout, on_crash, prelude, settles)
-
-
-@contextlib.contextmanager
-def _frozen() -> Iterator[None]:
-    """The parent's objects frozen while workers are forked from it (unless something else froze
-    some already: then they are left as they are)."""
-    freeze = gc.get_freeze_count() == 0
-    if freeze:
-        gc.freeze()
-    try:
-        yield
-    finally:
-        if freeze:
-            gc.unfreeze()
-
-
-def _run(
-    tasks: Sequence[T],
-    work: Callable[[T], R],
-    jobs: int,
-    limit: float | None,
-    on_timeout: Callable[[T, float, Any], R],
-    on_crash: Callable[[T, str, float, Any], R],
-    prelude: Callable[[T], Any] | None,
-    settles: Callable[[R], Hashable] | None,
-) -> Iterator[tuple[int, R]]:
     ctx = multiprocessing.get_context("fork")
     tasks = list(tasks)  # a task held back by :class:`Later` is replaced by the one it names
     pending = list(range(len(tasks)))
@@ -189,8 +160,6 @@ def _run(
     held: list[tuple[int, Hashable]] = []  # tasks held back (:class:`Later`) and what each waits for
     settled: set[Hashable] = set()
     workers: list[_Worker | None] = []
-    for _ in range(min(jobs, len(tasks))):
-        workers.append(_Worker(ctx, work, prelude, workers))
     remaining = len(tasks)
 
     def next_task() -> int | None:
@@ -203,7 +172,10 @@ def _run(
             return held.pop(0)[0]
         return None
 
+    thaw = _freeze()
     try:
+        for _ in range(min(jobs, len(tasks))):
+            workers.append(_Worker(ctx, work, prelude, workers))
         while remaining:
             for w in workers:
                 if w.task is None and w.ready and (pending or held):
@@ -268,3 +240,14 @@ def _run(
         for w in workers:
             if w is not None:
                 w.stop(kill=remaining > 0)
+        if thaw:
+            gc.unfreeze()
+
+
+def _freeze() -> bool:
+    """Freeze the parent's objects before workers are forked from it, unless something else froze
+    some already (they are then left as they are); True when this call froze them."""
+    if gc.get_freeze_count():
+        return False
+    gc.freeze()
+    return True

@@ -305,8 +305,7 @@ class Snapshot:
 
 def load(directory: Path, key: str, warnings: list[str]) -> Snapshot | None:
     """The snapshot stored under ``directory`` for ``key``; None if absent, stale or unreadable."""
-    stored = read(directory, warnings, key)
-    return stored if stored is not None and stored.key == key else None
+    return read(directory, warnings, key)
 
 
 def _modules(raw: object, listing: dict[str, str]) -> dict[str, tuple[str, list[str]]]:
