@@ -138,3 +138,22 @@ def test_workers_are_forked_from_a_frozen_heap_and_the_parent_is_thawed_after():
     got = list(pool.run_tasks(["a", "b"], _freeze_count, 2, None, _fail, _fail))
     assert len(got) == 2 and all(count > 1000 for _, count in got)  # the parent's objects, frozen
     assert gc.get_freeze_count() == 0
+
+
+def test_two_steps_making_the_same_false_claim_are_both_refuted_with_the_same_counterexample(tmp_path, monkeypatch):
+    log = tmp_path / "checked.log"
+    monkeypatch.setattr(run_module, "check_step", _slow_check(log))
+    t = var("tih_t", POSITIVE)
+    wrong = Equal(sp.log(t**3), sp.log(t))  # false for every t ≠ 1
+    derivations = [
+        Derivation(id=f"tih{i}", title="t", source=Source("doc.txt", "x"), steps=[Step("s", wrong)]) for i in (1, 2)
+    ]
+    registry = Registry({d.id: d for d in derivations})
+    cache = VerdictCache(tmp_path / "cache", PROFILES["ci"])
+    result = run_module.run(registry, derivations, PROFILES["ci"], jobs=2, cache=cache)
+    first, second = (d.steps[0] for d in result.derivations)
+    assert first.status == second.status == "refuted"
+    assert first.counterexample == second.counterexample and first.counterexample
+    value = sp.Float(first.counterexample["tih_t"], 30)
+    assert abs(sp.log(value**3) - sp.log(value)) > 1e-6  # the point really violates the claim
+    assert len(log.read_text().split()) == 1  # checked once, the other answered from the cache
