@@ -43,7 +43,9 @@ def test_declared_names_read_as_unicode(latex, text):
     assert unicode_name(latex) == text
 
 
-@pytest.mark.parametrize("latex", [r"\input{/etc/passwd}", r"\foo", "{x", "x}", "a\\\\b", "x\x1b[31m", "$x$", ""])
+@pytest.mark.parametrize(
+    "latex", [r"\input{/etc/passwd}", r"\foo", "{x", "x}", "a\\\\b", "x\x1b[31m", "$x$", "", "\\", "x\\"]
+)
 def test_what_is_more_than_a_name_gives_none(latex):
     assert unicode_name(latex) is None
 

@@ -143,7 +143,7 @@ class _Reader:
                 return value + (inner if len(inner) <= 1 or inner.isalnum() else "{" + inner + "}")
             if value == "'":
                 return "′"
-            if value in "$%#&~" or not value.isprintable():
+            if value in "$%#&~\\" or not value.isprintable():  # a lone backslash: a command cut short
                 raise _NotAName
             return value
         if kind == "escaped":
