@@ -490,3 +490,17 @@ def test_a_cached_diagnosis_of_the_wrong_shape_is_not_trusted(tmp_path, ledger):
     again, _, warnings = check_or_reuse(derivation, step, PROFILES["ci"], cache)
     assert not again.cached and again.ledger == fresh.ledger
     assert any("corrupt or stale" in w for w in warnings), warnings
+
+
+def test_fingerprinting_the_engine_runs_none_of_the_packages_it_reads():
+    # the engine's closure reaches the code checker (named by ``verify/__init__.py``); finding its
+    # files must not import it (and with it the loss checker): they are read, not run
+    code = (
+        "import sys\n"
+        "from verify.run import cache\n"
+        "cache.engine_fingerprint()\n"
+        "print(sorted(m for m in ('verify.code', 'verify.code.check', 'verify.losses') if m in sys.modules))\n"
+        "print('verify.code.check' in cache._engine_files())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["[]", "True"], out.stdout + out.stderr

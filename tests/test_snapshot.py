@@ -318,3 +318,55 @@ def test_a_changed_module_left_out_of_a_selection_is_never_stored_with_its_old_r
     assert everything.returncode == 0, everything.stderr
     got = statuses(json.loads((tmp_path / "out.json").read_text()))
     assert got["beta::square"] == ("refuted", False)  # checked now: not the stored "proved" of the old module
+
+
+def test_one_reading_of_the_sources_gives_the_same_keys_as_reading_them_for_each(tmp_path, monkeypatch):
+    import pathlib
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    make_package(tmp_path, alpha=ALPHA, gamma=HELPER_USER, _notes="NOTE = 1\n")
+    (tmp_path / "tinyhelpers.py").write_text("scale = 2\n")
+    fresh = (
+        snapshot.fingerprint(["tinypkg"], PROFILES["ci"]),
+        snapshot.engine_fingerprint(["tinypkg"], PROFILES["ci"]),
+        snapshot.module_digests(["tinypkg"]),
+    )
+    reads: list[str] = []
+    original = pathlib.Path.read_bytes
+    monkeypatch.setattr(pathlib.Path, "read_bytes", lambda self: reads.append(str(self)) or original(self))
+    sources = snapshot.SourceFiles()
+    shared = (
+        snapshot.fingerprint(["tinypkg"], PROFILES["ci"], sources),
+        snapshot.engine_fingerprint(["tinypkg"], PROFILES["ci"], sources),
+        snapshot.module_digests(["tinypkg"], sources),
+    )
+    assert shared == fresh and None not in shared
+    assert reads and len(reads) == len(set(reads))  # every file read once for the three
+    assert str((tmp_path / "tinyhelpers.py").resolve()) in reads  # the helper gamma imports is among them
+
+    # a file changed after the reading: that reading does not see it, a reading again does
+    (tmp_path / "tinyhelpers.py").write_text("scale = 3\n")
+    assert snapshot.fingerprint(["tinypkg"], PROFILES["ci"], sources) == fresh[0]
+    assert snapshot.fingerprint(["tinypkg"], PROFILES["ci"], sources.again()) != fresh[0]
+    assert snapshot.fingerprint(["tinypkg"], PROFILES["ci"]) != fresh[0]
+
+
+def test_a_package_found_elsewhere_on_the_path_is_read_there_by_a_new_reading(tmp_path, monkeypatch):
+    # module names are resolved per reading: a second package of the same name, first on the path
+    # later (another checkout), is not answered with the first one's files
+    first, second = tmp_path / "one", tmp_path / "two"
+    for root, factor in ((first, 2), (second, 3)):
+        root.mkdir()
+        make_package(root, gamma=HELPER_USER)
+        (root / "tinyhelpers.py").write_text(f"scale = {factor}\n")
+    monkeypatch.syspath_prepend(str(first))
+    one = snapshot.fingerprint(["tinypkg"], PROFILES["ci"])
+    monkeypatch.syspath_prepend(str(second))
+    for name in [m for m in sys.modules if m.split(".")[0] in ("tinypkg", "tinyhelpers")]:
+        monkeypatch.delitem(sys.modules, name)
+    two = snapshot.fingerprint(["tinypkg"], PROFILES["ci"])
+    assert one is not None and two is not None and one != two
+    (first / "tinyhelpers.py").write_text("scale = 5\n")
+    assert snapshot.fingerprint(["tinypkg"], PROFILES["ci"]) == two  # the first checkout no longer counts
+    (second / "tinyhelpers.py").write_text("scale = 5\n")
+    assert snapshot.fingerprint(["tinypkg"], PROFILES["ci"]) != two  # the helper now imported is read

@@ -127,11 +127,12 @@ def run_checks(args: argparse.Namespace, console: Console) -> RunResult:
     ids = getattr(args, "ids", None)
     kinds = getattr(args, "only", None)
     options = run_options(args, PROFILES[args.profile])
-    key = snapshot.fingerprint(packages, options.profile) if options.cache_dir else None
+    sources = snapshot.SourceFiles()  # read once for the snapshot's key, the engine's and the modules' digests
+    key = snapshot.fingerprint(packages, options.profile, sources) if options.cache_dir else None
     stored = snapshot.read(options.cache_dir, options.messages) if key and options.cache_dir else None
     result = _from_snapshot(options, stored, ids, kinds, start) if stored is not None and stored.key == key else None
     if result is None:
-        result = _run_checks(args, console, options, packages, key, stored)
+        result = _run_checks(args, console, options, packages, key, stored, sources)
     result.coverage = run_ledgers(result, package_roots(packages))
     for warning in options.warnings():
         _stderr(f"warning: {warning}")
@@ -155,6 +156,7 @@ def _run_checks(
     packages: list[str],
     key: str | None,
     stored: snapshot.Snapshot | None = None,
+    sources: snapshot.SourceFiles | None = None,
 ) -> RunResult:
     """Load and check. When the snapshot holds every module and only some of them changed since (the
     engine, the settings and the set of modules being the same), only those are imported and
@@ -162,8 +164,8 @@ def _run_checks(
     from verify.search.fuzz import use_storage
 
     use_storage(options.cache_dir)
-    engine = snapshot.engine_fingerprint(packages, options.profile) if key else None
-    digests = snapshot.module_digests(packages) if key else None
+    engine = snapshot.engine_fingerprint(packages, options.profile, sources) if key else None
+    digests = snapshot.module_digests(packages, sources) if key else None
     changed = stored.changed_modules(engine, digests) if stored is not None else None
     with interrupts.watching():
         registry = load(packages, only=changed) if changed is not None else load(packages)
@@ -172,7 +174,7 @@ def _run_checks(
             if registry.errors or clash:  # reported as a whole load reports them
                 registry, changed = load(packages), None
         reused = Reused(stored, changed) if changed is not None and stored is not None else None
-        return _load_and_run(args, console, options, packages, key, registry, reused, engine, digests)
+        return _load_and_run(args, console, options, packages, key, registry, reused, engine, digests, sources)
 
 
 @dataclass
@@ -205,6 +207,7 @@ def _load_and_run(
     reused: Reused | None = None,
     engine: str | None = None,
     digests: dict[str, str] | None = None,
+    sources: snapshot.SourceFiles | None = None,
 ) -> RunResult:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -255,7 +258,13 @@ def _load_and_run(
         listing = {d.id: d.kind for d in registry.derivations.values()}
         modules = registry.modules
     # stored only when every module loaded and the sources are as they were before loading them
-    if key and options.cache_dir and not registry.errors and snapshot.fingerprint(packages, options.profile) == key:
+    again = sources.again() if sources is not None else None
+    if (
+        key
+        and options.cache_dir
+        and not registry.errors
+        and snapshot.fingerprint(packages, options.profile, again) == key
+    ):
         digested = None
         if digests is not None and list(digests) == list(modules):
             digested = {m: (digests[m], ids_of) for m, ids_of in modules.items()}

@@ -201,12 +201,34 @@ def _maybe_submodule(base: str, name: str) -> bool:
     return attr is None or isinstance(attr, types.ModuleType)
 
 
+def _spec(name: str) -> importlib.machinery.ModuleSpec | None:
+    """The spec of module ``name``, found by the import system's finders without importing it or
+    its parent packages (``importlib.util.find_spec`` runs a parent's ``__init__.py``)."""
+    parent = name.rpartition(".")[0]
+    if not parent:
+        return importlib.util.find_spec(name)  # a top-level name: nothing is imported
+    module = sys.modules.get(parent)
+    if module is not None:
+        locations = getattr(module, "__path__", None)
+    else:
+        spec = _spec(parent)
+        locations = spec.submodule_search_locations if spec is not None else None
+    if not locations:
+        return None
+    for finder in sys.meta_path:
+        find = getattr(finder, "find_spec", None)
+        found = find(name, list(locations)) if find is not None else None
+        if found is not None:
+            return found
+    return None
+
+
 def _module_file(name: str) -> str | None:
     module = sys.modules.get(name)
     path = getattr(module, "__file__", None)
     if path is None:
         try:
-            spec = importlib.util.find_spec(name)
+            spec = _spec(name)
         except (ImportError, ValueError, AttributeError):
             return None
         path = spec.origin if spec is not None else None
@@ -218,7 +240,8 @@ DYNAMIC = re.compile(
     rb"\b(?:importlib|__import__|import_module|runpy)\b|\b(?:exec|eval|open|read_text|read_bytes|loadtxt|load)\s*\("
 )
 
-#: module name → (digest of its source, the modules it imports, whether it matches :data:`DYNAMIC`)
+#: module name → (digest of its source, the modules it imports, whether it matches :data:`DYNAMIC`;
+#: not searched, False, for ``verify``'s own modules, which never widen a key)
 _SOURCES: dict[str, tuple[bytes, set[str], bool]] = {}
 
 
@@ -227,7 +250,8 @@ def _read_module(mod: str, path: str) -> tuple[bytes, set[str], bool]:
         source = Path(path).read_bytes()
         package = mod if Path(path).name == "__init__.py" else mod.rpartition(".")[0]
         imported = imported_names(source.decode("utf-8", "replace"), package, _maybe_submodule)
-        _SOURCES[mod] = (hashlib.blake2b(source, digest_size=16).digest(), imported, bool(DYNAMIC.search(source)))
+        dynamic = mod.split(".")[0] != "verify" and DYNAMIC.search(source) is not None
+        _SOURCES[mod] = (hashlib.blake2b(source, digest_size=16).digest(), imported, dynamic)
     return _SOURCES[mod]
 
 
@@ -323,7 +347,7 @@ def module_fingerprint(name: str) -> str:
             return path is None or not _stdlib_or_installed(path)
 
         files = _closure([name], named, include)
-        if any(_SOURCES[mod][2] for mod in files if mod in _SOURCES and mod.split(".")[0] != "verify"):
+        if any(_SOURCES[mod][2] for mod in files if mod in _SOURCES):
             files.update(_package_tree(top))
         _CLOSURES[name] = _digest(files)
     return _CLOSURES[name]

@@ -75,38 +75,134 @@ def _package_dir(name: str) -> Path | None:
     return None
 
 
+class SourceFiles:
+    """The project's source files as they are on disk now, each read and parsed once: the digests
+    of every closure asked of one instance come from one reading of each file."""
+
+    def __init__(self) -> None:
+        #: module name → its project file (None: not a project module), and top-level name → where it lives
+        self._resolved: dict[str, Path | None] = {}
+        self._tops: dict[str, tuple[list[str], str | None]] = {}
+        self._digests: dict[Path, str | None] = {}
+        self._edges: dict[Path, frozenset[str]] = {}
+        self._code: dict[Path, bytes] = {}
+        self._dynamic: dict[Path, bool] = {}
+        self._trees: dict[Path, list[Path]] = {}
+        self._packages: dict[Path, str] = {}
+
+    def again(self) -> SourceFiles:
+        """The files read afresh (to see whether one changed since), module names resolved as before."""
+        fresh = SourceFiles()
+        fresh._resolved, fresh._tops = self._resolved, self._tops
+        return fresh
+
+    def _top_level(self, top: str) -> tuple[list[str], str | None]:
+        """Where the top-level module ``top`` lives: its package directories that are not installed,
+        and its file when it is a single project module (nothing installed or built in: the tool
+        versions in the key stand for those). ``find_spec`` of a top-level name imports nothing."""
+        if top not in self._tops:
+            self._tops[top] = [], None
+            if top not in sys.builtin_module_names:
+                try:
+                    spec = importlib.util.find_spec(top)
+                except (ImportError, ValueError):
+                    spec = None
+                if spec is not None and spec.submodule_search_locations:
+                    locations = [str(loc) for loc in spec.submodule_search_locations]
+                    self._tops[top] = [loc for loc in locations if not _installed(loc + os.sep)], None
+                elif spec is not None and spec.origin and spec.origin.endswith(".py") and not _installed(spec.origin):
+                    self._tops[top] = [], spec.origin
+        return self._tops[top]
+
+    def project_file(self, name: str) -> Path | None:
+        """The source file of module ``name`` if it is a project module, else None (the rest of a
+        dotted name is followed on disk from its top-level package)."""
+        if name not in self._resolved:
+            top, *rest = name.split(".")
+            locations, single = self._top_level(top)
+            candidates = [single] if single is not None and not rest else []
+            for location in locations:
+                base = os.path.join(location, *rest)
+                candidates += (
+                    [os.path.join(base, "__init__.py"), base + ".py"] if rest else [os.path.join(base, "__init__.py")]
+                )
+            found = next((c for c in candidates if os.path.isfile(c)), None)
+            self._resolved[name] = Path(os.path.realpath(found)) if found is not None else None
+        return self._resolved[name]
+
+    def tree(self, root: Path) -> list[Path]:
+        if root not in self._trees:
+            self._trees[root] = [p.resolve() for p in tree_files(root)]
+        return self._trees[root]
+
+    def _read(self, path: Path) -> str | None:
+        if path not in self._digests:
+            try:
+                data = path.read_bytes()
+            except OSError:
+                self._digests[path] = None
+                return None
+            self._digests[path] = hashlib.blake2b(data, digest_size=16).hexdigest()
+            # a source document is hashed and imports nothing
+            self._edges[path] = _imports(data, self._package(path.parent)) if path.suffix == ".py" else frozenset()
+            if path.suffix == ".py":
+                self._code[path] = data
+        return self._digests[path]
+
+    def _package(self, directory: Path) -> str:
+        """The dotted package of the files in ``directory`` (for relative imports), from the ``__init__.py`` chain."""
+        if directory not in self._packages:
+            parts: list[str] = []
+            here = directory
+            while (here / "__init__.py").is_file():
+                parts.append(here.name)
+                here = here.parent
+            self._packages[directory] = ".".join(reversed(parts))
+        return self._packages[directory]
+
+    def closure(
+        self, start: list[Path], skip: tuple[Path, ...], inside: Callable[[str], Path | None] | None = None
+    ) -> dict[Path, str] | None:
+        """The digest of every file in ``start`` and of every project file they import, transitively
+        (not following imports into ``skip``, whose files the caller covers otherwise; ``inside``
+        resolves a module name to a file of a tree that ``skip`` holds, to follow it there).
+        None when a file cannot be read."""
+        files: dict[Path, str] = {}
+        todo = list(start)
+        while todo:
+            path = todo.pop()
+            if path in files:
+                continue
+            digest = self._read(path)
+            if digest is None:
+                return None
+            files[path] = digest
+            for name in self._edges[path]:
+                found = inside(name) if inside else None
+                if found is None:
+                    found = self.project_file(name)
+                    if found is not None and _within(found, skip):
+                        continue
+                if found is not None and found not in files:
+                    todo.append(found)
+        return files
+
+    def dynamic(self, files: dict[Path, str]) -> bool:
+        """Whether a module among ``files`` may import or read files without an import line naming them."""
+        for path in files:
+            if path not in self._dynamic:
+                self._dynamic[path] = path in self._code and DYNAMIC.search(self._code[path]) is not None
+            if self._dynamic[path]:
+                return True
+        return False
+
+
 @functools.lru_cache(maxsize=4096)
-def _project_file(name: str, skip: tuple[Path, ...]) -> Path | None:
-    """The source file of module ``name`` if it is a project module outside ``skip``, else None.
-
-    Only the top-level name is looked up (``find_spec`` of a top-level name imports nothing);
-    the rest of the dotted name is followed on disk. Installed and standard-library modules
-    are not project modules: the tool versions in the key stand for them.
-    """
-    top, *rest = name.split(".")
-    if top in sys.builtin_module_names:
-        return None
-    try:
-        spec = importlib.util.find_spec(top)
-    except (ImportError, ValueError):
-        return None
-    if spec is None:
-        return None
-    candidates: list[Path] = []
-    if spec.submodule_search_locations:
-        for location in spec.submodule_search_locations:
-            base = Path(location, *rest)
-            candidates += [base / "__init__.py", base.with_suffix(".py")] if rest else [base / "__init__.py"]
-    elif spec.origin and spec.origin.endswith(".py") and not rest:
-        candidates.append(Path(spec.origin))
-    for path in candidates:
-        if path.is_file() and not _installed(str(path)):
-            resolved = path.resolve()
-            return None if any(resolved.is_relative_to(d) for d in skip) else resolved
-    return None
+def _within(path: Path, dirs: tuple[Path, ...]) -> bool:
+    return any(path.is_relative_to(d) for d in dirs)
 
 
-def source_fingerprint(packages: list[str] | tuple[str, ...]) -> str | None:
+def source_fingerprint(packages: list[str] | tuple[str, ...], sources: SourceFiles | None = None) -> str | None:
     """Hash of every source file a run of ``packages`` can depend on; None if a package is not found.
 
     A module imported as ``from pkg import name`` where ``name`` is a submodule is covered
@@ -115,40 +211,15 @@ def source_fingerprint(packages: list[str] | tuple[str, ...]) -> str | None:
     """
     import verify
 
+    sources = sources or SourceFiles()
     roots = [Path(verify.__file__).resolve().parent]
     for name in packages:
         directory = _package_dir(name)
         if directory is None:
             return None
         roots.append(directory.resolve())
-    files = _closure([p.resolve() for root in roots for p in tree_files(root)], tuple(roots))
+    files = sources.closure([p for root in roots for p in sources.tree(root)], tuple(roots))
     return None if files is None else _combined(files)
-
-
-def _closure(
-    start: list[Path], skip: tuple[Path, ...], inside: Callable[[str], Path | None] | None = None
-) -> dict[Path, str] | None:
-    """The digest of every file in ``start`` and of every project file they import, transitively
-    (not following imports into ``skip``, whose files the caller covers otherwise; ``inside``
-    resolves a module name to a file of a tree that ``skip`` holds, to follow it there)."""
-    files: dict[Path, str] = {}
-    todo = list(start)
-    while todo:
-        path = todo.pop()
-        if path in files:
-            continue
-        try:
-            data = path.read_bytes()
-        except OSError:
-            return None
-        files[path] = hashlib.blake2b(data, digest_size=16).hexdigest()
-        if path.suffix != ".py":
-            continue  # a source document: hashed, imports nothing
-        for name in _imports(data, _module_package(path)):
-            found = (inside(name) if inside else None) or _project_file(name, skip)
-            if found is not None and found not in files:
-                todo.append(found)
-    return files
 
 
 @functools.lru_cache(maxsize=4096)
@@ -163,16 +234,6 @@ def _combined(files: dict[Path, str]) -> str:
     return h.hexdigest()
 
 
-def _module_package(path: Path) -> str:
-    """The dotted package a file belongs to (for relative imports), from the ``__init__.py`` chain."""
-    parts: list[str] = []
-    directory = path.parent
-    while (directory / "__init__.py").is_file():
-        parts.append(directory.name)
-        directory = directory.parent
-    return ".".join(reversed(parts))
-
-
 def _versions() -> list[str]:
     out = [f"python={sys.implementation.name}-{'.'.join(map(str, sys.version_info[:3]))}"]
     for dist in DISTRIBUTIONS:
@@ -183,19 +244,25 @@ def _versions() -> list[str]:
     return out
 
 
-def fingerprint(packages: list[str] | tuple[str, ...], profile: Profile) -> str | None:
-    """The snapshot key of a run of ``packages`` under ``profile`` (None: no snapshot possible)."""
-    sources = source_fingerprint(packages)
-    return None if sources is None else _key(packages, profile, sources)
+def fingerprint(
+    packages: list[str] | tuple[str, ...], profile: Profile, sources: SourceFiles | None = None
+) -> str | None:
+    """The snapshot key of a run of ``packages`` under ``profile`` (None: no snapshot possible).
+    ``sources``: the files as read for another key of the same run (by default read now)."""
+    digest = source_fingerprint(packages, sources)
+    return None if digest is None else _key(packages, profile, digest)
 
 
-def engine_fingerprint(packages: list[str] | tuple[str, ...], profile: Profile) -> str | None:
+def engine_fingerprint(
+    packages: list[str] | tuple[str, ...], profile: Profile, sources: SourceFiles | None = None
+) -> str | None:
     """The key of what every verdict depends on beside the derivation packages' own files: the
     engine's sources (and the project files they import), the profile, the tool versions."""
     import verify
 
+    sources = sources or SourceFiles()
     root = Path(verify.__file__).resolve().parent
-    files = _closure([p.resolve() for p in tree_files(root)], (root,))
+    files = sources.closure(sources.tree(root), (root,))
     return None if files is None else _key(packages, profile, "engine " + _combined(files))
 
 
@@ -218,7 +285,7 @@ def _modules_on_disk(package: str) -> dict[str, Path] | None:
     return out
 
 
-def module_digests(packages: list[str] | tuple[str, ...]) -> dict[str, str] | None:
+def module_digests(packages: list[str] | tuple[str, ...], sources: SourceFiles | None = None) -> dict[str, str] | None:
     """A digest per module the registry imports (the package itself, and every module whose own name
     is not private), of what its derivations can depend on beside the engine: its file, every
     other file of the derivation packages that is not such a module (private helpers,
@@ -228,6 +295,7 @@ def module_digests(packages: list[str] | tuple[str, ...]) -> dict[str, str] | No
     depends on every file of the packages. None when a package is not found."""
     import verify
 
+    sources = sources or SourceFiles()
     everything: dict[str, Path] = {}
     roots = [Path(verify.__file__).resolve().parent]
     for package in packages:
@@ -243,16 +311,16 @@ def module_digests(packages: list[str] | tuple[str, ...]) -> dict[str, str] | No
         if name in packages or not name.rsplit(".", 1)[-1].startswith("_")
     }
     separate = {path for name, path in own.items() if path.name != "__init__.py"}
-    tree = [p.resolve() for root in roots[1:] for p in tree_files(root)]
+    tree = [p for root in roots[1:] for p in sources.tree(root)]
     shared = [p for p in tree if p not in separate]
     out = {}
     for name, path in own.items():
-        files = _closure([path, *shared], tuple(roots), everything.get)
+        files = sources.closure([path, *shared], tuple(roots), everything.get)
         if files is None:
             return None
-        if any(p.suffix == ".py" and DYNAMIC.search(p.read_bytes()) for p in files):
+        if sources.dynamic(files):
             # it may import or read any file in a way the import lines do not show: all of them count
-            files = _closure([*files, *tree], tuple(roots), everything.get)
+            files = sources.closure([*files, *tree], tuple(roots), everything.get)
             if files is None:
                 return None
         out[name] = _combined(files)
