@@ -193,3 +193,45 @@ def test_a_package_given_as_a_path_or_a_non_name_is_a_usage_error(capsys, packag
     assert main([command, "--package", package]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"verify: --package {package!r} {message}") and err.count("\n") == 1
+
+
+EXIT_PROBE = """
+import atexit, gc, runpy, sys
+atexit.register(lambda: print("FROZEN AT EXIT", gc.get_freeze_count() > 0, file=sys.stderr))
+sys.argv = ["verify", *sys.argv[1:]]
+runpy.run_module("verify", run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize("args, code", [(["list"], 0), (["check", "no_such_derivation"], 2)])
+def test_the_command_ends_with_its_heap_frozen_and_its_exit_handlers_and_output_intact(args, code):
+    # the interpreter's finalisation collects over the whole heap unless it is frozen; freezing it
+    # must not cost the exit code, the output or the exit handlers
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    out = subprocess.run(
+        [sys.executable, "-c", EXIT_PROBE, *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=600
+    )
+    assert out.returncode == code, out.stderr
+    assert "FROZEN AT EXIT True" in out.stderr
+    if code == 0:
+        assert all(ident in out.stdout for ident in CORE_IDS)
+    else:
+        assert "no_such_derivation" in out.stderr
+
+
+def test_the_installed_command_is_the_one_that_freezes_its_heap_at_exit(monkeypatch):
+    import gc
+    import tomllib
+
+    from verify import cli as module
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["verify"] == "verify.cli:command"
+    called = []
+    monkeypatch.setattr(module, "main", lambda argv=None: called.append(argv) or 3)
+    gc.unfreeze()  # nothing in this process keeps objects frozen between tests
+    try:
+        assert module.command() == 3 and called == [None]  # main's exit code, for the command's argv
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

@@ -2,7 +2,7 @@
 
 import sys
 
-from verify.cli import main
+from verify.cli import command
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(command())

@@ -7,6 +7,7 @@ a one-line reason on stderr).
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -356,6 +357,19 @@ def _list(args: argparse.Namespace) -> int:
     for e in registry.errors:
         _stderr(f"{e.module}: {e.reason}")
     return EXIT_FAILED if registry.errors else EXIT_OK
+
+
+def command() -> int:
+    """The ``verify`` command and ``python -m verify``: :func:`main` in a process that ends after it.
+
+    The heap is frozen (``gc.freeze``) before the process exits: the interpreter's finalisation
+    runs full collections over the whole heap (SymPy's caches, the derivations loaded), which
+    cost 150 ms of a 0.8 s run that checked one changed derivation; frozen objects are not walked
+    (they are released with the process). Exit handlers still run and the streams are flushed.
+    """
+    code = main()
+    gc.freeze()
+    return code
 
 
 def main(argv: list[str] | None = None) -> int:
