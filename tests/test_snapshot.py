@@ -370,3 +370,21 @@ def test_a_package_found_elsewhere_on_the_path_is_read_there_by_a_new_reading(tm
     assert snapshot.fingerprint(["tinypkg"], PROFILES["ci"]) == two  # the first checkout no longer counts
     (second / "tinyhelpers.py").write_text("scale = 5\n")
     assert snapshot.fingerprint(["tinypkg"], PROFILES["ci"]) != two  # the helper now imported is read
+
+
+def test_a_project_under_the_interpreters_prefix_is_still_a_project(tmp_path, monkeypatch):
+    # /usr/src/app with /usr/bin/python3: sys.base_prefix is a parent of the project; its helper
+    # modules outside the package are still sources of the key, for the snapshot and the verdict cache
+    from verify.run import cache
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(sys, "base_prefix", str(tmp_path.parent))
+    make_package(tmp_path, gamma=HELPER_USER)
+    (tmp_path / "tinyhelpers.py").write_text("scale = 2\n")
+    assert not cache.installed(str(tmp_path / "tinyhelpers.py"))
+    assert cache.installed(json.__file__) and cache.installed(os.path.dirname(json.__file__))
+    key = snapshot.fingerprint(["tinypkg"], PROFILES["ci"])
+    digests = snapshot.module_digests(["tinypkg"])
+    (tmp_path / "tinyhelpers.py").write_text("scale = 3\n")
+    assert snapshot.fingerprint(["tinypkg"], PROFILES["ci"]) != key
+    assert snapshot.module_digests(["tinypkg"])["tinypkg.gamma"] != digests["tinypkg.gamma"]

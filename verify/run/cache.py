@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import importlib.util
 import json
@@ -38,6 +39,7 @@ import os
 import platform
 import re
 import sys
+import sysconfig
 import tempfile
 import types
 from collections.abc import Callable
@@ -158,9 +160,22 @@ def _value(v: Any, memo: dict[int, tuple[Any, bytes]]) -> str:
     raise _Unkeyable(f"no canonical form for {type(v).__name__}")
 
 
-def _stdlib_or_installed(path: str) -> bool:
+@functools.cache
+def _stdlib_dirs() -> tuple[str, ...]:
+    paths = sysconfig.get_paths()
+    return tuple(sorted({os.path.realpath(paths[k]) for k in ("stdlib", "platstdlib") if k in paths}))
+
+
+def installed(path: str) -> bool:
+    """Whether the file or directory ``path`` belongs to the standard library or to an installed
+    distribution (under ``site-packages`` or ``dist-packages``): not a project's source, which
+    keys hash; the tool versions in a key stand for these. A project under the interpreter's
+    prefix (``/usr/src/app`` with ``/usr/bin/python3``) is still a project."""
     parts = Path(path).parts
-    return "site-packages" in parts or "dist-packages" in parts or path.startswith(sys.base_prefix)
+    if "site-packages" in parts or "dist-packages" in parts:
+        return True
+    real = os.path.realpath(path)
+    return any(real == d or real.startswith(d + os.sep) for d in _stdlib_dirs())
 
 
 _FROM = re.compile(r"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]+)", re.M)
@@ -337,14 +352,14 @@ def module_fingerprint(name: str) -> str:
             first = mod.split(".")[0]
             if mod in engine:
                 return False
-            return first in (top, "verify") or not _stdlib_or_installed(path)
+            return first in (top, "verify") or not installed(path)
 
         def named(mod: str) -> bool:  # a submodule of an installed package is installed too
             first = mod.split(".")[0]
             if first in (top, "verify") or first == mod:
                 return True
             path = _module_file(first)
-            return path is None or not _stdlib_or_installed(path)
+            return path is None or not installed(path)
 
         files = _closure([name], named, include)
         if any(_SOURCES[mod][2] for mod in files if mod in _SOURCES):
@@ -356,7 +371,7 @@ def module_fingerprint(name: str) -> str:
 def _package_tree(top: str) -> dict[str, bytes]:
     """Digests of every file of the package ``top`` (none when it is a single module or installed)."""
     path = _module_file(top)
-    if path is None or Path(path).name != "__init__.py" or _stdlib_or_installed(path):
+    if path is None or Path(path).name != "__init__.py" or installed(path):
         return {}
     directory = Path(path).parent
     return {

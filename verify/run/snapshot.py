@@ -46,17 +46,12 @@ from verify import __version__
 from verify.profiles import Profile
 from verify.results import DerivationResult
 from verify.run import seal
-from verify.run.cache import DYNAMIC, imported_names, reusable, tree_files
+from verify.run.cache import DYNAMIC, imported_names, installed, reusable, tree_files
 
 FORMAT = 2
 FILE = "snapshot.json"
 #: distributions whose versions can change a verdict
 DISTRIBUTIONS = ("sympy", "hypothesis", "mpmath", "numpy")
-
-
-def _installed(path: str) -> bool:
-    parts = Path(path).parts
-    return "site-packages" in parts or "dist-packages" in parts or path.startswith(sys.base_prefix)
 
 
 def _package_dir(name: str) -> Path | None:
@@ -109,8 +104,8 @@ class SourceFiles:
                     spec = None
                 if spec is not None and spec.submodule_search_locations:
                     locations = [str(loc) for loc in spec.submodule_search_locations]
-                    self._tops[top] = [loc for loc in locations if not _installed(loc + os.sep)], None
-                elif spec is not None and spec.origin and spec.origin.endswith(".py") and not _installed(spec.origin):
+                    self._tops[top] = [loc for loc in locations if not installed(loc)], None
+                elif spec is not None and spec.origin and spec.origin.endswith(".py") and not installed(spec.origin):
                     self._tops[top] = [], spec.origin
         return self._tops[top]
 
