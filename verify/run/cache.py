@@ -285,9 +285,8 @@ def _closure(
     roots: list[str], named: Callable[[str], bool], include: Callable[[str, str], bool] = lambda mod, path: True
 ) -> dict[str, bytes]:
     """Source digests of ``roots`` and, transitively, of the imported modules that ``named(name)``
-    and then ``include(name, file)`` accept. ``named`` decides before the file is looked up
-    (looking up ``a.b`` imports the package ``a``: a third-party package such as jax would be
-    imported only to be left out)."""
+    and then ``include(name, file)`` accept. ``named`` decides before the file is looked up (the
+    modules of a third-party package such as jax are left out without being searched for)."""
     seen: dict[str, bytes] = {}
     todo = list(roots)
     while todo:
