@@ -10,8 +10,13 @@
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 import mpmath
 import pytest
@@ -23,10 +28,12 @@ import verify.search.fuzz as numeric
 from tests.verdicts import VERDICTS
 from verify.domains import POSITIVE, REAL, UNIT, WEIGHT, exp10, var
 from verify.kernel.obligations import Conditional, Sign
+from verify.profiles import PROFILES
 from verify.search.fuzz import _certainly_violated, _draw_of, _points, _scale, fuzz
 from verify.search.tape import Tape
 
 CI = VERDICTS
+ROOT = Path(__file__).resolve().parents[1]
 mpf = mpmath.mpf
 
 
@@ -206,3 +213,56 @@ def test_screen_changes_no_outcome(monkeypatch):
 def test_scale_is_the_largest_finite_magnitude(values):
     exact = max([abs(values[0])] + [abs(v) for v in values[1:] if mpmath.isfinite(v)])
     assert _scale(values) == exact
+
+
+# --- a search depends on its claim, not on what else the process loaded ---------------------------------------
+
+_DRAWS = """
+import json, sys
+for name in sys.argv[1:]:
+    __import__(name)
+from hypothesis import strategies as st
+import verify.search.fuzz as numeric
+from verify.domains import POSITIVE, REAL
+from verify.profiles import PROFILES
+
+probed = []
+
+def probe(point):
+    probed.append([point["a"], point["b"], point["c"]])
+    return numeric._Probe(True, 0.0, {})
+
+draws = {"a": numeric._draw_of(REAL), "b": numeric._draw_of(POSITIVE), "c": (st.floats(-5.0, 5.0), None)}
+numeric._search(numeric._points(draws), probe, PROFILES["ci"])
+print(json.dumps(probed))
+"""
+
+
+def _probed(tmp_path, *modules: str) -> list:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(tmp_path)]))
+    out = subprocess.run(
+        [sys.executable, "-c", _DRAWS, *modules], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300
+    )
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_a_search_draws_the_same_points_whatever_else_the_process_loaded(tmp_path):
+    # Hypothesis mixes literals read from the source of every module loaded from outside
+    # site-packages into its draws; a module full of them (a user's helper, say) must not move
+    # the engine's search
+    rng = random.Random(7)
+    values = [round(rng.uniform(-4, 4), 6) for _ in range(500)] + [rng.randint(-900, 900) for _ in range(200)]
+    (tmp_path / "odd_literals.py").write_text(f"VALUES = {values!r}\n")
+    plain = _probed(tmp_path)
+    assert len(plain) > PROFILES["ci"].samples // 2
+    assert _probed(tmp_path, "odd_literals") == plain
+    # and a search in the same process as the user's own Hypothesis tests leaves theirs as it was
+    from hypothesis.internal.conjecture import providers
+
+    hook, cache = getattr(providers, "_get_local_constants", None), getattr(providers, "CONSTANTS_CACHE", None)
+    numeric._search(numeric._points({"a": numeric._draw_of(REAL)}), lambda p: numeric._Probe(True), CI)
+    assert (getattr(providers, "_get_local_constants", None), getattr(providers, "CONSTANTS_CACHE", None)) == (
+        hook,
+        cache,
+    )

@@ -15,13 +15,14 @@ evaluation.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import itertools
 import math
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -358,6 +359,46 @@ class _SearchState:
         raise _Violation
 
 
+@contextlib.contextmanager
+def _without_source_constants() -> Iterator[None]:
+    """Hypothesis draws without the literals of the modules this process has loaded.
+
+    Hypothesis (since 6.131) mixes into its draws, one in twenty, literals read from the source of
+    every module loaded from outside ``site-packages``: this engine's own, the derivation
+    modules', anything a user's code imported. A step's search then depends on what else the
+    process loaded (``check ID`` or ``all``, a checkout or an installed copy, a module another
+    step imported lazily), and so do its samples, its counterexample and in principle its verdict.
+    While a search runs, that pool is empty, with a cache of permitted constants of its own, so
+    a search draws from its claim's domains and Hypothesis's fixed global constants only; both
+    are restored after (a user's own Hypothesis tests in the same process keep theirs).
+    Hypothesis has no setting for this: its hook is swapped where it exists, and a test checks
+    that a search's results do not change when a module of odd literals is loaded.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+    except ImportError:  # pragma: no cover - a Hypothesis without providers
+        yield
+        return
+    hook, cache = getattr(providers, "_get_local_constants", None), getattr(providers, "CONSTANTS_CACHE", None)
+    if hook is None or cache is None:  # a Hypothesis without source constants: nothing to pin
+        yield
+        return
+    providers._get_local_constants, providers.CONSTANTS_CACHE = _empty_pool(type(cache))
+    try:
+        yield
+    finally:
+        providers._get_local_constants, providers.CONSTANTS_CACHE = hook, cache
+
+
+@functools.cache
+def _empty_pool(cache: type) -> tuple[Callable[..., object], object]:
+    """Hypothesis's hook returning no source constants, and a cache of permitted constants for it."""
+    from hypothesis.internal.constants_ast import Constants
+
+    empty = Constants()
+    return (lambda *args, **kwargs: empty), cache(1024)
+
+
 def use_storage(cache_dir: Path | None) -> None:
     """Keep Hypothesis's own files (its cache of source constants) under ``cache_dir``/hypothesis,
     or in a temporary directory removed at exit when there is no cache, never in the working directory."""
@@ -475,7 +516,8 @@ def _search(
     if not profile.derandomize:
         run = hypothesis_seed(profile.seed)(run)
     try:
-        run()
+        with _without_source_constants():
+            run()
     except _Violation:
         pass
     except Unsatisfiable:
