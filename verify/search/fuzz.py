@@ -363,7 +363,7 @@ class _SearchState:
 def _without_source_constants() -> Iterator[None]:
     """Hypothesis draws without the literals of the modules this process has loaded.
 
-    Hypothesis (since 6.131) mixes into its draws, one in twenty, literals read from the source of
+    Recent Hypothesis versions mix into their draws, one in twenty, literals read from the source of
     every module loaded from outside ``site-packages``: this engine's own, the derivation
     modules', anything a user's code imported. A step's search then depends on what else the
     process loaded (``check ID`` or ``all``, a checkout or an installed copy, a module another
@@ -376,7 +376,7 @@ def _without_source_constants() -> Iterator[None]:
     """
     try:
         from hypothesis.internal.conjecture import providers
-    except ImportError:  # pragma: no cover - a Hypothesis without providers
+    except ImportError:  # a Hypothesis without providers
         yield
         return
     hook, cache = getattr(providers, "_get_local_constants", None), getattr(providers, "CONSTANTS_CACHE", None)
