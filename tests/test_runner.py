@@ -115,3 +115,46 @@ def test_steps_are_checked_with_fewer_collections_in_this_process_and_in_workers
         result = run_module.run(Registry({"gc": d}), [d], CI, jobs=jobs, step_timeout=limit)
         assert [s.status for s in result.derivations[0].steps] == ["confirmed", "confirmed"], (jobs, limit)
         assert gc.get_threshold() == before  # the process's own thresholds, restored
+
+
+def test_a_step_is_checked_at_the_engines_precision_whatever_the_process_or_an_earlier_step_set():
+    import mpmath
+
+    # a derivation's own code may set mpmath's global precision (at import, or in a recomputation
+    # run as an earlier step): the next step's result must not move with it
+    p_ = var("rp_p", POSITIVE)
+    lowered = []
+
+    def recompute() -> float:
+        mpmath.mp.dps = 5  # the user's code, changing the global precision for itself
+        lowered.append(mpmath.mp.dps)
+        return 0.5
+
+    d = Derivation(
+        id="precision",
+        title="t",
+        source=Source("notes.md"),
+        steps=[
+            Step("reported", Reported("a number", "0.5", recompute), "recomputed"),
+            Step("false", Inequality(p_ * sp.exp(-p_) + sp.cos(p_) / 10, ">=", sp.Rational(1, 5)), "false"),
+        ],
+    )
+    profile = replace(PROFILES["ci"], diagnose=False)
+    alone = runner.check_step(d, d.steps[1], profile)
+    assert alone.status == "refuted" and alone.max_rel_error > 0
+    before = mpmath.mp.prec
+    try:
+        assert runner.check_step(d, d.steps[0], profile).status == "confirmed" and lowered == [5]
+        assert mpmath.mp.prec == before  # the step's change ended with the step
+        mpmath.mp.dps = 5  # and a module that set it globally
+        after = runner.check_step(d, d.steps[1], profile)
+        assert mpmath.mp.dps == 5
+    finally:
+        mpmath.mp.prec = before
+    assert (after.status, after.samples, after.max_rel_error, after.counterexample, after.values) == (
+        alone.status,
+        alone.samples,
+        alone.max_rel_error,
+        alone.counterexample,
+        alone.values,
+    )

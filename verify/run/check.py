@@ -7,6 +7,7 @@ import copy
 import os
 import time
 
+import mpmath
 import sympy as sp
 
 from verify.diagnose import diagnose
@@ -90,12 +91,20 @@ def counterexample_latex(
     return out or None
 
 
+#: mpmath's default working precision (bits), which the engine's numeric code assumes outside the
+#: contexts it sets itself: a step is checked under it whatever the process's global precision
+#: (a derivation's own code may have set ``mpmath.mp.dps``), and what the step changes ends with it
+MPMATH_PREC = 53
+
+
 def check_step(
     derivation: Derivation, step: Step, profile: Profile, obligations: list[Obligation] | None = None
 ) -> StepResult:
     """Check one step of ``derivation`` under ``profile``; with ``profile.diagnose``, a refuted step
     gets repair hints and a proved or confirmed one its assumption ledger. ``obligations``: the
-    claim's, when the caller built them already (for its cache key)."""
+    claim's, when the caller built them already (for its cache key). mpmath works at
+    :data:`MPMATH_PREC` bits outside the engine's own contexts, so that neither an earlier step
+    nor a module's global setting moves the result."""
     start = time.perf_counter()
     base = base_fields(derivation, step)
 
@@ -109,14 +118,13 @@ def check_step(
     except (VerifyError, TypeError, ValueError, sp.SympifyError) as exc:
         return result("error", method=None, reason=f"malformed claim: {exc}")
 
-    done = attempt(obligations, domains, profile)
+    with mpmath.workprec(MPMATH_PREC):
+        done = attempt(obligations, domains, profile)
+        extra = diagnose(step.claim, obligations, done, domains, profile) if profile.diagnose else {}
     v, refuting = done.verdict, done.refuting
     reason = v.reason
     if refuting is not None and done.reproduction is not None:
         reason = refuting.reason
-    extra = {}
-    if profile.diagnose:
-        extra = diagnose(step.claim, obligations, done, domains, profile)
     return result(
         v.status,
         method=v.method,
