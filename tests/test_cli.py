@@ -235,3 +235,42 @@ def test_the_installed_command_is_the_one_that_freezes_its_heap_at_exit(monkeypa
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+ODD_LITERALS_FIRST = """
+import runpy, sys
+import odd_literals  # a user's helper module full of literals, loaded before the check
+sys.argv = ["verify", *sys.argv[1:]]
+runpy.run_module("verify", run_name="__main__")
+"""
+
+
+def test_a_derivation_checked_alone_gives_the_results_of_the_full_run(all_run, tmp_path):
+    # the session's run checked every derivation in a process that had loaded the whole engine, the
+    # tests and every derivation module; `check ID` here runs in a fresh process that has also loaded
+    # a helper module full of literals. A step's search depends on its claim alone, so the numbers
+    # agree, not only the statuses
+    import random
+
+    rng = random.Random(3)
+    values = [round(rng.uniform(-4, 4), 6) for _ in range(500)] + [rng.randint(-900, 900) for _ in range(200)]
+    (tmp_path / "odd_literals.py").write_text(f"VALUES = {values!r}\n")
+    out_json = tmp_path / "one.json"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(tmp_path)]))
+    args = ["check", "audit_dpo_mixture", "--no-diagnosis", "--no-cache", "--quiet", "--json", str(out_json)]
+    out = subprocess.run(
+        [sys.executable, "-c", ODD_LITERALS_FIRST, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stderr
+    (alone,) = json.loads(out_json.read_text())["derivations"]
+    (full,) = [d for d in all_run.derivations if d.id == "audit_dpo_mixture"]
+    fields = ("status", "method", "samples", "max_rel_error", "counterexample", "values")
+    got = {s["id"]: tuple(s[f] for f in fields) for s in alone["steps"]}
+    want = {s.id: tuple(getattr(s, f) for f in fields) for s in full.steps}
+    assert got == want
+    assert any(v[0] == "refuted" and v[4] for v in want.values())  # counterexamples were compared
