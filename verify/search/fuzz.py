@@ -359,6 +359,12 @@ class _SearchState:
         raise _Violation
 
 
+try:  # where Hypothesis keeps its pool of source constants (looked up once, not per search)
+    from hypothesis.internal.conjecture import providers as _providers
+except ImportError:  # a Hypothesis without providers
+    _providers = None
+
+
 @contextlib.contextmanager
 def _without_source_constants() -> Iterator[None]:
     """Hypothesis draws without the literals of the modules this process has loaded.
@@ -374,11 +380,7 @@ def _without_source_constants() -> Iterator[None]:
     Hypothesis has no setting for this: its hook is swapped where it exists, and a test checks
     that a search's results do not change when a module of odd literals is loaded.
     """
-    try:
-        from hypothesis.internal.conjecture import providers
-    except ImportError:  # a Hypothesis without providers
-        yield
-        return
+    providers = _providers
     hook, cache = getattr(providers, "_get_local_constants", None), getattr(providers, "CONSTANTS_CACHE", None)
     if hook is None or cache is None:  # a Hypothesis without source constants: nothing to pin
         yield
