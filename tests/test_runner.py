@@ -137,6 +137,8 @@ def test_a_step_is_checked_at_the_engines_precision_whatever_the_process_or_an_e
         steps=[
             Step("reported", Reported("a number", "0.5", recompute), "recomputed"),
             Step("false", Inequality(p_ * sp.exp(-p_) + sp.cos(p_) / 10, ">=", sp.Rational(1, 5)), "false"),
+            # true, and tight where p is small: exp(p) − 1 − p ≈ p²/2, far below 5 digits of p's size
+            Step("true", Inequality(sp.exp(p_) - 1 - p_, ">=", p_**3 * sp.exp(-p_) / 7), "true"),
         ],
     )
     profile = replace(PROFILES["ci"], diagnose=False)
@@ -148,9 +150,11 @@ def test_a_step_is_checked_at_the_engines_precision_whatever_the_process_or_an_e
         assert mpmath.mp.prec == before  # the step's change ended with the step
         mpmath.mp.dps = 5  # and a module that set it globally
         after = runner.check_step(d, d.steps[1], profile)
+        true = runner.check_step(d, d.steps[2], profile)
         assert mpmath.mp.dps == 5
     finally:
         mpmath.mp.prec = before
+    assert true.status in ("proved", "confirmed"), true  # a true claim is not refuted at low global precision
     assert (after.status, after.samples, after.max_rel_error, after.counterexample, after.values) == (
         alone.status,
         alone.samples,
