@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from verify.errors import UsageError
+from verify.run.bytecode import install, source_loader
 
 
 class CodeInputError(UsageError):
@@ -29,6 +30,7 @@ def load_function(spec: str) -> Callable:
     target, sep, name = spec.rpartition(":")
     if not sep or not target or not name:
         raise CodeInputError(f"{spec!r} is not FILE.py:FUNCTION or package.module:FUNCTION")
+    install()  # the user's modules run as they are now, whatever bytecode an older version left
     if target.endswith(".py") or "/" in target or "\\" in target:
         path = Path(target)
         if not path.is_file():
@@ -37,6 +39,7 @@ def load_function(spec: str) -> Callable:
         spec_ = importlib.util.spec_from_file_location(module_name, path)
         if spec_ is None or spec_.loader is None:
             raise CodeInputError(f"cannot import {target!r} as a Python module")
+        spec_ = source_loader(spec_)  # the file as it is now, whatever bytecode an older one left
         module = importlib.util.module_from_spec(spec_)
         sys.modules[module_name] = module
         sys.path.insert(0, str(path.resolve().parent))  # the file's own sibling imports

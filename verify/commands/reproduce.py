@@ -41,8 +41,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _modules() -> dict[str, ModuleType]:
+    from verify.run.bytecode import install
     from verify.run.registry import builtin_package
 
+    install()
     package = f"{builtin_package()}.experiments"
     pkg = importlib.import_module(package)
     out = {}

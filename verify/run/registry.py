@@ -178,7 +178,9 @@ def load(packages: tuple[str, ...] | list[str] = DEFAULT_PACKAGES, only: list[st
     """Import every module under ``packages`` and register the derivations they define
     (``only``: import just these modules of theirs, in this order)."""
     from verify.model import Derivation
+    from verify.run.bytecode import install
 
+    install()  # a module edited since its bytecode was compiled runs as edited
     reg = Registry()
     for package in packages:
         _check_package_name(package)

@@ -1,0 +1,160 @@
+"""Project modules run from their source as it is now, not from bytecode of an older version.
+
+Python reuses a ``.pyc`` while the source's mtime (whole seconds) and size match what it
+recorded; an edit of the same length in the same second ran the old code. Each test sets the
+edited file's mtime back to the original's, so that the stale condition is certain, not timing.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import os
+import py_compile
+import shutil
+import subprocess
+import sys
+import types
+from importlib.machinery import SourceFileLoader
+from pathlib import Path
+
+import pytest
+from test_cache import BETA, ROOT, make_package
+
+from verify.run import bytecode
+
+
+def _rewrite_same_size(path: Path, old: str, new: str) -> None:
+    """Replace ``old`` by ``new`` (same length) in ``path`` and keep its modification time."""
+    assert len(old) == len(new)
+    stat = path.stat()
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size
+
+
+@pytest.fixture
+def fresh_import(tmp_path, monkeypatch):
+    """Import a module of ``tmp_path`` by name, forgetting it afterwards."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    names = []
+
+    def load(name: str) -> types.ModuleType:
+        sys.modules.pop(name, None)
+        importlib.invalidate_caches()
+        names.append(name)
+        return importlib.import_module(name)
+
+    yield load
+    for name in names:
+        sys.modules.pop(name, None)
+
+
+def _stale_module(tmp_path: Path, name: str) -> Path:
+    """A module whose timestamp ``.pyc`` says ``VALUE = 'old'`` while its source says ``'new'``."""
+    source = tmp_path / f"{name}.py"
+    source.write_text("VALUE = 'old'\n\ndef where():\n    return 1\n")
+    py_compile.compile(str(source), invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP)
+    _rewrite_same_size(source, "'old'", "'new'")
+    return source
+
+
+def test_the_stale_condition_is_real_for_the_interpreters_own_loader(tmp_path):
+    source = _stale_module(tmp_path, "plainmod")
+    module = types.ModuleType("plainmod")
+    SourceFileLoader("plainmod", str(source)).exec_module(module)
+    assert module.VALUE == "old"  # what a plain import runs: the bytecode of the old source
+
+
+def test_a_project_module_runs_as_edited_and_keeps_a_checked_pyc(tmp_path, fresh_import, monkeypatch):
+    source = _stale_module(tmp_path, "editedmod")
+    monkeypatch.setattr(sys, "meta_path", list(sys.meta_path))
+    bytecode.install()
+    bytecode.install()  # idempotent
+    assert sys.meta_path.count(bytecode.SourceHashFinder) == 1
+    module = fresh_import("editedmod")
+    assert module.VALUE == "new"
+    assert type(module.__spec__.loader) is bytecode.SourceHashLoader
+    pyc = Path(importlib.util.cache_from_source(str(source))).read_bytes()
+    assert pyc[:4] == importlib.util.MAGIC_NUMBER
+    assert int.from_bytes(pyc[4:8], "little") == 0b11  # hash-based, checked against the source
+    assert pyc[8:16] == importlib.util.source_hash(source.read_bytes())
+    # the interpreter's own import, without verify, checks that hash too
+    _rewrite_same_size(source, "'new'", "'neu'")
+    plain = subprocess.run(
+        [sys.executable, "-c", "import editedmod; print(editedmod.VALUE)"],
+        cwd=tmp_path, capture_output=True, text=True, check=True,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )  # fmt: skip
+    assert plain.stdout.strip() == "neu"
+
+
+def test_matching_bytecode_is_reused_and_a_moved_file_is_recompiled(tmp_path, fresh_import, monkeypatch):
+    monkeypatch.setattr(sys, "meta_path", list(sys.meta_path))
+    bytecode.install()
+    first, moved = tmp_path / "one", tmp_path / "two"
+    first.mkdir()
+    (first / "reusedmod.py").write_text("def where():\n    return 1\n")
+    with monkeypatch.context() as m:
+        m.syspath_prepend(str(first))
+        assert fresh_import("reusedmod").where() == 1  # compiled, and a checked .pyc written
+
+        def no_compiling(*args, **kwargs):
+            raise AssertionError("compiled although the bytecode matches the source")
+
+        m.setattr(bytecode.SourceHashLoader, "source_to_code", no_compiling)
+        assert fresh_import("reusedmod").where.__code__.co_filename == str(first / "reusedmod.py")
+    shutil.copytree(first, moved)  # the same source and .pyc, in another directory
+    monkeypatch.syspath_prepend(str(moved))
+    # recompiled, so that tracebacks and reported lines name the file where it is now
+    assert fresh_import("reusedmod").where.__code__.co_filename == str(moved / "reusedmod.py")
+
+
+def test_installed_and_standard_modules_keep_their_loaders():
+    for name in ("json.decoder", "sympy.core.add"):
+        parent = importlib.import_module(name.rpartition(".")[0])
+        spec = bytecode.SourceHashFinder.find_spec(name, parent.__path__)
+        assert spec is not None and type(spec.loader) is SourceFileLoader, name
+    assert bytecode.SourceHashFinder.find_spec("no_such_module_anywhere_42", None) is None
+
+
+def test_a_same_second_edit_to_a_claim_is_checked_not_answered_from_stored_results(tmp_path):
+    """A run of a true claim, an edit that makes it false (same size, same mtime), another run:
+    the second run must refute the edited claim, and so must every later run."""
+    make_package(tmp_path, beta=BETA)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "VERIFY_CACHE_DIR")}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(tmp_path)])
+
+    def run() -> dict:
+        out = subprocess.run(
+            [sys.executable, "-m", "verify", "all", "--package", "tinypkg", "--quiet", "--json", "out.json"],
+            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
+        )  # fmt: skip
+        assert out.returncode in (0, 1), out.stderr
+        data = json.loads((tmp_path / "out.json").read_text())
+        return {s["id"]: s["status"] for d in data["derivations"] for s in d["steps"]}
+
+    # bytecode of the true claim, as a plain import or an earlier version of the tool leaves it
+    py_compile.compile(
+        str(tmp_path / "tinypkg" / "beta.py"), invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP
+    )
+    assert run() == {"square": "proved"}
+    _rewrite_same_size(tmp_path / "tinypkg" / "beta.py", "x**2 + 2 * x", "x**2 - 2 * x")
+    assert run() == {"square": "refuted"}
+    assert run() == {"square": "refuted"}
+
+
+def test_a_users_implementation_file_is_loaded_as_edited(tmp_path, monkeypatch):
+    from verify.code.load import load_function
+
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    impl = tmp_path / "myloss.py"
+    impl.write_text("def loss(margin):\n    return -margin\n")
+    py_compile.compile(str(impl), invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP)
+    assert load_function(f"{impl}:loss")(2.0) == -2.0
+    _rewrite_same_size(impl, "-margin", "+margin")  # the sign fixed, within the same second
+    assert load_function(f"{impl}:loss")(2.0) == 2.0
