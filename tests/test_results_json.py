@@ -24,6 +24,7 @@ def _step() -> StepResult:
         hints=[{"edit": "swap", "status": "proved", "claim_latex": "y = x", "samples": 3}],
         ledger=[{"assumption": "x > 0", "status": "confirmed", "counterexample": {"x": "0"}}],
         reproduction={"quantity": "q", "published": 0.5, "got": [0.25, (1, 2)]},
+        reads={"/data/log.json": "ab" * 32},
     )
 
 
@@ -38,6 +39,8 @@ def test_a_step_writes_every_field_with_the_headline_ones_first():
         assert out[name] == getattr(s, name), name
     assert out["reproduction"]["got"][1] == (1, 2)  # tuples stay tuples, as dataclasses.asdict keeps them
     json.dumps(out)  # plain JSON
+    assert "reads" not in dataclasses.replace(s, reads=None).to_json()  # absent when nothing was read
+    assert StepResult.from_json(out).reads == s.reads
 
 
 def test_the_json_of_a_step_does_not_share_its_tables():

@@ -131,7 +131,8 @@ def run_checks(args: argparse.Namespace, console: Console) -> RunResult:
     sources = snapshot.SourceFiles()  # read once for the snapshot's key, the engine's and the modules' digests
     key = snapshot.fingerprint(packages, options.profile, sources) if options.cache_dir else None
     stored = snapshot.read(options.cache_dir, options.messages) if key and options.cache_dir else None
-    result = _from_snapshot(options, stored, ids, kinds, start) if stored is not None and stored.key == key else None
+    hit = stored is not None and stored.key == key and stored.current()
+    result = _from_snapshot(options, stored, ids, kinds, start) if hit else None
     if result is None:
         result = _run_checks(args, console, options, packages, key, stored, sources)
     result.coverage = run_ledgers(result, package_roots(packages))
@@ -269,8 +270,17 @@ def _load_and_run(
         digested = None
         if digests is not None and list(digests) == list(modules):
             digested = {m: (digests[m], ids_of) for m, ids_of in modules.items()}
+        reads = {**reused.stored.reads, **registry.reads} if reused is not None else registry.reads
         snapshot.store(
-            options.cache_dir, key, listing, stored_results, result.environment, options.messages, engine, digested
+            options.cache_dir,
+            key,
+            listing,
+            stored_results,
+            result.environment,
+            options.messages,
+            engine,
+            digested,
+            reads,
         )
     return result
 

@@ -83,6 +83,9 @@ class StepResult:
     ledger: list[dict[str, Any]] | None = None
     #: why a diagnosis is missing or incomplete
     diagnosis_note: str | None = None
+    #: data files building the claim or recomputing its number read: path → sha256 (verify/run/reads.py);
+    #: the verdict is reused only while they are unchanged (absent from the JSON when there are none)
+    reads: dict[str, str] | None = None
     failed: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
@@ -122,6 +125,8 @@ class StepResult:
         ]
         out = {k: d[k] for k in order}
         out.update({k: v for k, v in d.items() if k not in out})
+        if not out["reads"]:
+            del out["reads"]
         out["not_reproduced"] = self.not_reproduced
         return out
 
@@ -302,6 +307,7 @@ _STEP_FIELDS: dict[str, tuple[Any, ...]] = {
     "hints": ("records", type(None)),
     "ledger": ("records", type(None)),
     "diagnosis_note": _OPTIONAL_TEXT,
+    "reads": _OPTIONAL_TABLE,
 }
 _REQUIRED = ("id", "source", "uses", "claim_latex", "justification", "expected", "status", "method")
 

@@ -16,8 +16,10 @@ interpreter's own imports validate by hash as well.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import marshal
+import os
 import sys
 import types
 from importlib.machinery import ModuleSpec, SourceFileLoader
@@ -99,6 +101,13 @@ def source_loader(spec: ModuleSpec) -> ModuleSpec:
     """``spec`` (from ``spec_from_file_location``) with a :class:`SourceHashLoader` if it loads a
     project's source file."""
     loader = spec.loader
-    if type(loader) is SourceFileLoader and spec.origin and not installed(spec.origin):
+    if type(loader) is SourceFileLoader and spec.origin and _project_directory(os.path.dirname(spec.origin)):
         spec.loader = SourceHashLoader(loader.name, loader.path)
     return spec
+
+
+@functools.cache
+def _project_directory(directory: str) -> bool:
+    """Whether modules in ``directory`` are a project's (one answer per directory: the finder is
+    asked for every module imported, SymPy's lazy imports included)."""
+    return not installed(directory)

@@ -21,9 +21,13 @@ Only final ``proved``, ``confirmed`` and ``refuted`` verdicts decided by the cur
 stored and replayed (:func:`reusable`); ``error``, ``timeout`` and a verdict a symbolic budget
 cut short are always checked again. A file that cannot be read, is not sealed by this machine's
 key, does not parse, or does not match its key is ignored with one warning line (see
-:attr:`VerdictCache.warnings`) and overwritten by the recheck. What the key cannot see is a
-claim built from data read at import time (files, environment variables): after changing such
-data, run with ``--no-cache``.
+:attr:`VerdictCache.warnings`) and overwritten by the recheck.
+
+Data files are not source: a claim file keeps the data files its claim was built or its number
+recomputed from, and a module file those the modules' import read, each with a digest
+(:mod:`verify.run.reads`); a stored result is replayed only while they are unchanged. What no
+key sees is data read without opening a file (environment variables, the network) or a
+directory's listing: after changing such data, run with ``--no-cache``.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from verify import __version__
 from verify.profiles import Profile
 from verify.results import StepResult, field_value
 from verify.run import seal
+from verify.run.reads import changed
 
 if TYPE_CHECKING:
     from verify.model import Derivation, Step
@@ -509,7 +514,9 @@ class VerdictCache:
             return None
         return _blake(self.settings, module, source, d.id)
 
-    def load_derivation(self, key: str, d: Derivation) -> list[StepResult] | None:
+    def load_derivation(self, key: str, d: Derivation, imported: dict[str, str]) -> list[StepResult] | None:
+        """The stored results of ``d``'s steps, if its module's import read the data files
+        ``imported`` (path → digest, as they are now) and the steps' own data files are unchanged."""
         data = self._read("modules", key)
         if data is None:
             return None
@@ -517,18 +524,22 @@ class VerdictCache:
             steps = [StepResult.from_json(s) for s in data["steps"]]
             if [s.id for s in steps] != [s.id for s in d.steps] or any(not reusable(s) for s in steps):
                 raise ValueError("its steps do not match the derivation")
+            read = field_value(data["imported"], ("table",), "its data files")
         except (KeyError, TypeError, ValueError) as exc:
             self.warnings.append(
                 f"cache file {self._path('modules', key)} is corrupt or stale ({exc}); ignored, checking again"
             )
             return None
+        if read != imported or any(changed(s.reads) for s in steps):
+            return None  # its claims were built, or its numbers recomputed, from other data
         for s in steps:
             s.cached = True
         return steps
 
-    def store_derivation(self, key: str, steps: list[StepResult]) -> None:
+    def store_derivation(self, key: str, steps: list[StepResult], imported: dict[str, str]) -> None:
+        """Store the results of a derivation's steps, checked after its module's import read ``imported``."""
         if all(reusable(s) for s in steps):
-            self._write("modules", key, {"steps": [_uncached_json(s) for s in steps]})
+            self._write("modules", key, {"steps": [_uncached_json(s) for s in steps], "imported": imported})
 
     # -- single claims
 
@@ -548,11 +559,14 @@ class VerdictCache:
             _check_verdict(verdict)
             if data.get("kernel") != kernel_fingerprint():
                 raise ValueError("it was decided by another kernel")
-            result = StepResult(**base(), **verdict)
+            read = field_value(data["reads"], ("table",), "its data files")
+            result = StepResult(**base(), **verdict, reads=read or None)
         except (KeyError, TypeError, ValueError) as exc:
             self.warnings.append(
                 f"cache file {self._path('claims', key)} is corrupt or stale ({exc}); ignored, checking again"
             )
+            return None
+        if changed(read):  # a data file the claim was built or recomputed from is not what it was
             return None
         result.cached = True
         return result
@@ -560,7 +574,8 @@ class VerdictCache:
     def store_step(self, key: str, result: StepResult) -> None:
         if reusable(result):
             verdict = {f: getattr(result, f) for f in VERDICT_FIELDS}
-            self._write("claims", key, {"kernel": kernel_fingerprint(), "verdict": verdict})
+            reads = result.reads or {}
+            self._write("claims", key, {"kernel": kernel_fingerprint(), "verdict": verdict, "reads": reads})
 
     # -- timings (for scheduling the slowest steps first)
 

@@ -43,6 +43,9 @@ class Registry:
     errors: list[LoadError] = field(default_factory=list)
     #: every module imported (in order) → the ids of the derivations it registered
     modules: dict[str, list[str]] = field(default_factory=dict)
+    #: the data files read while the modules were imported, path → sha256 (verify/run/reads.py):
+    #: any of their claims may be built from any of them (a helper module is imported once)
+    reads: dict[str, str] = field(default_factory=dict)
 
     def select(self, ids: list[str] | None = None, kinds: list[str] | None = None) -> list[Derivation]:
         """The derivations with these ids (in the given order) or kinds; unknown ids → UsageError."""
@@ -177,11 +180,20 @@ def builtin_package() -> str:
 def load(packages: tuple[str, ...] | list[str] = DEFAULT_PACKAGES, only: list[str] | None = None) -> Registry:
     """Import every module under ``packages`` and register the derivations they define
     (``only``: import just these modules of theirs, in this order)."""
-    from verify.model import Derivation
     from verify.run.bytecode import install
+    from verify.run.reads import recording
 
     install()  # a module edited since its bytecode was compiled runs as edited
     reg = Registry()
+    with recording() as read:  # a claim may be built from a data file read at import time
+        _import_all(reg, packages, only)
+    reg.reads = read
+    return reg
+
+
+def _import_all(reg: Registry, packages: tuple[str, ...] | list[str], only: list[str] | None) -> None:
+    from verify.model import Derivation
+
     for package in packages:
         _check_package_name(package)
         try:
@@ -223,7 +235,6 @@ def load(packages: tuple[str, ...] | list[str] = DEFAULT_PACKAGES, only: list[st
                     continue
                 reg.derivations[d.id] = d
                 reg.modules[name].append(d.id)
-    return reg
 
 
 def _within(module: str, package: str) -> bool:

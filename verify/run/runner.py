@@ -27,6 +27,7 @@ from verify.run import pool
 from verify.run.cache import VerdictCache
 from verify.run.check import base_fields, check_step, location
 from verify.run.interrupts import USER_EXITS, from_user
+from verify.run.reads import recording
 from verify.run.registry import Registry
 
 ProgressCallback = Callable[[str, str], None]
@@ -165,20 +166,24 @@ def check_or_reuse(
     if cache is None:
         return check_step(derivation, step, profile), None, []
     start = time.perf_counter()
-    try:
-        obligations = step.claim.obligations()
-    except Exception:  # a malformed claim: the key and the check each report it their own way
-        obligations = None
+    with recording(exclude=(cache.directory,)) as built_from:  # a family may build its sizes from a table
+        try:
+            obligations = step.claim.obligations()
+        except Exception:  # a malformed claim: the key and the check each report it their own way
+            obligations = None
     before = len(cache.warnings)
     key = cache.claim_key(step, obligations)
     hit = cache.load_step(key, lambda: base_fields(derivation, step)) if key else None
     warnings = cache.warnings[before:]
     del cache.warnings[before:]  # handed to the caller, which may be another process
     if hit is not None:
+        hit.reads = {**built_from, **(hit.reads or {})} or None
         return hit, key, warnings
     if key and in_flight is not None and not in_flight.take(key):
         return None, key, []  # the warnings come again when it is answered
-    result = check_step(derivation, step, profile, obligations)
+    with recording(exclude=(cache.directory,)) as checked_with:  # a recomputation may read a log
+        result = check_step(derivation, step, profile, obligations)
+    result.reads = {**built_from, **checked_with} or None
     result.seconds = round(time.perf_counter() - start, 4)  # building the claim included, as without a cache
     return result, key, warnings
 
@@ -325,7 +330,7 @@ def run(
     todo: list[tuple[Derivation, int]] = []
     for d in derivations:
         dkey = cache.derivation_key(d) if cache else None
-        whole = cache.load_derivation(dkey, d) if cache and dkey else None
+        whole = cache.load_derivation(dkey, d, registry.reads) if cache and dkey else None
         if whole is not None:
             slots[d.id] = list(whole)
             for s in d.steps:
@@ -362,7 +367,7 @@ def run(
         steps = [s for s in slots[d.id] if s is not None]
         results.append(_derivation_result(d, steps))
         if cache and d.id in derivation_keys:
-            cache.store_derivation(derivation_keys[d.id], steps)
+            cache.store_derivation(derivation_keys[d.id], steps, registry.reads)
     if cache:
         cache.record_timings(measured)
     return RunResult(results, time.perf_counter() - start, __version__, profile.name, environment(profile))

@@ -21,9 +21,11 @@ The snapshot also keeps the key of the engine and settings alone (:func:`engine_
 and a digest per derivation module (:func:`module_digests`: its file, the modules and project
 files it imports, and every file of the packages that is not a derivation module of its own).
 When only some modules' digests changed, a run imports just those; the other modules'
-derivations are taken from the snapshot (cli ``Reused``). As for the verdict cache, data read at
-import time (files, environment variables) is not part of the key: after changing such data,
-run with ``--no-cache``.
+derivations are taken from the snapshot (cli ``Reused``). The data files read while the
+modules were imported, and each step's own (:mod:`verify.run.reads`), are stored with it: a
+changed step file makes its module count as changed, a changed import-time file every module.
+As for the verdict cache, data read without opening a file (environment variables) is not seen:
+after changing such data, run with ``--no-cache``.
 """
 
 from __future__ import annotations
@@ -44,9 +46,10 @@ from typing import Any
 
 from verify import __version__
 from verify.profiles import Profile
-from verify.results import DerivationResult
+from verify.results import DerivationResult, field_value
 from verify.run import seal
 from verify.run.cache import DYNAMIC, imported_names, installed, reusable, tree_files
+from verify.run.reads import changed
 
 FORMAT = 2
 FILE = "snapshot.json"
@@ -348,18 +351,36 @@ class Snapshot:
     engine: str = ""
     #: every module the run imported, in order → (its :func:`module_digests` digest, its derivations' ids)
     modules: dict[str, tuple[str, list[str]]] = dataclasses.field(default_factory=dict)
+    #: the data files read while the modules were imported, path → sha256 (:mod:`verify.run.reads`)
+    reads: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def covers(self, ids: list[str]) -> bool:
         return all(i in self.results for i in ids)
 
+    def current(self) -> bool:
+        """Whether every data file its results depend on is as it was (:mod:`verify.run.reads`):
+        those read at import time, and each step's own."""
+        return not changed(self.reads) and not self.stale_ids
+
+    @functools.cached_property
+    def stale_ids(self) -> set[str]:
+        """The derivations one of whose steps read a data file that changed since."""
+        return {i for i, r in self.results.items() if any(changed(s.reads) for s in r.steps)}
+
     def changed_modules(self, engine: str | None, digests: dict[str, str] | None) -> list[str] | None:
-        """The modules to import again when only they changed: those whose digest differs, in
-        order; None when that does not hold (the engine, the settings or the set of modules
-        changed, a derivation of an unchanged module has no stored result, or nothing changed)."""
+        """The modules to import again when only they changed: those whose digest differs or one of
+        whose steps read a data file that changed since, in order; None when that does not hold (the
+        engine, the settings, the set of modules or a data file read at import time changed, a
+        derivation of an unchanged module has no stored result, or nothing changed)."""
         if not engine or engine != self.engine or digests is None or list(digests) != list(self.modules):
             return None
-        changed = [m for m, (digest, _) in self.modules.items() if digests[m] != digest]
-        return changed if changed and self.covers(self.kept(changed)) else None
+        if changed(self.reads):  # any claim may have been built from it: every module is imported
+            return None
+        stale = self.stale_ids
+        changed_ = [
+            m for m, (digest, ids) in self.modules.items() if digests[m] != digest or any(i in stale for i in ids)
+        ]
+        return changed_ if changed_ and self.covers(self.kept(changed_)) else None
 
     def kept(self, changed: list[str]) -> list[str]:
         """The ids of the derivations of the modules not in ``changed``, in order."""
@@ -412,6 +433,7 @@ def read(directory: Path, warnings: list[str], key: str | None = None) -> Snapsh
             raise ValueError("it holds a verdict that is never cached")
         environment = {str(k): str(v) for k, v in data.get("environment", {}).items()}
         engine, modules = str(data.get("engine", "")), _modules(data.get("modules", {}), listing)
+        reads = field_value(data.get("reads", {}), ("table",), "its data files")
     except seal.SealError as exc:
         warnings.append(
             seal.FOREIGN if exc.foreign else f"cache file {path} is not trusted ({exc}); ignored, checking again"
@@ -423,7 +445,7 @@ def read(directory: Path, warnings: list[str], key: str | None = None) -> Snapsh
     for r in results.values():
         for s in r.steps:
             s.cached = True
-    return Snapshot(key, listing, results, environment, engine, modules)
+    return Snapshot(key, listing, results, environment, engine, modules, reads)
 
 
 def store(
@@ -435,19 +457,23 @@ def store(
     warnings: list[str],
     engine: str | None = None,
     modules: dict[str, tuple[str, list[str]]] | None = None,
+    reads: dict[str, str] | None = None,
 ) -> None:
     """Store ``results`` under ``key``, keeping the derivations of a stored snapshot with the same key.
     ``engine`` and ``modules`` (see :class:`Snapshot`) let a later run import only the modules that
-    changed.
+    changed; ``reads``: the data files read while the modules were imported (with those of the
+    kept snapshot's imports).
 
     Nothing is stored when a verdict is not cacheable (``error``/``timeout`` are always checked again).
     """
     if any(not reusable(s) for r in results for s in r.steps):
         return
     merged: dict[str, Any] = {}
+    read = dict(reads or {})
     old = load(directory, key, [])
     if old is not None and old.listing == listing:
         merged.update({k: _uncached(v) for k, v in old.results.items()})
+        read = {**old.reads, **read}
     merged.update({r.id: _uncached(r) for r in results})
     payload = {
         "format": FORMAT,
@@ -457,6 +483,7 @@ def store(
         "results": merged,
         "engine": engine or "",
         "modules": {m: [digest, ids] for m, (digest, ids) in (modules or {}).items()},
+        "reads": read,
     }
     body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     try:
