@@ -112,7 +112,7 @@ def test_the_module_cache_checks_the_import_time_files_and_each_steps_files(tmp_
     assert cache.warnings == []
 
 
-LOG_READER = '''
+LOG_READER = """
 import json
 from pathlib import Path
 from verify import Derivation, Reported, Source, Step
@@ -128,9 +128,9 @@ derivation = Derivation(
     source=Source("notes.md", "(1)"),
     steps=[Step("loss", Reported("final loss", "0.5", final_loss), "as logged")],
 )
-'''
+"""
 
-TABLE_READER = '''
+TABLE_READER = """
 import json
 from pathlib import Path
 from verify import Derivation, Equal, Source, Step, var
@@ -145,7 +145,7 @@ derivation = Derivation(
     source=Source("notes.md", "(2)"),
     steps=[Step("linear", Equal(C * x + x, 3 * x), "c = 2")],
 )
-'''
+"""
 
 
 def test_a_changed_log_or_table_outside_the_package_is_checked_again(tmp_path):

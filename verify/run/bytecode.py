@@ -7,7 +7,7 @@ the snapshot, which keys results by the source's content, would store the old co
 under the new source's key: a false claim reported ``proved`` from then on.
 
 :func:`install` puts a finder at the front of ``sys.meta_path`` that gives every project
-module (a ``.py`` file outside ``site-packages`` and the standard library, :func:`installed`)
+module (a ``.py`` file outside ``site-packages`` and the standard library, ``project_directory``)
 a loader that validates bytecode by a hash of the source's bytes (PEP 552's checked hash-based
 ``.pyc``). Bytecode of a matching hash is reused, so a run imports no slower; anything else
 is compiled from the source and written back as a checked hash-based ``.pyc``, which the
@@ -16,7 +16,6 @@ interpreter's own imports validate by hash as well.
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 import marshal
 import os
@@ -24,7 +23,7 @@ import sys
 import types
 from importlib.machinery import ModuleSpec, SourceFileLoader
 
-from verify.run.cache import installed
+from verify.run.cache import project_directory
 
 #: PEP 552 flags of a hash-based ``.pyc`` whose hash the importer checks against the source
 _CHECKED_HASH = (0b11).to_bytes(4, "little")
@@ -101,13 +100,6 @@ def source_loader(spec: ModuleSpec) -> ModuleSpec:
     """``spec`` (from ``spec_from_file_location``) with a :class:`SourceHashLoader` if it loads a
     project's source file."""
     loader = spec.loader
-    if type(loader) is SourceFileLoader and spec.origin and _project_directory(os.path.dirname(spec.origin)):
+    if type(loader) is SourceFileLoader and spec.origin and project_directory(os.path.dirname(spec.origin)):
         spec.loader = SourceHashLoader(loader.name, loader.path)
     return spec
-
-
-@functools.cache
-def _project_directory(directory: str) -> bool:
-    """Whether modules in ``directory`` are a project's (one answer per directory: the finder is
-    asked for every module imported, SymPy's lazy imports included)."""
-    return not installed(directory)

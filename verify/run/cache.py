@@ -183,6 +183,13 @@ def installed(path: str) -> bool:
     return any(real == d or real.startswith(d + os.sep) for d in _stdlib_dirs())
 
 
+@functools.cache
+def project_directory(directory: str) -> bool:
+    """Whether the files of ``directory`` are a project's, not :func:`installed` (one answer per
+    directory, for the checks made at every import and every file opened)."""
+    return not installed(directory)
+
+
 _FROM = re.compile(r"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]+)", re.M)
 _IMPORT = re.compile(r"^[ \t]*import[ \t]+([^\n#;]+)", re.M)
 

@@ -19,7 +19,6 @@ network.
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import os
 import stat
@@ -54,13 +53,6 @@ def _hook(event: str, args: tuple) -> None:
             files.add(path)
 
 
-@functools.cache
-def _project_directory(directory: str) -> bool:
-    from verify.run.cache import installed  # which imports this module
-
-    return not installed(directory)
-
-
 @contextlib.contextmanager
 def recording(exclude: tuple[str | os.PathLike[str], ...] = ()) -> Iterator[dict[str, str]]:
     """Record the data files opened for reading inside the ``with`` block (nested blocks each
@@ -78,7 +70,9 @@ def recording(exclude: tuple[str | os.PathLike[str], ...] = ()) -> Iterator[dict
         yield out
     finally:
         _recording.remove(entry)
-        out.update(digests(sorted(f for f in files if _project_directory(os.path.dirname(f)))))
+        from verify.run.cache import project_directory  # which imports this module
+
+        out.update(digests(sorted(f for f in files if project_directory(os.path.dirname(f)))))
 
 
 def digests(paths: list[str]) -> dict[str, str]:
