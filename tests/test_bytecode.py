@@ -158,3 +158,15 @@ def test_a_users_implementation_file_is_loaded_as_edited(tmp_path, monkeypatch):
     assert load_function(f"{impl}:loss")(2.0) == -2.0
     _rewrite_same_size(impl, "-margin", "+margin")  # the sign fixed, within the same second
     assert load_function(f"{impl}:loss")(2.0) == 2.0
+
+
+def test_the_command_loads_what_it_imports_later_from_source(tmp_path, monkeypatch):
+    """``verify`` installs the finder before anything else: the engine's own checking modules
+    (in a checkout) and the derivations imported afterwards run as they are on disk."""
+    from verify import cli
+
+    monkeypatch.setattr(sys, "meta_path", [f for f in sys.meta_path if f is not bytecode.SourceHashFinder])
+    monkeypatch.setattr(sys, "argv", ["verify", "list", "--package", "no_such_package_42"])
+    monkeypatch.setattr(cli.gc, "freeze", lambda: None)  # the test process's heap stays collectable
+    assert cli.command() == 2  # a usage error, after the finder was installed
+    assert sys.meta_path[0] is bytecode.SourceHashFinder

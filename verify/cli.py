@@ -29,6 +29,7 @@ from verify.render.junit import render_junit
 from verify.render.plain import github_annotations, recap, step_lines, summary_line
 from verify.results import RunResult
 from verify.run import interrupts, snapshot
+from verify.run.bytecode import install
 from verify.run.registry import DEFAULT_PACKAGES, Registry, default_packages, load, select_ids
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_NOTHING = 0, 1, 2, 3, 5
@@ -376,7 +377,11 @@ def command() -> int:
     runs full collections over the whole heap (SymPy's caches, the derivations loaded), which
     cost 150 ms of a 0.8 s run that checked one changed derivation; frozen objects are not walked
     (they are released with the process). Exit handlers still run and the streams are flushed.
+
+    Project modules imported from here on run from their source (:mod:`verify.run.bytecode`):
+    the derivations and, in a checkout, the engine's own checking modules.
     """
+    install()
     code = main()
     gc.freeze()
     return code

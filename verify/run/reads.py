@@ -12,8 +12,8 @@ files: Python sources and bytecode, installed packages and the standard library,
 cache's directory, ``/proc``, ``/dev`` and ``/sys``. Each file is kept with a digest of its
 bytes (:func:`digests`); a stored result is reused only while :func:`changed` finds every
 one of them as it was. Directory listings are not recorded (the import system lists
-directories itself), nor is what is read without opening a file: environment variables, the
-network.
+directories itself), nor is what is read without Python opening a file: environment variables,
+the network, a file a native library opens itself (HDF5, Arrow's own file system).
 """
 
 from __future__ import annotations
