@@ -181,3 +181,11 @@ def test_a_changed_log_or_table_outside_the_package_is_checked_again(tmp_path):
     (logs / "run.json").write_text('{"loss": 0.5}')
     (logs / "table.json").write_text('{"c": 2}')
     assert run() == {"trainer::loss": ("confirmed", False), "table::linear": ("proved", True)}
+
+
+def test_a_run_without_a_cache_reports_the_files_too(tmp_path):
+    table = tmp_path / "table.json"
+    table.write_text('{"c": 2}')
+    d = _table_family(table)
+    result, key, _ = check_or_reuse(d, d.steps[0], PROFILES["ci"], None)
+    assert key is None and result.status == "proved" and result.reads == {str(table): _sha(table)}

@@ -75,8 +75,11 @@ class SourceHashFinder:
     @classmethod
     def find_spec(cls, fullname: str, path=None, target=None) -> ModuleSpec | None:
         finders = sys.meta_path
-        start = next((i + 1 for i, f in enumerate(finders) if f is cls), 0)
-        for finder in finders[start:]:
+        try:
+            later = finders[finders.index(cls) + 1 :]
+        except ValueError:  # asked directly, not by the import system
+            later = finders
+        for finder in later:
             find = getattr(finder, "find_spec", None)
             spec = find(fullname, path, target) if find is not None else None
             if spec is not None:

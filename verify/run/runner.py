@@ -164,7 +164,10 @@ def check_or_reuse(
     obligations the key describes).
     """
     if cache is None:
-        return check_step(derivation, step, profile), None, []
+        with recording() as read:  # reported as with a cache, though nothing reuses the result
+            result = check_step(derivation, step, profile)
+        result.reads = read or None
+        return result, None, []
     start = time.perf_counter()
     with recording(exclude=(cache.directory,)) as built_from:  # a family may build its sizes from a table
         try:
