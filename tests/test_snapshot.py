@@ -234,9 +234,12 @@ def test_a_run_after_one_module_changed_imports_only_that_module(tmp_path):
     # the same verdicts as a run that checks everything
     _, everything = cli(tmp_path, "--no-cache")
     assert {k: v[0] for k, v in statuses(everything).items()} == {k: v[0] for k, v in got.items()}
-    # and the snapshot now answers the next run whole
-    warm = probe(tmp_path, "all", "--package", "tinypkg", "--quiet")
+    # and the snapshot now answers the next run whole, the unchanged module's results as first checked
+    warm = probe(tmp_path, "all", "--package", "tinypkg", "--quiet", "--json", "warm.json")
     assert warm.returncode == 1 and _imported(warm) == set()
+    alpha_then = next(d for d in first["derivations"] if d["id"] == "alpha")
+    alpha_now = next(d for d in json.loads((tmp_path / "warm.json").read_text())["derivations"] if d["id"] == "alpha")
+    assert alpha_now == {**alpha_then, "steps": [{**s, "cached": True} for s in alpha_then["steps"]]}
 
 
 def test_a_module_importing_the_changed_one_is_imported_again_too(tmp_path):

@@ -251,12 +251,13 @@ def _load_and_run(
             cache=options.cache,
             step_timeout=options.step_timeout,
         )
-    stored_results = result.derivations
+    stored_results, kept = result.derivations, None
     if reused is not None:  # the unchanged modules' derivations, as stored, in order
         checked = {r.id: r for r in result.derivations}
         result.derivations = [checked.get(i) or reused.stored.results[i] for i in chosen_ids]
         # stored: the unchanged modules' results and what was checked now, never a changed module's old ones
-        stored_results = [*(reused.stored.results[i] for i in reused.stored.kept(reused.changed)), *checked.values()]
+        stored_results = list(checked.values())
+        kept = {i: reused.stored.raw[i] for i in reused.stored.kept(reused.changed)}  # stored again as read
     else:
         listing = {d.id: d.kind for d in registry.derivations.values()}
         modules = registry.modules
@@ -282,6 +283,7 @@ def _load_and_run(
             engine,
             digested,
             reads,
+            kept,
         )
     return result
 

@@ -353,6 +353,8 @@ class Snapshot:
     modules: dict[str, tuple[str, list[str]]] = dataclasses.field(default_factory=dict)
     #: the data files read while the modules were imported, path → sha256 (:mod:`verify.run.reads`)
     reads: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: ``results`` as read from the file (checked by :func:`read`): what a later store keeps of them
+    raw: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
 
     def covers(self, ids: list[str]) -> bool:
         return all(i in self.results for i in ids)
@@ -445,7 +447,7 @@ def read(directory: Path, warnings: list[str], key: str | None = None) -> Snapsh
     for r in results.values():
         for s in r.steps:
             s.cached = True
-    return Snapshot(key, listing, results, environment, engine, modules, reads)
+    return Snapshot(key, listing, results, environment, engine, modules, reads, data["results"])
 
 
 def store(
@@ -458,11 +460,13 @@ def store(
     engine: str | None = None,
     modules: dict[str, tuple[str, list[str]]] | None = None,
     reads: dict[str, str] | None = None,
+    kept: dict[str, Any] | None = None,
 ) -> None:
     """Store ``results`` under ``key``, keeping the derivations of a stored snapshot with the same key.
     ``engine`` and ``modules`` (see :class:`Snapshot`) let a later run import only the modules that
     changed; ``reads``: the data files read while the modules were imported (with those of the
-    kept snapshot's imports).
+    kept snapshot's imports); ``kept``: derivations of an earlier snapshot stored again as it
+    read them (:attr:`Snapshot.raw`), not serialised anew.
 
     Nothing is stored when a verdict is not cacheable (``error``/``timeout`` are always checked again).
     """
@@ -472,8 +476,9 @@ def store(
     read = dict(reads or {})
     old = load(directory, key, [])
     if old is not None and old.listing == listing:
-        merged.update({k: _uncached(v) for k, v in old.results.items()})
+        merged.update(old.raw)
         read = {**old.reads, **read}
+    merged.update(kept or {})
     merged.update({r.id: _uncached(r) for r in results})
     payload = {
         "format": FORMAT,
