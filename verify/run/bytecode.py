@@ -23,7 +23,7 @@ import sys
 import types
 from importlib.machinery import ModuleSpec, SourceFileLoader
 
-from verify.run.cache import project_directory
+from verify.run.cache import first_spec, project_directory
 
 #: PEP 552 flags of a hash-based ``.pyc`` whose hash the importer checks against the source
 _CHECKED_HASH = (0b11).to_bytes(4, "little")
@@ -79,14 +79,8 @@ class SourceHashFinder:
             later = finders[finders.index(cls) + 1 :]
         except ValueError:  # asked directly, not by the import system
             later = finders
-        for finder in later:
-            find = getattr(finder, "find_spec", None)
-            spec = find(fullname, path, target) if find is not None else None
-            if spec is not None:
-                break
-        else:
-            return None
-        return source_loader(spec)
+        spec = first_spec(later, fullname, path, target)
+        return source_loader(spec) if spec is not None else None
 
     @classmethod
     def invalidate_caches(cls) -> None:

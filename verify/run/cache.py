@@ -240,11 +240,14 @@ def _spec(name: str) -> importlib.machinery.ModuleSpec | None:
     else:
         spec = _spec(parent)
         locations = spec.submodule_search_locations if spec is not None else None
-    if not locations:
-        return None
-    for finder in sys.meta_path:
+    return first_spec(sys.meta_path, name, list(locations)) if locations else None
+
+
+def first_spec(finders: list, name: str, path: list[str] | None, target=None) -> importlib.machinery.ModuleSpec | None:
+    """The spec of module ``name`` from the first of the meta path ``finders`` that finds one."""
+    for finder in finders:
         find = getattr(finder, "find_spec", None)
-        found = find(name, list(locations)) if find is not None else None
+        found = find(name, path, target) if find is not None else None
         if found is not None:
             return found
     return None

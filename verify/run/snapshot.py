@@ -362,7 +362,12 @@ class Snapshot:
     def current(self) -> bool:
         """Whether every data file its results depend on is as it was (:mod:`verify.run.reads`):
         those read at import time, and each step's own."""
-        return not changed(self.reads) and not self.stale_ids
+        return not self.imports_changed and not self.stale_ids
+
+    @functools.cached_property
+    def imports_changed(self) -> bool:
+        """Whether a data file read while the modules were imported changed since (hashed once)."""
+        return bool(changed(self.reads))
 
     @functools.cached_property
     def stale_ids(self) -> set[str]:
@@ -376,7 +381,7 @@ class Snapshot:
         derivation of an unchanged module has no stored result, or nothing changed)."""
         if not engine or engine != self.engine or digests is None or list(digests) != list(self.modules):
             return None
-        if changed(self.reads):  # any claim may have been built from it: every module is imported
+        if self.imports_changed:  # any claim may have been built from it: every module is imported
             return None
         stale = self.stale_ids
         changed_ = [
