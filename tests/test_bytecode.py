@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import json
 import os
 import py_compile
 import shutil
@@ -20,7 +19,7 @@ from importlib.machinery import SourceFileLoader
 from pathlib import Path
 
 import pytest
-from test_cache import BETA, ROOT, make_package
+from test_cache import BETA, cli, make_package, statuses
 
 from verify.run import bytecode
 
@@ -122,30 +121,25 @@ def test_installed_and_standard_modules_keep_their_loaders():
     assert bytecode.SourceHashFinder.find_spec("no_such_module_anywhere_42", None) is None
 
 
-def test_a_same_second_edit_to_a_claim_is_checked_not_answered_from_stored_results(tmp_path):
+def test_a_same_second_edit_to_a_claim_is_checked_not_answered_from_stored_results(tmp_path, monkeypatch):
     """A run of a true claim, an edit that makes it false (same size, same mtime), another run:
     the second run must refute the edited claim, and so must every later run."""
     make_package(tmp_path, beta=BETA)
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "VERIFY_CACHE_DIR")}
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(tmp_path)])
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)  # the runs write and reuse bytecode
 
-    def run() -> dict:
-        out = subprocess.run(
-            [sys.executable, "-m", "verify", "all", "--package", "tinypkg", "--quiet", "--json", "out.json"],
-            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
-        )  # fmt: skip
+    def run() -> dict[str, str]:
+        out, data = cli(tmp_path)
         assert out.returncode in (0, 1), out.stderr
-        data = json.loads((tmp_path / "out.json").read_text())
-        return {s["id"]: s["status"] for d in data["derivations"] for s in d["steps"]}
+        return {step: status for step, (status, _) in statuses(data).items()}
 
     # bytecode of the true claim, as a plain import or an earlier version of the tool leaves it
     py_compile.compile(
         str(tmp_path / "tinypkg" / "beta.py"), invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP
     )
-    assert run() == {"square": "proved"}
+    assert run() == {"beta::square": "proved"}
     _rewrite_same_size(tmp_path / "tinypkg" / "beta.py", "x**2 + 2 * x", "x**2 - 2 * x")
-    assert run() == {"square": "refuted"}
-    assert run() == {"square": "refuted"}
+    assert run() == {"beta::square": "refuted"}
+    assert run() == {"beta::square": "refuted"}
 
 
 def test_a_users_implementation_file_is_loaded_as_edited(tmp_path, monkeypatch):

@@ -10,15 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import hypothesis
 import pytest
 import sympy as sp
-from test_cache import ROOT
+from test_cache import cli, make_package, statuses
 
 from verify import Derivation, Equal, ForSizes, Source, Step, var
 from verify.domains import REAL
@@ -150,24 +147,14 @@ derivation = Derivation(
 
 
 def test_a_changed_log_or_table_outside_the_package_is_checked_again(tmp_path):
-    pkg = tmp_path / "datapkg"
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text("")
-    (pkg / "trainer.py").write_text(textwrap.dedent(LOG_READER))
-    (pkg / "table.py").write_text(textwrap.dedent(TABLE_READER))
+    make_package(tmp_path, trainer=LOG_READER, table=TABLE_READER)
     logs = tmp_path / "logs"
     logs.mkdir()
-    env = {k: v for k, v in os.environ.items() if k != "VERIFY_CACHE_DIR"}
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(tmp_path)])
 
     def run() -> dict[str, tuple[str, bool]]:
-        out = subprocess.run(
-            [sys.executable, "-m", "verify", "all", "--package", "datapkg", "--quiet", "--json", "out.json"],
-            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
-        )  # fmt: skip
+        out, data = cli(tmp_path)
         assert out.returncode in (0, 1), out.stderr
-        data = json.loads((tmp_path / "out.json").read_text())
-        return {f"{d['id']}::{s['id']}": (s["status"], s["cached"]) for d in data["derivations"] for s in d["steps"]}
+        return statuses(data)
 
     (logs / "run.json").write_text('{"loss": 0.5}')
     (logs / "table.json").write_text('{"c": 2}')
