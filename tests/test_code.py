@@ -90,7 +90,7 @@ def test_mutants_caught_without_a_formula(fn, prop, severity, verdict):
     assert report.property(prop).severity == severity
     assert report.verdict == verdict
     if fn is nl.mutant_batch_normalised:
-        assert "changing example 0 changes example 1's loss" in report.property(prop).summary
+        assert "changing example 0's chosen_logps changes example 1's loss" in report.property(prop).summary
 
 
 @pytest.mark.parametrize(

@@ -61,21 +61,22 @@ def _one(point: Mapping[str, float]) -> dict[str, np.ndarray]:
     return {k: np.array([v]) for k, v in point.items() if k != "beta"}
 
 
+def _disagree(impl: Implementation, formula: Formula, point: dict[str, float], beta: float) -> bool:
+    """Do code and formula differ on the one-example batch ``point``?"""
+    b = _batch_with_lengths(_one(point))
+    c, f = impl.losses(b), formula("L", b, beta)
+    return bool(np.isfinite(f).all() and np.isfinite(c).all() and _differ(c, f, _value_rtol(impl)).any())
+
+
 def _shrink(impl: Implementation, formula: Formula, point: dict[str, float], beta: float) -> dict[str, float]:
     """Simplify each input (integers, then one decimal) while code and formula still disagree."""
-
-    def bad(p: dict[str, float]) -> bool:
-        b = _batch_with_lengths(_one(p))
-        c, f = impl.losses(b), formula("L", b, beta)
-        return bool(np.isfinite(f).all() and np.isfinite(c).all() and _differ(c, f, _value_rtol(impl)).any())
-
     for k in list(point):
         if k == "beta":
             continue
         for cand in (float(round(point[k])), round(point[k], 1)):
             if k.startswith("len") and cand < 1:
                 continue
-            if cand != point[k] and bad({**point, k: cand}):
+            if cand != point[k] and _disagree(impl, formula, {**point, k: cand}, beta):
                 point = {**point, k: cand}
                 break
     return point
@@ -98,15 +99,23 @@ def formula_values(impl: Implementation, formula: Formula, beta: float) -> Prope
         bad = np.nonzero(ok & _differ(code, ref, _value_rtol(impl)))[0]
         if bad.size:
             i = int(bad[np.argmax(np.abs(code - ref)[bad])])
-            point = _shrink(impl, formula, _point(batch, i, impl.binding.sequence, beta), beta)
-            one = _batch_with_lengths(_one(point))
-            vc, vf = float(impl.losses(one)[0]), float(formula("L", one, beta)[0])
+            point = _point(batch, i, impl.binding.sequence, beta)
+            if _disagree(impl, formula, point, beta):
+                point = _shrink(impl, formula, point, beta)
+                one = _batch_with_lengths(_one(point))
+                vc, vf = float(impl.losses(one)[0]), float(formula("L", one, beta)[0])
+                where = f"on the one-example batch {_text(point)}"
+                alone = ""
+            else:  # the example alone agrees: its value depends on the rest of the batch
+                vc, vf = float(code[i]), float(ref[i])
+                where = f"in a fuzzed batch of {BATCH}, at example {i} ({_text(point)})"
+                alone = "; alone, in a batch of one, it gets the formula's value: it depends on the other examples"
             hint = diagnose(impl, formula, beta, seed)
             ce = Counterexample(
                 point,
                 [Evaluation("L (code)", "L", point, vc), Evaluation(f"L ({formula.name})", "L", point, vf)],
                 ("L (code)", "!=", f"L ({formula.name})"),
-                f"on the one-example batch {_text(point)} the implementation gives L={fmt(vc)}, the formula {fmt(vf)}",
+                f"{where} the implementation gives L={fmt(vc)}, the formula {fmt(vf)}{alone}",
             )
             summary = f"{ce.explanation} ({bad.size} of {ok.sum()} examples differ in batch {seed - SEEDS[0] + 1})"
             if hint:
@@ -135,12 +144,13 @@ def _gradients(impl: Implementation, formula: Formula, beta: float, seed: int):
     """The code's and the formula's gradients on one fuzzed batch. Finite differences see no detach, so
     where they are the code's method the formula's derivatives are taken through every ``stopgrad``."""
     batch = random_batch(BATCH, beta, seed)
-    code = impl.gradients(batch)
+    noise: dict[str, np.ndarray] = {}
+    code = impl.gradients(batch, noise)
     thru = {x: formula(f"dL/d{x}", batch, beta, through=True) for x in LOGPS}
     ref = {x: thru[x] if _method(impl, x) == "finite differences" else formula(f"dL/d{x}", batch, beta) for x in LOGPS}
     used = [x for x in LOGPS if x in impl.binding.sequence or formula.uses(x)]
     code = {x: code.get(x, np.zeros(BATCH)) for x in used}
-    return batch, code, ref, used, (thru if formula.through is not None else None)
+    return batch, code, ref, used, (thru if formula.through is not None else None), noise
 
 
 def _factors(batch: Mapping[str, np.ndarray], beta: float) -> list[tuple[str, np.ndarray | float]]:
@@ -198,18 +208,26 @@ def _relative(x, anchor, code, ref, batch, beta, rtol) -> str | None:
     return None
 
 
-def _explain_all(impl, code, ref, batch, beta, used, thru=None, stopped=()) -> dict[str, str]:
+def _explain_all(impl, code, ref, batch, beta, used, thru=None, stopped=(), noise=None) -> dict[str, str]:
     """Why each wrong ∂L/∂x differs from the formula's (empty when all agree).
 
     First a fixed transformation of each input's own gradient; the rest relative to an input
     whose gradient is right (or to ∂L/∂logp_w): when the loss is evaluated at a different
     argument every gradient carries a different weight, but their ratios still show which term
-    is wrong.
+    is wrong. ``noise``: per input, the estimated error of a finite difference in a precision
+    below float64 (:meth:`~verify.code.implementation.Implementation.fd_gradients`), allowed on top
+    of the tolerance.
     """
-    wrong = [x for x in used if _differ(code[x], ref[x], _rtol(impl, x), np.abs(ref[x]).max()).any()]
+    noise = noise or {}
+
+    def differs(x: str, target: np.ndarray) -> bool:
+        rtol, scale = _rtol(impl, x), np.abs(target).max()
+        return bool((_differ(code[x], target, rtol, scale) & (np.abs(code[x] - target) > noise.get(x, 0.0))).any())
+
+    wrong = [x for x in used if differs(x, ref[x])]
     out: dict[str, str] = {}
     for x in wrong:
-        if thru is not None and not _differ(code[x], thru[x], _rtol(impl, x), np.abs(thru[x]).max()).any():
+        if thru is not None and not differs(x, thru[x]):
             names = ", ".join(f"stopgrad({a})" for a in stopped)
             out[x] = (
                 f"flows through {names}, a weight the formula treats as a constant "
@@ -256,8 +274,8 @@ def _range_text(c: np.ndarray, f: np.ndarray) -> str:
 
 def diagnose(impl: Implementation, formula: Formula, beta: float, seed: int = SEEDS[0]) -> str:
     """Which inputs' gradients differ from the formula's, and how (empty when all agree)."""
-    batch, code, ref, used, thru = _gradients(impl, formula, beta, seed)
-    return grouped(_explain_all(impl, code, ref, batch, beta, used, thru, formula.stopped))
+    batch, code, ref, used, thru, noise = _gradients(impl, formula, beta, seed)
+    return grouped(_explain_all(impl, code, ref, batch, beta, used, thru, formula.stopped, noise))
 
 
 def grouped(reasons: Mapping[str, str]) -> str:
@@ -278,9 +296,9 @@ def formula_gradient(impl: Implementation, formula: Formula, beta: float) -> Pro
     )
     checked = 0
     for seed in SEEDS:
-        batch, code, ref, used, thru = _gradients(impl, formula, beta, seed)
+        batch, code, ref, used, thru, noise = _gradients(impl, formula, beta, seed)
         checked += BATCH
-        reasons = _explain_all(impl, code, ref, batch, beta, used, thru, formula.stopped)
+        reasons = _explain_all(impl, code, ref, batch, beta, used, thru, formula.stopped, noise)
         if not reasons:
             continue
         wrong = list(reasons)

@@ -29,7 +29,7 @@ class NumpyFramework:
         return contextlib.nullcontext()
 
     def array(self, x: np.ndarray, dtype: str = "float64") -> Any:
-        return np.asarray(x, dtype=dtype)
+        return np.array(x, dtype=dtype)  # a copy: a function that writes into its inputs must not change the batch
 
     def is_array(self, value: Any) -> bool:
         return isinstance(value, np.ndarray | np.generic | float | int)

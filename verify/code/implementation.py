@@ -18,7 +18,7 @@ import numpy as np
 from verify.code.frameworks import NumpyFramework, available, referenced
 from verify.code.load import CodeInputError, _one_line
 from verify.code.signature import Binding
-from verify.code.tokens import TOKEN_SOURCES, Layout, sequence_gradient
+from verify.code.tokens import MASK_INPUTS, TOKEN_SOURCES, Layout, sequence_gradient
 
 #: per result precision: the relative tolerance of comparisons and the finite-difference step
 #: (≈ √ε, so rounding and truncation errors stay near the tolerance); a function may cast its
@@ -51,6 +51,8 @@ class Implementation:
         self.framework: Any = NumpyFramework()
         self.dtype = "float64"  # of the losses returned for float64 inputs (a function may cast)
         self.layout = Layout()  # how token-level inputs are built from sequence batches
+        self.mask_dtype = "bool"  # or "int64" (0/1, as Hugging Face attention masks) if bool masks are refused
+        self.written: list[str] = []  # the arguments the function wrote into (in-place operations on its inputs)
         self._jit: Any = None  # (framework, compiled function), or False when the function cannot be compiled
 
     # ------------------------------------------------------------ calling
@@ -62,7 +64,7 @@ class Implementation:
             if canon in TOKEN_SOURCES:
                 values, w = self.layout.build(canon, batch)
                 if w is None:
-                    leaves[canon] = self.framework.array(values, "bool")
+                    leaves[canon] = self.framework.array(values, self.mask_dtype)
                     continue
                 weights[canon] = w
             else:
@@ -149,24 +151,34 @@ class Implementation:
     # ------------------------------------------------------------ validating
 
     def validate(self, batch: Mapping[str, np.ndarray]) -> Output:
-        """Detect the framework on ``batch`` and check shapes and finiteness (one-line errors)."""
+        """Detect the framework on ``batch`` and check shapes and finiteness (one-line errors).
+
+        Masks are given as bool arrays, or as int64 0/1 arrays when the function refuses bool ones
+        (``1 - mask`` on a bool tensor raises); the error of the first attempt is the one reported."""
         errors: dict[str, CodeInputError] = {}
         frameworks = available(self.fn)
+        masks = ("bool", "int64") if set(MASK_INPUTS) & set(self.binding.inputs) else ("bool",)
         for fw in frameworks:
             self.framework = fw
-            try:
-                with fw.context():
-                    value = self.raw(batch)
-                    self.dtype = fw.dtype(self._split(value, _size(batch))[0])
-                if fw.autograd:  # as gradients will call it: a NumPy function fails on traced or grad arrays
-                    self._autograd(batch)
-            except CodeInputError as exc:
-                errors[fw.name] = exc
+            for mask_dtype in masks:
+                self.mask_dtype = mask_dtype
+                try:
+                    with fw.context():
+                        value = self.raw(batch)
+                        self.dtype = fw.dtype(self._split(value, _size(batch))[0])
+                    if fw.autograd:  # as gradients will call it: a NumPy function fails on traced or grad arrays
+                        self._autograd(batch)
+                except CodeInputError as exc:
+                    errors.setdefault(fw.name, exc)
+                    continue
+                break
+            else:
                 continue
             break
         else:
             uses = referenced(self.fn)
             raise next((errors[fw.name] for fw in frameworks if fw.name in uses), errors["numpy"])
+        self.written = self._written(batch)
         out = self.output(batch)
         bad = np.nonzero(~np.isfinite(np.atleast_1d(out.losses)))[0]
         if bad.size:
@@ -182,19 +194,30 @@ class Implementation:
                     )
         return out
 
+    def _written(self, batch: Mapping[str, np.ndarray]) -> list[str]:
+        """The arguments whose values differ after one call (the function wrote into them in place)."""
+        with self.framework.context():
+            kwargs, leaves, _ = self._args(batch, "float64")
+            before = {c: self.framework.to_numpy(v).copy() for c, v in leaves.items()}
+            self._invoke(kwargs, _size(batch))
+            after = {c: self.framework.to_numpy(v) for c, v in leaves.items()}
+        return [self.binding.inputs[c] for c in leaves if not np.array_equal(before[c], after[c], equal_nan=True)]
+
     # ------------------------------------------------------------ gradients
 
-    def gradients(self, batch: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def gradients(
+        self, batch: Mapping[str, np.ndarray], noise: dict[str, np.ndarray] | None = None
+    ) -> dict[str, np.ndarray]:
         """∂(Σ losses)/∂input per example: autograd for the policy inputs of a torch or JAX function
-        (×B for a reduced loss), finite differences otherwise.
+        (×B for a reduced loss), finite differences otherwise (``noise``: see :meth:`fd_gradients`).
 
         The reference is a constant in training (its gradient is never used, and detaching it is
         harmless), so its partial derivatives, which show its orientation, come from the values.
         """
         if not self.framework.autograd:
-            return self.fd_gradients(batch)
+            return self.fd_gradients(batch, noise=noise)
         grads = self._autograd(batch)
-        grads.update(self.fd_gradients(batch, [k for k in self.binding.sequence if k in REFERENCE]))
+        grads.update(self.fd_gradients(batch, [k for k in self.binding.sequence if k in REFERENCE], noise))
         return grads
 
     def _autograd(self, batch: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -223,18 +246,36 @@ class Implementation:
                 out[k] = g
         return out
 
-    def fd_gradients(self, batch: Mapping[str, np.ndarray], names: list[str] | None = None) -> dict[str, np.ndarray]:
-        """Central finite differences of the per-example losses, each input moved for all examples."""
+    def fd_gradients(
+        self,
+        batch: Mapping[str, np.ndarray],
+        names: list[str] | None = None,
+        noise: dict[str, np.ndarray] | None = None,
+    ) -> dict[str, np.ndarray]:
+        """Central finite differences of the per-example losses, each input moved for all examples.
+
+        A function that computes in a lower precision than float64 returns values rounded to it, and
+        their differences carry that rounding divided by the step. When ``noise`` is given, it receives
+        per input and example an estimate of that error for such a function: twice the distance from
+        the difference quotient with twice the step (rounding and truncation both show there; an error
+        in the formula does not, as both quotients estimate the same derivative). Float64: zeros.
+        """
         out = {}
         for canon in self.binding.sequence if names is None else names:
             if canon.startswith("len"):
                 continue
             x = np.asarray(batch[canon], dtype=float)
             h = FD_STEP.get(self.dtype, 9e-2) * np.maximum(1.0, np.abs(x))
-            up = self.losses({**batch, canon: x + h})
-            down = self.losses({**batch, canon: x - h})
-            out[canon] = (up - down) / (2 * h)
+            out[canon] = self._quotient(batch, canon, x, h)
+            if noise is not None:
+                coarse = self._quotient(batch, canon, x, 2 * h) if self.dtype != "float64" else out[canon]
+                noise[canon] = 2 * np.abs(coarse - out[canon])
         return out
+
+    def _quotient(self, batch: Mapping[str, np.ndarray], canon: str, x: np.ndarray, h: np.ndarray) -> np.ndarray:
+        up = self.losses({**batch, canon: x + h})
+        down = self.losses({**batch, canon: x - h})
+        return (up - down) / (2 * h)
 
 
 def _size(batch: Mapping[str, np.ndarray]) -> int:

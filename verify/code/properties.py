@@ -4,10 +4,10 @@ Reused from the loss checker (:mod:`verify.losses.properties`) on the implementa
 the preference direction and the reference orientation (mirror tests from the reference policy
 and gradient signs there). Here: shift invariance, the gradient weight, the returned rewards
 (β·(policy − reference)), batch semantics (per-example vs mean, example i depends only on
-example i, permutation equivariance), padding (token-level inputs: the loss reads only unmasked
-tokens), float32 stability at large margins, and gradients that do not flow (autograd against
-finite differences of the function's own values). Most fuzzed batches have 64 pairs: a JAX function
-compiles once per shape.
+example i through every input, permutation equivariance), inputs left unchanged, padding
+(token-level inputs: the loss reads only unmasked tokens), float32 stability at large margins,
+and gradients that do not flow (autograd against finite differences of the function's own values).
+Most fuzzed batches have 64 pairs: a JAX function compiles once per shape.
 """
 
 from __future__ import annotations
@@ -176,15 +176,19 @@ def rewards(impl: Implementation, beta: float) -> PropertyResult:
     if out.rewards is None:
         return PropertyResult(pid, title, "n/a", "ok", "the function returns no rewards")
     chosen, rejected = out.rewards
+    # a reference-free reward only for a loss that does not read the reference (taking it and ignoring it,
+    # as TRL's dpo_loss does for SimPO, is fine; leaving it out of the rewards of DPO is not)
+    reference_free = not impl.binding.uses_reference or _ignores_reference(impl, batch)
 
     def candidates(side: str) -> dict[str, np.ndarray]:
         logp, ref, n = batch[f"logp_{side}"], batch[f"ref_logp_{side}"], batch[f"len_{side}"]
         out = {}
         if impl.binding.uses_reference:
             out["β·(policy − reference)"] = beta * (logp - ref)
-        out["β·policy"] = beta * logp
-        if impl.binding.uses_lengths:
-            out["β·policy/len"] = beta * logp / n
+        if reference_free:
+            out["β·policy"] = beta * logp
+            if impl.binding.uses_lengths:
+                out["β·policy/len"] = beta * logp / n
         return out
 
     cw, cl = candidates("w"), candidates("l")
@@ -206,6 +210,8 @@ def rewards(impl: Implementation, beta: float) -> PropertyResult:
             problems.append(f"{what} rewards have the sign flipped")
         elif np.all(_close(got * beta, want, tol)):
             problems.append(f"{what} rewards lack the factor β")
+        elif not reference_free and np.all(_close(got, beta * batch["logp_w" if what == "chosen" else "logp_l"], tol)):
+            problems.append(f"{what} rewards leave out the reference (β·policy, though the loss uses the reference)")
         else:
             problems.append(f"{what} rewards are not {label}")
     i = 0
@@ -225,7 +231,17 @@ def rewards(impl: Implementation, beta: float) -> PropertyResult:
     )
 
 
+def _ignores_reference(impl: Implementation, batch: Mapping[str, np.ndarray]) -> bool:
+    """Are the losses unchanged when the reference log-probabilities move (by different amounts per side)?"""
+    moved = {**batch, "ref_logp_w": batch["ref_logp_w"] - 7.25, "ref_logp_l": batch["ref_logp_l"] + 4.5}
+    return bool(np.all(_close(impl.losses(batch), impl.losses(moved), _rtol(impl))))
+
+
 # ---------------------------------------------------------------- batch semantics
+
+
+#: how example 0's inputs are moved to find coupling across the batch (lengths stay integers ≥ 1)
+COUPLING_MOVES = {"logp_w": -2.5, "logp_l": -0.5, "ref_logp_w": -1.7, "ref_logp_l": -0.3, "len_w": 3.0, "len_l": 5.0}
 
 
 def batch_semantics(impl: Implementation, beta: float, reduction: str) -> PropertyResult:
@@ -266,21 +282,23 @@ def batch_semantics(impl: Implementation, beta: float, reduction: str) -> Proper
             )
         return PropertyResult(pid, title, "holds", "ok", f"returns the mean of the per-example losses (batch of {n})")
     base = out.losses
-    moved = {k: v.copy() for k, v in batch.items()}
-    moved["logp_w"][0] -= 2.5  # example 0's margin changes
-    moved["logp_l"][0] -= 0.5
-    after = impl.losses(moved)
-    leak = np.nonzero(~_close(base[1:], after[1:], _rtol(impl)))[0]
-    if leak.size:
-        j = int(leak[0]) + 1
-        return PropertyResult(
-            pid,
-            title,
-            "violated",
-            "warning",
-            f"changing example 0 changes example {j}'s loss from {fmt(base[j])} to {fmt(after[j])}: "
-            "the losses are coupled across the batch",
-        )
+    for name in impl.binding.sequence:  # each input of example 0 in turn: a batch mean may couple any of them
+        moved = {k: v.copy() for k, v in batch.items()}
+        moved[name][0] += COUPLING_MOVES[name]
+        after = impl.losses(moved)
+        leak = np.nonzero(~_close(base[1:], after[1:], _rtol(impl)))[0]
+        if leak.size:
+            j = int(leak[0]) + 1
+            what = impl.binding.inputs.get(name) or f"{name} (its number of unmasked tokens)"
+            return PropertyResult(
+                pid,
+                title,
+                "violated",
+                "warning",
+                f"changing example 0's {what} changes example {j}'s loss from {fmt(base[j])} to {fmt(after[j])}: "
+                "the losses are coupled across the batch (a batch mean or sum where a per-example value belongs?)",
+                details={"input": name, "example": j},
+            )
     perm = np.random.default_rng(52).permutation(n)
     permuted = impl.losses({k: v[perm] for k, v in batch.items()})
     if not np.all(_close(permuted, base[perm], _rtol(impl))):
@@ -291,6 +309,28 @@ def batch_semantics(impl: Implementation, beta: float, reduction: str) -> Proper
         "holds",
         "ok",
         f"per-example losses of shape ({n},); example i depends only on example i; permutation-equivariant",
+    )
+
+
+# ---------------------------------------------------------------- inputs
+
+
+def inputs_unchanged(impl: Implementation) -> PropertyResult:
+    """The function leaves its input arrays as they were (no in-place operation on them)."""
+    pid, title = "inputs_unchanged", "inputs unchanged"
+    if not impl.written:
+        return PropertyResult(pid, title, "holds", "ok", "the input arrays hold the same values after the call")
+    names = ", ".join(impl.written)
+    return PropertyResult(
+        pid,
+        title,
+        "violated",
+        "warning",
+        f"writes into its input(s) {names} in place (x -= y, out=…, x[...] = …): a caller that reads them after "
+        "the loss (a trainer logging logps/chosen, or calling the loss again) gets changed values; compute "
+        "new arrays instead (x = x - y). The checker passes each call fresh copies, so the other results "
+        "are those of the function on the intended inputs",
+        details={"written": list(impl.written)},
     )
 
 
@@ -349,8 +389,9 @@ def padding(impl: Implementation, beta: float) -> PropertyResult:
                 ("L", "!=", "L (padding changed)"),
                 problems[-1],
             )
+    masks = "" if impl.mask_dtype == "bool" else f"; masks given as {impl.mask_dtype} 0/1 (bool masks are refused)"
     if problems:
-        return PropertyResult(pid, title, "violated", "error", "; ".join(problems), counterexample=ce)
+        return PropertyResult(pid, title, "violated", "error", "; ".join(problems) + masks, counterexample=ce)
     names = ", ".join(repr(impl.binding.inputs[c]) for c in tokens)
     return PropertyResult(
         pid,
@@ -358,7 +399,7 @@ def padding(impl: Implementation, beta: float) -> PropertyResult:
         "holds",
         "ok",
         f"new values in the padded positions of {names} and padding {WIDER} positions wider leave every loss "
-        f"unchanged ({base.size} examples, lengths = unmasked tokens)",
+        f"unchanged ({base.size} examples, lengths = unmasked tokens){masks}",
     )
 
 

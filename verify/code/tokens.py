@@ -33,6 +33,7 @@ TOKEN_SOURCES: dict[str, tuple[str | None, str]] = {
     "mask_l": (None, "len_l"),
 }
 TOKEN_INPUTS: tuple[str, ...] = tuple(TOKEN_SOURCES)
+MASK_INPUTS: tuple[str, ...] = tuple(k for k, (source, _) in TOKEN_SOURCES.items() if source is None)
 
 
 @dataclass(frozen=True)

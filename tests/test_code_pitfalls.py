@@ -1,0 +1,153 @@
+"""Implementation pitfalls the code checker must name, and correct code it must not flag.
+
+Each pitfall is a plausible trainer bug: writing into the caller's arrays, a batch mean where a
+per-example value belongs (through the reference or the lengths), rewards without the reference,
+and a correct function computed in float32 NumPy or written for integer attention masks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from verify.code import check_implementation
+from verify.code.load import load_function
+
+F32 = np.float32
+
+
+def _not_ok(report) -> dict[str, str]:
+    return {p.id: p.summary for p in report.properties if p.severity in ("warning", "error")}
+
+
+def _softplus(x):
+    return np.logaddexp(0.0, x)
+
+
+def dpo_writes_inputs(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1):
+    chosen_logps -= ref_chosen_logps
+    rejected_logps -= ref_rejected_logps
+    return _softplus(-beta * (chosen_logps - rejected_logps))
+
+
+def dpo_batch_mean_reference(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1):
+    ref_logratios = (ref_chosen_logps - ref_rejected_logps).mean()
+    return _softplus(-beta * ((chosen_logps - rejected_logps) - ref_logratios))
+
+
+def simpo_batch_mean_length(chosen_logps, rejected_logps, chosen_lengths, rejected_lengths, beta=2.0, gamma=0.5):
+    margin = chosen_logps / chosen_lengths.mean() - rejected_logps / rejected_lengths.mean()
+    return _softplus(-(beta * margin - gamma))
+
+
+def dpo_rewards_without_reference(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1):
+    h = (chosen_logps - ref_chosen_logps) - (rejected_logps - ref_rejected_logps)
+    return _softplus(-beta * h), beta * chosen_logps, beta * rejected_logps
+
+
+def reference_free_rewards(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1):
+    """A reference-free loss that takes the reference (as TRL's dpo_loss does) and ignores it."""
+    return _softplus(-beta * (chosen_logps - rejected_logps)), beta * chosen_logps, beta * rejected_logps
+
+
+def dpo_float32(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1):
+    logits = ((chosen_logps - ref_chosen_logps) - (rejected_logps - ref_rejected_logps)).astype(F32)
+    return np.logaddexp(F32(0.0), F32(-beta) * logits)
+
+
+def dpo_float32_beta_twice(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1):
+    logits = ((chosen_logps - ref_chosen_logps) - (rejected_logps - ref_rejected_logps)).astype(F32)
+    return np.logaddexp(F32(0.0), F32(-beta * beta) * logits)
+
+
+def test_a_function_writing_into_its_inputs_is_named_and_judged_on_copies():
+    report = check_implementation(dpo_writes_inputs, "dpo", {"beta": 0.1})
+    written = report.property("inputs_unchanged")
+    assert (written.status, written.severity) == ("violated", "warning")
+    assert written.details["written"] == ["chosen_logps", "rejected_logps"]
+    # every other result is that of the function on the intended inputs: it computes DPO
+    assert report.property("formula_values").status == "holds", _not_ok(report)
+    assert report.property("formula_gradient").status == "holds", _not_ok(report)
+    assert report.property("batch_semantics").status == "holds"
+
+
+def test_a_function_leaving_its_inputs_alone_holds():
+    report = check_implementation(dpo_float32, "dpo", {"beta": 0.1})
+    assert report.property("inputs_unchanged").status == "holds"
+
+
+@pytest.mark.parametrize(
+    ("fn", "params", "moved"),
+    [
+        (dpo_batch_mean_reference, {"beta": 0.1}, "ref_logp_w"),
+        (simpo_batch_mean_length, {"beta": 2.0, "gamma": 0.5}, "len_w"),
+    ],
+)
+def test_coupling_through_any_input_is_found_and_named(fn, params, moved):
+    report = check_implementation(fn, None, params)
+    coupled = report.property("batch_semantics")
+    assert (coupled.status, coupled.severity) == ("violated", "warning")
+    assert coupled.details["input"] == moved
+    assert "coupled across the batch" in coupled.summary
+
+
+def test_coupling_found_by_the_formula_is_shown_in_its_batch_not_alone():
+    report = check_implementation(dpo_batch_mean_reference, "dpo", {"beta": 0.1})
+    values = report.property("formula_values")
+    assert values.status == "violated"
+    assert "in a fuzzed batch of" in values.summary and "depends on the other examples" in values.summary
+    code, formula = (e.value for e in values.counterexample.evaluations)
+    assert abs(code - formula) > 1e-6 * max(abs(code), abs(formula))  # the values shown really differ
+
+
+def test_rewards_without_the_reference_are_named_where_the_loss_uses_it():
+    report = check_implementation(dpo_rewards_without_reference, "dpo", {"beta": 0.1})
+    rewards = report.property("rewards")
+    assert (rewards.status, rewards.severity) == ("violated", "warning")
+    assert "leave out the reference" in rewards.summary
+
+
+def test_reference_free_rewards_hold_for_a_loss_that_ignores_the_reference():
+    report = check_implementation(reference_free_rewards, None, {"beta": 0.1})
+    rewards = report.property("rewards")
+    assert rewards.status == "holds" and "β·policy" in rewards.summary
+
+
+def test_a_correct_float32_numpy_loss_is_ok_and_a_wrong_one_is_not():
+    report = check_implementation(dpo_float32, "dpo", {"beta": 0.1})
+    assert report.verdict == "ok", _not_ok(report)
+    assert report.property("formula_gradient").status == "holds"
+    wrong = check_implementation(dpo_float32_beta_twice, "dpo", {"beta": 0.1})
+    assert wrong.verdict == "error"
+    assert wrong.property("formula_values").status == "violated"
+
+
+INT_MASKS = """
+import torch.nn.functional as F
+
+
+def dpo_int_masks(chosen_token_logps, rejected_token_logps, chosen_attention_mask, rejected_attention_mask,
+                  ref_chosen_logps, ref_rejected_logps, beta=0.1):
+    c = chosen_token_logps.masked_fill((1 - chosen_attention_mask).bool(), 0.0).sum(-1)
+    r = rejected_token_logps.masked_fill((1 - rejected_attention_mask).bool(), 0.0).sum(-1)
+    return -F.logsigmoid(beta * ((c - ref_chosen_logps) - (r - ref_rejected_logps)))
+
+
+def dpo_bool_masks(chosen_token_logps, rejected_token_logps, chosen_mask, rejected_mask,
+                   ref_chosen_logps, ref_rejected_logps, beta=0.1):
+    c = chosen_token_logps.masked_fill(~chosen_mask, 0.0).sum(-1)
+    r = rejected_token_logps.masked_fill(~rejected_mask, 0.0).sum(-1)
+    return -F.logsigmoid(beta * ((c - ref_chosen_logps) - (r - ref_rejected_logps)))
+"""
+
+
+def test_masks_are_given_as_integers_to_code_written_for_attention_masks(tmp_path):
+    pytest.importorskip("torch")
+    path = tmp_path / "masks.py"
+    path.write_text(INT_MASKS, encoding="utf-8")
+    report = check_implementation(load_function(f"{path}:dpo_int_masks"), "dpo", {"beta": 0.1})
+    assert report.verdict == "ok", _not_ok(report)
+    assert "masks given as int64 0/1" in report.property("padding").summary
+    report = check_implementation(load_function(f"{path}:dpo_bool_masks"), "dpo", {"beta": 0.1})
+    assert report.verdict == "ok", _not_ok(report)
+    assert "int64" not in report.property("padding").summary
