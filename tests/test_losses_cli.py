@@ -126,6 +126,23 @@ def test_against(expr, verdict):
         assert abs(p.counterexample.evaluations[0].value - p.counterexample.evaluations[1].value) > 1e-6
 
 
+SIMPO = "-logsigmoid(beta*(logp_w/len_w - logp_l/len_l) - gamma)"
+
+
+def test_against_compares_at_the_hyperparameters_given():
+    # the catalog's SimPO has γ = 0.5; compared at the γ given, SimPO with γ = 1 is SimPO
+    assert check_loss(SIMPO, {"gamma": "1"}, against="simpo").property("against").summary.startswith("equal to simpo")
+    fixed = "-logsigmoid(beta*(logp_w/len_w - logp_l/len_l) - 1)"
+    assert check_loss(fixed, {"gamma": "1"}, against="simpo").property("against").summary.startswith("equal")
+    # and a γ of the catalog loss that the expression does not match is still a difference
+    assert check_loss(fixed, {"gamma": "0.5"}, against="simpo").property("against").summary.startswith("different")
+
+
+def test_a_param_of_neither_loss_is_refused_naming_both(capsys):
+    assert main(["loss", SIMPO, "--param", "gamma=1", "--param", "eps=0.1", "--against", "simpo"]) == 2
+    assert "not used by the expression" in capsys.readouterr().err
+
+
 def test_scaled_ipo_is_equal_up_to_a_positive_scale():
     # three times the IPO loss: the policy gradients are proportional with the constant factor 3
     expr = "((logp_w - ref_logp_w) - (logp_l - ref_logp_l) - 1/(2*beta))**2 * 3"

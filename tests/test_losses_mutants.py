@@ -54,6 +54,10 @@ MUTANTS = {
         "- (logp_l/len_l - log1mexp(logp_l/len_l)))",
         {"lambda": "0.1"},
     ),
+    # a bounded anchor on the rejected response with its sign flipped: rewards raising the loser above its
+    # reference, which the margin term no longer outweighs at a wide margin
+    "dpo_loser_anchor_sign": (f"-logsigmoid(beta*{M}) - lam*relu({RL})", {"lam": "0.01"}),
+    "dpo_loser_anchor_sign_softplus": (f"-logsigmoid(beta*{M}) - lam*softplus({RL})", {"lam": "0.01"}),
     # a loss blind to the preference
     "dpo_symmetrised": (f"-logsigmoid(beta*{M}) - logsigmoid(-beta*{M})", {}),
 }
@@ -108,3 +112,9 @@ def test_undefined_everywhere_is_undecided_not_passed():
 
 def test_constant_loss_is_an_error():
     assert check_loss("1 + 0*logp_w").property("preference_direction").severity == "error"
+
+
+@pytest.mark.parametrize("anchor", ["lam*relu(logp_l - ref_logp_l)", "lam*softplus(logp_l - ref_logp_l)"])
+def test_a_loser_anchor_with_the_right_sign_is_not_flagged(anchor):
+    r = check_loss(f"-logsigmoid(beta*{M}) + {anchor}", {"lam": "0.01"})
+    assert r.property("off_reference").status == "holds", r.property("off_reference").summary

@@ -144,11 +144,16 @@ def check_loss(
             f"loss {name!r} uses hyperparameter(s) {', '.join(missing)} without a value; give {hint} "
             f"(or, for an intermediate such as a margin, --define {missing[0]}=EXPR)"
         )
-    unused = sorted(set(values) - set(hyper))
-    if unused:
-        raise UsageError(f"loss {name!r}: --param {', '.join(unused)} is not used by the expression {expression!r}")
     if against is not None and against not in CATALOG:
         raise UsageError(f"--against {against!r} is not a catalog loss; choose one of {', '.join(CATALOG)}")
+    # a hyperparameter of the --against loss may be given too: it is compared at that value
+    theirs = set(CATALOG[against].params) if against is not None else set()
+    unused = sorted(set(values) - set(hyper) - theirs)
+    if unused:
+        also = f" or by {against}" if against is not None else ""
+        raise UsageError(
+            f"loss {name!r}: --param {', '.join(unused)} is not used by the expression {expression!r}{also}"
+        )
     grad_var, grad_expr = None, None
     if claimed_grad is not None:
         grad_var, grad_text = "logp_w", claimed_grad
@@ -164,7 +169,7 @@ def check_loss(
         extra = sorted(set(grad_hyper) - set(values))
         if extra:
             raise UsageError(f"--claimed-grad uses hyperparameter(s) {', '.join(extra)} without a value; give --param")
-    loss = CompiledLoss(expr, values)
+    loss = CompiledLoss(expr, {k: v for k, v in values.items() if k in hyper})
     ctx = make_context(loss)
     documented = None
     if variant is not None and variant.optimum:
@@ -183,7 +188,8 @@ def check_loss(
     ]
     if against is not None:
         ref = CATALOG[against]
-        other = CompiledLoss(parse_expression(ref.expression)[0], _values(ref.params))
+        given = {k: v for k, v in values.items() if k in ref.params}
+        other = CompiledLoss(parse_expression(ref.expression)[0], {**_values(ref.params), **given})
         props.append(compare_against(ctx, other, against, make_context(other)))
     if grad_expr is not None:
         props.append(claimed_gradient(ctx, grad_var, grad_expr))

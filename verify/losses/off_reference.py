@@ -18,17 +18,18 @@ the whole loss shows it (confirmed with mpmath at 50 digits):
    lower the loss. This re-tests away from the reference terms whose gradient vanishes there
    (``−λ·r_l²``, ``r_l²`` inside the margin).
 3. *Raising the loser lowers the loss*: an additive term in the rejected response alone that
-   falls as ``logp_l`` rises at every ``logp_l`` and grows without limit as ``logp_l → −∞``
-   (an SFT term on the rejected response) rewards raising the loser beyond any target; the
-   counterexample is a point with a wide margin where raising ``logp_l`` lowers the loss.
+   never rises as ``logp_l`` rises and falls somewhere rewards raising the loser beyond any
+   target: an SFT term on the rejected response (growing without limit as ``logp_l → −∞``), or
+   a bounded penalty with its sign flipped (``−λ·relu(logp_l − ref_logp_l)``). The
+   counterexample is a point with a wide margin where raising ``logp_l`` lowers the whole loss.
    Terms with their own target (SPPO's ``(r_l + 1/(2β))²``) or that rise with ``logp_l``
    (NCA, BCO, APO) are not flagged.
 
-Not checked: the side where the policy already prefers the winner, away from the reference. A
-finite target legitimately rewards shrinking a margin past it (IPO), and APO-down
-(``∂L/∂logp_w = 0`` at every reference point) rewards lowering the winner there by design, so a
-test there cannot tell a sign error from the design; check 1 and 3 cover that side for terms
-that grow without limit.
+Not checked: the side where the policy already prefers the winner, away from the reference,
+for terms that depend on both responses. A finite target legitimately rewards shrinking a
+margin past it (IPO), and APO-down (``∂L/∂logp_w = 0`` at every reference point) rewards
+lowering the winner there by design, so a test there cannot tell a sign error from the design;
+checks 1 and 3 cover that side for terms in one response alone.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ import sympy as sp
 
 from verify.losses.evaluate import NAMES, VARIABLES, numpy_function, point_at
 from verify.losses.parse import LEN_L, LEN_W, LOGP_L, LOGP_W, REF_LOGP_W
-from verify.losses.properties import A, B, Context, D, fmt, shifted
+from verify.losses.properties import A, B, C, Context, D, fmt, shifted
 from verify.losses.results import Counterexample, Evaluation, PropertyResult
 
 DECADES = np.array([0.0, 10.0, 100.0, 1000.0, 10000.0])
@@ -117,12 +118,19 @@ def lowering_both(ctx: Context) -> Counterexample | None:
 
 
 def raising_the_loser(ctx: Context) -> tuple[sp.Expr, Counterexample] | None:
-    """Check 2: a loser-only term that rewards raising ``logp_l`` at every level, shown on the whole loss."""
+    """Check 3: a loser-only term that never rises as ``logp_l`` rises and falls somewhere, shown on the whole loss.
+
+    Scanned along ``logp_l`` (10⁴ step units below the reference up to 0) at three configurations.
+    A term that grows without limit as ``logp_l → −∞`` (an SFT term on the rejected response) is
+    shown at a wide margin below the reference; a bounded one (a penalty ``−λ·relu(logp_l −
+    ref_logp_l)`` with its sign flipped) where it falls, with the margin made wide by a lower
+    reference for the winner, where the margin term no longer outweighs it.
+    """
     term = loser_terms(ctx.loss.expr)
     if term == 0 or LOGP_L not in term.free_symbols:
         return None
     g = numpy_function(term, VARIABLES)
-    ratio_ok = False
+    unbounded, falls = True, {}
     for i in (0, 1, 2):
         base = point_at(ctx.cfg, i, ctx.params)
         sc = float(ctx.scale[i])
@@ -133,31 +141,55 @@ def raising_the_loser(ctx: Context) -> tuple[sp.Expr, Counterexample] | None:
         d = v[:-1] - v[1:]  # > 0: the term falls as logp_l rises
         tol = TOL * (np.abs(v[:-1]) + np.abs(v[1:])) + 1e-300
         if not (np.all(np.isfinite(v)) and np.all(d >= -tol)):
-            return None
-        grows = v[:5][::-1]  # the term at logp_l lowered by 0, 10, …, 10⁴ step units
-        if not _rises_without_limit(grows):
-            return None
-        ratio_ok = True
-    if not ratio_ok:
+            return None  # it rises somewhere: a target (SPPO) or a penalty on the loser
+        unbounded = unbounded and _rises_without_limit(v[:5][::-1])  # at logp_l lowered by 0, 10, …, 10⁴ units
+        j = np.nonzero(d > tol)[0]
+        if j.size:
+            k = int(j[j.size // 2])  # the middle of where it falls
+            falls[i] = (float(grid[k]), float(grid[k + 1] - grid[k]))
+    if not falls:
         return None
+    if unbounded:
+        for i in (1, 0, 2):
+            base = point_at(ctx.cfg, i, ctx.params)
+            sc = float(ctx.scale[i])
+            for m in (10.0, 30.0, 100.0, 300.0, 1000.0):
+                p = {**base, B: base[B] - m * sc}
+                found = _lower_when_raised(ctx, term, p, min(sc, -p[B]), f"at margin {fmt(m * sc)} above the reference")
+                if found is not None:
+                    return term, found
+        return None
+    if not ctx.uses_reference:
+        return None  # the margin cannot be widened past a logp_l near 0 without a reference
     for i in (1, 0, 2):
+        if i not in falls:
+            continue
         base = point_at(ctx.cfg, i, ctx.params)
         sc = float(ctx.scale[i])
+        at, step = falls[i]
+        above = at - base[D]  # how far the loser stands above its reference there
         for m in (10.0, 30.0, 100.0, 300.0, 1000.0):
-            p = {**base, B: base[B] - m * sc}
-            up = {**p, B: p[B] + sc}
-            v0, v1 = ctx.loss.exact("L", p), ctx.loss.exact("L", up)
-            if _clearly_lower(v1, v0):
-                ce = Counterexample(
-                    p,
-                    [Evaluation("L(start)", "L", p, float(v0)), Evaluation("L(logp_l raised)", "L", up, float(v1))],
-                    ("L(logp_l raised)", "<", "L(start)"),
-                    f"raising the loser lowers the loss: the term {sp.sstr(term)} depends on the rejected response "
-                    f"only and falls as logp_l rises at every logp_l; at margin {fmt(m * sc)} above the reference, "
-                    f"raising logp_l by {fmt(sc)} lowers L from {fmt(v0)} to {fmt(v1)}",
-                )
-                return term, ce
+            p = {**base, B: at, C: base[A] - m * sc - above}  # margin m·sc: the winner's reference lowered
+            found = _lower_when_raised(ctx, term, p, min(sc, step), f"at margin {fmt(m * sc)}")
+            if found is not None:
+                return term, found
     return None
+
+
+def _lower_when_raised(ctx: Context, term: sp.Expr, p: dict, step: float, where: str) -> Counterexample | None:
+    """A counterexample if raising ``logp_l`` by ``step`` from ``p`` clearly lowers the whole loss."""
+    up = {**p, B: p[B] + step}
+    v0, v1 = ctx.loss.exact("L", p), ctx.loss.exact("L", up)
+    if not _clearly_lower(v1, v0):
+        return None
+    return Counterexample(
+        p,
+        [Evaluation("L(start)", "L", p, float(v0)), Evaluation("L(logp_l raised)", "L", up, float(v1))],
+        ("L(logp_l raised)", "<", "L(start)"),
+        f"raising the loser lowers the loss: the term {sp.sstr(term)} depends on the rejected response only and "
+        f"never rises as logp_l rises; {where}, raising logp_l from {fmt(p[B])} by {fmt(step)} lowers L from "
+        f"{fmt(v0)} to {fmt(v1)}",
+    )
 
 
 SHIFTS = np.array([1.0, 4.0, 16.0, 64.0, 256.0])
