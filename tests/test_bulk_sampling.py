@@ -168,6 +168,7 @@ def test_a_violation_only_the_bulk_sample_reaches_is_refuted_at_a_real_counterex
     # Hypothesis is made to draw x = 0 only; the claim fails for x > 20 alone
     only_zero = numeric._Sampler(st.tuples(st.just(0.0)), lambda v: {"bulk_x": v[0]}, bulk.of({"bulk_x": REAL}))
     monkeypatch.setattr(numeric, "_points", lambda draws, b=None: only_zero)
+    monkeypatch.setattr(numeric, "edge_points", lambda *a: ())  # x = 20, the claim's constant, would find it first
     claim = Sign(expr=20 - sp.Max(x, 20) + sp.Min(x, 20) - x + 1, strict=True)  # 1 > 0 iff x ≤ 20
     out = numeric.fuzz(claim, {x: REAL}, CI)
     assert out.status == "refuted"
@@ -202,3 +203,15 @@ def test_simplified_values_stay_drawable_and_zero_is_simplest_for_a_distribution
     assert simple == {"w": 0.0, "k": 1.0, "p": 0.5}  # every value its domain's simplest one that still fails
     edge = b.simplified({"w": 3.7, "k": 17.0, "p": 0.37}, lambda q: q["p"] < 1e-3, budget=500)
     assert edge["p"] == PROBABILITY.lo and PROBABILITY.lo <= edge["p"] <= PROBABILITY.hi
+
+
+def test_the_claims_own_constants_are_tried_first(monkeypatch):
+    # the same claim with Hypothesis and the bulk sampler both held at x = 0: the edge point x = 20
+    # beside the claim's constant finds the violation, which really is one
+    only_zero = numeric._Sampler(st.tuples(st.just(0.0)), lambda v: {"bulk_x": v[0]}, None)
+    monkeypatch.setattr(numeric, "_points", lambda draws, b=None: only_zero)
+    claim = Sign(expr=20 - sp.Max(x, 20) + sp.Min(x, 20) - x + 1, strict=True)
+    out = numeric.fuzz(claim, {x: REAL}, CI)
+    assert out.status == "refuted" and "the claim's own constants" in out.reason
+    value = (20 - sp.Max(x, 20) + sp.Min(x, 20) - x + 1).subs(x, sp.Rational(out.counterexample["bulk_x"]))
+    assert value <= 0

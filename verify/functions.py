@@ -6,6 +6,8 @@ Each knows its derivative, rewrites to ``exp``/``log`` for the simplifier and pr
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import mpmath
 import sympy as sp
 
@@ -109,3 +111,12 @@ def rewrite_special(expr: sp.Expr) -> sp.Expr:
         if expr.has(f):
             expr = expr.replace(f, lambda x, f=f: f(x)._eval_rewrite_as_exp(x))
     return expr
+
+
+def lambdified(symbols: Sequence[sp.Symbol], expr: sp.Expr, modules: list) -> Callable:
+    """``sympy.lambdify`` of ``expr`` in ``symbols``, immune to a symbol named like a constant or function
+    of ``modules`` (``pi``, ``e``, ``gamma``): lambdify binds each argument's name in the generated
+    code's namespace, so ``pi·x`` would read the symbol ``pi`` where π was meant. The symbols are
+    replaced by dummies with the same assumptions first."""
+    dummies = [sp.Dummy(**s.assumptions0) for s in symbols]
+    return sp.lambdify(dummies, expr.xreplace(dict(zip(symbols, dummies, strict=True))), modules=modules)

@@ -97,6 +97,88 @@ def _support_signs(x: sp.Symbol, value: sp.Expr, label: str, role: str, closure:
     return out
 
 
+#: functions with a kink or a jump somewhere: a derivative taken through them (SymPy picks one
+#: branch at a breakpoint and drops jumps) says nothing about the function there
+NONSMOOTH = (
+    sp.Piecewise, sp.Abs, sp.sign, sp.Heaviside, sp.floor, sp.ceiling, sp.frac, sp.Mod, sp.Min, sp.Max,
+    sp.DiracDelta, sp.re, sp.im, sp.arg,
+)  # fmt: skip
+
+
+def rough_parts(f: sp.Expr, xs: Sequence[sp.Symbol], poles: bool = False) -> list[str]:
+    """Why ``f`` may fail to be differentiable in ``xs``: the non-smooth functions of them it contains
+    and, with ``poles``, denominators and logarithms of them not known to be nonzero (where ``f``
+    jumps to infinity). Empty when ``f`` is smooth wherever it is defined and has no singularity.
+
+    Derivative conditions (first- and second-order conditions, the sign of ``(x − x*)·f′``) prove
+    an optimum or a bound only for such a smooth ``f``.
+    """
+    xs = set(xs)
+    found = {type(a).__name__ for a in nodes(f, NONSMOOTH) if a.free_symbols & xs}
+    if poles:
+        for a in nodes(f, (sp.Pow, sp.log)):
+            base, negative = (a.base, a.exp.is_negative) if isinstance(a, sp.Pow) else (a.args[0], True)
+            if negative and base.free_symbols & xs and base.is_zero is not False:
+                found.add(f"a singularity where {base} = 0")
+    return sorted(found)
+
+
+def local_check(f: sp.Expr, point: Mapping[sp.Symbol, sp.Expr], sign: int) -> list[Obligation]:
+    """``±(f(x) − f(x*)) ≥ 0`` for ``x`` within a relative distance of 10⁻¹⁵ of the point: a necessary
+    condition of a local minimum (``sign = 1``) or maximum (``-1``), searched numerically only.
+
+    ``x_i = x*_i·(1 + t·u_i)`` (``t·u_i`` where ``x*_i = 0``) with a step ``t`` in [10⁻³⁰, 10⁻¹⁵]
+    and a direction ``u`` in [−1, 1]ⁿ: a function lower arbitrarily close to ``x*`` (``−x⁴`` or
+    ``x³`` at 0, whose Hessian is 0 there; a kink) is refuted with the point, while a true optimum
+    whose basin is wider than that radius is not. The differences are of order ``t²`` and the
+    search resolves their sign at as many digits as that takes. Directions point into the domain:
+    a numeric ``x*`` on a closed bound only inward; a symbolic one moves relative to itself, so it
+    never crosses a closed bound at 0 (a domain with another closed bound: no check, ``[]``).
+    """
+    from verify.domains import DIRECTION, DOWNWARD, NEAR, UPWARD, var
+
+    taken = {s.name for s in f.free_symbols}
+    step = var(_fresh("t_near_point", taken), NEAR, r"t")
+    moved = {}
+    for x, at in point.items():
+        lower, upper, lower_closed, upper_closed = domain_of(x).support
+        if at.free_symbols:
+            if (lower_closed and lower != 0) or (upper_closed and upper != 0):
+                return []
+            direction = DIRECTION
+        else:
+            sides = domain_of(x).sides_at(float(at))
+            if sides is None:
+                return []
+            direction = {"+-": DIRECTION, "+": UPWARD, "-": DOWNWARD}[sides]
+        u = var(_fresh(f"direction_{x.name}", taken), direction, rf"u_{{{to_latex(x)}}}")
+        moved[x] = step * u if at == 0 else at * (1 + step * u)
+    what = "lower" if sign > 0 else "higher"
+    return [
+        Sign(
+            label=f"no {what} value near the point (relative distance 1e-15 and below)",
+            role="necessary",
+            expr=sign * (f.xreplace(moved) - f.xreplace(dict(point))),
+            shown=f"f(x) − f(x*) (must be {'≥' if sign > 0 else '≤'} 0)",
+        )
+    ]
+
+
+def _degenerate(hessian: sp.Matrix) -> bool:
+    """Whether the Hessian at the point has a diagonal entry or (up to 3 variables) a leading minor
+    that is exactly 0, where the second-order test cannot decide: ``x⁴`` and ``−x⁴`` both have it at 0."""
+    if any(hessian[i, i] == 0 for i in range(hessian.rows)):
+        return True
+    return hessian.rows <= 3 and any(hessian[:k, :k].det() == 0 for k in range(2, hessian.rows + 1))
+
+
+def _fresh(name: str, taken: set[str]) -> str:
+    while name in taken:
+        name += "_"
+    taken.add(name)
+    return name
+
+
 class Claim:
     """A checkable statement. Subclasses give :meth:`obligations` and :meth:`latex`."""
 
@@ -262,6 +344,8 @@ class Inequality(Claim):
             gap = "lhs − rhs" if direction > 0 else "rhs − lhs"
             return [Sign(expr=d, strict=strict, shown=f"{gap} (must be {'>' if strict else '≥'} 0)")]
         ((x, x_star),) = self.extremum.items()
+        if rough_parts(d, [x], poles=True):  # the sign of d′ says nothing across a jump: only the bound is searched
+            return [Sign(label="the bound", role="necessary", expr=d)]
         return [
             Sign(label="the bound", role="necessary", expr=d),
             *_support_signs(x, x_star, "the extremum lies in the closure of the domain", "sufficient", closure=True),
@@ -314,10 +398,20 @@ class Stationary(Claim):
     def obligations(self) -> list[Obligation]:
         """First-order conditions (exact); for a min/max, the second-order or global conditions
         that prove it (sufficient) and what it implies (necessary): for a local optimum a
-        positive semidefinite Hessian of ±f at the point (its diagonal and leading minors ≥ 0),
-        for a global one ±(f(x) − f(x*)) ≥ 0 everywhere."""
+        positive semidefinite Hessian of ±f at the point (its diagonal and leading minors ≥ 0) and,
+        where that test cannot decide (a diagonal entry or minor exactly 0), no lower (higher) value
+        near it (:func:`local_check`); for a global one ±(f(x) − f(x*)) ≥ 0 everywhere.
+
+        Derivative conditions prove nothing for an ``f`` with a kink or jump in the variables
+        (:func:`rough_parts`; for a global optimum also a singularity): then the claim is only
+        searched for a counterexample (a stationary point: its one-sided difference quotients
+        must tend to 0), and at best confirmed.
+        """
         xs = list(self.point)
         sub = dict(self.point)
+        rough = rough_parts(self.f, xs, poles=self.scope == "global")
+        if rough:
+            return self._searched_only(xs, sub, rough)
         obs: list[Obligation] = [
             Equation(label=f"first-order condition in {x}", lhs=sp.diff(self.f, x).subs(sub), rhs=0) for x in xs
         ]
@@ -331,6 +425,8 @@ class Stationary(Claim):
         n = len(xs)
         if self.scope == "local":  # a PSD Hessian has non-negative diagonal and leading minors
             at_point = hessian.subs(sub)
+            if _degenerate(at_point):  # higher orders decide: search near the point (a global claim is
+                obs.extend(local_check(self.f, sub, sign))  # searched everywhere already)
             minors = [(f"diagonal entry ({x})", at_point[i, i]) for i, x in enumerate(xs)]
             minors += [(f"leading minor {k}", at_point[:k, :k].det()) for k in range(2, n + 1)]
             obs.extend(
@@ -338,13 +434,7 @@ class Stationary(Claim):
                 for name, m in minors
             )
         if self.scope == "global":
-            obs.append(
-                Sign(
-                    label="no lower value anywhere" if sign > 0 else "no higher value anywhere",
-                    role="necessary",
-                    expr=sign * (self.f - self.f.subs(sub)),
-                )
-            )
+            obs.append(self._nowhere_better(sub, sign))
             if n == 1:
                 x = xs[0]
                 obs.append(
@@ -363,6 +453,55 @@ class Stationary(Claim):
             obs.append(
                 Sign(label=f"second-order condition: minor {k} {where}", role="sufficient", expr=minor, strict=True)
             )
+        return obs
+
+    def _nowhere_better(self, sub: Mapping[sp.Symbol, sp.Expr], sign: int) -> Sign:
+        return Sign(
+            label="no lower value anywhere" if sign > 0 else "no higher value anywhere",
+            role="necessary",
+            expr=sign * (self.f - self.f.subs(sub)),
+        )
+
+    def _searched_only(self, xs: list[sp.Symbol], sub: dict, rough: list[str]) -> list[Obligation]:
+        """The necessary conditions of the claim for an ``f`` that derivatives do not describe."""
+        why = f" (f is not smooth: {', '.join(rough)})"
+        if self.kind == "stationary":
+            from verify.domains import STEP, var
+
+            taken = {s.name for s in self.f.free_symbols}
+            obs: list[Obligation] = []
+            for x in xs:
+                t = var(_fresh("t_near_point", taken), STEP, "t")
+                at = self.f.subs(sub)
+                for side, sgn in (("+", 1), ("-", -1)):
+                    h = sgn * t * (1 if sub[x] == 0 else sub[x])  # relative to the point: x* ± t·x* stays inside
+                    quotient = (self.f.subs({**sub, x: sub[x] + h}) - at) / h
+                    obs.append(
+                        LimitOf(
+                            label=f"one-sided derivative in {x} from {side} is 0{why}",
+                            role="necessary",
+                            expr=quotient,
+                            var=t,
+                            to=sp.S.Zero,
+                            value=sp.S.Zero,
+                            direction="+",
+                        )
+                    )
+            return obs
+        sign = 1 if self.kind == "min" else -1
+        obs = []
+        for x in xs:
+            obs.extend(_support_signs(x, sub[x], f"the point lies in the domain of {x}", "necessary"))
+        near = local_check(self.f, sub, sign)
+        if not near and self.scope == "local":
+            raise ClaimError(
+                f"a local {self.kind} of a function that is not smooth ({', '.join(rough)}) is checked by searching "
+                "near the point, which its domain does not allow here; state the claim with scope='global' or "
+                "for a smooth function"
+            )
+        obs.extend(dataclasses.replace(ob, label=ob.label + why) for ob in near)
+        if self.scope == "global":
+            obs.append(self._nowhere_better(sub, sign))
         return obs
 
     def latex(self) -> str:
@@ -531,7 +670,12 @@ class Implies(Claim):
     def _solved(h: sp.Equality) -> tuple[sp.Symbol, sp.Expr]:
         for s, e in ((h.lhs, h.rhs), (h.rhs, h.lhs)):
             if isinstance(s, sp.Symbol) and s not in e.free_symbols:
-                domain_of(s)
+                if domain_of(s).scale == "integer" and e.is_integer is not True:
+                    # the points where e is whole have measure zero: no sampled point would be an instance
+                    raise ClaimError(
+                        f"equality hypothesis {h}: {s} is an integer, so the hypothesis says {e} is a whole number, "
+                        "which the checker cannot sample; declare the symbols of the expression with integer domains"
+                    )
                 return s, e
         raise ClaimError(f"equality hypothesis {h} must be sp.Eq(symbol, expression) with the symbol not on the right")
 

@@ -13,7 +13,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from verify.functions import MPMATH_FUNCTIONS
+from verify.functions import MPMATH_FUNCTIONS, lambdified
 from verify.losses.parse import BETA, CANONICAL, LEN_L, LEN_W, LOGP_L, LOGP_W, REF_LOGP_L, REF_LOGP_W
 
 VARIABLES: tuple[sp.Symbol, ...] = (LOGP_W, LOGP_L, REF_LOGP_W, REF_LOGP_L, BETA, LEN_W, LEN_L)
@@ -49,7 +49,7 @@ NUMPY_FUNCTIONS = {
 
 def numpy_function(expr: sp.Expr, symbols: tuple[sp.Symbol, ...]):
     """``expr`` as a vectorised float64 function of ``symbols`` (always returns an array)."""
-    f = sp.lambdify(symbols, expr, modules=[NUMPY_FUNCTIONS, "numpy"])
+    f = lambdified(symbols, expr, [NUMPY_FUNCTIONS, "numpy"])
 
     def call(*args):
         with np.errstate(all="ignore"):
@@ -62,7 +62,7 @@ def numpy_function(expr: sp.Expr, symbols: tuple[sp.Symbol, ...]):
 
 def mpmath_function(expr: sp.Expr, symbols: tuple[sp.Symbol, ...]):
     """``expr`` as an mpmath function of ``symbols`` (evaluate inside ``mpmath.workdps``)."""
-    return sp.lambdify(symbols, expr, modules=[{**MPMATH_FUNCTIONS, "stopgrad": _identity}, "mpmath"])
+    return lambdified(symbols, expr, [{**MPMATH_FUNCTIONS, "stopgrad": _identity}, "mpmath"])
 
 
 class CompiledLoss:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import dataclasses
 import functools
 import itertools
 import math
@@ -240,9 +241,9 @@ def _sign(
 
     A value that is 0 at every precision up to :data:`MAX_DPS` digits satisfies a non-strict
     claim; it violates a strict one only when ``exact_zero()`` shows the value is exactly 0 at the
-    point (1 − σ(10⁴) evaluates to 0 at 3000 digits, but it is not 0); otherwise the point is
-    left undecided. One that stays inside the noise floor satisfies a non-strict claim and leaves
-    a strict one undecided.
+    point (1 − σ(10⁴) evaluates to 0 at 3000 digits, but it is not 0), asked as soon as the value
+    sits in the rounding noise of two precisions; otherwise the point is left undecided. One that
+    stays inside the noise floor satisfies a non-strict claim and leaves a strict one undecided.
     """
     got = get(profile.dps)
     if got is None:
@@ -255,9 +256,10 @@ def _sign(
     if isinstance(v, mpmath.mpc) and abs(v.imag) > profile.rel_tol * scale:
         return _Probe(False, math.inf, values)
     v = mpmath.re(v)
-    if v > profile.rel_tol * scale or (not strict and v >= 0):
+    clear = v > profile.rel_tol * scale and not (strict and _tiny_noise(v, get, profile.dps))
+    if clear or (not strict and v >= 0):
         return _Probe(True, 0.0, values)
-    dps, previous = max(confirm_dps, 2 * profile.dps), None
+    dps, previous, noisy, tried = max(confirm_dps, 2 * profile.dps), None, 0, False
     while dps <= MAX_DPS:
         got = get(dps)
         if got is None or not _finite(got.outputs[0]):
@@ -265,6 +267,11 @@ def _sign(
         magnitude = got.magnitude
         v = mpmath.re(got.outputs[0])
         values = {"value": v}
+        noisy = noisy + 1 if abs(v) <= _noise_floor(magnitude, dps) else 0
+        if strict and noisy >= 2 and not tried and exact_zero is not None:
+            tried = True  # 0 or rounding noise at two precisions: sin(π·1)² is exactly 0, which no precision shows
+            if exact_zero():
+                return _Probe(False, math.inf, {"value": sp.S.Zero})
         if v == 0:
             previous, dps = None, 2 * dps  # exact 0 or underflow: only more digits can tell
             if dps > MAX_DPS:  # 0 at every precision up to the cap
@@ -281,6 +288,24 @@ def _sign(
         else:
             previous, dps = None, _next_dps(dps, magnitude, v)
     return _Probe(True, 0.0, values) if not strict else _Probe(None)
+
+
+#: below this size (in units of the working precision's noise, 10^(8 − dps)) a positive value of a
+#: strict claim must come out the same at twice the digits before it counts
+TINY = 1e10
+
+
+def _tiny_noise(v, get: Getter, dps: int) -> bool:
+    """Whether the small positive ``v`` may be rounding noise: an exact 0 that the evaluation could not
+    show (sin(π·1)² evaluates to 1e-62 at 30 digits and 1e-124 at 60), unlike a value that is small
+    (e^{−10⁴} comes out the same). Values above ``TINY`` times the noise unit are taken as they are
+    (an exact 0 computed that large needs intermediates of 10¹⁰ and more)."""
+    if v >= TINY * _noise_floor(1, dps):
+        return False
+    again = get(2 * dps)
+    if again is None or not _finite(again.outputs[0]):
+        return True
+    return not abs(mpmath.re(again.outputs[0]) - v) <= mpmath.mpf("1e-6") * v
 
 
 def _point_key(point: Mapping) -> tuple:
@@ -458,6 +483,12 @@ def _sampled(
     ``seen``: the points decided by earlier searches of the same obligation (see
     :class:`SearchMemory`), which count toward ``profile.samples`` and are not evaluated again.
     """
+    if sampler.edges:
+        state = _SearchState(sampler.point, probe, profile.shrink_examples, profile.shrink_seconds, seen)
+        for point in sampler.edges:
+            if state.decide(point).ok is False:
+                return _bulk_failure(sampler, probe, profile, state, point, "a point at the claim's own constants")
+        seen = state.seen
     if sampler.bulk is None or profile.samples <= BULK_ABOVE:
         return _search(sampler, probe, profile, seen)
     share = max(1, math.ceil(profile.samples * HYPOTHESIS_SHARE))
@@ -484,9 +515,15 @@ def _sampled(
 
 
 def _bulk_failure(
-    sampler: _Sampler, probe: Callable[[dict], _Probe], profile: Profile, state: _SearchState, point: dict
+    sampler: _Sampler,
+    probe: Callable[[dict], _Probe],
+    profile: Profile,
+    state: _SearchState,
+    point: dict,
+    found: str = "a bulk-drawn point",
 ) -> _SearchState:
-    """The state of a search whose bulk sample found a violation at ``point`` (see :func:`_sampled`)."""
+    """The state of a search whose bulk sample (or edge points) found a violation at ``point`` (see
+    :func:`_sampled`)."""
     full = _search(sampler, probe, profile, state.seen)
     if full.failure is not None:
         return full
@@ -494,13 +531,49 @@ def _bulk_failure(
     def fails(p: dict) -> bool:
         return probe(p).ok is False
 
-    simple = sampler.bulk.simplified(point, fails, profile.shrink_examples)
+    simple = sampler.bulk.simplified(point, fails, profile.shrink_examples) if sampler.bulk is not None else point
     state.failure = (simple, probe(simple))
     state.n = full.n
-    state.bulk_note = (
-        f"a bulk-drawn point, simplified value by value: Hypothesis's {profile.samples} examples reached no violation"
-    )
+    how = ", simplified value by value" if sampler.bulk is not None else ""
+    state.bulk_note = f"{found}{how}: Hypothesis's {profile.samples} examples reached no violation"
     return state
+
+
+#: how many of a claim's constants become edge points, how many points at most, and how far beside
+#: each constant they are also tried
+EDGE_CONSTANTS = 8
+EDGE_POINTS = 24
+EDGE_OFFSET = 1e-12
+#: constants the search draws anyway (Hypothesis's simple values)
+_SIMPLE = frozenset({0.25, 0.5, 0.75, 1.0, 2.0, 3.0})
+
+
+def edge_points(exprs: list[sp.Expr], domains: Mapping[str, Domain]) -> tuple[dict, ...]:
+    """Points where one symbol takes a constant of the claim, or a value just beside it, and the
+    others a simple value of their domain: a bound ``x < 31`` fails at 31, a piece of a
+    ``Piecewise`` that starts at 40 is reached there, whatever range the domain samples.
+
+    The constants are the numbers in ``exprs`` (and their negatives) other than the simple values
+    the search draws anyway, the largest in size first, at most :data:`EDGE_CONSTANTS`, and at
+    most :data:`EDGE_POINTS` points; each value must lie in the symbol's domain."""
+    from verify.search.points import fixed_points
+
+    numbers = {abs(n) for e in exprs for n in sp.sympify(e).atoms(sp.Number) if n.is_finite and n != 0}
+    constants = [c for c in sorted(numbers, key=lambda n: -abs(n)) if float(c) not in _SIMPLE][:EDGE_CONSTANTS]
+    if not constants or not domains:
+        return ()
+    base = fixed_points({sp.Symbol(k): d for k, d in domains.items()}, 1)[0]
+    out: dict[tuple, dict] = {}
+    for c in constants:
+        for name, domain in sorted(domains.items()):
+            for v in (float(c), -float(c)):
+                for x in (v, v + EDGE_OFFSET * max(1.0, abs(v)), v - EDGE_OFFSET * max(1.0, abs(v))):
+                    if math.isfinite(x) and domain.contains(x) and x != base[name]:
+                        point = {**base, name: x}
+                        out.setdefault(_point_key(point), point)
+                        if len(out) >= EDGE_POINTS:
+                            return tuple(out.values())
+    return tuple(out.values())
 
 
 def _search(
@@ -573,6 +646,8 @@ class _Sampler:
     strategy: st.SearchStrategy
     point: Callable[[tuple], dict]
     bulk: bulk.Bulk | None = None
+    #: points tried before any drawn one: the claim's own constants as values (see :func:`edge_points`)
+    edges: tuple[dict, ...] = ()
 
 
 def _points(draws: Mapping[str, Draw], bulk_points: bulk.Bulk | None = None) -> _Sampler:
@@ -691,6 +766,20 @@ def _recompute(ob: Recomputation) -> NumericOutcome:
     )
 
 
+def _exact_tolerance(ob: Obligation, profile: Profile) -> Profile:
+    """``profile`` with the relative tolerance of an exact claim when ``ob`` holds no float.
+
+    The profile's ``rel_tol`` (1e-15) allows a float constant its rounding (0.1 is not 1/10); an
+    exact claim off by 1e-17 (π against a 20-digit rational) is false and must not be confirmed.
+    Without floats a difference counts from the rounding noise of the working precision
+    (10^(8 − dps), 1e-22 at 30 digits) on; like any other it is re-evaluated at more digits, and
+    refutes only if it stays, so rounding never refutes an exact claim."""
+    exprs = [getattr(ob, f.name) for f in dataclasses.fields(ob)]
+    if any(isinstance(e, sp.Basic) and e.has(sp.Float) for e in exprs):
+        return profile
+    return replace(profile, rel_tol=min(profile.rel_tol, 10.0 ** (NOISE_DIGITS - profile.dps)))
+
+
 def _prepared(
     ob: Obligation, free: set[sp.Symbol], domains: Mapping[sp.Symbol, Domain], profile: Profile
 ) -> tuple[Callable[[dict], _Probe], _Sampler, bool] | NumericOutcome:
@@ -704,6 +793,7 @@ def _prepared(
         if not isinstance(ob.inner, Equation | Sign):
             return NumericOutcome("error", reason="hypotheses are supported for equations and inequalities only")
         hypotheses, ob = ob.hypotheses, ob.inner
+    profile = _exact_tolerance(ob, profile)
     if isinstance(ob, Equation):
         ev = _Evaluator(syms, [ob.lhs, ob.rhs, *_terms(ob.lhs, ob.rhs)])
 
@@ -757,6 +847,9 @@ def _prepared(
         return NumericOutcome("error", reason=f"no numeric checker for {type(ob).__name__}")
     if hypotheses:
         probe = _under(hypotheses, probe, syms, profile)
+    if not isinstance(ob, Invariance):
+        exprs = [ob.lhs, ob.rhs] if isinstance(ob, Equation) else [ob.expr]
+        sampler = replace(sampler, edges=edge_points(exprs + [h.expr for h in hypotheses], named))
     return probe, sampler, bool(hypotheses)
 
 

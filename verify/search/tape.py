@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 import mpmath
 import sympy as sp
 
-from verify.functions import MPMATH_FUNCTIONS
+from verify.functions import MPMATH_FUNCTIONS, lambdified
 
 # --- float64 evaluation with error bounds ---------------------------------------------------------
 #
@@ -309,7 +309,7 @@ class Tape:
         # anything else: evaluate the node through lambdify on its free symbols (its result is
         # converted to an mpmath number, like every other node's)
         syms = sorted(e.free_symbols, key=lambda s: s.name)
-        fn = sp.lambdify(syms, e, modules=[MPMATH_FUNCTIONS, "mpmath"])
+        fn = lambdified(syms, e, [MPMATH_FUNCTIONS, "mpmath"])
         return "lambdified", tuple(self._node(s) for s in syms), fn
 
     # --- code generation ----------------------------------------------------------------------------

@@ -1,0 +1,194 @@
+"""Claims built to fool a derivative-based, sampling, float-evaluating checker.
+
+A false claim here must never be ``proved``, and is ``refuted`` wherever its counterexample is in
+reach of the search (re-evaluated here with plain mpmath); a true one must never be ``refuted``.
+The traps: a derivative taken through a kink or a jump, a degenerate Hessian, a symbol named
+like a constant, an equality hypothesis on an integer, a claim false by less than float rounding,
+and a strict bound that fails where the value is an exact 0 that no precision shows.
+"""
+
+from __future__ import annotations
+
+import mpmath
+import pytest
+import sympy as sp
+
+from tests.verdicts import VERDICTS
+from verify.domains import POSITIVE, POSITIVE_INTEGER, REAL, UNIT, var
+from verify.errors import ClaimError
+from verify.model import Derivation, Equal, Implies, Inequality, Source, Stationary, Step
+from verify.run.check import check_step
+
+x = var("x", REAL)
+p = var("p", POSITIVE)
+
+
+def check(claim):
+    step = Step(id="under_test", claim=claim)
+    return check_step(Derivation(id="t", title="t", source=Source("doc.txt", "x"), steps=[step]), step, VERDICTS)
+
+
+def kink(left, right, at=0):
+    return sp.Piecewise((right, x >= at), (left, True))
+
+
+NEAR = sp.Rational(1, 3)
+#: x² everywhere but on (1/3, 1/3 + 10⁻⁹), where it is −1: the jump no derivative sees
+DIP = sp.Piecewise((x**2, (x < NEAR) | (x > NEAR + sp.Rational(1, 10**9))), (-1, True))
+FAR = sp.Piecewise((x**2, x < 40), (-1, True))  # lower only beyond the sampled range of x
+
+
+# ---------------------------------------------------------------- derivatives through kinks and jumps
+
+
+@pytest.mark.parametrize(
+    ("claim", "why"),
+    [
+        (Stationary(kink(x, x**2), {x: 0}, kind="min"), "f(−t) = −t < 0"),
+        (Stationary(kink(-(x**2), x**2), {x: 0}, kind="min"), "x·|x| is lower left of 0"),
+        (Stationary(kink(x, x**2), {x: 0}, kind="stationary"), "left derivative 1"),
+        (Stationary(-(x**4), {x: 0}, kind="min"), "a strict maximum with a zero Hessian"),
+        (Stationary(x**3, {x: 0}, kind="min"), "an inflection point with a zero Hessian"),
+        (Stationary(x**4, {x: 0}, kind="max"), "a strict minimum with a zero Hessian"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_false_optima_near_the_point_are_refuted_with_a_direction(claim, why):
+    r = check(claim)
+    assert r.status == "refuted", (why, r.status, r.reason)
+    if claim.kind == "stationary":
+        return
+    # the direction found really leads to a lower (higher) value at every small step
+    u = float(r.counterexample["direction_x"])
+    sign = 1 if claim.kind == "min" else -1
+    f = sp.lambdify(x, claim.f, "mpmath")
+    with mpmath.workdps(80):
+        for t in (mpmath.mpf("1e-3"), mpmath.mpf("1e-9"), mpmath.mpf("1e-20")):
+            assert sign * (f(t * u) - f(0)) < 0, (why, t)
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        Stationary(DIP, {x: 0}, kind="min", scope="global"),
+        Inequality(DIP, ">=", 0, extremum={x: 0}),
+        Inequality(sp.Piecewise((1, x < 40), (-1, True)), ">=", 0, extremum={x: 0}),
+        Stationary(FAR, {x: 0}, kind="min", scope="global"),
+    ],
+    ids=["global-dip", "extremum-dip", "extremum-far", "global-far"],
+)
+def test_a_jump_outside_the_search_is_never_proved_through_a_derivative(claim):
+    # each is false (−1 on a tiny interval, or beyond x = 40); the derivative conditions hold
+    # wherever they are defined, so they must not stand as a proof; the jump sits at the claim's
+    # own constants, where the search looks first
+    r = check(claim)
+    assert r.status == "refuted", (r.status, r.symbolic_method)
+    f = claim.f if isinstance(claim, Stationary) else claim.lhs
+    assert f.subs(x, sp.Rational(r.counterexample["x"])) == -1
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        Stationary(sp.Abs(x), {x: 0}, kind="min"),
+        Stationary(x**2 - 10**10 * x**4, {x: 0}, kind="min"),  # a true local minimum, basin |x| < 7e-6
+        Stationary(x**4, {x: 0}, kind="min"),
+        Stationary(kink(x**2, x**3, at=5), {x: 0}, kind="stationary"),  # the kink is far from the point
+        Inequality(sp.Max(x, 0), ">=", 0, extremum={x: 0}),
+        Stationary(p * sp.log(p), {p: sp.exp(-1)}, kind="min", scope="global"),
+    ],
+    ids=["abs-min", "small-basin", "x4-min", "far-kink", "max-bound", "plogp"],
+)
+def test_true_optima_are_not_refuted(claim):
+    assert check(claim).status in ("proved", "confirmed")
+
+
+def test_a_smooth_optimum_is_still_proved():
+    assert check(Stationary((x - 1) ** 2, {x: 1}, kind="min", scope="global")).status == "proved"
+    assert check(Stationary(x**2 + 1, {x: 0}, kind="min")).status == "proved"
+
+
+# ---------------------------------------------------------------- names, hypotheses, tolerances
+
+
+def test_a_symbol_named_like_a_constant_is_that_symbol():
+    pi_sym, e_sym = var("pi", POSITIVE, r"\pi"), var("e", REAL)
+    assert check(Inequality(sp.floor(sp.pi * pi_sym), "<=", sp.pi * pi_sym)).status != "refuted"
+    assert check(Inequality(sp.floor(sp.E * e_sym), "<=", sp.E * e_sym)).status != "refuted"
+    assert check(Equal(sp.sign(pi_sym - sp.pi) * (pi_sym - sp.pi), sp.Abs(pi_sym - sp.pi))).status != "refuted"
+    r = check(Equal(sp.erf(sp.pi * pi_sym), sp.erf(pi_sym**2)))
+    assert r.status == "refuted"
+    at = mpmath.mpf(r.counterexample["pi"])
+    assert abs(mpmath.erf(mpmath.pi * at) - mpmath.erf(at**2)) > 1e-6
+
+
+def test_an_equality_hypothesis_on_an_integer_symbol_is_refused():
+    n, m = var("n_int", POSITIVE_INTEGER), var("m_int", POSITIVE_INTEGER)
+    with pytest.raises(ClaimError, match="whole number"):
+        Implies([sp.Eq(n, x)], Equal(sp.cos(sp.pi * x) ** 2, 1))
+    claim = Implies([sp.Eq(n, m + 1)], Equal(sp.cos(sp.pi * n) ** 2, 1))  # an integer expression is fine
+    assert check(claim).status != "refuted"
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        Equal(x, x * (1 + sp.Rational(1, 10**17))),
+        Equal(sp.pi, sp.Rational(314159265358979323846, 10**20)),
+        Equal(sp.cosh(x) ** 2 - sp.sinh(x) ** 2, 1 + sp.cosh(x) ** 2 / 10**16),
+    ],
+    ids=["relative-1e-17", "pi-to-20-digits", "hidden-in-cancelling-terms"],
+)
+def test_an_exact_claim_false_below_float_rounding_is_refuted(claim):
+    r = check(claim)
+    assert r.status == "refuted", (r.status, r.reason)
+    point = {s: mpmath.mpf(r.counterexample[s.name]) for s in claim.lhs.free_symbols | claim.rhs.free_symbols}
+    with mpmath.workdps(60):
+        lhs = sp.lambdify(list(point), claim.lhs, "mpmath")(*point.values())
+        rhs = sp.lambdify(list(point), claim.rhs, "mpmath")(*point.values())
+        assert abs(lhs - rhs) > mpmath.mpf(10) ** -40 * max(1, abs(lhs))
+
+
+def test_a_float_constant_keeps_its_rounding_allowance():
+    assert check(Equal(sp.Float(0.1) * x, x / 10)).status in ("proved", "confirmed")
+    assert check(Equal(sp.log(1 + sp.exp(x)) - x, sp.log(1 + sp.exp(-x)))).status == "proved"
+
+
+@pytest.mark.parametrize(
+    ("claim", "symbol"),
+    [(Inequality(sp.sin(sp.pi * p) ** 2, ">", 0), p), (Inequality(sp.cos(sp.pi * x / 2) ** 2, ">", 0), x)],
+    ids=["sin-at-integers", "cos-at-odd-integers"],
+)
+def test_a_strict_bound_failing_at_an_exact_zero_is_refuted(claim, symbol):
+    r = check(claim)
+    assert r.status == "refuted", (r.status, r.reason)
+    at = sp.Rational(r.counterexample[symbol.name])
+    assert claim.lhs.subs(symbol, at) == 0  # exactly 0 there, so "> 0" fails
+
+
+def test_a_strict_bound_near_zero_but_positive_is_not_refuted():
+    assert check(Inequality(1 - sp.tanh(x), ">", 0)).status in ("proved", "confirmed")
+    assert check(Inequality(sp.sin(sp.pi * p) ** 2 + sp.Rational(1, 10**40), ">", 0)).status != "refuted"
+
+
+# ---------------------------------------------------------------- beyond the sampled range
+
+
+U = var("u_unit", UNIT)
+
+
+@pytest.mark.parametrize(
+    ("claim", "symbol"),
+    [
+        (Inequality(x, "<", 31), x),  # REAL is sampled on [−30, 30]
+        (Inequality(p, "<", 1001), p),  # POSITIVE on [1e-3, 1e3]
+        (Inequality(p, ">", sp.Rational(1, 1001)), p),
+        (Inequality(U, "<", 1 - sp.Rational(1, 10**7)), U),  # UNIT on [1e-6, 1 − 1e-6]
+    ],
+    ids=["real-31", "positive-1001", "positive-1/1001", "unit-near-1"],
+)
+def test_a_bound_failing_only_outside_the_sampled_range_is_refuted_at_its_constant(claim, symbol):
+    r = check(claim)
+    assert r.status == "refuted", (r.status, r.reason)
+    at = sp.Rational(r.counterexample[symbol.name])
+    assert not sp.sympify({"<": sp.Lt, ">": sp.Gt}[claim.rel](claim.lhs, claim.rhs).subs(symbol, at))
