@@ -176,9 +176,10 @@ def test_cli_json_and_exit_codes(capsys):
     assert doc["kind"] == "code" and doc["verdict"] == "ok" and doc["schema"] == 1
     (loss,) = doc["losses"]
     assert loss["framework"] == "numpy" and loss["against"] == "dpo"
-    assert [p["id"] for p in loss["properties"]][:4] == [
+    assert [p["id"] for p in loss["properties"]][:5] == [
         "formula_values",
         "formula_gradient",
+        "wide_margins",
         "preference_direction",
         "reference_orientation",
     ]

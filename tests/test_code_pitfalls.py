@@ -151,3 +151,36 @@ def test_masks_are_given_as_integers_to_code_written_for_attention_masks(tmp_pat
     report = check_implementation(load_function(f"{path}:dpo_bool_masks"), "dpo", {"beta": 0.1})
     assert report.verdict == "ok", _not_ok(report)
     assert "int64" not in report.property("padding").summary
+
+
+BCE_ON_PROBABILITIES = """
+import torch
+import torch.nn.functional as F
+
+
+def dpo_loss(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1):
+    logits = (chosen_logps - ref_chosen_logps) - (rejected_logps - ref_rejected_logps)
+    p = torch.sigmoid(beta * logits)
+    return F.binary_cross_entropy(p, torch.ones_like(p), reduction="none")
+
+
+def dpo_loss_with_logits(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1):
+    logits = (chosen_logps - ref_chosen_logps) - (rejected_logps - ref_rejected_logps)
+    return F.binary_cross_entropy_with_logits(beta * logits, torch.ones_like(logits), reduction="none")
+"""
+
+
+def test_a_loss_that_saturates_at_wide_margins_is_named_there(tmp_path):
+    pytest.importorskip("torch")
+    path = tmp_path / "bce.py"
+    path.write_text(BCE_ON_PROBABILITIES, encoding="utf-8")
+    report = check_implementation(load_function(f"{path}:dpo_loss"), "dpo", {"beta": 0.1})
+    wide = report.property("wide_margins")
+    assert (wide.status, wide.severity) == ("violated", "warning")
+    assert report.property("formula_values").status == "holds"  # right where the batches are fuzzed
+    margin = float(wide.details["margin"])
+    assert -60 < margin < -5  # torch's BCE gradient vanishes below sigmoid = 1e-12: beta*margin ~ -28
+    code, formula = (e.value for e in wide.counterexample.evaluations)
+    assert abs(code - formula) > 0.1 * abs(formula)
+    report = check_implementation(load_function(f"{path}:dpo_loss_with_logits"), "dpo", {"beta": 0.1})
+    assert report.verdict == "ok", _not_ok(report)

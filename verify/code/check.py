@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from verify.code.batches import random_batch
-from verify.code.compare import formula_gradient, formula_values
+from verify.code.compare import formula_gradient, formula_values, wide_margins
 from verify.code.formula import Formula, resolve
 from verify.code.implementation import Implementation
 from verify.code.load import CodeInputError, load_function
@@ -116,7 +116,8 @@ def check_implementation(
     ctx = code_context(impl, beta, uses_beta)
     props = []
     if formula is not None:
-        props += [formula_values(impl, formula, beta), formula_gradient(impl, formula, beta)]
+        values = formula_values(impl, formula, beta)
+        props += [values, formula_gradient(impl, formula, beta), wide_margins(impl, formula, beta, uses_beta, values)]
     props += [
         preference_direction(ctx),
         reference_orientation(ctx),

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from verify.code.batches import random_batch
+from verify.code.batches import margin_batch, random_batch
 from verify.code.formula import Formula
 from verify.code.implementation import Implementation
 from verify.code.repairs import implemented_edits
@@ -331,4 +331,72 @@ def formula_gradient(impl: Implementation, formula: Formula, beta: float) -> Pro
         "ok",
         f"∂L/∂{', ∂L/∂'.join(used)} ({how}) equal the analytic gradient at {checked} fuzzed examples",
         details={"examples": checked, "method": how},
+    )
+
+
+#: β·margin beyond the fuzzed batches (whose policy stays within ±3/β of the reference), where the
+#: code is compared with its formula again: the region a loss reaches late in training
+WIDE = np.concatenate([-np.geomspace(5.0, 1000.0, 40), np.geomspace(5.0, 1000.0, 40)])
+
+
+def wide_margins(
+    impl: Implementation, formula: Formula, beta: float, uses_beta: bool, values: PropertyResult | None = None
+) -> PropertyResult:
+    """Values and policy gradients equal the formula's also at wide margins, |β·margin| from 5 to 1000.
+
+    A loss computed through a probability (``binary_cross_entropy(sigmoid(x), 1)``, ``-log(sigmoid(x))``)
+    agrees at moderate margins and then saturates: torch clamps the log at −100 and the gradient of
+    its BCE vanishes below σ = 10⁻¹², so at β·margin ≈ −30 the gradient is a tenth of DPO's and
+    training on the hardest pairs stalls. Compared where the formula is finite; not where ``values``
+    (:func:`formula_values`) found the values different already."""
+    pid, title = "wide_margins", f"wide margins = {formula.name}"
+    where = "β·margin" if uses_beta else "margin"
+    if values is not None and values.status != "holds":
+        return PropertyResult(pid, title, "n/a", "ok", "the values differ from the formula's already (formula_values)")
+    batch = margin_batch(WIDE, beta, uses_beta)
+    code, ref = impl.losses(batch), formula("L", batch, beta)
+    finite = np.isfinite(ref) & (np.abs(ref) < 1e30)
+    checks = [("L", code, ref, finite & _differ(code, ref, _value_rtol(impl)))]
+    # gradients by autograd, or by finite differences of float64 values: those of a float32 function
+    # this far out are rounding (log-probabilities in the thousands), so there its values decide
+    names = [x for x in ("logp_w", "logp_l") if x in impl.binding.sequence]
+    names = [x for x in names if _method(impl, x) == "autograd" or impl.dtype == "float64"]
+    grads = impl.gradients(batch) if names else {}
+    for x in names:
+        f, c = formula(f"dL/d{x}", batch, beta), grads.get(x, np.zeros(WIDE.size))
+        checks.append((f"∂L/∂{x}", c, f, finite & np.isfinite(f) & _differ(c, f, _rtol(impl, x))))
+    found = [  # (|margin|, index, what, code value, formula value) at the narrowest failing margin of each
+        (abs(WIDE[i]), int(i), what, float(c[i]), float(f[i]))
+        for what, c, f, bad in checks
+        for i in sorted(np.nonzero(bad)[0], key=lambda i: abs(WIDE[i]))[:1]
+    ]
+    if not found:
+        return PropertyResult(
+            pid,
+            title,
+            "holds",
+            "ok",
+            f"values and ∂L/∂logp equal {formula.name}'s at {where} ∈ ±[5, 1000] ({WIDE.size} pairs)",
+        )
+    _, i, what, cv, fv = min(found)
+    point = _point(batch, i, impl.binding.sequence, beta)
+    quantity = "L" if what == "L" else f"dL/d{what.removeprefix('∂L/∂')}"
+    ce = Counterexample(
+        point,
+        [
+            Evaluation(f"{what} (code)", quantity, point, cv),
+            Evaluation(f"{what} ({formula.name})", quantity, point, fv),
+        ],
+        (f"{what} (code)", "!=", f"{what} ({formula.name})"),
+        f"at {where} = {fmt(WIDE[i])} the code gives {what} = {fmt(cv)}, the formula {fmt(fv)}",
+    )
+    return PropertyResult(
+        pid,
+        title,
+        "violated",
+        "warning",
+        f"{ce.explanation}: the loss saturates or overflows beyond the fuzzed margins (a probability computed "
+        "before its log? use logsigmoid/softplus or binary_cross_entropy_with_logits)",
+        details={"margin": fmt(WIDE[i])},
+        counterexample=ce,
     )
