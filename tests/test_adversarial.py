@@ -16,7 +16,19 @@ import sympy as sp
 from tests.verdicts import VERDICTS
 from verify.domains import POSITIVE, POSITIVE_INTEGER, REAL, UNIT, var
 from verify.errors import ClaimError
-from verify.model import Derivation, Equal, Implies, Inequality, Source, Stationary, Step
+from verify.model import (
+    Derivation,
+    Equal,
+    EqualUpToConstant,
+    Implies,
+    IndependentOf,
+    Inequality,
+    Limit,
+    Solves,
+    Source,
+    Stationary,
+    Step,
+)
 from verify.run.check import check_step
 
 x = var("x", REAL)
@@ -192,3 +204,95 @@ def test_a_bound_failing_only_outside_the_sampled_range_is_refuted_at_its_consta
     assert r.status == "refuted", (r.status, r.reason)
     at = sp.Rational(r.counterexample[symbol.name])
     assert not sp.sympify({"<": sp.Lt, ">": sp.Gt}[claim.rel](claim.lhs, claim.rhs).subs(symbol, at))
+
+
+@pytest.mark.parametrize(
+    ("claim", "symbol"),
+    [
+        (Inequality(x, "<", 10 * sp.pi), x),  # a constant that is not a number atom
+        (Equal(sp.Max(x, sp.exp(4)), sp.exp(4)), x),
+    ],
+    ids=["ten-pi", "max-e4"],
+)
+def test_constants_built_from_pi_and_e_are_tried_too(claim, symbol):
+    r = check(claim)
+    assert r.status == "refuted", (r.status, r.reason)
+    assert float(r.counterexample[symbol.name]) > 31
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [IndependentOf(sp.Max(x, 100), [x]), EqualUpToConstant(sp.Heaviside(x - 40) * x, 0, [x])],
+    ids=["max-100", "heaviside-40"],
+)
+def test_dependence_beyond_the_sampled_range_is_found_at_the_constants(claim):
+    r = check(claim)
+    assert r.status == "refuted", (r.status, r.reason)
+    f = claim.lhs - claim.rhs if isinstance(claim, EqualUpToConstant) else claim.expr
+    a, b = (sp.Rational(r.counterexample[k]) for k in ("x", "x′"))
+    assert f.subs(x, a) != f.subs(x, b)
+
+
+def test_a_wrong_sympy_limit_depending_on_a_parameter_is_not_proved():
+    # log(e^{px} + e^{x/10⁶})/x → max(p, 10⁻⁶); SymPy says p, wrong for p < 10⁻⁶, outside p's sampled range
+    claim = Limit(sp.log(sp.exp(p * x) + sp.exp(x / 10**6)) / x, x, sp.oo, p)
+    r = check(claim)
+    assert r.status == "refuted", (r.status, r.reason)
+    assert float(r.counterexample["p"]) < 1e-6
+
+
+# ---------------------------------------------------------------- domains of solutions, indices, hypotheses
+
+XP = var("xp", POSITIVE)
+
+
+def test_a_solution_outside_its_symbols_domain_is_refuted_or_refused():
+    y = var("y", REAL)
+    # |xp| − xp = 0 was simplified to 0 = 0 under xp > 0; y may be negative
+    r = check(Solves([(sp.Abs(XP) - XP, 0)], {XP: y}))
+    assert r.status == "refuted" and float(r.counterexample["y"]) <= 0
+    with pytest.raises(ClaimError, match="outside the domain"):
+        Solves([(sp.sqrt(XP**2) - 2, 0)], {XP: -2})
+
+
+def test_a_sum_over_an_index_its_domain_excludes_is_refused():
+    k = var("k_pos", POSITIVE_INTEGER)
+    with pytest.raises(ClaimError, match="outside what"):
+        Equal(sp.Sum(sp.sign(k) * x, (k, 0, 3)), 4 * x)  # sign(k) = 1 for k > 0, but the sum starts at 0
+    index = sp.Symbol("k", integer=True)
+    assert check(Equal(sp.Sum(sp.sign(index) * x, (index, 0, 3)), 3 * x)).status == "proved"
+    assert check(Equal(sp.Sum(sp.sign(index) * x, (index, 0, 3)), 4 * x)).status == "refuted"
+
+
+def test_an_extremum_hint_does_not_prove_a_bound_through_a_substituted_symbol():
+    # with xp = 5 + e^y the hint's "falls before 0, rises after" is only checked for xp > 5
+    y = var("y", REAL)
+    eps = sp.Rational(1, 10**20)
+    claim = Implies(
+        [sp.Eq(XP, 5 + sp.exp(y))], Inequality((XP - 3) ** 2 - 4 - eps, ">=", 0, extremum={XP: 0}), symbolic=True
+    )
+    assert check(claim).status != "proved"  # false: −eps + (e^y + 2)² − 4 < 0 for y < −47
+
+
+# ---------------------------------------------------------------- cancellation below the first precision
+
+E100, K40 = sp.exp(100), sp.Integer(10) ** 40
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [Equal(E100 * (1 + x / K40) - E100, 0), Inequality(E100 * (1 - (1 + x**2) / K40), ">=", E100)],
+    ids=["equal", "bound"],
+)
+def test_a_difference_that_cancels_at_thirty_digits_is_still_refuted(claim):
+    r = check(claim)
+    assert r.status == "refuted", (r.status, r.reason)
+    at = sp.Rational(r.counterexample["x"])
+    with mpmath.workdps(80):
+        gap = (claim.lhs - claim.rhs).subs(x, at).evalf(80)
+    assert abs(gap) > 1  # e^100·x/10^40 ≈ 2688·x
+
+
+def test_a_hypothesis_false_everywhere_after_cancellation_refutes_nothing():
+    claim = Implies([sp.Ge(E100 * (1 - (1 + x**2) / K40), E100)], Inequality(x, ">", 100))
+    assert check(claim).status != "refuted"

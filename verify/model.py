@@ -23,7 +23,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from verify.coverage import Record
-from verify.domains import domain_of
+from verify.domains import Var, domain_of
 from verify.errors import ClaimError
 from verify.kernel.obligations import Conditional, Equation, Invariance, LimitOf, Obligation, Recomputation, Sign, nodes
 from verify.printing import latex_text, to_latex
@@ -56,11 +56,19 @@ def _expr(value: object, what: str, matrix: bool = False) -> sp.Expr:
             "write the function out as an expression of declared symbols"
         )
     for op in nodes(e, (sp.Sum, sp.Product)):
-        for _, *bounds in op.limits:
+        for index, *bounds in op.limits:
             if any(not (sp.sympify(b).is_Integer) for b in bounds):
                 raise ClaimError(
                     f"{what} has a {type(op).__name__.lower()} with a symbolic bound ({op}); state it for each size "
                     "with ForSizes(build, symbolic=..., numeric=...)"
+                )
+            outside = [b for b in bounds if isinstance(index, Var) and not index.domain.contains(float(b))]
+            if outside or (index.is_positive and bounds[0] <= 0) or (index.is_nonnegative and bounds[0] < 0):
+                # SymPy simplified the summand under the index's assumptions (sign(k) → 1), which the range breaks
+                raise ClaimError(
+                    f"{what}: the index {index} of {op} runs from {bounds[0]} to {bounds[1]}, outside what {index} "
+                    f"is declared to be; use an index whose domain holds the whole range (sp.Symbol('{index}', "
+                    "integer=True))"
                 )
     return e
 
@@ -286,12 +294,26 @@ class Solves(Claim):
             raise ClaimError("Solves needs at least one equation")
         self.equations = eqs
         self.solution = {k: _expr(v, f"solution[{k}]") for k, v in self.solution.items()}
+        for x, value in self.solution.items():
+            if isinstance(x, Var):  # a numeric value may be an end of the domain (a distribution's zero entry)
+                _hint_in_domain(x, value, "solution", closure=True)
 
     def obligations(self) -> list[Obligation]:
+        """Each equation at the solution, and each solved symbol's value in that symbol's domain: the
+        equations were built (and SymPy simplified them, ``|x| → x``) under its assumptions."""
         sub = dict(self.solution)
+        inside = [
+            sign
+            for x, value in sub.items()
+            if isinstance(x, Var) and value.free_symbols
+            for sign in _support_signs(x, value, f"the solution lies in the domain of {x}", "exact")
+        ]
         return [
-            Equation(label=f"equation {i + 1}", lhs=lhs.subs(sub), rhs=rhs.subs(sub))
-            for i, (lhs, rhs) in enumerate(self.equations)
+            *(
+                Equation(label=f"equation {i + 1}", lhs=lhs.subs(sub), rhs=rhs.subs(sub))
+                for i, (lhs, rhs) in enumerate(self.equations)
+            ),
+            *inside,
         ]
 
     def latex(self) -> str:
@@ -683,13 +705,18 @@ class Implies(Claim):
         sub_items, hyps = _hypothesis_parts(self)
         sub = dict(sub_items)
         out: list[Obligation] = []
-        for o in self.conclusion.obligations():
+        conclusion = self.conclusion.obligations()
+        # a sufficient condition over the whole domain of a symbol (an extremum hint's monotonicity) says
+        # less once the symbol is replaced by an expression covering part of that domain: then the
+        # conclusion's sufficient conditions, which prove it only together, are all left out
+        broken = any(o.role == "sufficient" and o.free_symbols() & set(sub) for o in conclusion)
+        for o in conclusion:
             if not isinstance(o, Equation | Sign):
                 raise ClaimError(
                     f"the conclusion of Implies must reduce to equations and signs, not {type(o).__name__}"
                 )
-            if o.role == "sufficient" and not self.symbolic:
-                continue  # a proof condition, and the prover is not asked to prove this theorem
+            if o.role == "sufficient" and (not self.symbolic or broken):
+                continue  # a proof condition, and the prover is not asked to (or cannot) prove this theorem
             inner = _substituted(o, sub)
             role = o.role if self.symbolic and not o.numeric_only else "necessary"
             out.append(

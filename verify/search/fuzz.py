@@ -38,9 +38,19 @@ from hypothesis.errors import Flaky, Unsatisfiable
 from verify.domains import Domain, exp10
 from verify.functions import rewrite_special
 from verify.kernel.budget import SymbolicTimeout, time_limit
-from verify.kernel.obligations import Conditional, Equation, Invariance, LimitOf, Obligation, Recomputation, Sign
+from verify.kernel.obligations import (
+    Conditional,
+    Equation,
+    Invariance,
+    LimitOf,
+    Obligation,
+    Recomputation,
+    Sign,
+    nodes,
+)
 from verify.profiles import PROFILES, Profile  # noqa: F401 (re-exported)
 from verify.search import bulk
+from verify.search.points import fixed_points
 from verify.search.tape import Evaluation, Tape
 
 
@@ -154,6 +164,21 @@ NOISE_DIGITS = 8
 Getter = Callable[[int], "Evaluation | None"]
 
 
+def _tol(profile: Profile, dps: int) -> float:
+    """The relative tolerance at ``dps`` digits: the profile's for a claim with floats, the noise of
+    the working precision (10^(8 − dps)) for an exact one (``rel_tol`` 0, see :func:`_exact_tolerance`)."""
+    return profile.rel_tol or 10.0 ** (NOISE_DIGITS - dps)
+
+
+#: terms this many times larger than both sides (or than the value) make an agreement at the first
+#: precision suspect: the difference may have cancelled below its digits
+CANCELLED = 1e6
+
+
+def _cancelled(scale, *values) -> bool:
+    return bool(scale) and CANCELLED * max(abs(v) for v in values) < scale
+
+
 def _noise_floor(magnitude, dps: int):
     """What rounding can produce at ``dps`` digits when intermediates reach ``magnitude``."""
     return magnitude * mpmath.mpf(10) ** (NOISE_DIGITS - dps)
@@ -210,8 +235,15 @@ def _compare(get: Getter, profile: Profile, confirm_dps: int) -> _Probe:
 
     err, _ = rel(lhs, rhs, terms)
     values = {"lhs": lhs, "rhs": rhs}
-    if err <= profile.rel_tol:
-        return _Probe(True, err, values)
+    if err <= _tol(profile, profile.dps):
+        if not _cancelled(_scale([lhs, rhs, *terms]), lhs, rhs):
+            return _Probe(True, err, values)
+        # both sides far below their terms: e^100·(1 + x/10^40) − e^100 is 0 at 30 digits and 2688·x at 60
+        again = get(2 * profile.dps)
+        if again is None or not all(_finite(v) for v in again.outputs[:2]):
+            return _Probe(None)
+        if rel(again.outputs[0], again.outputs[1], again.outputs[2:])[0] <= _tol(profile, 2 * profile.dps):
+            return _Probe(True, err, values)
     dps, previous = max(confirm_dps, 2 * profile.dps), None
     while dps <= MAX_DPS:
         got = get(dps)
@@ -222,7 +254,7 @@ def _compare(get: Getter, profile: Profile, confirm_dps: int) -> _Probe:
             return _Probe(None)
         err, diff = rel(lhs, rhs, terms)
         values = {"lhs": lhs, "rhs": rhs}
-        if err <= profile.rel_tol:
+        if err <= _tol(profile, dps):
             return _Probe(True, err, values)
         magnitude = got.magnitude
         if diff > _noise_floor(magnitude, dps):
@@ -253,11 +285,13 @@ def _sign(
         return _Probe(None)
     scale = _scale([v, *terms])
     values = {"value": v}
-    if isinstance(v, mpmath.mpc) and abs(v.imag) > profile.rel_tol * scale:
+    tol = _tol(profile, profile.dps)
+    if isinstance(v, mpmath.mpc) and abs(v.imag) > tol * scale:
         return _Probe(False, math.inf, values)
     v = mpmath.re(v)
-    clear = v > profile.rel_tol * scale and not (strict and _tiny_noise(v, get, profile.dps))
-    if clear or (not strict and v >= 0):
+    clear = v > tol * scale and not (strict and _tiny_noise(v, get, profile.dps))
+    cancelled = v <= tol * scale and _cancelled(scale, v)  # about 0 far below its terms: 0 may hide a < 0
+    if clear or (not strict and v >= 0 and not (cancelled and _negative_at(get, profile))):
         return _Probe(True, 0.0, values)
     dps, previous, noisy, tried = max(confirm_dps, 2 * profile.dps), None, 0, False
     while dps <= MAX_DPS:
@@ -288,6 +322,13 @@ def _sign(
         else:
             previous, dps = None, _next_dps(dps, magnitude, v)
     return _Probe(True, 0.0, values) if not strict else _Probe(None)
+
+
+def _negative_at(get: Getter, profile: Profile) -> bool:
+    """Whether a value that cancelled to about 0 at the first precision is below 0 at twice its digits
+    (e^100·(1 − (1 + x²)/10^40) − e^100 is 0 at 30 digits and −2688 at 60): the loop then decides."""
+    again = get(2 * profile.dps)
+    return again is None or not _finite(again.outputs[0]) or mpmath.re(again.outputs[0]) < 0
 
 
 #: below this size (in units of the working precision's noise, 10^(8 − dps)) a positive value of a
@@ -542,10 +583,50 @@ def _bulk_failure(
 #: how many of a claim's constants become edge points, how many points at most, and how far beside
 #: each constant they are also tried
 EDGE_CONSTANTS = 8
-EDGE_POINTS = 24
+EDGE_POINTS = 16
 EDGE_OFFSET = 1e-12
 #: constants the search draws anyway (Hypothesis's simple values)
 _SIMPLE = frozenset({0.25, 0.5, 0.75, 1.0, 2.0, 3.0})
+
+
+def _constants(e: sp.Basic) -> set[float]:
+    """The nonzero finite real values of ``e``'s numbers and of its largest subexpressions free of
+    symbols (``10·π``, ``e⁴`` as well as ``31``), each shared subtree visited once; at most
+    :data:`EDGE_CONSTANTS` of the latter are evaluated."""
+    symbolic: dict[int, bool] = {}  # node id → does it contain a symbol (computed once per node)
+    order: list[sp.Basic] = []  # every distinct node, parents before their children
+    todo: list[tuple[sp.Basic, bool]] = [(e, False)]
+    while todo:  # post-order for ``symbolic`` (a shared node is finished before any parent reads it)
+        t, done = todo.pop()
+        if done:
+            symbolic[id(t)] = isinstance(t, sp.Symbol) or any(symbolic[id(a)] for a in t.args)
+            continue
+        if id(t) in symbolic or not isinstance(t, sp.Basic):
+            continue
+        symbolic[id(t)] = False  # seen; set on finishing
+        order.append(t)
+        todo.append((t, True))
+        todo.extend((a, False) for a in t.args if isinstance(a, sp.Basic))
+    out: set[float] = set()
+    composite, inner = 0, set()
+    for t in order:  # parents first: a constant subtree is met at its top, and its parts are skipped
+        if id(t) in inner:
+            inner.update(id(a) for a in t.args)
+            continue
+        if symbolic[id(t)] or not isinstance(t, sp.Expr):
+            continue
+        inner.update(id(a) for a in t.args)
+        if not t.is_Number:
+            if composite >= EDGE_CONSTANTS:
+                continue
+            composite += 1
+        try:
+            v = float(t)
+        except (TypeError, ValueError, OverflowError):
+            continue
+        if math.isfinite(v) and v != 0:
+            out.add(v)
+    return out
 
 
 def edge_points(exprs: list[sp.Expr], domains: Mapping[str, Domain]) -> tuple[dict, ...]:
@@ -556,18 +637,17 @@ def edge_points(exprs: list[sp.Expr], domains: Mapping[str, Domain]) -> tuple[di
     The constants are the numbers in ``exprs`` (and their negatives) other than the simple values
     the search draws anyway, the largest in size first, at most :data:`EDGE_CONSTANTS`, and at
     most :data:`EDGE_POINTS` points; each value must lie in the symbol's domain."""
-    from verify.search.points import fixed_points
-
-    numbers = {abs(n) for e in exprs for n in sp.sympify(e).atoms(sp.Number) if n.is_finite and n != 0}
-    constants = [c for c in sorted(numbers, key=lambda n: -abs(n)) if float(c) not in _SIMPLE][:EDGE_CONSTANTS]
+    numbers = {abs(n) for e in exprs for n in _constants(sp.sympify(e))}
+    constants = [c for c in sorted(numbers, reverse=True) if c not in _SIMPLE][:EDGE_CONSTANTS]
     if not constants or not domains:
         return ()
     base = fixed_points({sp.Symbol(k): d for k, d in domains.items()}, 1)[0]
     out: dict[tuple, dict] = {}
     for c in constants:
         for name, domain in sorted(domains.items()):
-            for v in (float(c), -float(c)):
-                for x in (v, v + EDGE_OFFSET * max(1.0, abs(v)), v - EDGE_OFFSET * max(1.0, abs(v))):
+            for v in (c, -c):
+                beside = EDGE_OFFSET * max(1.0, abs(v))
+                for x in (v, v + beside, v - beside):
                     if math.isfinite(x) and domain.contains(x) and x != base[name]:
                         point = {**base, name: x}
                         out.setdefault(_point_key(point), point)
@@ -772,12 +852,13 @@ def _exact_tolerance(ob: Obligation, profile: Profile) -> Profile:
     The profile's ``rel_tol`` (1e-15) allows a float constant its rounding (0.1 is not 1/10); an
     exact claim off by 1e-17 (π against a 20-digit rational) is false and must not be confirmed.
     Without floats a difference counts from the rounding noise of the working precision
-    (10^(8 − dps), 1e-22 at 30 digits) on; like any other it is re-evaluated at more digits, and
-    refutes only if it stays, so rounding never refutes an exact claim."""
+    (10^(8 − dps), 1e-22 at 30 digits, finer as the digits are raised) on; like any other it is
+    re-evaluated at more digits, and refutes only if it stays, so rounding never refutes an
+    exact claim."""
     exprs = [getattr(ob, f.name) for f in dataclasses.fields(ob)]
-    if any(isinstance(e, sp.Basic) and e.has(sp.Float) for e in exprs):
+    if any(isinstance(e, sp.Basic) and nodes(e, sp.Float) for e in exprs):  # ``has`` revisits shared subtrees
         return profile
-    return replace(profile, rel_tol=min(profile.rel_tol, 10.0 ** (NOISE_DIGITS - profile.dps)))
+    return replace(profile, rel_tol=0.0)  # judged at the noise of each precision (:func:`_tol`)
 
 
 def _prepared(
@@ -847,7 +928,11 @@ def _prepared(
         return NumericOutcome("error", reason=f"no numeric checker for {type(ob).__name__}")
     if hypotheses:
         probe = _under(hypotheses, probe, syms, profile)
-    if not isinstance(ob, Invariance):
+    if isinstance(ob, Invariance):  # the base point simple, the other point's ``wrt`` values at the constants
+        start = fixed_points({sp.Symbol(k): d for k, d in named.items()}, 1)[0]
+        alts = edge_points([ob.expr], {n: named[n] for n in wrt})
+        sampler = replace(sampler, edges=tuple({"base": start, "alt": alt} for alt in alts))
+    else:
         exprs = [ob.lhs, ob.rhs] if isinstance(ob, Equation) else [ob.expr]
         sampler = replace(sampler, edges=edge_points(exprs + [h.expr for h in hypotheses], named))
     return probe, sampler, bool(hypotheses)
@@ -1303,7 +1388,8 @@ def _fuzz_limit(
     per_side = max(len(points_of(side, _DEPTH)[1]) for side in ob.sides())
     draws = _domains_for(others, domains)
     small = replace(profile, samples=max(5, profile.samples // 10))
-    state = _search(_points(draws), probe, small)
+    edges = edge_points([ob.expr, target], {s.name: domains[s] for s in others})
+    state = _sampled(replace(_points(draws), edges=edges), probe, small)
     n, worst, failure = state.n, state.worst, state.failure
     if failure is None:
         if n == 0:
