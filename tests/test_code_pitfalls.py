@@ -184,3 +184,33 @@ def test_a_loss_that_saturates_at_wide_margins_is_named_there(tmp_path):
     assert abs(code - formula) > 0.1 * abs(formula)
     report = check_implementation(load_function(f"{path}:dpo_loss_with_logits"), "dpo", {"beta": 0.1})
     assert report.verdict == "ok", _not_ok(report)
+
+
+def _log_sigmoid(x):
+    return -np.logaddexp(0.0, -x)
+
+
+def dpo_tokens_by_position(
+    chosen_token_logps, rejected_token_logps, chosen_mask, rejected_mask, ref_chosen_logps, ref_rejected_logps, beta=0.1
+):
+    """Sums the first len tokens of each row: right only when the response starts at column 0."""
+    lw, ll = chosen_mask.sum(-1).astype(int), rejected_mask.sum(-1).astype(int)
+    cw = np.cumsum(chosen_token_logps, -1)[np.arange(len(lw)), lw - 1]
+    cl = np.cumsum(rejected_token_logps, -1)[np.arange(len(ll)), ll - 1]
+    return -_log_sigmoid(beta * ((cw - ref_chosen_logps) - (cl - ref_rejected_logps)))
+
+
+def dpo_tokens_by_mask(
+    chosen_token_logps, rejected_token_logps, chosen_mask, rejected_mask, ref_chosen_logps, ref_rejected_logps, beta=0.1
+):
+    cw, cl = (chosen_token_logps * chosen_mask).sum(-1), (rejected_token_logps * rejected_mask).sum(-1)
+    return -_log_sigmoid(beta * ((cw - ref_chosen_logps) - (cl - ref_rejected_logps)))
+
+
+def test_tokens_read_by_position_rather_than_by_the_mask_are_an_error():
+    report = check_implementation(dpo_tokens_by_position, "dpo", {"beta": 0.1})
+    padding = report.property("padding")
+    assert (padding.status, padding.severity) == ("violated", "error")
+    assert "masked prompt positions" in padding.summary and "not by the mask" in padding.summary
+    assert report.property("formula_values").status == "holds"  # right while the response starts at column 0
+    assert check_implementation(dpo_tokens_by_mask, "dpo", {"beta": 0.1}).verdict == "ok"

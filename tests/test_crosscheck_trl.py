@@ -275,8 +275,9 @@ def test_trainer_state_log_history_by_step_and_prefixes(tmp_path, capsys) -> Non
     }
     code, out, _ = _metrics_run(tmp_path, capsys, json.dumps(state), "--step", "1")
     assert code == 0 and "train/rewards/chosen" in out and "7 of 7 logged metrics agree" in out
-    code, out, _ = _metrics_run(tmp_path, capsys, json.dumps(state))  # default: the last record holding metrics
-    assert code == 1 and "0 of 7 logged metrics agree" in out
+    # default: the last training record holding metrics; the later eval_* record averages another set
+    code, out, _ = _metrics_run(tmp_path, capsys, json.dumps(state))
+    assert code == 0 and "7 of 7 logged metrics agree" in out
 
 
 def test_only_the_logged_metrics_are_compared(tmp_path, capsys) -> None:
@@ -376,3 +377,23 @@ def test_key_names_print_literally(tmp_path, capsys) -> None:
 def test_a_missing_batch_is_a_usage_error(tmp_path, capsys) -> None:
     code, out, err = _run(capsys, "--loss", "dpo", "--beta", "0.1", "--json", str(tmp_path / "out.json"))
     assert code == 2 and out == "" and err == "verify: give the batch: crosscheck BATCH.npz --loss NAME --beta B\n"
+
+
+def test_a_training_record_is_compared_before_the_evaluation_record_of_its_step(tmp_path, capsys):
+    # transformers logs the training metrics of step 1, then (eval_steps = logging_steps) eval_* of step 1
+    chosen, rejected = np.array([-12.5, -30.0, -7.25]), np.array([-14.0, -22.5, -9.5])
+    batch = tmp_path / "step1.npz"
+    np.savez(batch, chosen_logps=chosen, rejected_logps=rejected, ref_chosen_logps=chosen, ref_rejected_logps=rejected)
+    train = {"step": 1, "loss": float(np.log(2)), "rewards/chosen": 0.0, "logps/chosen": float(chosen.mean())}
+    evaluation = {"step": 1, "eval_loss": 0.41, "eval_rewards/chosen": 0.8, "eval_logps/chosen": -3.0}
+    state = tmp_path / "trainer_state.json"
+    state.write_text(json.dumps({"log_history": [train, evaluation, {"step": 1, "train_runtime": 1.0}]}))
+    for extra in ([], ["--step", "1"]):
+        argv = ["crosscheck", str(batch), "--loss", "dpo", "--beta", "0.1", "--metrics", str(state), "--json", "-"]
+        assert main(argv + extra) == 0
+        checks = json.loads(capsys.readouterr().out)["logged_metrics"]["checks"]
+        assert {c["key"] for c in checks} == {"loss", "rewards/chosen", "logps/chosen"}
+    only_eval = tmp_path / "eval.json"
+    only_eval.write_text(json.dumps({"log_history": [evaluation]}))
+    argv = ["crosscheck", str(batch), "--loss", "dpo", "--beta", "0.1", "--metrics", str(only_eval)]
+    assert main(argv) == 1  # no training record: the evaluation record is compared, and differs

@@ -58,6 +58,8 @@ MUTANTS = {
     # reference, which the margin term no longer outweighs at a wide margin
     "dpo_loser_anchor_sign": (f"-logsigmoid(beta*{M}) - lam*relu({RL})", {"lam": "0.01"}),
     "dpo_loser_anchor_sign_softplus": (f"-logsigmoid(beta*{M}) - lam*softplus({RL})", {"lam": "0.01"}),
+    # TRL's sigmoid_norm (log-ratios per token) with an SFT term of the wrong sign
+    "sigmoid_norm_sft_sign": (f"-logsigmoid(beta*({RW}/len_w - {RL}/len_l)) + alpha*logp_w/len_w", {"alpha": "1"}),
     # a loss blind to the preference
     "dpo_symmetrised": (f"-logsigmoid(beta*{M}) - logsigmoid(-beta*{M})", {}),
 }
@@ -118,3 +120,11 @@ def test_constant_loss_is_an_error():
 def test_a_loser_anchor_with_the_right_sign_is_not_flagged(anchor):
     r = check_loss(f"-logsigmoid(beta*{M}) + {anchor}", {"lam": "0.01"})
     assert r.property("off_reference").status == "holds", r.property("off_reference").summary
+
+
+def test_length_normalised_dpo_is_ok_with_its_own_margin():
+    # TRL's sigmoid_norm: lowering both log-probabilities by the same amount changes its per-token margin,
+    # so the fixed-margin probe must move them by len_w and len_l
+    r = check_loss("-logsigmoid(beta*((logp_w - ref_logp_w)/len_w - (logp_l - ref_logp_l)/len_l))")
+    assert r.verdict == "ok", [(p.id, p.summary) for p in r.properties if p.severity != "ok"]
+    assert "per-token margin" in r.property("off_reference").summary

@@ -8,6 +8,9 @@ unmasked tokens is the length:
 
     token[i, t] = logp[i] · w[i, t] for t < len[i] (w > 0, Σ_t w[i, t] = 1), mask[i, t] = (t < len[i]),
 
+(with ``prompt``, the response starts after 1 to 5 masked prompt positions, as in a trainer's
+completion mask; the padding check compares the two layouts)
+
 and padded positions (t ≥ len[i], up to width max(len) + pad) hold garbage: finite negative
 numbers that a correct loss never reads. The weights and the garbage of a row are a fixed
 pseudo-random function of its length and the position (not of its place in the batch, so
@@ -47,13 +50,22 @@ class Layout:
     garbage: tuple[float, float] = (-30.0, -0.5)
     seed: int = 0
     fresh: frozenset[str] = frozenset()  # token inputs whose garbage is drawn anew (other values, same tokens)
+    prompt: bool = False  # masked prompt positions before each response, as in a trainer's completion mask
+
+    def lead(self, lengths: np.ndarray) -> np.ndarray:
+        """Masked positions before each response: 0, or 1 to 5 (a function of the row's length, so a
+        permuted batch permutes its rows)."""
+        n = np.asarray(lengths, dtype=float)
+        return 1 + n % 5 if self.prompt else np.zeros_like(n)
 
     def width(self, batch: Mapping[str, np.ndarray]) -> int:
         lengths = [np.asarray(batch[k]) for k in ("len_w", "len_l") if k in batch]
-        return max(int(max(int(np.max(v)) for v in lengths)) + self.pad, self.min_width)
+        return max(int(max(int(np.max(v + self.lead(v))) for v in lengths)) + self.pad, self.min_width)
 
     def mask(self, lengths: np.ndarray, width: int) -> np.ndarray:
-        return np.arange(width)[None, :] < np.asarray(lengths, dtype=float)[:, None]
+        n = np.asarray(lengths, dtype=float)[:, None]
+        t, start = np.arange(width)[None, :], self.lead(lengths)[:, None]
+        return (t >= start) & (t < start + n)
 
     def _uniform(self, canon: str, lengths: np.ndarray, width: int, salt: int) -> np.ndarray:
         """Pseudo-random numbers in [0, 1) per (row length, position), reproducible and cheap."""

@@ -4,7 +4,9 @@ The file is JSON only, never evaluated: JSON lines (one object per logging step)
 transformers/TRL ``trainer_state.json`` (its ``log_history`` list), or a single object. A metric
 is read under TRL's name (``rewards/chosen``) or with the prefix a logger adds (``train/``,
 ``eval_``, ``eval/``). The record compared is the one whose ``step`` is ``--step`` when given,
-else the last record holding any of the metrics. A metric passes when
+else the last record holding any of the metrics; a training record (no prefix, or ``train/``) is
+preferred to an evaluation record of the same step (``eval_loss`` averages the evaluation set, not
+this batch), which is used only when no training record holds a metric. A metric passes when
 ``|logged − recomputed| ≤ rtol·max(|logged|, |recomputed|) + atol``.
 
 Every problem with the file is a one-line :class:`~verify.errors.UsageError`.
@@ -24,6 +26,7 @@ MAX_BYTES = 64 * 2**20
 """The largest metrics file read; a larger one is refused unread."""
 
 PREFIXES = ("", "train/", "eval_", "eval/")
+TRAINING = PREFIXES[:2]
 
 
 @dataclass(frozen=True)
@@ -99,8 +102,8 @@ def _records(path: str) -> list[dict[str, Any]]:
     return records
 
 
-def _lookup(record: dict[str, Any], name: str) -> str | None:
-    return next((prefix + name for prefix in PREFIXES if prefix + name in record), None)
+def _lookup(record: dict[str, Any], name: str, prefixes: tuple[str, ...] = PREFIXES) -> str | None:
+    return next((prefix + name for prefix in prefixes if prefix + name in record), None)
 
 
 def read_logged(path: str, names: tuple[str, ...], step: int | None = None) -> tuple[dict[str, tuple[str, float]], Any]:
@@ -113,7 +116,8 @@ def read_logged(path: str, names: tuple[str, ...], step: int | None = None) -> t
             raise UsageError(f"--metrics {path!r} has no record with step {step} holding any of: {', '.join(names)}")
     elif not holding:
         raise UsageError(f"--metrics {path!r} holds none of the metrics {', '.join(names)}")
-    record = holding[-1]
+    training = [r for r in holding if any(_lookup(r, n, TRAINING) for n in names)]
+    record = (training or holding)[-1]
     out: dict[str, tuple[str, float]] = {}
     for name in names:
         key = _lookup(record, name)

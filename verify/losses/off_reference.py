@@ -74,7 +74,7 @@ def _falls_without_limit(v: np.ndarray) -> np.ndarray:
 def _fixed_margin_step(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
     """Per configuration, the change of (logp_w, logp_l) per unit ``t`` that keeps the margin fixed."""
     n = ctx.cfg[A].size
-    if ctx.margin is not None and ctx.margin.kind == "length-normalized":
+    if ctx.margin is not None and ctx.margin.kind.startswith("length-normalized"):
         return ctx.cfg[LEN_W.name], ctx.cfg[LEN_L.name]
     return np.ones(n), np.ones(n)
 
@@ -269,7 +269,8 @@ def off_reference(ctx: Context) -> PropertyResult:
         return PropertyResult(
             pid, title, "violated", "error", ce.explanation, counterexample=ce, details={"term": sp.sstr(term)}
         )
-    uses = "per-token margin" if ctx.margin is not None and ctx.margin.kind == "length-normalized" else "margin"
+    per_token = ctx.margin is not None and ctx.margin.kind.startswith("length-normalized")
+    uses = "per-token margin" if per_token else "margin"
     return PropertyResult(
         pid,
         title,

@@ -131,7 +131,8 @@ class Context:
 
 
 def find_margin(loss: CompiledLoss) -> MarginForm | None:
-    """Is the loss a function of one margin? Tried: log-ratio, reference-free, length-normalized.
+    """Is the loss a function of one margin? Tried: log-ratio, reference-free, length-normalized (with and
+    without the reference).
 
     The substitution ``a = h + …`` must leave no other log-probability or length behind
     (structurally, or numerically at 24 random pairs of points at 50 digits).
@@ -141,6 +142,11 @@ def find_margin(loss: CompiledLoss) -> MarginForm | None:
         ("log-ratio", "h = (logp_w − ref_logp_w) − (logp_l − ref_logp_l)", H + LOGP_L + REF_LOGP_W - REF_LOGP_L),
         ("reference-free", "h = logp_w − logp_l", H + LOGP_L),
         ("length-normalized", "h = logp_w/len_w − logp_l/len_l", LEN_W * (H + LOGP_L / LEN_L)),
+        (
+            "length-normalized log-ratio",  # TRL's sigmoid_norm
+            "h = (logp_w − ref_logp_w)/len_w − (logp_l − ref_logp_l)/len_l",
+            REF_LOGP_W + LEN_W * (H + (LOGP_L - REF_LOGP_L) / LEN_L),
+        ),
     ]
     others = {LOGP_L, REF_LOGP_W, REF_LOGP_L, LEN_W, LEN_L}
     if LOGP_W not in expr.free_symbols:
