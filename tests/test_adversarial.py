@@ -13,11 +13,10 @@ import mpmath
 import pytest
 import sympy as sp
 
-from tests.verdicts import VERDICTS
+from tests.verdicts import check
 from verify.domains import POSITIVE, POSITIVE_INTEGER, REAL, UNIT, var
 from verify.errors import ClaimError
 from verify.model import (
-    Derivation,
     Equal,
     EqualUpToConstant,
     Implies,
@@ -25,19 +24,11 @@ from verify.model import (
     Inequality,
     Limit,
     Solves,
-    Source,
     Stationary,
-    Step,
 )
-from verify.run.check import check_step
 
 x = var("x", REAL)
 p = var("p", POSITIVE)
-
-
-def check(claim):
-    step = Step(id="under_test", claim=claim)
-    return check_step(Derivation(id="t", title="t", source=Source("doc.txt", "x"), steps=[step]), step, VERDICTS)
 
 
 def kink(left, right, at=0):

@@ -20,13 +20,12 @@ import mpmath
 import pytest
 import sympy as sp
 
-from tests.verdicts import VERDICTS
+from tests.verdicts import check
 from verify.domains import POSITIVE, PROBABILITY, REAL, simplex, var, vector
 from verify.errors import ClaimError
 from verify.functions import logsigmoid, sigmoid, softplus
 from verify.model import (
     Claim,
-    Derivation,
     Equal,
     EqualUpToConstant,
     ForSizes,
@@ -34,21 +33,13 @@ from verify.model import (
     Inequality,
     Limit,
     Solves,
-    Source,
     Stationary,
     Step,
 )
-from verify.run.check import check_step
 
 mpmath.mp.dps = 60
 mpf = mpmath.mpf
 PRIME = "′"
-
-
-def check(claim: Claim):
-    step = Step(id="under_test", claim=claim)
-    derivation = Derivation(id="t", title="t", source=Source("doc.txt", "x"), steps=[step])
-    return check_step(derivation, step, VERDICTS)
 
 
 # --- independent reference implementations (mpmath only) -------------------------------------
