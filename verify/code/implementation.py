@@ -160,21 +160,10 @@ class Implementation:
         masks = ("bool", "int64") if set(MASK_INPUTS) & set(self.binding.inputs) else ("bool",)
         for fw in frameworks:
             self.framework = fw
-            for mask_dtype in masks:
-                self.mask_dtype = mask_dtype
-                try:
-                    with fw.context():
-                        value = self.raw(batch)
-                        self.dtype = fw.dtype(self._split(value, _size(batch))[0])
-                    if fw.autograd:  # as gradients will call it: a NumPy function fails on traced or grad arrays
-                        self._autograd(batch)
-                except CodeInputError as exc:
-                    errors.setdefault(fw.name, exc)
-                    continue
+            error = self._fails(batch, masks)
+            if error is None:
                 break
-            else:
-                continue
-            break
+            errors[fw.name] = error
         else:
             uses = referenced(self.fn)
             raise next((errors[fw.name] for fw in frameworks if fw.name in uses), errors["numpy"])
@@ -193,6 +182,24 @@ class Implementation:
                         f"{self.name} returned {label} rewards of shape {r.shape}; expected ({_size(batch)},)"
                     )
         return out
+
+    def _fails(self, batch: Mapping[str, np.ndarray], masks: tuple[str, ...]) -> CodeInputError | None:
+        """Call the function under the current framework with each mask dtype in turn: None (and that
+        dtype kept) when one works, else the first attempt's error."""
+        first = None
+        for dtype in masks:
+            self.mask_dtype = dtype
+            try:
+                with self.framework.context():
+                    value = self.raw(batch)
+                    self.dtype = self.framework.dtype(self._split(value, _size(batch))[0])
+                if self.framework.autograd:  # as gradients will call it: a NumPy function fails on traced arrays
+                    self._autograd(batch)
+            except CodeInputError as exc:
+                first = first or exc
+                continue
+            return None
+        return first
 
     def _written(self, batch: Mapping[str, np.ndarray]) -> list[str]:
         """The arguments whose values differ after one call (the function wrote into them in place)."""
