@@ -353,7 +353,8 @@ def _with_layout(impl: Implementation, layout: Layout, batch: Mapping[str, np.nd
 
 def padding(impl: Implementation, beta: float) -> PropertyResult:
     """Token-level inputs: L reads only unmasked tokens. New values in the padded positions of each
-    per-token input, and padding the batch 16 positions wider, leave every per-example loss unchanged."""
+    per-token input, padding the batch 16 positions wider, and masked prompt positions before each
+    response leave every per-example loss unchanged."""
     pid, title = "padding", "padding and masks"
     if not impl.binding.tokens:
         return PropertyResult(pid, title, "n/a", "ok", "sequence log-probabilities only: no token-level inputs")
@@ -361,32 +362,46 @@ def padding(impl: Implementation, beta: float) -> PropertyResult:
     base = impl.losses(batch)
     width = impl.layout.width(batch)
     tokens = [c for c in impl.binding.inputs if TOKEN_SOURCES.get(c, (None,))[0] is not None]
+    # (what changes, the token inputs whose garbage is redrawn, extra padded columns, prompt positions, why)
     trials = [
-        (f"new values in the padded positions of {impl.binding.inputs[c]!r} (where the mask is False) change", {c}, 0)
+        (
+            f"new values in the padded positions of {impl.binding.inputs[c]!r} (where the mask is False) change",
+            {c},
+            0,
+            False,
+            "the mask is not applied to it",
+        )
         for c in tokens
     ]
-    wider = f"padding the batch from width {width} to {width + WIDER} (masks and tokens unchanged) changes"
-    trials.append((wider, set(), WIDER))
-    prompt = "starting each response after 1 to 5 masked prompt positions (as a trainer's completion mask does) changes"
-    trials.append((prompt, set(), 0))
+    trials.append(
+        (
+            f"padding the batch from width {width} to {width + WIDER} (masks and tokens unchanged) changes",
+            set(),
+            WIDER,
+            False,
+            "the loss depends on the padded width (a mean over all positions instead of over the mask?)",
+        )
+    )
+    trials.append(
+        (
+            "starting each response after 1 to 5 masked prompt positions (as a trainer's completion mask does) changes",
+            set(),
+            0,
+            True,
+            "the tokens are read by position (the first len of a row), not by the mask",
+        )
+    )
     problems, ce = [], None
-    for what, fresh, extra in trials:
+    for what, fresh, extra, prompt, why in trials:
         if problems and not fresh:
             break  # a loss that reads padded positions also changes with more of them
         old = impl.layout
-        layout = Layout(old.pad + extra, old.min_width + extra, old.garbage, old.seed, frozenset(fresh), what is prompt)
+        layout = Layout(old.pad + extra, old.min_width + extra, old.garbage, old.seed, frozenset(fresh), prompt)
         after = _with_layout(impl, layout, batch)
         bad = np.nonzero(~_close(base, after, _rtol(impl)))[0]
         if not bad.size:
             continue
         i = int(bad[np.argmax(np.abs(base - after)[bad])])
-        why = (
-            "the mask is not applied to it"
-            if fresh
-            else "the tokens are read by position (the first len of a row), not by the mask"
-            if what is prompt
-            else "the loss depends on the padded width (a mean over all positions instead of over the mask?)"
-        )
         problems.append(f"{what} example {i}'s loss from {fmt(base[i])} to {fmt(after[i])}: {why}")
         if ce is None:
             p = {k: float(batch[k][i]) for k in impl.binding.sequence}
