@@ -287,3 +287,28 @@ def test_a_difference_that_cancels_at_thirty_digits_is_still_refuted(claim):
 def test_a_hypothesis_false_everywhere_after_cancellation_refutes_nothing():
     claim = Implies([sp.Ge(E100 * (1 - (1 + x**2) / K40), E100)], Inequality(x, ">", 100))
     assert check(claim).status != "refuted"
+
+
+# ---------------------------------------------------------------- no false alarms from the constant search
+
+Z = var("z_pos", POSITIVE)
+R = sp.Rational
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        Inequality(sp.exp(x - R(1, 5)), ">=", 1 + x - 0.2),  # e^t ≥ 1 + t, with 0.2 for 1/5
+        Inequality(sp.cosh(x - R(3, 10)) - 1 - (x - 0.3) ** 2 / 2, ">=", 0),
+        Inequality((Z + 10**8) * sp.exp(sp.exp(Z)), ">=", (Z + 10**8) * (1 + sp.exp(Z))),  # e^(e^(10⁸)) is out of reach
+    ],
+    ids=["float-exp", "float-cosh", "huge-constant"],
+)
+def test_true_claims_with_floats_or_huge_constants_are_not_refuted(claim):
+    assert check(claim).status in ("proved", "confirmed")
+
+
+def test_a_numeric_solution_at_an_open_end_of_its_domain_is_refused():
+    # sign(z) was simplified to 1 under z > 0, so "z = 0 solves sign(z) = 1" would be proved
+    with pytest.raises(ClaimError, match="outside the domain"):
+        Solves([(sp.sign(Z), 1)], {Z: 0})

@@ -140,6 +140,14 @@ UNIT = Domain(
     description="a number in (0, 1) such as a preference probability v(y, y')",
     support=_OPEN_UNIT,
 )
+CLOSED_UNIT = Domain(
+    "closed_unit_interval",
+    0.0,
+    1.0,
+    (("nonnegative", True),),
+    description="a number in [0, 1], such as a probability that may be 0 or 1",
+    support=(0.0, 1.0, True, True),
+)
 POSITIVE_INTEGER = Domain(
     "positive_integer",
     1,

@@ -295,8 +295,10 @@ class Solves(Claim):
         self.equations = eqs
         self.solution = {k: _expr(v, f"solution[{k}]") for k, v in self.solution.items()}
         for x, value in self.solution.items():
-            if isinstance(x, Var):  # a numeric value may be an end of the domain (a distribution's zero entry)
-                _hint_in_domain(x, value, "solution", closure=True)
+            if isinstance(x, Var):
+                # SymPy simplified the equations under x's assumptions (sign(x) → 1 for x > 0), which hold
+                # neither outside the domain nor at an open end of it: declare a domain that holds the value
+                _hint_in_domain(x, value, "solution")
 
     def obligations(self) -> list[Obligation]:
         """Each equation at the solution, and each solved symbol's value in that symbol's domain: the

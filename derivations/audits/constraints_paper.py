@@ -91,7 +91,7 @@ from verify import (
     sigmoid,
     var,
 )
-from verify.domains import POSITIVE, REAL, UNIT, simplex, vector
+from verify.domains import CLOSED_UNIT, POSITIVE, REAL, UNIT, simplex, vector
 
 from .._notation import (
     CONSTRAINTS_PAPER,
@@ -132,7 +132,8 @@ n2 = var("n_2", POSITIVE, "n_{2}")
 R1 = var("R_1", REAL, "R_{1}")
 ref_a = var("ref_a", UNIT, r"\pi_{\mathrm{ref}}(y_a)")
 ref_b = var("ref_b", UNIT, r"\pi_{\mathrm{ref}}(y_b)")
-s_a, s_b, s_c = (var(f"star_{k}", UNIT, rf"\pi^{{*}}(y_{k})") for k in "abc")
+# the mode example's π* = (1/2, 0, 1/2) has a zero entry: a probability in the closed interval
+s_a, s_b, s_c = (var(f"star_{k}", CLOSED_UNIT, rf"\pi^{{*}}(y_{k})") for k in "abc")
 pstar = vector("pstar", 3, POSITIVE, r"\pi^{*}")
 P = vector("P", 3, UNIT, r"p^{*}(y \succ \mu)")
 logit_1 = var("logit_1", REAL, r"\theta_{1}")

@@ -293,6 +293,8 @@ def _sign(
     cancelled = v <= tol * scale and _cancelled(scale, v)  # about 0 far below its terms: 0 may hide a < 0
     if clear or (not strict and v >= 0 and not (cancelled and _negative_at(get, profile))):
         return _Probe(True, 0.0, values)
+    if not strict and profile.rel_tol and v >= -profile.rel_tol * scale:  # a float's rounding, as for equations
+        return _Probe(True, float(-v / scale) if scale else 0.0, values)
     dps, previous, noisy, tried = max(confirm_dps, 2 * profile.dps), None, 0, False
     while dps <= MAX_DPS:
         got = get(dps)
@@ -525,7 +527,7 @@ def _sampled(
     :class:`SearchMemory`), which count toward ``profile.samples`` and are not evaluated again.
     """
     if sampler.edges:
-        state = _SearchState(sampler.point, probe, profile.shrink_examples, profile.shrink_seconds, seen)
+        state = _SearchState(sampler.point, _bounded(probe), profile.shrink_examples, profile.shrink_seconds, seen)
         for point in sampler.edges:
             if state.decide(point).ok is False:
                 return _bulk_failure(sampler, probe, profile, state, point, "a point at the claim's own constants")
@@ -553,6 +555,19 @@ def _sampled(
             if state.n >= profile.samples:
                 break
     return state
+
+
+def _bounded(probe: Callable[[dict], _Probe]) -> Callable[[dict], _Probe]:
+    """``probe`` within :data:`EDGE_SECONDS` of CPU time per point; a point that takes longer is undecided."""
+
+    def bounded(point: dict) -> _Probe:
+        try:
+            with time_limit(EDGE_SECONDS):
+                return probe(point)
+        except SymbolicTimeout:
+            return _Probe(None)
+
+    return bounded
 
 
 def _bulk_failure(
@@ -585,6 +600,10 @@ def _bulk_failure(
 EDGE_CONSTANTS = 8
 EDGE_POINTS = 16
 EDGE_OFFSET = 1e-12
+#: the sizes of constants tried (beyond them a value such as e^(e^(10⁶)) takes mpmath half a minute), and the
+#: CPU seconds one edge point may take before it is left undecided
+EDGE_RANGE = (1e-9, 1e4)
+EDGE_SECONDS = 1.0
 #: constants the search draws anyway (Hypothesis's simple values)
 _SIMPLE = frozenset({0.25, 0.5, 0.75, 1.0, 2.0, 3.0})
 
@@ -636,9 +655,15 @@ def edge_points(exprs: list[sp.Expr], domains: Mapping[str, Domain]) -> tuple[di
 
     The constants are the numbers in ``exprs`` (and their negatives) other than the simple values
     the search draws anyway, the largest in size first, at most :data:`EDGE_CONSTANTS`, and at
-    most :data:`EDGE_POINTS` points; each value must lie in the symbol's domain."""
-    numbers = {abs(n) for e in exprs for n in _constants(sp.sympify(e))}
-    constants = [c for c in sorted(numbers, reverse=True) if c not in _SIMPLE][:EDGE_CONSTANTS]
+    most :data:`EDGE_POINTS` points; each value must lie in the symbol's domain. None for a claim
+    with a float: a float stands for a nearby exact number, and at the constants such a claim
+    shows only that rounding (``(z − 0.1)/(10z − 1)`` at z = 1/10)."""
+    exprs = [sp.sympify(e) for e in exprs]
+    if any(nodes(e, sp.Float) for e in exprs):
+        return ()
+    numbers = {abs(n) for e in exprs for n in _constants(e)}
+    numbers = {n for n in numbers if EDGE_RANGE[0] <= n <= EDGE_RANGE[1] and n not in _SIMPLE}
+    constants = sorted(numbers, reverse=True)[:EDGE_CONSTANTS]
     if not constants or not domains:
         return ()
     base = fixed_points({sp.Symbol(k): d for k, d in domains.items()}, 1)[0]
