@@ -214,7 +214,7 @@ def _wrong_side_points(ctx: Context, who: str) -> list[tuple[float, dict[str, np
 
 
 def further_toward_the_loser(ctx: Context) -> Counterexample | None:
-    """Check 3: where the policy already prefers the loser, moving further toward it must not pay.
+    """Check 2: where the policy already prefers the loser, moving further toward it must not pay.
 
     From starts with the margin ``−u`` (``u`` up to 256 step units), raising the loser by one
     step, or lowering the winner by one step, must not lower the loss. This probes terms whose
