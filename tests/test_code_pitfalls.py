@@ -179,6 +179,7 @@ def test_a_loss_that_saturates_at_wide_margins_is_named_there(tmp_path):
     assert (wide.status, wide.severity) == ("violated", "warning")
     assert report.property("formula_values").status == "holds"  # right where the batches are fuzzed
     margin = float(wide.details["margin"])
+    assert wide.summary.startswith(f"at β·margin = {wide.details['margin']} the code gives ∂L/∂logp_")
     assert -60 < margin < -5  # torch's BCE gradient vanishes below sigmoid = 1e-12: beta*margin ~ -28
     code, formula = (e.value for e in wide.counterexample.evaluations)
     assert abs(code - formula) > 0.1 * abs(formula)

@@ -339,6 +339,15 @@ def formula_gradient(impl: Implementation, formula: Formula, beta: float) -> Pro
 WIDE = np.concatenate([-np.geomspace(5.0, 1000.0, 40), np.geomspace(5.0, 1000.0, 40)])
 
 
+def _compared(impl: Implementation, values: np.ndarray, defined: np.ndarray) -> np.ndarray:
+    """Where ``values`` of the formula are compared with the code: where defined, and for a function
+    computing below float64 only where they are at least 10⁻³ of the largest (rounding the inputs
+    moves a loss in its exponential tail by whole percents)."""
+    if impl.dtype == "float64":
+        return defined
+    return defined & (np.abs(values) >= 1e-3 * np.abs(np.where(defined, values, 0)).max())
+
+
 def wide_margins(
     impl: Implementation, formula: Formula, beta: float, uses_beta: bool, values: PropertyResult | None = None
 ) -> PropertyResult:
@@ -355,9 +364,7 @@ def wide_margins(
         return PropertyResult(pid, title, "n/a", "ok", "the values differ from the formula's already (formula_values)")
     batch = margin_batch(WIDE, beta, uses_beta)
     code, ref = impl.losses(batch), formula("L", batch, beta)
-    finite = np.isfinite(ref) & (np.abs(ref) < 1e30)
-    if impl.dtype != "float64":  # rounding the inputs moves a loss in its exponential tail by whole percents
-        finite &= np.abs(ref) >= 1e-3 * np.abs(np.where(finite, ref, 0)).max()
+    finite = _compared(impl, ref, np.isfinite(ref) & (np.abs(ref) < 1e30))
     checks = [("L", code, ref, finite & _differ(code, ref, _value_rtol(impl)))]
     # gradients by autograd, or by finite differences of float64 values: those of a float32 function
     # this far out are rounding (log-probabilities in the thousands), so there its values decide
@@ -367,10 +374,8 @@ def wide_margins(
     for x in names:  # finite differences see no detach: compared with the gradient through every stopgrad
         through = _method(impl, x) == "finite differences"
         f, c = formula(f"dL/d{x}", batch, beta, through=through), grads.get(x, np.zeros(WIDE.size))
-        where = finite & np.isfinite(f)
-        if impl.dtype != "float64":
-            where &= np.abs(f) >= 1e-3 * np.abs(np.where(where, f, 0)).max()
-        checks.append((f"∂L/∂{x}", c, f, where & _differ(c, f, _rtol(impl, x))))
+        compared = _compared(impl, f, finite & np.isfinite(f))
+        checks.append((f"∂L/∂{x}", c, f, compared & _differ(c, f, _rtol(impl, x))))
     found = [  # (|margin|, index, what, code value, formula value) at the narrowest failing margin of each
         (abs(WIDE[i]), int(i), what, float(c[i]), float(f[i]))
         for what, c, f, bad in checks
