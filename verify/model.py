@@ -23,7 +23,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from verify.coverage import Record
-from verify.domains import Var, domain_of
+from verify.domains import DIRECTION, DOWNWARD, NEAR, STEP, UPWARD, Var, domain_of, var
 from verify.errors import ClaimError
 from verify.kernel.obligations import Conditional, Equation, Invariance, LimitOf, Obligation, Recomputation, Sign, nodes
 from verify.printing import latex_text, to_latex
@@ -143,8 +143,6 @@ def local_check(f: sp.Expr, point: Mapping[sp.Symbol, sp.Expr], sign: int) -> li
     a numeric ``x*`` on a closed bound only inward; a symbolic one moves relative to itself, so it
     never crosses a closed bound at 0 (a domain with another closed bound: no check, ``[]``).
     """
-    from verify.domains import DIRECTION, DOWNWARD, NEAR, UPWARD, var
-
     taken = {s.name for s in f.free_symbols}
     step = var(_fresh("t_near_point", taken), NEAR, r"t")
     moved = {}
@@ -169,6 +167,16 @@ def local_check(f: sp.Expr, point: Mapping[sp.Symbol, sp.Expr], sign: int) -> li
             expr=sign * (f.xreplace(moved) - f.xreplace(dict(point))),
             shown=f"f(x) − f(x*) (must be {'≥' if sign > 0 else '≤'} 0)",
         )
+    ]
+
+
+def _point_in_domain(point: Mapping[sp.Symbol, sp.Expr]) -> list[Obligation]:
+    """Necessary: each coordinate of an optimum lies in its variable's domain (a numeric one was
+    checked when the claim was built; a symbolic one is searched)."""
+    return [
+        sign
+        for x, at in point.items()
+        for sign in _support_signs(x, at, f"the point lies in the domain of {x}", "necessary")
     ]
 
 
@@ -442,9 +450,7 @@ class Stationary(Claim):
         if self.kind == "stationary":
             return obs
         sign = 1 if self.kind == "min" else -1
-        for x in xs:
-            # a numeric point was checked when the claim was built; a symbolic one is searched
-            obs.extend(_support_signs(x, sub[x], f"the point lies in the domain of {x}", "necessary"))
+        obs.extend(_point_in_domain(sub))
         hessian = sp.hessian(sign * self.f, xs)
         n = len(xs)
         if self.scope == "local":  # a PSD Hessian has non-negative diagonal and leading minors
@@ -490,13 +496,11 @@ class Stationary(Claim):
         """The necessary conditions of the claim for an ``f`` that derivatives do not describe."""
         why = f" (f is not smooth: {', '.join(rough)})"
         if self.kind == "stationary":
-            from verify.domains import STEP, var
-
             taken = {s.name for s in self.f.free_symbols}
+            at = self.f.subs(sub)
             obs: list[Obligation] = []
             for x in xs:
                 t = var(_fresh("t_near_point", taken), STEP, "t")
-                at = self.f.subs(sub)
                 for side, sgn in (("+", 1), ("-", -1)):
                     h = sgn * t * (1 if sub[x] == 0 else sub[x])  # relative to the point: x* ± t·x* stays inside
                     quotient = (self.f.subs({**sub, x: sub[x] + h}) - at) / h
@@ -513,9 +517,7 @@ class Stationary(Claim):
                     )
             return obs
         sign = 1 if self.kind == "min" else -1
-        obs = []
-        for x in xs:
-            obs.extend(_support_signs(x, sub[x], f"the point lies in the domain of {x}", "necessary"))
+        obs = _point_in_domain(sub)
         near = local_check(self.f, sub, sign)
         if not near and self.scope == "local":
             raise ClaimError(
