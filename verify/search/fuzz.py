@@ -23,7 +23,7 @@ import math
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -659,7 +659,7 @@ def edge_points(exprs: list[sp.Expr], domains: Mapping[str, Domain]) -> tuple[di
     with a float: a float stands for a nearby exact number, and at the constants such a claim
     shows only that rounding (``(z − 0.1)/(10z − 1)`` at z = 1/10)."""
     exprs = [sp.sympify(e) for e in exprs]
-    if any(nodes(e, sp.Float) for e in exprs):
+    if _has_float(exprs):
         return ()
     numbers = {abs(n) for e in exprs for n in _constants(e)}
     numbers = {n for n in numbers if EDGE_RANGE[0] <= n <= EDGE_RANGE[1] and n not in _SIMPLE}
@@ -880,10 +880,15 @@ def _exact_tolerance(ob: Obligation, profile: Profile) -> Profile:
     (10^(8 − dps), 1e-22 at 30 digits, finer as the digits are raised) on; like any other it is
     re-evaluated at more digits, and refutes only if it stays, so rounding never refutes an
     exact claim."""
-    exprs = [getattr(ob, f.name) for f in dataclasses.fields(ob)]
-    if any(isinstance(e, sp.Basic) and nodes(e, sp.Float) for e in exprs):  # ``has`` revisits shared subtrees
+    if _has_float(getattr(ob, f.name) for f in dataclasses.fields(ob)):
         return profile
     return replace(profile, rel_tol=0.0)  # judged at the noise of each precision (:func:`_tol`)
+
+
+def _has_float(exprs: Iterable[object]) -> bool:
+    """Whether an expression among ``exprs`` holds a float (each shared subtree visited once, which
+    ``has`` does not do)."""
+    return any(isinstance(e, sp.Basic) and nodes(e, sp.Float) for e in exprs)
 
 
 def _prepared(
@@ -899,7 +904,7 @@ def _prepared(
         if not isinstance(ob.inner, Equation | Sign):
             return NumericOutcome("error", reason="hypotheses are supported for equations and inequalities only")
         hypotheses, ob = ob.hypotheses, ob.inner
-    profile = _exact_tolerance(ob, profile)
+    given, profile = profile, _exact_tolerance(ob, profile)  # the hypotheses are judged each for itself
     if isinstance(ob, Equation):
         ev = _Evaluator(syms, [ob.lhs, ob.rhs, *_terms(ob.lhs, ob.rhs)])
 
@@ -952,7 +957,7 @@ def _prepared(
     else:
         return NumericOutcome("error", reason=f"no numeric checker for {type(ob).__name__}")
     if hypotheses:
-        probe = _under(hypotheses, probe, syms, profile)
+        probe = _under(hypotheses, probe, syms, given)
     if isinstance(ob, Invariance):  # the base point simple, the other point's ``wrt`` values at the constants
         start = fixed_points({sp.Symbol(k): d for k, d in named.items()}, 1)[0]
         alts = edge_points([ob.expr], {n: named[n] for n in wrt})
@@ -1107,6 +1112,7 @@ def _under(
     once every hypothesis is decided to hold by :func:`_sign`, as if each were checked alone.
     """
     evaluators = [_Evaluator(syms, [h.expr, *_terms(h.expr)]) for h in hypotheses]
+    judged = [_exact_tolerance(h, profile) for h in hypotheses]  # exact, or with a float's allowance
 
     def restricted(p: dict) -> _Probe:
         if any(_certainly_violated(ev.tape, p, h.strict) for h, ev in zip(hypotheses, evaluators, strict=True)):
@@ -1122,8 +1128,8 @@ def _under(
             first.append(got)
         shown = {}
         confirm_dps = _digits_needed(p, profile.dps)
-        for i, (h, ev, got) in enumerate(zip(hypotheses, evaluators, first, strict=True), 1):
-            res = _sign(_reusing(got, profile.dps, ev, p), h.strict, profile, confirm_dps)
+        for i, (h, ev, got, tol) in enumerate(zip(hypotheses, evaluators, first, judged, strict=True), 1):
+            res = _sign(_reusing(got, profile.dps, ev, p), h.strict, tol, confirm_dps)
             if res.ok is not True:
                 return _Probe(None)  # outside the hypotheses (or undecided there): not a test point
             shown[f"{h.label or f'hypothesis {i}'} (holds by)"] = res.values.get("value", "")
