@@ -11,7 +11,8 @@ Main statements:
 - ``simpo_loss_increases_with_target_margin`` and the margin γ at which the loss is log 2.
 
 Draft errors kept as evidence: the winner's gradient without the 1/|y_w|, and a claim that the
-normalised reward does not change when a token is appended.
+normalised reward does not change when a token is appended; and γ = β·(gap) as *the* target margin of
+loss log 2, although γ is declared positive and the gap may be ≤ 0 (corrected: for a positive gap).
 """
 
 from __future__ import annotations
@@ -126,6 +127,14 @@ derivation = Derivation(
             "target_margin_at_log_two_loss",
             Solves([(simpo_margin, 0)], {gamma: beta * normalised_gap}),
             "L = log 2 exactly where the margin m vanishes",
+            "eq. (C.7), draft",
+            expected="refuted",
+            diagnosis="γ is declared positive; β·(gap) is not when the loser's normalised log-probability is larger",
+        ),
+        Step(
+            "target_margin_at_log_two_loss_for_a_positive_gap",
+            Implies([sp.Gt(normalised_gap, 0)], Solves([(simpo_margin, 0)], {gamma: beta * normalised_gap})),
+            "L = log 2 where m vanishes; γ > 0 needs the winner's normalised log-probability above the loser's",
             "eq. (C.7)",
         ),
         Step(
