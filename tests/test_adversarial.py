@@ -4,7 +4,8 @@ A false claim here must never be ``proved``, and is ``refuted`` wherever its cou
 reach of the search (re-evaluated here with plain mpmath); a true one must never be ``refuted``.
 The traps: a derivative taken through a kink or a jump, a degenerate Hessian, a symbol named
 like a constant, an equality hypothesis on an integer, a claim false by less than float rounding,
-and a strict bound that fails where the value is an exact 0 that no precision shows.
+a strict bound that fails where the value is an exact 0 that no precision shows, and a claim that
+fails only far beyond the range the search samples.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import pytest
 import sympy as sp
 
 from tests.verdicts import check
-from verify.domains import POSITIVE, POSITIVE_INTEGER, REAL, UNIT, var
+from verify.domains import CLOSED_UNIT, LOG_PROB, POSITIVE, POSITIVE_INTEGER, PROBABILITY, REAL, UNIT, var
 from verify.errors import ClaimError
+from verify.functions import sigmoid, softplus
 from verify.model import (
     Equal,
     EqualUpToConstant,
@@ -26,6 +28,7 @@ from verify.model import (
     Solves,
     Stationary,
 )
+from verify.search.points import far_values
 
 x = var("x", REAL)
 p = var("p", POSITIVE)
@@ -222,6 +225,80 @@ def test_dependence_beyond_the_sampled_range_is_found_at_the_constants(claim):
     f = claim.lhs - claim.rhs if isinstance(claim, EqualUpToConstant) else claim.expr
     a, b = (sp.Rational(r.counterexample[k]) for k in ("x", "x′"))
     assert f.subs(x, a) != f.subs(x, b)
+
+
+PR = var("p_prob", PROBABILITY)
+LP = var("l_logprob", LOG_PROB)
+
+
+@pytest.mark.parametrize(
+    ("claim", "symbol"),
+    [
+        (Inequality(sp.log(p), "<", 30), p),  # fails beyond e³⁰ ≈ 10¹³
+        (Inequality(sp.log(p), ">", -10), p),  # fails below e⁻¹⁰ ≈ 4.5·10⁻⁵
+        (Inequality(x, "<", 20001), x),  # 20001 is past the constants tried (10⁴)
+        (Inequality(sp.log(PR), ">", -20), PR),  # PROBABILITY is sampled down to 10⁻⁶ only
+        (Inequality(LP, ">", -(10**6)), LP),
+        (Equal(sp.Min(x, 10**5), x), x),
+        (EqualUpToConstant(sp.Heaviside(x - 10**6) * x, 0, [x]), x),
+    ],
+    ids=["log-below-30", "log-above-minus-10", "real-20001", "log-probability", "log-prob-bound", "min", "up-to-constant"],
+)
+def test_a_claim_failing_only_far_beyond_the_sampled_range_is_refuted(claim, symbol):
+    r = check(claim)
+    assert r.status == "refuted", (r.status, r.reason)
+    assert "beyond the range the search samples" in r.reason
+    at = {k: sp.Rational(v) for k, v in r.counterexample.items()}
+    if isinstance(claim, EqualUpToConstant):
+        f = claim.lhs - claim.rhs
+        assert f.subs(symbol, at[symbol.name]) != f.subs(symbol, at[symbol.name + "′"])
+    elif isinstance(claim, Equal):
+        assert (claim.lhs - claim.rhs).subs(symbol, at[symbol.name]) != 0
+    else:
+        holds = {"<": sp.Lt, ">": sp.Gt}[claim.rel](claim.lhs, claim.rhs).subs(symbol, at[symbol.name])
+        assert holds == sp.false
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        Inequality(1 - sigmoid(x), ">", 0),  # 1 − σ(10⁴⁰) is e^(−10⁴⁰): no precision shows it, yet positive
+        Inequality(softplus(x), ">", x),
+        Inequality(sp.tanh(x), "<", 1),
+        Inequality(sp.erf(x), "<", 1),
+        Inequality(sp.exp(sp.exp(x)), ">", 1),  # e^(e^(10⁸)) is out of reach: undecided, not refuted
+        Inequality((1 + 1 / p) ** p, "<", sp.E),
+        Inequality(sp.sqrt(p**2 + 1) - p, ">", 0),
+        Inequality(-PR * sp.log(PR) - (1 - PR) * sp.log(1 - PR), ">", 0),
+        Inequality(sp.log(1 + sp.exp(LP)), "<=", sp.log(2)),
+        Equal(sp.log(PR / (1 - PR)), -sp.log((1 - PR) / PR)),
+        Inequality(sp.harmonic(var("n_far", POSITIVE_INTEGER)), "<=", 1 + sp.log(var("n_far", POSITIVE_INTEGER))),
+    ],
+    ids=[
+        "one-minus-sigmoid",
+        "softplus",
+        "tanh",
+        "erf",
+        "exp-exp",
+        "e-limit",
+        "sqrt",
+        "entropy",
+        "log-prob",
+        "logit",
+        "harmonic",
+    ],
+)
+def test_true_claims_hold_at_the_far_values_too(claim):
+    assert check(claim).status in ("proved", "confirmed")
+
+
+def test_far_values_lie_in_the_support_and_outside_the_sampled_range():
+    for domain in (REAL, POSITIVE, PROBABILITY, LOG_PROB, UNIT, POSITIVE_INTEGER):
+        values = far_values(domain)
+        assert values, domain.name
+        assert all(domain.contains(v) and not domain.lo <= v <= domain.hi for v in values)
+    assert far_values(CLOSED_UNIT) == []  # sampled on its whole support
+    assert min(far_values(POSITIVE)) < 1e-39 and max(far_values(REAL)) >= 1e40 and min(far_values(REAL)) <= -1e40
 
 
 def test_a_wrong_sympy_limit_depending_on_a_parameter_is_not_proved():

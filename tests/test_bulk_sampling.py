@@ -132,6 +132,7 @@ def test_a_large_search_lets_hypothesis_draw_a_share_and_the_bulk_sampler_the_re
 
     monkeypatch.setattr(numeric, "_search", counted_search)
     monkeypatch.setattr(bulk.Bulk, "draw", counted_draw)
+    monkeypatch.setattr(numeric, "far_points", lambda *a: ())  # decided before Hypothesis's share, counted in it
     out = numeric.fuzz(Equation(lhs=sp.exp(2 * x), rhs=sp.exp(x) ** 2), {x: REAL}, CI)
     assert out.status == "confirmed" and out.samples == CI.samples
     share = max(1, math.ceil(CI.samples * numeric.HYPOTHESIS_SHARE))
@@ -159,6 +160,7 @@ def test_when_no_point_of_hypothesis_share_is_decided_hypothesis_searches_on(mon
         return state
 
     monkeypatch.setattr(numeric, "_search", counted)
+    monkeypatch.setattr(numeric, "far_points", lambda *a: ())  # points the share would not have counted
     out = numeric.fuzz(Equation(lhs=sp.exp(2 * x), rhs=sp.exp(x) ** 2), {x: REAL}, CI)
     assert calls == [max(1, math.ceil(CI.samples * numeric.HYPOTHESIS_SHARE)), CI.samples]
     assert out.status == "confirmed" and out.samples == CI.samples
@@ -169,6 +171,7 @@ def test_a_violation_only_the_bulk_sample_reaches_is_refuted_at_a_real_counterex
     only_zero = numeric._Sampler(st.tuples(st.just(0.0)), lambda v: {"bulk_x": v[0]}, bulk.of({"bulk_x": REAL}))
     monkeypatch.setattr(numeric, "_points", lambda draws, b=None: only_zero)
     monkeypatch.setattr(numeric, "edge_points", lambda *a: ())  # x = 20, the claim's constant, would find it first
+    monkeypatch.setattr(numeric, "far_points", lambda *a: ())  # and so would x = 10⁸
     claim = Sign(expr=20 - sp.Max(x, 20) + sp.Min(x, 20) - x + 1, strict=True)  # 1 > 0 iff x ≤ 20
     out = numeric.fuzz(claim, {x: REAL}, CI)
     assert out.status == "refuted"

@@ -368,3 +368,39 @@ def test_prove_limit_infinite_values_compare_structurally():
     assert lim(-sp.log(xp), xp, 0, sp.oo, "+").status == "proved"
     assert lim(-sp.log(xp), xp, 0, -sp.oo, "+").status == "unproved"
     assert lim(-sp.log(xp), xp, 0, 10**100, "+").status == "unproved"
+
+
+# --- the approach goes past the claim's own numbers -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("claim", "status", "independent"),
+    [
+        # x/(x + 10³⁰⁰) still grows like x at x = 2^800 (1.6e-60 there), and tends to 1
+        (Limit(xp / (xp + sp.Integer(10) ** 300), xp, sp.oo, 1), "confirmed", (mpf(10) ** 320, 1)),
+        (Limit(xp / (xp + sp.Float(1e300)), xp, sp.oo, 1), "confirmed", (mpf(10) ** 320, 1)),
+        (Limit(xp / (xp + sp.Integer(10) ** 300), xp, sp.oo, 0), "refuted", (mpf(10) ** 320, 1)),
+        # x/(x + 10⁻³⁰⁰) is near 1 at x = 2^-200 (6e-61), and tends to 0 as x → 0⁺
+        (Limit(xp / (xp + sp.Integer(10) ** -300), xp, 0, 1), "refuted", (mpf(10) ** -320, 0)),
+        (Limit(xp / (xp + sp.Integer(10) ** -300), xp, 0, 0), "confirmed", (mpf(10) ** -320, 0)),
+        # log x·10⁴⁰ → −∞: evenly spaced approach bits keep a logarithm's steps equal
+        (Limit(sp.log(xp) / (xp + sp.Integer(10) ** -40), xp, 0, -sp.oo), "confirmed", None),
+    ],
+)
+def test_limits_are_judged_beyond_the_claims_own_scale(claim, status, independent):
+    with mpmath.workdps(400):
+        out = fuzz_claim(claim)
+        assert out.status == status, out.reason
+        if independent is not None:  # the true limit, read far beyond the constant
+            point, limit = independent
+            f = sp.lambdify(xp, claim.expr, "mpmath")
+            assert abs(f(point) - limit) < mpf(10) ** -15
+    if status == "refuted":
+        assert "settles at" in out.reason and "grows" not in out.reason
+
+
+def test_a_claim_beyond_the_deepest_approach_is_left_undecided():
+    """A number of 10⁴ bits (10³⁰⁰⁰) is past the deepest approach: no refutation from growth that has
+    not yet turned, an honest error instead."""
+    out = fuzz_claim(Limit(xp / (xp + sp.Integer(10) ** 3000), xp, sp.oo, 0))
+    assert out.status == "error" and "could not be decided" in out.reason

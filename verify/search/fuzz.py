@@ -50,7 +50,7 @@ from verify.kernel.obligations import (
 )
 from verify.profiles import PROFILES, Profile  # noqa: F401 (re-exported)
 from verify.search import bulk
-from verify.search.points import fixed_points
+from verify.search.points import far_values, fixed_points
 from verify.search.tape import Evaluation, Tape
 
 
@@ -95,10 +95,17 @@ def _nan(x) -> bool:
         return True
 
 
+def _nstr(x, digits: int) -> str:
+    """``x`` to ``digits`` significant digits, rounded first: mpmath prints a number of thousands of
+    digits (a limit's deep approach) through ``str`` of an integer, which Python refuses past 4300."""
+    with mpmath.workdps(digits + 5):
+        return mpmath.nstr(+x, digits)
+
+
 def _fmt(x) -> str:
     if isinstance(x, mpmath.mpc) and x.imag != 0:
-        return mpmath.nstr(x, 20)
-    return mpmath.nstr(mpmath.re(x), 20)
+        return _nstr(x, 20)
+    return _nstr(mpmath.re(x), 20)
 
 
 def _shown(values: Mapping[str, object]) -> dict[str, str]:
@@ -526,11 +533,13 @@ def _sampled(
     ``seen``: the points decided by earlier searches of the same obligation (see
     :class:`SearchMemory`), which count toward ``profile.samples`` and are not evaluated again.
     """
-    if sampler.edges:
+    if sampler.edges or sampler.far[: profile.samples // FAR_SHARE]:
         state = _SearchState(sampler.point, _bounded(probe), profile.shrink_examples, profile.shrink_seconds, seen)
-        for point in sampler.edges:
-            if state.decide(point).ok is False:
-                return _bulk_failure(sampler, probe, profile, state, point, "a point at the claim's own constants")
+        far = sampler.far[: profile.samples // FAR_SHARE]
+        for points, found in ((sampler.edges, "a point at the claim's own constants"), (far, _FAR_FOUND)):
+            for point in points:
+                if state.decide(point).ok is False:
+                    return _bulk_failure(sampler, probe, profile, state, point, found)
         seen = state.seen
     if sampler.bulk is None or profile.samples <= BULK_ABOVE:
         return _search(sampler, probe, profile, seen)
@@ -555,6 +564,9 @@ def _sampled(
             if state.n >= profile.samples:
                 break
     return state
+
+
+_FAR_FOUND = "a point beyond the range the search samples"
 
 
 def _bounded(probe: Callable[[dict], _Probe]) -> Callable[[dict], _Probe]:
@@ -604,6 +616,10 @@ EDGE_OFFSET = 1e-12
 #: CPU seconds one edge point may take before it is left undecided
 EDGE_RANGE = (1e-9, 1e4)
 EDGE_SECONDS = 1.0
+#: points tried at the far values of the domains (:func:`far_points`), each within ``EDGE_SECONDS``; a
+#: search of ``n`` samples tries at most ``n // FAR_SHARE`` of them, counted among its samples
+FAR_POINTS = 16
+FAR_SHARE = 10
 #: constants the search draws anyway (Hypothesis's simple values)
 _SIMPLE = frozenset({0.25, 0.5, 0.75, 1.0, 2.0, 3.0})
 
@@ -681,6 +697,24 @@ def edge_points(exprs: list[sp.Expr], domains: Mapping[str, Domain]) -> tuple[di
     return tuple(out.values())
 
 
+def far_points(domains: Mapping[str, Domain]) -> tuple[dict, ...]:
+    """Points where one symbol takes a far value of its domain (:func:`~verify.search.points.far_values`:
+    ``±10^8``, ``10^-8``, then ``±10^40``, ``10^-40``), the others a simple value of theirs; the
+    nearer values of every symbol before the farther ones, at most :data:`FAR_POINTS`. None for a
+    domain with a strategy of its own (a user's subclass): what it means beyond its draws is unknown."""
+    if not domains:
+        return ()
+    base = fixed_points({sp.Symbol(k): d for k, d in domains.items()}, 1)[0]
+    far = {name: far_values(d) for name, d in sorted(domains.items()) if bulk.column(d) is not None}
+    out: dict[tuple, dict] = {}
+    for tier in range(max(map(len, far.values()), default=0)):
+        for name, values in far.items():
+            if tier < len(values):
+                point = {**base, name: values[tier]}
+                out.setdefault(_point_key(point), point)
+    return tuple(out.values())[:FAR_POINTS]
+
+
 def _search(
     sampler: _Sampler, probe: Callable[[dict], _Probe], profile: Profile, seen: dict | None = None
 ) -> _SearchState:
@@ -751,8 +785,10 @@ class _Sampler:
     strategy: st.SearchStrategy
     point: Callable[[tuple], dict]
     bulk: bulk.Bulk | None = None
-    #: points tried before any drawn one: the claim's own constants as values (see :func:`edge_points`)
+    #: points tried before any drawn one: the claim's own constants as values (see :func:`edge_points`),
+    #: then the domains' values beyond their sampled ranges (:func:`far_points`)
     edges: tuple[dict, ...] = ()
+    far: tuple[dict, ...] = ()
 
 
 def _points(draws: Mapping[str, Draw], bulk_points: bulk.Bulk | None = None) -> _Sampler:
@@ -961,10 +997,17 @@ def _prepared(
     if isinstance(ob, Invariance):  # the base point simple, the other point's ``wrt`` values at the constants
         start = fixed_points({sp.Symbol(k): d for k, d in named.items()}, 1)[0]
         alts = edge_points([ob.expr], {n: named[n] for n in wrt})
-        sampler = replace(sampler, edges=tuple({"base": start, "alt": alt} for alt in alts))
+        fars = far_points({n: named[n] for n in wrt})
+        sampler = replace(
+            sampler,
+            edges=tuple({"base": start, "alt": alt} for alt in alts),
+            far=tuple({"base": start, "alt": alt} for alt in fars),
+        )
     else:
         exprs = [ob.lhs, ob.rhs] if isinstance(ob, Equation) else [ob.expr]
-        sampler = replace(sampler, edges=edge_points(exprs + [h.expr for h in hypotheses], named))
+        sampler = replace(
+            sampler, edges=edge_points(exprs + [h.expr for h in hypotheses], named), far=far_points(named)
+        )
     return probe, sampler, bool(hypotheses)
 
 
@@ -1157,9 +1200,13 @@ def _format_point(point: dict) -> dict[str, str]:
 #: the approach points of a limit, per side: ``to ± 2^-k`` (``±2^k`` at ``±∞``) for
 #: ``k = j·depth/_APPROACH_POINTS``, ``j = 1 … _APPROACH_POINTS``
 _APPROACH_POINTS = 50
-#: the depth in bits of the approach, and of the deeper one a refutation must survive
+#: the depth in bits of the approach, and of the deeper one a refutation must survive (four times as
+#: deep); a claim with a number of more than ``_DEPTH/2 - 32`` bits either way (10³⁰⁰, 10⁻⁴⁰) is
+#: approached at ``2·bits + 64`` (``x/(x + 10³⁰⁰)`` still grows like ``x`` at ``x = 2^800``), at most
+#: ``_MAX_DEPTH``; beyond it a refutation is left undecided
 _DEPTH = 200
-_RECHECK_DEPTH = 800
+_RECHECK = 4
+_MAX_DEPTH = 4000
 #: how many of the last approach points a verdict on a limit is read from
 _TAIL = 6
 #: successive differences shrinking at least this fast (and steadily) make a geometric tail
@@ -1184,6 +1231,29 @@ def _limit_dps(ob: LimitOf, profile: Profile, depth: int) -> int:
     return profile.dps + extra
 
 
+def _scale_bits(exprs: list[sp.Basic]) -> int:
+    """The size in bits, either way, of the largest or smallest number in ``exprs`` (``10³⁰⁰``: 997,
+    ``10⁻⁴⁰``: 133); the bits of an integer's or a rational's numerator and denominator without
+    evaluating it."""
+    bits = 0
+    for e in exprs:
+        for n in sp.sympify(e).atoms(sp.Number):
+            if n.is_Rational and n != 0:
+                bits = max(bits, abs(int(n.p)).bit_length(), int(n.q).bit_length())
+            elif n.is_Float and n != 0:
+                bits = max(bits, abs(int(mpmath.floor(mpmath.log(abs(mpmath.mpf(n)), 2)))) + 1)
+    return bits
+
+
+def _depths(ob: LimitOf, target: sp.Expr) -> tuple[int, int, bool]:
+    """The approach's depth, the recheck's depth and whether a refutation can be trusted at them:
+    the approach must go well past the claim's own numbers (:data:`_DEPTH`)."""
+    want = max(_DEPTH, 2 * _scale_bits([ob.expr, target, sp.sympify(ob.to)]) + 64)
+    want = -(-want // _APPROACH_POINTS) * _APPROACH_POINTS  # evenly spaced bits: a log's steps are equal
+    depth = min(want, _MAX_DEPTH)
+    return depth, _RECHECK * depth, want <= _MAX_DEPTH
+
+
 def _approach(ob: LimitOf, side: str, domain: Domain, dps: int, depth: int, first: int = 1) -> list:
     """``(k, x_k, x_k as text)`` for the approach points ``j ≥ first`` of ``side`` inside the domain.
 
@@ -1200,10 +1270,10 @@ def _approach(ob: LimitOf, side: str, domain: Domain, dps: int, depth: int, firs
             if a is None:
                 x = mpmath.ldexp(c, k) * (1 if to is sp.oo else -1)
                 x = mpmath.floor(x) if domain.scale == "integer" else x
-                shown = mpmath.nstr(x, 20)
+                shown = _nstr(x, 20)
             else:
                 step = mpmath.ldexp(c, -k)
-                x, shown = (a + step, a - step)[side == "-"], f"{to} {side} {mpmath.nstr(step, 20)}"
+                x, shown = (a + step, a - step)[side == "-"], f"{to} {side} {_nstr(step, 20)}"
             if domain.contains(x):
                 out.append((k, x, shown))
     return out
@@ -1314,14 +1384,14 @@ def _limit_side(ob: LimitOf, early: list, tail: list, profile: Profile) -> _Prob
     err = float(gap / scale) if scale else 0.0
     remainder = _remainder(fs, noises)
     if remainder is not None and gap > 10 * (remainder + tol):
-        why = f"f settles at {_fmt(fs[-1])} (within {mpmath.nstr(remainder + tol, 3)}), not at {_fmt(claimed)}"
+        why = f"f settles at {_fmt(fs[-1])} (within {_nstr(remainder + tol, 3)}), not at {_fmt(claimed)}"
         return _Probe(False, err, {"why": why})
     errs = [abs(f - L) for _, f, L, _ in tail]
     moves = [(b - a, na + nb) for (a, b), (na, nb) in zip(*map(itertools.pairwise, (errs, noises)), strict=True)]
     swings = any(m > n for m, n in moves) and any(m < -n for m, n in moves)  # rises and falls beyond the noise
     first = max((abs(f - L) for _, f, L in early), default=0)
     if swings and first and max(errs) >= first / 2 and max(errs) > 10 * (max(noises) + tol):
-        why = f"|f - L| keeps returning to {mpmath.nstr(max(errs), 5)} (half its largest value at the first points)"
+        why = f"|f - L| keeps returning to {_nstr(max(errs), 5)} (half its largest value at the first points)"
         return _Probe(False, err, {"why": why})
     sizes = [max(abs(f), abs(L)) for _, f, L, _ in tail]
     if _resolved(sizes, noises) and (gap <= tol or (remainder is not None and gap <= 2 * remainder + tol)):
@@ -1340,7 +1410,8 @@ def _fuzz_limit(
     the other symbols; the verdict on each side is :func:`_limit_side`'s, read from the tail.
 
     A sampled point refutes the limit when some side refutes it, and does again along an approach
-    four times as deep (``2^-800``, at the digits that needs); it confirms it when every side
+    four times as deep (``2^-800``, at the digits that needs; deeper for a claim with large or tiny
+    numbers, :func:`_depths`); it confirms it when every side
     confirms it; otherwise it is skipped. Samples are counted as sampled points × approach points
     per side.
     """
@@ -1351,26 +1422,27 @@ def _fuzz_limit(
     others = _sorted(free - {x})
     ev = _Evaluator([*others, x], [ob.expr] if target.is_infinite else [ob.expr, target])
     approach: dict[tuple[str, int], tuple[int, list]] = {}
+    depth, recheck, trusted = _depths(ob, target)
 
-    def points_of(side: str, depth: int) -> tuple[int, list]:
-        if (side, depth) not in approach:
-            dps = _limit_dps(ob, profile, depth)
-            first = 1 if depth == _DEPTH else _APPROACH_POINTS - _TAIL + 1  # the recheck needs the tail only
-            approach[side, depth] = dps, _approach(ob, side, domains[x], dps, depth, first)
-        return approach[side, depth]
+    def points_of(side: str, bits: int) -> tuple[int, list]:
+        if (side, bits) not in approach:
+            dps = _limit_dps(ob, profile, bits)
+            first = 1 if bits == depth else _APPROACH_POINTS - _TAIL + 1  # the recheck needs the tail only
+            approach[side, bits] = dps, _approach(ob, side, domains[x], dps, bits, first)
+        return approach[side, bits]
 
     def outputs(p: dict, t, digits: int) -> list | None:
         got = ev({**p, x.name: t}, digits)
         return got.outputs if got is not None and all(_finite(v) for v in got.outputs) else None
 
-    def judge(p: dict, side: str, depth: int, early: list | None = None) -> tuple[_Probe, tuple, str, list] | None:
+    def judge(p: dict, side: str, bits: int, early: list | None = None) -> tuple[_Probe, tuple, str, list] | None:
         """The side's verdict, the last tail row ``(k, f, claimed, noise)``, the last point as text
         and the rows ``(k, f, claimed)`` of the first points.
 
         The noise of a tail value is its change at twice the digits; while the verdict is open and
         the tail is not resolved, the digits are doubled (at most :data:`_ESCALATIONS` times).
         """
-        digits, points = points_of(side, depth)
+        digits, points = points_of(side, bits)
         if len(points) < _TAIL:
             return None
         early = [] if early is None else early  # the recheck reuses the first points of the approach
@@ -1400,12 +1472,12 @@ def _fuzz_limit(
     def probe(p: dict) -> _Probe:
         verdicts = []
         for side in ob.sides():
-            got = judge(p, side, _DEPTH)
+            got = judge(p, side, depth)
             if got is None:
                 return _Probe(None)
             if got[0].ok is False:
-                got = judge(p, side, _RECHECK_DEPTH, got[3])  # a refutation must hold deeper too
-                if got is None or got[0].ok is not False:
+                got = judge(p, side, recheck, got[3])  # a refutation must hold deeper too
+                if got is None or got[0].ok is not False or not trusted:
                     return _Probe(None)
                 res, (_, f, claimed, _), last, _ = got
                 shown = str(target) if target.is_infinite else claimed
@@ -1416,10 +1488,11 @@ def _fuzz_limit(
             return _Probe(True, max(r.err for r in verdicts))
         return _Probe(None)
 
-    per_side = max(len(points_of(side, _DEPTH)[1]) for side in ob.sides())
+    per_side = max(len(points_of(side, depth)[1]) for side in ob.sides())
     draws = _domains_for(others, domains)
     small = replace(profile, samples=max(5, profile.samples // 10))
     edges = edge_points([ob.expr, target], {s.name: domains[s] for s in others})
+    # no far values of the parameters: at β = 10⁻⁴⁰ the approach to 2^-800 stops short of the limit
     state = _sampled(replace(_points(draws), edges=edges), probe, small)
     n, worst, failure = state.n, state.worst, state.failure
     if failure is None:

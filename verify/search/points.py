@@ -1,4 +1,5 @@
-"""Fixed points of the symbols' domains: simple values first, then seeded pseudo-random ones.
+"""Fixed points of the symbols' domains: simple values first, then seeded pseudo-random ones; and
+the far values of a domain, which its sampled range leaves out.
 
 For the diagnosis's cheap searches (:mod:`verify.diagnose`): the same domains give the same
 points on every machine, and the first points are the values a shrunk counterexample tends to
@@ -17,6 +18,10 @@ from verify.domains import Domain, exp10
 
 #: candidate simple values, tried in this order; each domain takes those inside its sampled range
 SIMPLE = (1.0, 0.5, -1.0, 2.0, -0.5, 0.25, -2.0, 0.75, 3.0, -3.0, 0.0)
+#: how far beyond its sampled range a domain's far values lie: ``±10^8``, ``±10^40`` toward an
+#: infinite end; toward a finite end ``a`` that the range stops short of, ``a ± 10^-k·|a - end of range|``
+FAR_SIZES = (1e8, 1e40)
+FAR_FRACTIONS = (1e-5, 1e-37)
 
 
 def _simple(domain: Domain) -> list[float]:
@@ -44,3 +49,21 @@ def fixed_points(domains: Mapping[sp.Symbol, Domain], count: int, seed: int = 0,
         else:
             out.append({s.name: _random(domains[s], rng) for s in names})
     return out
+
+
+def far_values(domain: Domain) -> list[float]:
+    """Values of ``domain``'s support outside its sampled range, the nearer first: a claim holds on
+    the whole support (a positive ``x`` with ``log x < 30`` fails only beyond ``e^30``, ``log x > -10``
+    only below ``e^-10``), and the range is only where the search spends most of its points."""
+    lower, upper, _, _ = domain.support
+    out = []
+    for size, fraction in zip(FAR_SIZES, FAR_FRACTIONS, strict=True):
+        if domain.scale != "integer" and math.isfinite(lower) and domain.lo > lower:
+            out.append(lower + fraction * (domain.lo - lower))
+        if domain.scale != "integer" and math.isfinite(upper) and domain.hi < upper:
+            out.append(upper - fraction * (upper - domain.hi))
+        if upper == math.inf:
+            out.append(size)
+        if lower == -math.inf:
+            out.append(-size)
+    return [v for v in dict.fromkeys(out) if domain.contains(v) and not domain.lo <= v <= domain.hi]
