@@ -242,7 +242,15 @@ LP = var("l_logprob", LOG_PROB)
         (Equal(sp.Min(x, 10**5), x), x),
         (EqualUpToConstant(sp.Heaviside(x - 10**6) * x, 0, [x]), x),
     ],
-    ids=["log-below-30", "log-above-minus-10", "real-20001", "log-probability", "log-prob-bound", "min", "up-to-constant"],
+    ids=[
+        "log-below-30",
+        "log-above-minus-10",
+        "real-20001",
+        "log-probability",
+        "log-prob-bound",
+        "min",
+        "up-to-constant",
+    ],
 )
 def test_a_claim_failing_only_far_beyond_the_sampled_range_is_refuted(claim, symbol):
     r = check(claim)

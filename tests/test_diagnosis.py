@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import random
+import time
 from dataclasses import replace
 
 import pytest
@@ -274,6 +275,25 @@ def test_no_diagnosis_profile_gives_neither_hints_nor_ledgers():
     off = replace(CI, diagnose=False)
     assert _check(Equal(dpo, softplus(margin)), off).hints is None
     assert _check(Inequality(t + 1 / t, ">=", 2), off).ledger is None
+
+
+@pytest.mark.parametrize(
+    ("claim", "status"),
+    [
+        (Equal(sp.Integral(sp.exp(-t * var("s_int", REAL)), (var("s_int", REAL), 0, sp.oo)), 1 / t), "proved"),
+        (Equal(sp.Integral(sp.exp(-t * var("s_int", REAL)), (var("s_int", REAL), 0, sp.oo)), 2 / t), "refuted"),
+    ],
+    ids=["ledger", "hints"],
+)
+def test_the_diagnosis_stops_at_its_limit_inside_a_slow_evaluation(claim, status):
+    """∫₀^∞ e^(−ts) ds at a widened t ≤ 0 sends mpmath's quadrature on for minutes: the diagnosis is
+    cut at its limit in the middle of that evaluation, not only between its searches."""
+    quick = replace(CI, diagnosis_seconds=0.5)
+    start = time.process_time()
+    r = _check(claim, quick)
+    assert r.status == status
+    assert time.process_time() - start < 30
+    assert r.diagnosis_note == "the diagnosis stopped at its 0.5 s safety limit"
 
 
 # --- the assumption ledger --------------------------------------------------------------------------

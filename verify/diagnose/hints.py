@@ -24,6 +24,7 @@ import sympy as sp
 
 from verify.diagnose.repairs import REFUSED, Repair, ranked, repairs
 from verify.domains import Domain, var
+from verify.kernel.budget import SymbolicTimeout, until
 from verify.kernel.obligations import Obligation
 from verify.model import Claim, Equal, ForSizes
 from verify.profiles import Profile
@@ -116,11 +117,15 @@ def repair_hints(
     points = fixed_points(domains, EXTRA_POINTS, profile.seed)
     size = _size(label, claim)
     survivors: list[Screened] = []
-    for n, r in enumerate(repairs(claim, only)):
-        if n >= profile.hint_candidates or time.process_time() > deadline:
-            break
-        if (survivor := _survives(r, size, point, points, profile)) is not None:
-            survivors.append(survivor)
+    try:  # each edit within the deadline too: one point of an edited integral can take minutes
+        for n, r in enumerate(repairs(claim, only)):
+            if n >= profile.hint_candidates:
+                break
+            with until(deadline):
+                if (survivor := _survives(r, size, point, points, profile)) is not None:
+                    survivors.append(survivor)
+    except SymbolicTimeout:
+        pass
     hints: list[Hint] = []
     screens = checks = 0
     screen = replace(profile, samples=profile.hint_screen_samples, shrink_examples=0)
@@ -129,17 +134,19 @@ def repair_hints(
     for r, screened, screened_domains in ranked(survivors, lambda x: x[0].kind):
         if len(hints) >= profile.hints_shown or checks >= profile.hint_checks or screens >= profile.hint_screens:
             break
-        if time.process_time() > deadline:
-            break
         prepared = _checked(r)
         if prepared is None:
             continue
         obligations, doms = prepared
         screens += 1
-        if any(fuzz(o, screened_domains, screen).status == "refuted" for o in screened):
-            continue
-        checks += 1
-        done = attempt(obligations, doms, full)
+        try:
+            with until(deadline):
+                if any(fuzz(o, screened_domains, screen).status == "refuted" for o in screened):
+                    continue
+                checks += 1
+                done = attempt(obligations, doms, full)
+        except SymbolicTimeout:
+            break
         if done.verdict.status in ("proved", "confirmed"):
             try:
                 latex = r.claim.latex()

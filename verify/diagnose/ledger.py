@@ -25,13 +25,13 @@ here. A ``not used`` entry is numeric evidence, never a proof.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import sympy as sp
 
 from verify.domains import Domain, families
+from verify.kernel.budget import SymbolicTimeout, until
 from verify.kernel.obligations import Conditional, LimitOf, Obligation, Recomputation, nodes
 from verify.printing import to_latex
 from verify.profiles import Profile
@@ -206,7 +206,9 @@ def assumption_ledger(
     used = {s: domains[s] for ob in searched for s in ob.free_symbols() if s in domains}
     for stream in (_domain_widenings, _normalisations, _hypotheses):
         for w in stream(searched, used):
-            if time.process_time() > deadline:
+            try:
+                with until(deadline):  # one widening's search may not run past the deadline either
+                    entries.append(_judge(w, profile))
+            except SymbolicTimeout:
                 return entries
-            entries.append(_judge(w, profile))
     return entries

@@ -39,6 +39,21 @@ def _quiet_unraisable(hook: Callable) -> Callable:
 
 
 @contextmanager
+def until(deadline: float) -> Iterator[None]:
+    """:func:`time_limit` up to the CPU time ``deadline`` (``time.process_time``; ``inf``: no limit),
+    :class:`SymbolicTimeout` at once when it has passed: a bound for work that checks its deadline
+    only between items, when one item (an integral at a widened point) could run on for minutes."""
+    if deadline == float("inf"):
+        yield
+        return
+    left = deadline - time.process_time()
+    if left <= 0:
+        raise SymbolicTimeout
+    with time_limit(left):
+        yield
+
+
+@contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
     """Raise :class:`SymbolicTimeout` in the block after ``seconds`` of this process's CPU time.
 
