@@ -15,6 +15,7 @@ import sympy as sp
 from verify.diagnose.hints import Hint, repair_hints
 from verify.diagnose.ledger import Entry, assumption_ledger
 from verify.domains import Domain
+from verify.kernel.budget import Deadline
 from verify.kernel.obligations import Obligation
 from verify.model import Claim, Reported
 from verify.profiles import Profile
@@ -28,8 +29,7 @@ def diagnose(
 ) -> dict:
     """The diagnosis fields of a step's result (``hints``, ``ledger``, ``diagnosis_note``)."""
     status = done.verdict.status
-    start = time.process_time()
-    deadline = start + profile.diagnosis_seconds
+    deadline = Deadline(time.process_time() + profile.diagnosis_seconds)
     out: dict = {}
     try:
         if status == "refuted" and not isinstance(claim, Reported):
@@ -41,6 +41,6 @@ def diagnose(
             out["ledger"] = [e.to_json() for e in assumption_ledger(obligations, domains, profile, deadline)]
     except Exception as exc:  # a diagnosis bug never costs the verdict: reported with the step
         return {"diagnosis_note": f"the diagnosis failed: {type(exc).__name__}: {exc}"}
-    if time.process_time() > deadline:
+    if deadline.passed():
         out["diagnosis_note"] = f"the diagnosis stopped at its {profile.diagnosis_seconds:g} s safety limit"
     return out

@@ -24,7 +24,7 @@ import sympy as sp
 
 from verify.diagnose.repairs import REFUSED, Repair, ranked, repairs
 from verify.domains import Domain, var
-from verify.kernel.budget import SymbolicTimeout, until
+from verify.kernel.budget import Deadline, SymbolicTimeout
 from verify.kernel.obligations import Obligation
 from verify.model import Claim, Equal, ForSizes
 from verify.profiles import Profile
@@ -106,13 +106,14 @@ def repair_hints(
     label: str,
     domains: dict[sp.Symbol, Domain],
     profile: Profile,
-    deadline: float,
+    deadline: Deadline | float,
     only: Mapping[str, str] | None = None,
 ) -> list[Hint]:
     """Hints for ``claim``, refuted by ``refuting`` (the search outcome on the obligation labelled
     ``label``), at most ``profile.hints_shown``; the search stops at the CPU time ``deadline``
     (``time.process_time``). ``only`` restricts the edits to some parts of the claim (see
     :func:`~verify.diagnose.repairs.repairs`)."""
+    deadline = Deadline.of(deadline)
     point = refuting.point if refuting is not None else None
     points = fixed_points(domains, EXTRA_POINTS, profile.seed)
     size = _size(label, claim)
@@ -121,7 +122,7 @@ def repair_hints(
         for n, r in enumerate(repairs(claim, only)):
             if n >= profile.hint_candidates:
                 break
-            with until(deadline):
+            with deadline.within():
                 if (survivor := _survives(r, size, point, points, profile)) is not None:
                     survivors.append(survivor)
     except SymbolicTimeout:
@@ -140,7 +141,7 @@ def repair_hints(
         obligations, doms = prepared
         screens += 1
         try:
-            with until(deadline):
+            with deadline.within():
                 if any(fuzz(o, screened_domains, screen).status == "refuted" for o in screened):
                     continue
                 checks += 1

@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 import sympy as sp
 
 from verify.domains import Domain, families
-from verify.kernel.budget import SymbolicTimeout, until
+from verify.kernel.budget import Deadline, SymbolicTimeout
 from verify.kernel.obligations import Conditional, LimitOf, Obligation, Recomputation, nodes
 from verify.printing import to_latex
 from verify.profiles import Profile
@@ -197,17 +197,21 @@ def _searched(obligations: list[Obligation]) -> list[Obligation]:
 
 
 def assumption_ledger(
-    obligations: list[Obligation], domains: dict[sp.Symbol, Domain], profile: Profile, deadline: float = math.inf
+    obligations: list[Obligation],
+    domains: dict[sp.Symbol, Domain],
+    profile: Profile,
+    deadline: Deadline | float = math.inf,
 ) -> list[Entry]:
     """The ledger of a claim whose ``obligations`` hold on ``domains``: one entry per assumption,
     until the CPU time ``deadline`` (``time.process_time``)."""
     entries = []
+    deadline = Deadline.of(deadline)
     searched = _searched(obligations)
     used = {s: domains[s] for ob in searched for s in ob.free_symbols() if s in domains}
     for stream in (_domain_widenings, _normalisations, _hypotheses):
         for w in stream(searched, used):
             try:
-                with until(deadline):  # one widening's search may not run past the deadline either
+                with deadline.within():  # one widening's search may not run past the deadline either
                     entries.append(_judge(w, profile))
             except SymbolicTimeout:
                 return entries

@@ -13,6 +13,7 @@ gets its own limit or what is left of the allowance, whichever is less.
 
 from __future__ import annotations
 
+import math
 import signal
 import sys
 import threading
@@ -38,19 +39,40 @@ def _quiet_unraisable(hook: Callable) -> Callable:
     return quiet
 
 
-@contextmanager
-def until(deadline: float) -> Iterator[None]:
-    """:func:`time_limit` up to the CPU time ``deadline`` (``time.process_time``; ``inf``: no limit),
-    :class:`SymbolicTimeout` at once when it has passed: a bound for work that checks its deadline
-    only between items, when one item (an integral at a widened point) could run on for minutes."""
-    if deadline == float("inf"):
-        yield
-        return
-    left = deadline - time.process_time()
-    if left <= 0:
-        raise SymbolicTimeout
-    with time_limit(left):
-        yield
+class Deadline:
+    """A CPU-time deadline (``time.process_time``) for work that checks it between items and is held to
+    it inside one item too (:meth:`within`): one point of an integral can keep mpmath busy for minutes.
+    ``reached`` records that an item was cut, which the clock alone may not yet show (the CPU-time
+    alarm and ``process_time`` count at different granularities)."""
+
+    def __init__(self, at: float = math.inf) -> None:
+        self.at = at
+        self.reached = False
+
+    @classmethod
+    def of(cls, deadline: Deadline | float) -> Deadline:
+        return deadline if isinstance(deadline, Deadline) else cls(deadline)
+
+    def passed(self) -> bool:
+        return self.reached or time.process_time() > self.at
+
+    @contextmanager
+    def within(self) -> Iterator[None]:
+        """The block under :func:`time_limit` up to the deadline; :class:`SymbolicTimeout` at once when
+        it has passed."""
+        if self.at == math.inf:
+            yield
+            return
+        left = self.at - time.process_time()
+        if left <= 0:
+            self.reached = True
+            raise SymbolicTimeout
+        try:
+            with time_limit(left):
+                yield
+        except SymbolicTimeout:
+            self.reached = True
+            raise
 
 
 @contextmanager
