@@ -15,9 +15,20 @@ import pytest
 import sympy as sp
 
 from tests.verdicts import check
-from verify.domains import CLOSED_UNIT, LOG_PROB, POSITIVE, POSITIVE_INTEGER, PROBABILITY, REAL, UNIT, var
+from verify.domains import (
+    CLOSED_UNIT,
+    LOG_PROB,
+    POSITIVE,
+    POSITIVE_INTEGER,
+    PROBABILITY,
+    REAL,
+    UNIT,
+    Domain,
+    domain_of,
+    var,
+)
 from verify.errors import ClaimError
-from verify.functions import sigmoid, softplus
+from verify.functions import logsigmoid, sigmoid, softplus
 from verify.model import (
     Equal,
     EqualUpToConstant,
@@ -29,6 +40,7 @@ from verify.model import (
     Stationary,
 )
 from verify.search.points import far_values
+from verify.search.tape import Tape
 
 x = var("x", REAL)
 p = var("p", POSITIVE)
@@ -397,3 +409,53 @@ def test_a_numeric_solution_at_an_open_end_of_its_domain_is_refused():
     # sign(z) was simplified to 1 under z > 0, so "z = 0 solves sign(z) = 1" would be proved
     with pytest.raises(ClaimError, match="outside the domain"):
         Solves([(sp.sign(Z), 1)], {Z: 0})
+
+
+# ---------------------------------------------------------------- precision lost to ±∞ or to a cancelled log
+
+B = var("b_pos", POSITIVE)
+Q = var("q_prob", PROBABILITY)
+R1, R2 = var("r_one", REAL), var("r_two", REAL)
+#: the binary RLHF optimum p* = q e^{r1/β} / (q e^{r1/β} + (1 − q) e^{r2/β}): 1 − p* is e^{−300} at β = 0.01
+P_STAR = Q * sp.exp(R1 / B) / (Q * sp.exp(R1 / B) + (1 - Q) * sp.exp(R2 / B))
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        Equal(-sp.log(1 - sigmoid(B * x)), -logsigmoid(-B * x)),  # σ(100) is 1 at 30 digits: log 0 = −∞
+        Equal(sp.log(1 - sigmoid(x)), -x + sp.log(sigmoid(x))),
+        Equal(sigmoid(B * sp.log(P_STAR / Q) - B * sp.log((1 - P_STAR) / (1 - Q))), sigmoid(R1 - R2)),
+        EqualUpToConstant(-sp.log(1 - sigmoid(x)), softplus(x), [x]),
+        Equal(sp.exp(0.1 * x), sp.exp(x / 10)),  # a float: its rounding grows with x, no far values
+    ],
+    ids=["bce-rejected", "log-one-minus-sigmoid", "rlhf-optimum-reward", "up-to-constant", "float-exp"],
+)
+def test_true_identities_are_not_refuted_where_a_side_rounds_to_infinity(claim):
+    assert check(claim).status in ("proved", "confirmed")
+
+
+def test_a_first_order_condition_lost_to_a_cancelled_log_is_not_refuted():
+    # J(p) = p r1 + (1 − p) r2 − β KL(Bern(p) ‖ Bern(q)) peaks at p*; J′(p*) is −∞ at 30 digits, 1e40 at
+    # 120 where 1 − p* rounds to 10⁻¹²⁰ instead of e^{−10⁴⁰}, and 0 in truth
+    p_ = var("p_prob_rlhf", PROBABILITY)
+    J = p_ * R1 + (1 - p_) * R2 - B * (p_ * sp.log(p_ / Q) + (1 - p_) * sp.log((1 - p_) / (1 - Q)))
+    assert check(Stationary(J, {p_: P_STAR}, "max")).status in ("proved", "confirmed")
+
+
+def test_an_evaluation_through_a_cancelled_log_is_lost_until_the_digits_suffice():
+    p_ = sp.Symbol("p_tape")
+    tape = Tape([sigmoid(-sp.log(1 - p_))])
+    with mpmath.workdps(300):  # the input itself exact enough
+        point = {"p_tape": 1 - mpmath.mpf(10) ** -130}
+    for dps, lost in ((30, True), (120, True), (300, False)):
+        with mpmath.workdps(dps):
+            assert tape.evaluate(point).lost is lost, dps
+
+
+def test_a_domain_declared_by_its_range_alone_means_that_range():
+    eps = var("eps_custom", Domain("eps_custom", 1e-6, 0.5, (("positive", True),)))
+    assert domain_of(eps).support == (1e-6, 0.5, True, True)
+    assert far_values(domain_of(eps)) == []
+    assert check(Inequality(1 - 2 * eps, ">=", 0)).status == "confirmed"  # not refuted at ε = 10⁸
+    assert check(Inequality(1 - 2 * eps, ">", 0)).status == "refuted"  # ε = 1/2 is in the range

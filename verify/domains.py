@@ -27,7 +27,9 @@ class Domain:
     probability is in the open interval (0, 1), a log-probability in (−∞, 0]). ``(lo, hi)`` is
     the part of it the fuzzer samples. ``scale="integer"`` samples integers; ``scale="log_or_zero"``
     samples exactly 0 or a log-scale value of ``(lo, hi)`` (a support closed at 0 that a log scale
-    alone never reaches: a distribution's zero entries).
+    alone never reaches: a distribution's zero entries). Without a ``support`` the domain is its
+    sampled range, closed: ``Domain("eps", 1e-6, 0.5, …)`` means ε in [10⁻⁶, 0.5], not every real that
+    its ``positive`` assumption allows (the search tries a support's values beyond the range too).
     """
 
     name: str
@@ -36,7 +38,11 @@ class Domain:
     assumptions: tuple[tuple[str, bool], ...]
     scale: str = "linear"  # "linear" | "log" | "integer"
     description: str = ""
-    support: tuple[float, float, bool, bool] = (-math.inf, math.inf, False, False)
+    support: tuple[float, float, bool, bool] | None = None
+
+    def __post_init__(self) -> None:
+        if self.support is None:  # a domain declared by its range alone means no more than it samples
+            object.__setattr__(self, "support", (float(self.lo), float(self.hi), True, True))
 
     def strategy(self) -> st.SearchStrategy[float]:
         """Hypothesis strategy of values inside the domain; shrinks toward simple values."""
@@ -88,7 +94,14 @@ def exp10(e: float) -> float:
 _OPEN_POSITIVE = (0.0, math.inf, False, False)
 _OPEN_UNIT = (0.0, 1.0, False, False)
 
-REAL = Domain("real", -30.0, 30.0, (("real", True),), description="a real number (reward, margin)")
+REAL = Domain(
+    "real",
+    -30.0,
+    30.0,
+    (("real", True),),
+    description="a real number (reward, margin)",
+    support=(-math.inf, math.inf, False, False),
+)
 POSITIVE = Domain(
     "positive",
     1e-3,

@@ -224,23 +224,25 @@ def _compare(get: Getter, profile: Profile, confirm_dps: int) -> _Probe:
     evaluation (10^-dps times the largest intermediate value, with some headroom) and stays
     the same when the precision is doubled. Otherwise the precision is raised until the
     difference resolves — into agreement (cancellation noise) or a real violation — or
-    :data:`MAX_DPS` is reached, and then the point is left undecided, never refuted.
+    :data:`MAX_DPS` is reached, and then the point is left undecided, never refuted. A side that is
+    infinite is raised the same way (it may be a rounding): infinite at every precision, undecided.
     """
     got = get(profile.dps)
     if got is None:
         return _Probe(None)
     lhs, rhs, *terms = got.outputs
-    if not (_finite(lhs) and _finite(rhs)):
-        if _nan(lhs) or _nan(rhs) or not (_finite(lhs) or _finite(rhs)):
-            return _Probe(None)  # undefined at this point (nan, or infinite on both sides)
-        return _Probe(False, math.inf, {"lhs": lhs, "rhs": rhs})
+    one_infinite = not (_finite(lhs) and _finite(rhs))
+    if one_infinite and (_nan(lhs) or _nan(rhs) or not (_finite(lhs) or _finite(rhs))):
+        return _Probe(None)  # undefined at this point (nan, or infinite on both sides)
 
     def rel(lhs, rhs, terms) -> tuple[float, mpmath.mpf]:
         scale = _scale([lhs, rhs, *terms])
         diff = abs(lhs - rhs)
         return (float(diff / scale) if scale else float(diff != 0)), diff
 
-    err, _ = rel(lhs, rhs, terms)
+    # one side infinite: an overflow or a rounding (1 − σ(100) is 0 at 30 digits, its log −∞), or a
+    # pole; more digits tell them apart, and a side still infinite at every precision is undecided
+    err, _ = rel(lhs, rhs, terms) if not one_infinite else (math.inf, None)
     values = {"lhs": lhs, "rhs": rhs}
     if err <= _tol(profile, profile.dps):
         if not _cancelled(_scale([lhs, rhs, *terms]), lhs, rhs):
@@ -257,8 +259,9 @@ def _compare(get: Getter, profile: Profile, confirm_dps: int) -> _Probe:
         if got is None:
             return _Probe(None)
         lhs, rhs, *terms = got.outputs
-        if not (_finite(lhs) and _finite(rhs)):
-            return _Probe(None)
+        if not (_finite(lhs) and _finite(rhs)) or got.lost:
+            previous, dps = None, 2 * dps
+            continue
         err, diff = rel(lhs, rhs, terms)
         values = {"lhs": lhs, "rhs": rhs}
         if err <= _tol(profile, dps):
@@ -307,6 +310,9 @@ def _sign(
         got = get(dps)
         if got is None or not _finite(got.outputs[0]):
             return _Probe(None)
+        if got.lost:  # an intermediate lost to ±∞: this precision shows nothing (see Evaluation.lost)
+            previous, dps = None, 2 * dps
+            continue
         magnitude = got.magnitude
         v = mpmath.re(got.outputs[0])
         values = {"value": v}
@@ -997,7 +1003,7 @@ def _prepared(
     if isinstance(ob, Invariance):  # the base point simple, the other point's ``wrt`` values at the constants
         start = fixed_points({sp.Symbol(k): d for k, d in named.items()}, 1)[0]
         alts = edge_points([ob.expr], {n: named[n] for n in wrt})
-        fars = far_points({n: named[n] for n in wrt})
+        fars = far_points({n: named[n] for n in wrt}) if not _has_float([ob.expr]) else ()
         sampler = replace(
             sampler,
             edges=tuple({"base": start, "alt": alt} for alt in alts),
@@ -1005,9 +1011,11 @@ def _prepared(
         )
     else:
         exprs = [ob.lhs, ob.rhs] if isinstance(ob, Equation) else [ob.expr]
-        sampler = replace(
-            sampler, edges=edge_points(exprs + [h.expr for h in hypotheses], named), far=far_points(named)
-        )
+        everything = exprs + [h.expr for h in hypotheses]
+        # no far values for a claim with floats: a float's rounding, allowed at 10⁻¹⁵ of the result, grows
+        # with its argument (exp(0.1·x) against exp(x/10) at x = 10⁸)
+        far = far_points(named) if not _has_float(everything) else ()
+        sampler = replace(sampler, edges=edge_points(everything, named), far=far)
     return probe, sampler, bool(hypotheses)
 
 

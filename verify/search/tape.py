@@ -189,6 +189,10 @@ def _product(xs: tuple) -> object:
     return out
 
 
+#: a sum under a logarithm is cancelled when it is within this many digits of the rounding of its terms
+CANCELLED_DIGITS = 8
+
+
 def largest_magnitude(values: Sequence) -> object:
     """The largest ``|v|`` among the finite values (0 when there is none)."""
     return max((abs(v) for v in values if mpmath.isfinite(v)), default=mpmath.mpf(0))
@@ -207,13 +211,21 @@ class Evaluation:
     the precision the evaluation ran at, so it equals what an eager computation would give.
     """
 
-    __slots__ = ("_count", "_magnitude", "_prec", "_variables", "outputs")
+    __slots__ = ("_count", "_logged_sums", "_magnitude", "_prec", "_variables", "outputs")
 
-    def __init__(self, outputs: list, variables: Mapping[str, object], count: int, prec: int):
+    def __init__(
+        self,
+        outputs: list,
+        variables: Mapping[str, object],
+        count: int,
+        prec: int,
+        logged_sums: Sequence[tuple[int, tuple[int, ...]]] = (),
+    ):
         self.outputs = outputs
         self._variables = variables
         self._count = count
         self._prec = prec
+        self._logged_sums = logged_sums
         self._magnitude = None
 
     @property
@@ -227,6 +239,24 @@ class Evaluation:
             with mpmath.workprec(self._prec):
                 self._magnitude = largest_magnitude(self.values)
         return self._magnitude
+
+    @property
+    def lost(self) -> bool:
+        """Whether the outputs may be wrong by more than the magnitude bounds: an intermediate value
+        is infinite (``log(1 − p*)`` once ``p* = 1 − 10⁻¹³⁰`` rounded to 1, whose −∞ a sigmoid turns
+        back into a finite output), or a sum under a logarithm cancelled to its rounding noise (the
+        same ``1 − p*`` rounded to 10⁻¹²⁰ instead of 0: its log is −276, not −300, and the error
+        stays whatever the precision). Only more digits, or none, resolve such an evaluation."""
+        values = self.values
+        if any(mpmath.isinf(v) for v in values):
+            return True
+        noise = mpmath.ldexp(1, -self._prec) * 10**CANCELLED_DIGITS
+        with mpmath.workprec(53):
+            for add, terms in self._logged_sums:
+                largest = max(abs(values[t]) for t in terms)
+                if abs(values[add]) <= noise * largest:
+                    return True
+        return False
 
 
 class Tape:
@@ -248,6 +278,7 @@ class Tape:
         for renaming in renamings:
             self.outputs += self._renamed(base, count, renaming)
         self._constants: dict[int, list] = {}  # mpmath precision → values of the number nodes
+        self._logged_sums = self._sums_under_logs()
         self._code = self._compile()
         self._bounds_code: Callable | bool | None = False  # False: not compiled yet; None: no float version
 
@@ -311,6 +342,26 @@ class Tape:
         syms = sorted(e.free_symbols, key=lambda s: s.name)
         fn = lambdified(syms, e, [MPMATH_FUNCTIONS, "mpmath"])
         return "lambdified", tuple(self._node(s) for s in syms), fn
+
+    def _sums_under_logs(self) -> tuple[tuple[int, tuple[int, ...]], ...]:
+        """``(sum node, its terms)`` for each sum that a logarithm takes through products and powers
+        only (``log((1 − p)/(1 − q))``): the log of such a sum keeps none of its relative error bounded."""
+        out: dict[int, tuple[int, ...]] = {}
+        todo = [a for kind, args, _ in self._nodes if kind == "log" for a in args[:1]]
+        seen: set[int] = set()
+        while todo:
+            i = todo.pop()
+            if i in seen:
+                continue
+            seen.add(i)
+            kind, args, _ = self._nodes[i]
+            if kind == "add":
+                out[i] = args
+            elif kind == "mul":
+                todo.extend(args)
+            elif kind == "pow":
+                todo.append(args[0])
+        return tuple(out.items())
 
     # --- code generation ----------------------------------------------------------------------------
 
@@ -438,7 +489,7 @@ class Tape:
         Raises what mpmath raises (``ZeroDivisionError`` for ``0 ** -1``, …).
         """
         outputs, variables = self._code(point, self._constants_now())
-        return Evaluation(outputs, variables, len(self._nodes), mpmath.mp.prec)
+        return Evaluation(outputs, variables, len(self._nodes), mpmath.mp.prec, self._logged_sums)
 
     def __call__(self, point: Mapping[str, object]) -> tuple[list, object]:
         """``(outputs, largest intermediate magnitude)`` at the current mpmath precision."""
