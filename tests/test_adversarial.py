@@ -32,6 +32,7 @@ from verify.functions import logsigmoid, sigmoid, softplus
 from verify.model import (
     Equal,
     EqualUpToConstant,
+    ForSizes,
     Implies,
     IndependentOf,
     Inequality,
@@ -459,3 +460,75 @@ def test_a_domain_declared_by_its_range_alone_means_that_range():
     assert far_values(domain_of(eps)) == []
     assert check(Inequality(1 - 2 * eps, ">=", 0)).status == "confirmed"  # not refuted at ε = 10⁸
     assert check(Inequality(1 - 2 * eps, ">", 0)).status == "refuted"  # ε = 1/2 is in the range
+
+
+# ---------------------------------------------------------------- proofs that were not proofs
+
+S_POS = var("s_pos", POSITIVE)
+Y = var("y_real", REAL)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        S_POS * x**2 - x**4 / 10**100,  # lower than f(0) beyond |x| = 10⁵⁰
+        S_POS * x**2 - 100 * sp.exp(-(10**6) * (x**2 - 18) ** 2),  # a dip of width 10⁻⁴ at x² = 18
+    ],
+    ids=["quartic-far", "narrow-dip"],
+)
+def test_a_first_order_condition_alone_never_proves_a_global_minimum_through_an_implication(f):
+    # Eq(s, y² + 1) replaces s; the proof's sufficient conditions over s are dropped, and with them the proof
+    claim = Implies([sp.Eq(S_POS, Y**2 + 1)], Stationary(f, {x: 0}, kind="min", scope="global"), symbolic=True)
+    assert check(claim).status in ("confirmed", "refuted")
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        Limit(sp.Piecewise((1 / x, p > 10**5), (1, True)), x, sp.oo, 1),  # 1/x → 0 for p > 10⁵
+        Limit(sp.Piecewise((1, x < p - 10**5), (2, True)), p, 0, 2),
+        Limit(sp.Piecewise((1 / x, (p > 2) & (p < 2 + sp.Rational(1, 10**30))), (1, True)), x, sp.oo, 1),
+        Limit(sp.floor(x + p / 10**5), x, 0, sp.floor(p / 10**5), direction="-"),  # 0 from the left at p = 10⁵
+    ],
+    ids=["piecewise-parameter", "piecewise-both", "thin-parameter-set", "floor-left"],
+)
+def test_a_limit_of_a_function_with_jumps_is_never_proved_by_sympy(claim):
+    assert check(claim).status in ("confirmed", "refuted")
+
+
+def test_a_limit_of_a_smooth_function_is_still_proved():
+    assert check(Limit(x / (x + 1), x, sp.oo, 1)).status == "proved"
+    assert check(Limit(p * sp.exp(-x) + 1, x, sp.oo, 1)).status == "proved"
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        Inequality(-sp.acot(p - 10**50), ">=", 0, extremum={p: 0}),  # acot jumps at 0: −10⁻⁵⁰ at p = 2·10⁵⁰
+        Stationary(x / 10**50 - sp.atan(sp.tan(x / 10**50)), {x: 0}, kind="min", scope="global"),  # −π at −2·10⁵⁰
+    ],
+    ids=["acot", "atan-tan"],
+)
+def test_functions_with_jumps_that_sympy_differentiates_smoothly_prove_nothing(claim):
+    assert check(claim).status in ("confirmed", "refuted")
+
+
+def test_a_family_without_sizes_is_refused():
+    with pytest.raises(ClaimError, match="at least one size"):
+        ForSizes(lambda n: Equal(x, x + n), symbolic=(), numeric=())
+
+
+@pytest.mark.parametrize(
+    ("claim", "status"),
+    [
+        (Limit(x / (x + sp.exp(1000)), x, sp.oo, 1), "proved"),  # grows like x up to e¹⁰⁰⁰: approach past it
+        (Limit(sigmoid(x - sp.exp(1000)), x, sp.oo, 1), "proved"),
+        (Limit(sp.log(sp.exp(p * x) + sp.exp(x / 10**10)) / x, x, sp.oo, p), "refuted"),  # max(p, 10⁻¹⁰)
+    ],
+    ids=["hidden-scale", "hidden-scale-sigmoid", "constant-1e-10"],
+)
+def test_limits_reach_past_composite_and_tiny_constants(claim, status):
+    r = check(claim)
+    assert r.status == status, (r.status, r.reason)
+    if status == "refuted":
+        assert float(r.counterexample["p"]) < 1e-10

@@ -110,6 +110,7 @@ def _support_signs(x: sp.Symbol, value: sp.Expr, label: str, role: str, closure:
 NONSMOOTH = (
     sp.Piecewise, sp.Abs, sp.sign, sp.Heaviside, sp.floor, sp.ceiling, sp.frac, sp.Mod, sp.Min, sp.Max,
     sp.DiracDelta, sp.re, sp.im, sp.arg,
+    sp.acot, sp.tan, sp.cot, sp.sec, sp.csc,  # acot jumps at 0 (SymPy's convention); the others at their poles
 )  # fmt: skip
 
 
@@ -586,6 +587,22 @@ class Limit(Claim):
             )
 
     def obligations(self) -> list[Obligation]:
+        """The limit; searched only (never proved by ``sympy.limit``) for an expression with kinks or jumps
+        in any of its symbols: ``sympy.limit`` takes one branch of a ``Piecewise`` or ``floor`` whose
+        condition depends on a parameter, and its answer is wrong for the parameters of the other."""
+        rough = rough_parts(self.expr, sorted(self.expr.free_symbols, key=lambda s: s.name))
+        if rough:
+            return [
+                LimitOf(
+                    label=f"the limit (not smooth: {', '.join(rough)})",
+                    role="necessary",
+                    expr=self.expr,
+                    var=self.var,
+                    to=self.to,
+                    value=self.value,
+                    direction=self.direction,
+                )
+            ]
         return [LimitOf(expr=self.expr, var=self.var, to=self.to, value=self.value, direction=self.direction)]
 
     def latex(self) -> str:
@@ -610,6 +627,11 @@ class ForSizes(Claim):
     display: sp.Basic | None = None
     size_name: str = "n"
     _cache: dict[int, Claim] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.symbolic, self.numeric = tuple(self.symbolic), tuple(self.numeric)
+        if not self.symbolic and not self.numeric:
+            raise ClaimError("ForSizes needs at least one size, in symbolic= or numeric=; with none nothing is checked")
 
     def claim(self, n: int) -> Claim:
         if n not in self._cache:
@@ -714,19 +736,22 @@ class Implies(Claim):
         # less once the symbol is replaced by an expression covering part of that domain: then the
         # conclusion's sufficient conditions, which prove it only together, are all left out
         broken = any(o.role == "sufficient" and o.free_symbols() & set(sub) for o in conclusion)
+        # without them the conclusion's exact obligations are not a proof either (a first-order condition
+        # alone does not make a minimum): all of it is then searched only
+        provable = self.symbolic and not broken
         for o in conclusion:
             if not isinstance(o, Equation | Sign):
                 raise ClaimError(
                     f"the conclusion of Implies must reduce to equations and signs, not {type(o).__name__}"
                 )
-            if o.role == "sufficient" and (not self.symbolic or broken):
+            if o.role == "sufficient" and not provable:
                 continue  # a proof condition, and the prover is not asked to (or cannot) prove this theorem
             inner = _substituted(o, sub)
-            role = o.role if self.symbolic and not o.numeric_only else "necessary"
+            role = o.role if provable and not o.numeric_only else "necessary"
             out.append(
                 Conditional(
                     label=o.label,
-                    numeric_only=o.numeric_only or not self.symbolic,
+                    numeric_only=o.numeric_only or not provable,
                     role=role,
                     inner=inner,
                     hypotheses=hyps,

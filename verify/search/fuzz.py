@@ -620,7 +620,7 @@ EDGE_POINTS = 16
 EDGE_OFFSET = 1e-12
 #: the sizes of constants tried (beyond them a value such as e^(e^(10⁶)) takes mpmath half a minute), and the
 #: CPU seconds one edge point may take before it is left undecided
-EDGE_RANGE = (1e-9, 1e4)
+EDGE_RANGE = (1e-30, 1e4)
 EDGE_SECONDS = 1.0
 #: points tried at the far values of the domains (:func:`far_points`), each within ``EDGE_SECONDS``; a
 #: search of ``n`` samples tries at most ``n // FAR_SHARE`` of them, counted among its samples
@@ -630,10 +630,9 @@ FAR_SHARE = 10
 _SIMPLE = frozenset({0.25, 0.5, 0.75, 1.0, 2.0, 3.0})
 
 
-def _constants(e: sp.Basic) -> set[float]:
-    """The nonzero finite real values of ``e``'s numbers and of its largest subexpressions free of
-    symbols (``10·π``, ``e⁴`` as well as ``31``), each shared subtree visited once; at most
-    :data:`EDGE_CONSTANTS` of the latter are evaluated."""
+def _constant_parts(e: sp.Basic) -> list[sp.Expr]:
+    """``e``'s numbers and its largest subexpressions free of symbols (``10·π``, ``e⁴`` as well as ``31``),
+    each shared subtree visited once; at most :data:`EDGE_CONSTANTS` of the latter."""
     symbolic: dict[int, bool] = {}  # node id → does it contain a symbol (computed once per node)
     order: list[sp.Basic] = []  # every distinct node, parents before their children
     todo: list[tuple[sp.Basic, bool]] = [(e, False)]
@@ -648,7 +647,7 @@ def _constants(e: sp.Basic) -> set[float]:
         order.append(t)
         todo.append((t, True))
         todo.extend((a, False) for a in t.args if isinstance(a, sp.Basic))
-    out: set[float] = set()
+    out: list[sp.Expr] = []
     composite, inner = 0, set()
     for t in order:  # parents first: a constant subtree is met at its top, and its parts are skipped
         if id(t) in inner:
@@ -661,6 +660,14 @@ def _constants(e: sp.Basic) -> set[float]:
             if composite >= EDGE_CONSTANTS:
                 continue
             composite += 1
+        out.append(t)
+    return out
+
+
+def _constants(e: sp.Basic) -> set[float]:
+    """The nonzero finite real values of ``e``'s constant parts (:func:`_constant_parts`)."""
+    out: set[float] = set()
+    for t in _constant_parts(e):
         try:
             v = float(t)
         except (TypeError, ValueError, OverflowError):
@@ -1240,16 +1247,22 @@ def _limit_dps(ob: LimitOf, profile: Profile, depth: int) -> int:
 
 
 def _scale_bits(exprs: list[sp.Basic]) -> int:
-    """The size in bits, either way, of the largest or smallest number in ``exprs`` (``10³⁰⁰``: 997,
-    ``10⁻⁴⁰``: 133); the bits of an integer's or a rational's numerator and denominator without
-    evaluating it."""
+    """The size in bits, either way, of the largest or smallest constant in ``exprs`` (``10³⁰⁰``: 997,
+    ``10⁻⁴⁰``: 133, ``e¹⁰⁰⁰``: 1443): a rational's numerator and denominator without evaluating it, any
+    other constant part (:func:`_constant_parts`) evaluated to a few digits."""
     bits = 0
     for e in exprs:
-        for n in sp.sympify(e).atoms(sp.Number):
-            if n.is_Rational and n != 0:
-                bits = max(bits, abs(int(n.p)).bit_length(), int(n.q).bit_length())
-            elif n.is_Float and n != 0:
-                bits = max(bits, abs(int(mpmath.floor(mpmath.log(abs(mpmath.mpf(n)), 2)))) + 1)
+        for n in _constant_parts(sp.sympify(e)):
+            if n.is_Rational:
+                if n != 0:
+                    bits = max(bits, abs(int(n.p)).bit_length(), int(n.q).bit_length())
+                continue
+            try:
+                v = abs(mpmath.mpmathify(n.evalf(15)))
+            except (TypeError, ValueError, OverflowError):
+                continue
+            if mpmath.isfinite(v) and v != 0:
+                bits = max(bits, abs(int(mpmath.floor(mpmath.log(v, 2)))) + 1)
     return bits
 
 
