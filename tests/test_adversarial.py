@@ -532,3 +532,13 @@ def test_limits_reach_past_composite_and_tiny_constants(claim, status):
     assert r.status == status, (r.status, r.reason)
     if status == "refuted":
         assert float(r.counterexample["p"]) < 1e-10
+
+
+def test_a_search_near_an_optimum_beside_an_open_bound_stays_inside_the_domain():
+    # the binary RLHF objective peaks at p* = 1 − 7.6·10⁻¹⁶ (q = 1 − 10⁻⁶, r1 = 21): a move of relative size
+    # 10⁻¹⁵ leaves (0, 1), where J is not the objective; it is a true maximum (J″ = −β/(p(1 − p)) < 0)
+    p_ = var("p_prob_edge", PROBABILITY)
+    J = p_ * R1 + (1 - p_) * R2 - B * (p_ * sp.log(p_ / Q) + (1 - p_) * sp.log((1 - p_) / (1 - Q)))
+    assert check(Stationary(J, {p_: P_STAR}, "max", scope="global")).status in ("proved", "confirmed")
+    # a false maximum beside the same bound is still refuted near it
+    assert check(Stationary(p_ * (1 - p_), {p_: 1 - sp.Rational(1, 10**16)}, "max")).status == "refuted"

@@ -140,3 +140,50 @@ def test_nonnegative_weights_draw_exact_zeros_and_stay_in_their_support():
     values = {w[0]: 2.0, w[1]: 0.0, w[2]: 6.0}
     assert [float(q.subs(values)) for q in p] == [0.25, 0.0, 0.75]
     assert w[0].domain.contains(1e-3) and not w[0].domain.contains(0.0) and w[1].domain.contains(0.0)
+
+
+# --- what a researcher naturally writes -------------------------------------------------------------
+
+_h, _c = var("nat_h", REAL), var("nat_c", REAL)
+_b = var("nat_b", POSITIVE)
+
+
+def _status(claim) -> str:
+    step = Step(id="natural", claim=claim)
+    return check_step(Derivation(id="t", title="t", source=Source("d.md", "x"), steps=[step]), step, VERDICTS).status
+
+
+def test_one_symbol_one_hypothesis_and_pairs_are_accepted_where_sequences_are_expected():
+    from verify import EqualUpToConstant, IndependentOf, Solves, Stationary
+
+    assert _status(EqualUpToConstant(sp.log(sigmoid(_h)) + _c, sp.log(sigmoid(_h)), _h)) == "proved"
+    assert _status(IndependentOf(sp.log(sigmoid(_h)) + _c, _c)) == "refuted"  # it does depend on c
+    assert _status(Implies(sp.Gt(_h, 0), Inequality(sigmoid(_h), ">", sp.Rational(1, 2)))) == "confirmed"
+    assert _status(Stationary((_h - 1) ** 2, [(_h, 1)], "min")) == "proved"
+    solution = sp.solve(sp.Eq(_b * _h, 2), _h, dict=True)  # [{h: 2/b}]
+    assert _status(Solves([(_b * _h, 2)], solution)) == "proved"
+    with pytest.raises(ClaimError, match="2 solutions"):
+        Solves([(_h**2, 1)], sp.solve(sp.Eq(_h**2, 1), _h, dict=True))
+
+
+def test_sympy_relations_given_as_claims_name_the_claim_to_write():
+    with pytest.raises(ClaimError, match=r"write Equal\(lhs, rhs\)"):
+        Step(id="s", claim=sp.Eq(sigmoid(_h) + sigmoid(-_h), _h + 1))
+    with pytest.raises(ClaimError, match="write Inequality"):
+        Step(id="s", claim=sp.Ge(_h**2, 0 * _h - 1 + _c))
+    with pytest.raises(ClaimError, match="decided"):
+        Step(id="s", claim=sp.Eq(_h, _h + 1))  # SymPy makes it False at once
+
+
+def test_an_equation_sympy_decided_when_it_was_built_is_refused_with_the_form_to_use():
+    from verify import Solves
+
+    with pytest.raises(ClaimError, match=r"\(lhs, rhs\) pair"):
+        Solves([sp.Eq(_h + 1, _h)], {_h: 0})
+
+
+def test_a_limit_under_hypotheses_is_refused_when_built_with_a_workaround():
+    from verify import Limit
+
+    with pytest.raises(ClaimError, match="through the domains"):
+        Implies([sp.Gt(_h, 0)], Limit(sigmoid(_h / _b), _b, 0, 1))

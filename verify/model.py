@@ -146,7 +146,8 @@ def local_check(f: sp.Expr, point: Mapping[sp.Symbol, sp.Expr], sign: int) -> li
     """
     taken = {s.name for s in f.free_symbols}
     step = var(_fresh("t_near_point", taken), NEAR, r"t")
-    moved = {}
+    moved: dict[sp.Symbol, sp.Expr] = {}
+    inside: list[Sign] = []
     for x, at in point.items():
         lower, upper, lower_closed, upper_closed = domain_of(x).support
         if at.free_symbols:
@@ -160,15 +161,21 @@ def local_check(f: sp.Expr, point: Mapping[sp.Symbol, sp.Expr], sign: int) -> li
             direction = {"+-": DIRECTION, "+": UPWARD, "-": DOWNWARD}[sides]
         u = var(_fresh(f"direction_{x.name}", taken), direction, rf"u_{{{to_latex(x)}}}")
         moved[x] = step * u if at == 0 else at * (1 + step * u)
+        # a point within 10⁻¹⁵ of a bound other than 0 (p* = 1 − 10⁻¹⁶ in a probability's open
+        # interval) may be moved across it: only moves that stay in the domain are searched
+        for end, closed, side in ((lower, lower_closed, 1), (upper, upper_closed, -1)):
+            if math.isfinite(end) and end != 0:
+                inside.append(Sign(expr=side * (moved[x] - end), strict=not closed))
     what = "lower" if sign > 0 else "higher"
-    return [
-        Sign(
-            label=f"no {what} value near the point (relative distance 1e-15 and below)",
-            role="necessary",
-            expr=sign * (f.xreplace(moved) - f.xreplace(dict(point))),
-            shown=f"f(x) − f(x*) (must be {'≥' if sign > 0 else '≤'} 0)",
-        )
-    ]
+    near = Sign(
+        label=f"no {what} value near the point (relative distance 1e-15 and below)",
+        role="necessary",
+        expr=sign * (f.xreplace(moved) - f.xreplace(dict(point))),
+        shown=f"f(x) − f(x*) (must be {'≥' if sign > 0 else '≤'} 0)",
+    )
+    if not inside:
+        return [near]
+    return [Conditional(label=near.label, role="necessary", numeric_only=True, inner=near, hypotheses=tuple(inside))]
 
 
 def _point_in_domain(point: Mapping[sp.Symbol, sp.Expr]) -> list[Obligation]:
@@ -204,6 +211,44 @@ class Claim:
 
     def latex(self) -> str:
         raise NotImplementedError
+
+
+def _claim_hint(value: object) -> str:
+    """What to write instead of a SymPy relation given as a claim."""
+    if isinstance(value, sp.Equality):
+        return "; write Equal(lhs, rhs) for an equation"
+    if isinstance(value, sp.core.relational.Relational):
+        return "; write Inequality(lhs, '>=', rhs) (or '>', '<=', '<') for an inequality"
+    if value in (sp.true, sp.false):
+        return f"; SymPy decided the relation to {value} when it was built: write Equal(lhs, rhs) or Inequality(...)"
+    return ""
+
+
+def _symbols(wrt: object) -> tuple:
+    """``wrt`` as a tuple of symbols: one symbol alone is accepted as well as a sequence of them."""
+    if isinstance(wrt, sp.Basic):
+        return (wrt,)
+    try:
+        return tuple(wrt)
+    except TypeError:
+        raise ClaimError(f"wrt={wrt!r} must be a SymPy symbol or a non-empty sequence of them") from None
+
+
+def _mapping(value: object, what: str) -> dict:
+    """``value`` as ``{symbol: expression}``: a dict, a list of ``(symbol, value)`` pairs, or a list
+    holding one such dict (what ``sp.solve(..., dict=True)`` returns for a single solution)."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, list | tuple):
+        if value and all(isinstance(v, Mapping) for v in value):
+            if len(value) > 1:
+                raise ClaimError(
+                    f"{what} holds {len(value)} solutions; give one of them as {{symbol: value}} (one claim each)"
+                )
+            return dict(value[0])
+        if all(isinstance(v, tuple) and len(v) == 2 for v in value):
+            return dict(value)
+    raise ClaimError(f"{what}={value!r} must be a dict {{symbol: value}} (or a list of (symbol, value) pairs)")
 
 
 @dataclass
@@ -247,7 +292,7 @@ class EqualUpToConstant(Claim):
 
     def __post_init__(self) -> None:
         self.lhs, self.rhs = _expr(self.lhs, "lhs"), _expr(self.rhs, "rhs")
-        self.wrt = tuple(self.wrt)
+        self.wrt = _symbols(self.wrt)
         if not self.wrt or not all(isinstance(s, sp.Symbol) for s in self.wrt):
             raise ClaimError(f"wrt={self.wrt!r} must be a non-empty sequence of SymPy symbols")
 
@@ -271,7 +316,7 @@ class IndependentOf(Claim):
 
     def __post_init__(self) -> None:
         self.expr = _expr(self.expr, "expr")
-        self.wrt = tuple(self.wrt)
+        self.wrt = _symbols(self.wrt)
         if not self.wrt or not all(isinstance(s, sp.Symbol) for s in self.wrt):
             raise ClaimError(f"wrt={self.wrt!r} must be a non-empty sequence of SymPy symbols")
 
@@ -295,6 +340,11 @@ class Solves(Claim):
         for e in self.equations:
             if isinstance(e, sp.Equality):
                 eqs.append((e.lhs, e.rhs))
+            elif e in (sp.true, sp.false):
+                raise ClaimError(
+                    f"an equation is {e}: SymPy decided sp.Eq(lhs, rhs) when it was built, before any solution "
+                    "was put in; give the equation as a (lhs, rhs) pair"
+                )
             elif isinstance(e, tuple) and len(e) == 2:
                 eqs.append((_expr(e[0], "equation lhs"), _expr(e[1], "equation rhs")))
             else:
@@ -302,7 +352,7 @@ class Solves(Claim):
         if not eqs:
             raise ClaimError("Solves needs at least one equation")
         self.equations = eqs
-        self.solution = {k: _expr(v, f"solution[{k}]") for k, v in self.solution.items()}
+        self.solution = {k: _expr(v, f"solution[{k}]") for k, v in _mapping(self.solution, "solution").items()}
         for x, value in self.solution.items():
             if isinstance(x, Var):
                 # SymPy simplified the equations under x's assumptions (sign(x) → 1 for x > 0), which hold
@@ -414,7 +464,7 @@ class Stationary(Claim):
 
     def __post_init__(self) -> None:
         self.f = _expr(self.f, "f")
-        self.point = {k: _expr(v, f"point[{k}]") for k, v in self.point.items()}
+        self.point = {k: _expr(v, f"point[{k}]") for k, v in _mapping(self.point, "point").items()}
         if not self.point:
             raise ClaimError("Stationary needs the point as {variable: value}")
         if self.kind not in ("min", "max", "stationary"):
@@ -698,7 +748,7 @@ class Implies(Claim):
     symbolic: bool = False
 
     def __post_init__(self) -> None:
-        self.hypotheses = tuple(self.hypotheses)
+        self.hypotheses = (self.hypotheses,) if isinstance(self.hypotheses, sp.Basic) else tuple(self.hypotheses)
         if not self.hypotheses:
             raise ClaimError("Implies needs at least one hypothesis (otherwise state the conclusion alone)")
         for h in self.hypotheses:
@@ -709,7 +759,13 @@ class Implies(Claim):
                     f"hypothesis {h!r} must be an inequality (sp.Gt, sp.Ge, sp.Lt, sp.Le) or sp.Eq(symbol, expression)"
                 )
         if not isinstance(self.conclusion, Claim):
-            raise ClaimError(f"conclusion={self.conclusion!r} is not a claim object")
+            raise ClaimError(f"conclusion={self.conclusion!r} is not a claim object{_claim_hint(self.conclusion)}")
+        if isinstance(self.conclusion, Limit | ForSizes | Reported):
+            raise ClaimError(
+                f"the conclusion of Implies must be a claim of equations and signs (Equal, Inequality, Stationary, "
+                f"Solves, …), not {type(self.conclusion).__name__}; state the hypotheses through the domains instead "
+                "(r1 = r2 + Δ with Δ positive for r1 > r2)"
+            )
         self.names = tuple(self.names)
         if self.names and len(self.names) != len(self.hypotheses):
             raise ClaimError(f"names has {len(self.names)} entries for {len(self.hypotheses)} hypotheses")
@@ -956,7 +1012,7 @@ class Step:
         if not isinstance(self.id, str) or not SNAKE.match(self.id):
             raise ClaimError(f"step id={self.id!r} must be snake_case (letters, digits, _)")
         if not isinstance(self.claim, Claim):
-            raise ClaimError(f"step {self.id!r}: claim={self.claim!r} is not a claim object")
+            raise ClaimError(f"step {self.id!r}: claim={self.claim!r} is not a claim object{_claim_hint(self.claim)}")
         if self.expected not in EXPECTATIONS:
             raise ClaimError(f"step {self.id!r}: expected={self.expected!r} must be 'holds' or 'refuted'")
         self.uses = tuple(self.uses)
