@@ -84,7 +84,7 @@ def test_jax_mutants_caught_without_a_formula(fn, prop, severity, text):
     assert p.severity == severity and text in p.summary, p.summary
     assert report.verdict == severity
     others = {k for k in _not_ok(report) if k != prop}
-    assert others == ({"reference_orientation"} if fn is jl.mutant_sign_flip else set()), others
+    assert others == ({"reference_orientation", "off_reference"} if fn is jl.mutant_sign_flip else set()), others
 
 
 @pytest.mark.parametrize(

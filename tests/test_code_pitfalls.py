@@ -238,3 +238,84 @@ def test_tokens_read_by_position_rather_than_by_the_mask_are_an_error():
     assert "masked prompt positions" in padding.summary and "not by the mask" in padding.summary
     assert report.property("formula_values").status == "holds"  # right while the response starts at column 0
     assert check_implementation(dpo_tokens_by_mask, "dpo", {"beta": 0.1}).verdict == "ok"
+
+
+# --- away from the reference, for code checked without a formula --------------------------------------
+
+
+def _h(w, lo, rw, rl):
+    return (w - rw) - (lo - rl)
+
+
+def nll_with_the_wrong_sign(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, chosen_lengths,
+                            rejected_lengths, beta=0.1, alpha=0.005):  # fmt: skip
+    return _softplus(-beta * _h(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps)) + (
+        alpha * chosen_logps / chosen_lengths
+    )
+
+
+def sft_on_the_loser(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, chosen_lengths,
+                     rejected_lengths, beta=0.1, alpha=0.005):  # fmt: skip
+    return _softplus(-beta * _h(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps)) - (
+        alpha * rejected_logps / rejected_lengths
+    )
+
+
+def loser_anchor_flipped(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1, lam=0.01):
+    h = _h(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps)
+    return _softplus(-beta * h) - lam * np.maximum(rejected_logps - ref_rejected_logps, 0.0)
+
+
+def loser_square(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1, lam=0.01):
+    h = _h(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps)
+    return _softplus(-beta * h) - lam * (rejected_logps - ref_rejected_logps) ** 2
+
+
+def sppo_hard(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1):
+    a, b = chosen_logps - ref_chosen_logps, rejected_logps - ref_rejected_logps
+    return (a - 1 / (2 * beta)) ** 2 + (b + 1 / (2 * beta)) ** 2  # a target for the loser: raising it pays below
+
+
+def ipo(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1):
+    return (_h(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps) - 1 / (2 * beta)) ** 2
+
+
+def nca_pair(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1):
+    rw, rl = beta * (chosen_logps - ref_chosen_logps), beta * (rejected_logps - ref_rejected_logps)
+    return np.logaddexp(0, -rw) + 0.5 * np.logaddexp(0, rw) + 0.5 * np.logaddexp(0, rl)
+
+
+def simpo(chosen_logps, rejected_logps, chosen_lengths, rejected_lengths, beta=2.0, gamma=0.5):
+    return _softplus(-(beta * (chosen_logps / chosen_lengths - rejected_logps / rejected_lengths) - gamma))
+
+
+def rpo(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, chosen_lengths, rejected_lengths,
+        beta=0.1, alpha=0.005):  # fmt: skip
+    return nll_with_the_wrong_sign(
+        chosen_logps,
+        rejected_logps,
+        ref_chosen_logps,
+        ref_rejected_logps,
+        chosen_lengths,
+        rejected_lengths,
+        beta,
+        -alpha,
+    )
+
+
+@pytest.mark.parametrize("fn", [nll_with_the_wrong_sign, sft_on_the_loser, loser_anchor_flipped, loser_square])
+def test_code_rewarding_the_loser_away_from_the_reference_is_an_error_without_a_formula(fn):
+    report = check_implementation(fn, None, {"beta": 0.1})
+    found = report.property("off_reference")
+    assert (found.status, found.severity) == ("violated", "error"), found.summary
+    ce = found.counterexample  # the whole loss really is lower after the move it names
+    after, start = (ce.value(label) for label in ce.relation[::2])
+    assert after < start
+    assert report.verdict == "error"
+
+
+@pytest.mark.parametrize("fn", [sppo_hard, ipo, nca_pair, simpo, rpo, dpo_float32])
+def test_correct_code_holds_away_from_the_reference(fn):
+    params = {"beta": 2.0, "gamma": 0.5} if fn is simpo else {"beta": 0.1}
+    found = check_implementation(fn, None, params).property("off_reference")
+    assert found.status == "holds", found.summary

@@ -30,6 +30,7 @@ from verify.code.properties import (
     shift_invariance,
 )
 from verify.code.signature import bind
+from verify.losses.off_reference import off_reference
 from verify.losses.properties import preference_direction, reference_orientation
 from verify.losses.results import SCHEMA, LossReport
 
@@ -121,6 +122,7 @@ def check_implementation(
     props += [
         preference_direction(ctx),
         reference_orientation(ctx),
+        *([off_reference(ctx)] if formula is None else []),  # with a formula, its values and gradients decide
         shift_invariance(impl, beta, formula),
         gradient_weight(impl, beta),
         rewards(impl, beta),

@@ -25,6 +25,7 @@ from verify.code.tokens import MASK_INPUTS, TOKEN_SOURCES, Layout, sequence_grad
 #: float64 inputs to a lower precision, and is then judged at that precision
 PRECISION_RTOL = {"float64": 0.0, "float32": 1e-3, "float16": 3e-2, "bfloat16": 3e-2}
 FD_STEP = {"float64": 1e-5, "float32": 3e-4, "float16": 3e-2, "bfloat16": 9e-2}
+UNIT_ROUNDOFF = {"float64": 2.0**-53, "float32": 2.0**-24, "float16": 2.0**-11, "bfloat16": 2.0**-8}
 POLICY = ("logp_w", "logp_l")
 REFERENCE = ("ref_logp_w", "ref_logp_l")
 
@@ -265,20 +266,29 @@ class Implementation:
         their differences carry that rounding divided by the step. When ``noise`` is given, it receives
         per input and example an estimate of that error for such a function: twice the distance from
         the difference quotient with twice the step (rounding and truncation both show there; an error
-        in the formula does not, as both quotients estimate the same derivative). Float64: zeros.
+        in the formula does not, as both quotients estimate the same derivative), plus the rounding of
+        the loss over the step, its intermediates as large as the example's largest input (two quotients
+        can round alike). Float64: zeros.
         """
         out = {}
-        scale = _row_scale(batch)
+        low = self.dtype != "float64"
+        if noise is not None and low:
+            scale, value = _row_scale(batch), np.abs(self.losses(batch))
         for canon in self.binding.sequence if names is None else names:
             if canon.startswith("len"):
                 continue
             x = np.asarray(batch[canon], dtype=float)
-            row = scale.reshape(scale.shape + (1,) * (x.ndim - 1))
-            h = FD_STEP.get(self.dtype, 9e-2) * np.maximum(row, np.abs(x))
+            h = FD_STEP.get(self.dtype, 9e-2) * np.maximum(1.0, np.abs(x))
             out[canon] = self._quotient(batch, canon, x, h)
             if noise is not None:
-                coarse = self._quotient(batch, canon, x, 2 * h) if self.dtype != "float64" else out[canon]
+                coarse = self._quotient(batch, canon, x, 2 * h) if low else out[canon]
                 noise[canon] = 2 * np.abs(coarse - out[canon])
+                if low:  # the rounding of L, whose intermediates reach the largest input, over the step
+                    shape = scale.shape + (1,) * (x.ndim - 1)
+                    rounding = UNIT_ROUNDOFF.get(self.dtype, 4e-3) * (
+                        value.reshape(shape) + np.abs(out[canon]) * scale.reshape(shape)
+                    )
+                    noise[canon] = noise[canon] + 2 * rounding / h
         return out
 
     def _quotient(self, batch: Mapping[str, np.ndarray], canon: str, x: np.ndarray, h: np.ndarray) -> np.ndarray:
@@ -288,9 +298,8 @@ class Implementation:
 
 
 def _row_scale(batch: Mapping[str, np.ndarray]) -> np.ndarray:
-    """Per example, the largest size of its inputs (at least 1): a step relative to a log-probability of
-    −0.01 alone is lost in a float32 loss beside a reference log-probability of −30, whose rounding
-    (2·10⁻⁶ there) then dominates the difference quotient."""
+    """Per example, the largest size of its inputs (at least 1): a float32 loss that subtracts a reference
+    log-probability of −30 rounds at 2·10⁻⁶ there, whatever the size of the input being stepped."""
     out = np.ones(_size(batch))
     for name, v in batch.items():
         if name.startswith("len"):

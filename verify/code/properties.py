@@ -43,6 +43,11 @@ class CodeLoss:
     def uses(self, symbol) -> bool:
         return symbol.name in self.impl.binding.sequence
 
+    @property
+    def rtol(self) -> float:
+        """The relative rounding of the values: the precision the function computes in."""
+        return self.impl.precision_rtol
+
     def _batch(self, point: Mapping[str, np.ndarray | float]) -> dict[str, np.ndarray]:
         return {k: np.atleast_1d(np.asarray(point[k], dtype=float)) for k in self.impl.binding.sequence}
 

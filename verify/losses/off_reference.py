@@ -58,15 +58,22 @@ def loser_terms(expr: sp.Expr) -> sp.Expr:
     return sp.Add(*(t for t in additive_terms(expr) if LOGP_L in t.free_symbols and LOGP_W not in t.free_symbols))
 
 
-def _clearly_lower(x: mpmath.mpf, y: mpmath.mpf) -> bool:
-    """``x < y`` at 50 digits by more than 10⁻¹² of their scale (not a rounding of the start point)."""
-    return bool(mpmath.isfinite(x) and mpmath.isfinite(y) and y - x > mpmath.mpf(10) ** -12 * max(1, abs(x), abs(y)))
+def _rounding(ctx: Context) -> float:
+    """The relative rounding of the loss's values: 0 for an expression (evaluated at 50 digits), the
+    precision a function known as code computes in (10⁻⁷ or so for float32)."""
+    return float(getattr(ctx.loss, "rtol", 0.0))
 
 
-def _falls_without_limit(v: np.ndarray) -> np.ndarray:
+def _clearly_lower(x: mpmath.mpf, y: mpmath.mpf, rel: float = 0.0) -> bool:
+    """``x < y`` by more than 10⁻¹² (or ``rel``) of their scale (not a rounding of the start point)."""
+    tol = mpmath.mpf(max(1e-12, rel)) * max(1, abs(x), abs(y))
+    return bool(mpmath.isfinite(x) and mpmath.isfinite(y) and y - x > tol)
+
+
+def _falls_without_limit(v: np.ndarray, rel: float = 0.0) -> np.ndarray:
     """Per column: strictly falling over the decades, the last decade by ≥ half the one before."""
     d = v[:-1] - v[1:]
-    tol = TOL * (np.abs(v[:-1]) + np.abs(v[1:])) + 1e-300
+    tol = max(TOL, 4 * rel) * (np.abs(v[:-1]) + np.abs(v[1:])) + 1e-300
     ok = np.all(np.isfinite(v), 0) & np.all(d > tol, 0)
     return ok & (d[-1] >= 0.5 * d[-2])
 
@@ -80,29 +87,48 @@ def _fixed_margin_step(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
 
 
 def lowering_both(ctx: Context) -> Counterexample | None:
-    """Check 1: the loss (without loser-only terms) falls without limit as both log-probs fall together."""
-    rest = ctx.loss.expr - loser_terms(ctx.loss.expr)
-    if LOGP_W not in rest.free_symbols:
-        return None
-    f = numpy_function(rest, VARIABLES)
+    """Check 1: the loss (without loser-only terms) falls without limit as both log-probs fall together.
+
+    A loss known only as code (no expression to take terms from, ``ctx.loss.expr`` absent) is
+    tested whole, with the two responses of equal length: its margin may be per token (SimPO) or
+    not, and only then does one step keep either fixed."""
+    expr = getattr(ctx.loss, "expr", None)
+    cfg = dict(ctx.cfg)
+    if expr is not None:
+        rest = expr - loser_terms(expr)
+        if LOGP_W not in rest.free_symbols:
+            return None
+        f = numpy_function(rest, VARIABLES)
+
+        def values_at(p: dict) -> np.ndarray:
+            return f(*(np.asarray(p[k], dtype=float) for k in NAMES))
+    else:
+        if LEN_W.name in cfg and LEN_L.name in cfg:
+            cfg[LEN_L.name] = cfg[LEN_W.name]
+
+        def values_at(p: dict) -> np.ndarray:
+            with np.errstate(all="ignore"):
+                return np.asarray(ctx.loss("L", p), dtype=float)
+
     uw, ul = _fixed_margin_step(ctx)
     values = []
     for t in DECADES:
-        p = dict(ctx.cfg)
-        p[A] = ctx.cfg[A] - t * ctx.scale * uw
-        p[B] = ctx.cfg[B] - t * ctx.scale * ul
-        values.append(f(*(np.asarray(p[k], dtype=float) for k in NAMES)))
+        p = dict(cfg)
+        p[A] = cfg[A] - t * ctx.scale * uw
+        p[B] = cfg[B] - t * ctx.scale * ul
+        values.append(values_at(p))
     v = np.array(values)
-    bad = np.nonzero(_falls_without_limit(v))[0]
+    rel = _rounding(ctx)
+    bad = np.nonzero(_falls_without_limit(v, rel))[0]
     if bad.size == 0:
         return None
     order = sorted(bad, key=lambda i: (i != 1, -(v[0, i] - v[-1, i]) / (abs(v[0, i]) + 1e-300)))
     for i in order[:6]:
-        base = point_at(ctx.cfg, int(i), ctx.params)
+        base = point_at(cfg, int(i), ctx.params)
         t = float(DECADES[-1] * ctx.scale[i])
         low = {**base, A: base[A] - t * float(uw[i]), B: base[B] - t * float(ul[i])}
         v0, v1 = ctx.loss.exact("L", base), ctx.loss.exact("L", low)
-        if not _clearly_lower(v1, v0):
+        if not _clearly_lower(v1, v0, rel):
             continue
         series = ", ".join(fmt(x) for x in v[:, i])
         how = "per token " if float(uw[i]) != 1 or float(ul[i]) != 1 else ""
@@ -176,6 +202,60 @@ def raising_the_loser(ctx: Context) -> tuple[sp.Expr, Counterexample] | None:
     return None
 
 
+#: how far the loser stands above or below its reference (step units) where a loss known as code is probed,
+#: and the margin (step units) made wide there by lowering the winner's reference
+LOSER_LEVELS = (-1000.0, -100.0, -10.0, 0.0, 10.0, 100.0)
+WIDE = 100.0
+
+
+def raising_the_loser_in_code(ctx: Context) -> Counterexample | None:
+    """Check 3 for a loss known only as code: its terms in the rejected response alone cannot be read off.
+
+    At a wide margin, with the loser at several levels around its reference, compare raising
+    ``logp_l`` by one step with lowering ``logp_w`` by one step: the margin moves alike, so a loss
+    of the margin alone (DPO, IPO with its target) changes alike. A term in the loser alone that
+    never rises as ``logp_l`` rises (the raise never costs more than the lowering) and falls
+    somewhere, where raising ``logp_l`` lowers the whole loss, is the error of check 3 (an SFT
+    term on the rejected response, an anchor ``−λ·relu(logp_l − ref_logp_l)`` with its sign flipped);
+    a target of the loser's own (SPPO) rises past it. Needs a reference to widen the margin."""
+    if not ctx.uses_reference:
+        return None
+    rel = mpmath.mpf(max(1e-12, _rounding(ctx)))
+    for i in (1, 0, 2):
+        base = point_at(ctx.cfg, i, ctx.params)
+        sc = float(ctx.scale[i])
+        rows = []
+        for level in LOSER_LEVELS:
+            r_l = level * sc
+            p = {**base, D: base[B] - r_l}
+            p[C] = base[A] - (r_l + WIDE * sc)  # margin (r_w − r_l) = WIDE step units
+            v0 = ctx.loss.exact("L", p)
+            raised, lowered = {**p, B: p[B] + sc}, {**p, A: p[A] - sc}
+            v_raise, v_lower = ctx.loss.exact("L", raised), ctx.loss.exact("L", lowered)
+            if not all(mpmath.isfinite(v) for v in (v0, v_raise, v_lower)):
+                break
+            tol = rel * max(1, abs(v0), abs(v_raise), abs(v_lower))
+            rows.append((level, p, raised, v0, v_raise, (v_raise - v0) - (v_lower - v0), tol))
+        else:
+            if any(extra > tol for *_, extra, tol in rows):
+                continue  # raising the loser costs more somewhere: a target or a penalty on the loser
+            for level, p, raised, v0, v_raise, extra, tol in rows:
+                if extra < -tol and v_raise < v0 - tol:
+                    return Counterexample(
+                        p,
+                        [
+                            Evaluation("L(start)", "L", p, float(v0)),
+                            Evaluation("L(logp_l raised)", "L", raised, float(v_raise)),
+                        ],
+                        ("L(logp_l raised)", "<", "L(start)"),
+                        f"raising the loser lowers the loss: at margin {fmt(WIDE * sc)} the loss never costs more for "
+                        f"raising logp_l than for lowering logp_w by the same step (a margin term charges both alike), "
+                        f"and with the loser {fmt(level * sc)} from its reference raising logp_l by {fmt(sc)} lowers L "
+                        f"from {fmt(v0)} to {fmt(v_raise)}: a term in the rejected response alone rewards raising it",
+                    )
+    return None
+
+
 def _lower_when_raised(ctx: Context, term: sp.Expr, p: dict, step: float, where: str) -> Counterexample | None:
     """A counterexample if raising ``logp_l`` by ``step`` from ``p`` clearly lowers the whole loss."""
     up = {**p, B: p[B] + step}
@@ -225,18 +305,19 @@ def further_toward_the_loser(ctx: Context) -> Counterexample | None:
         ("loser", B, +1, "L(logp_l raised)", "raising the loser"),
         ("winner", A, -1, "L(logp_w lowered)", "lowering the winner"),
     )
+    rel = _rounding(ctx)
     for who, var, sign, label, what in moves:
         for u, start in _wrong_side_points(ctx, who):
             moved = shifted(start, **{var: sign * ctx.scale})
             v0, v1 = ctx.loss("L", start), ctx.loss("L", moved)
             ok = np.isfinite(v0) & np.isfinite(v1)
             with np.errstate(all="ignore"):
-                bad = np.nonzero(ok & (v1 < v0 - (TOL * (np.abs(v0) + np.abs(v1)) + 1e-300)))[0]
+                bad = np.nonzero(ok & (v1 < v0 - (max(TOL, 4 * rel) * (np.abs(v0) + np.abs(v1)) + 1e-300)))[0]
             for i in sorted(bad, key=lambda i: i != 1)[:6]:
                 p0 = point_at(start, int(i), ctx.params)
                 p1 = point_at(moved, int(i), ctx.params)
                 e0, e1 = ctx.loss.exact("L", p0), ctx.loss.exact("L", p1)
-                if not _clearly_lower(e1, e0):
+                if not _clearly_lower(e1, e0, rel):
                     continue
                 sc = float(ctx.scale[i])
                 return Counterexample(
@@ -255,7 +336,10 @@ def _rises_without_limit(v: np.ndarray) -> bool:
 
 
 def off_reference(ctx: Context) -> PropertyResult:
-    """Away from the reference the loss must not reward lowering the winner or raising the loser without limit."""
+    """Away from the reference the loss must not reward lowering the winner or raising the loser without limit.
+
+    A loss known only as code gets check 1 on the whole loss, check 2, and check 3 as
+    :func:`raising_the_loser_in_code` tells a loser-only term apart from the margin."""
     pid, title = "off_reference", "direction away from the reference"
     ce = lowering_both(ctx)
     if ce is not None:
@@ -263,6 +347,19 @@ def off_reference(ctx: Context) -> PropertyResult:
     ce = further_toward_the_loser(ctx)
     if ce is not None:
         return PropertyResult(pid, title, "violated", "error", ce.explanation, counterexample=ce)
+    if getattr(ctx.loss, "expr", None) is None:
+        ce = raising_the_loser_in_code(ctx)
+        if ce is not None:
+            return PropertyResult(pid, title, "violated", "error", ce.explanation, counterexample=ce)
+        return PropertyResult(
+            pid,
+            title,
+            "holds",
+            "ok",
+            "with the margin fixed, lowering both log-probabilities does not lower the loss without limit; where "
+            "the policy prefers the rejected response moving further toward it does not pay; at a wide margin "
+            "raising the loser is never rewarded beyond what the margin gives",
+        )
     found = raising_the_loser(ctx)
     if found is not None:
         term, ce = found
