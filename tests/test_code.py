@@ -238,6 +238,11 @@ def test_api_raises_one_line_errors():
         check_implementation(nl.dpo_loss, reduction="sum")
     with pytest.raises(CodeInputError, match="the formula uses beta; give --param beta"):
         check_implementation(nl.ipo_loss, "ipo", mapping=IPO_MAP)
+    # a name that is not in the catalog is not read as an expression of one unknown hyperparameter
+    with pytest.raises(CodeInputError, match="'DPO' is not a catalog loss; did you mean 'dpo'"):
+        check_implementation(nl.dpo_loss, "DPO", {"beta": 0.1})
+    with pytest.raises(CodeInputError, match="'cpo' is not a catalog loss; choose one of dpo"):
+        check_implementation(nl.dpo_loss, "cpo", {"beta": 0.1})
 
 
 @settings(max_examples=20, deadline=None)

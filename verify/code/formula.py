@@ -68,6 +68,13 @@ def resolve(against: str, params: Mapping[str, object]) -> tuple[Formula, set[st
     if against in CATALOG:
         variant = CATALOG[against]
         name, text, defaults = against, variant.expression, dict(variant.params)
+    elif against.isidentifier() and against not in NAMES:  # a name, not an expression
+        close = [n for n in CATALOG if n.lower() == against.lower()]
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise CodeInputError(
+            f"--against {against!r} is not a catalog loss; {hint}choose one of {', '.join(CATALOG)}, "
+            "or write the loss as an expression"
+        )
     else:
         name, text, defaults = "formula", against, {}
     expr, hyper = parse_expression(text)
