@@ -319,3 +319,17 @@ def test_correct_code_holds_away_from_the_reference(fn):
     params = {"beta": 2.0, "gamma": 0.5} if fn is simpo else {"beta": 0.1}
     found = check_implementation(fn, None, params).property("off_reference")
     assert found.status == "holds", found.summary
+
+
+def dpo_with_a_flipped_tail(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1):
+    z = beta * _h(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps)
+    return np.where(z < -15, z, _softplus(-z))  # meant −z ("softplus(−z) ≈ −z there"): the tail's sign flipped
+
+
+def test_a_gradient_of_the_other_sign_beyond_the_fuzzed_margins_is_an_error_not_saturation():
+    found = check_implementation(dpo_with_a_flipped_tail, "dpo", {"beta": 0.1}).property("wide_margins")
+    assert (found.status, found.severity) == ("violated", "error"), found.summary
+    ce = found.counterexample
+    code, formula = (ce.value(label) for label in ce.relation[::2])
+    assert code * formula < 0  # really the other sign: at β·margin −20 the code gives +0.1, DPO −0.1
+    assert "other sign" in found.summary

@@ -356,7 +356,9 @@ def wide_margins(
     A loss computed through a probability (``binary_cross_entropy(sigmoid(x), 1)``, ``-log(sigmoid(x))``)
     agrees at moderate margins and then saturates: torch clamps the log at −100 and the gradient of
     its BCE vanishes below σ = 10⁻¹², so at β·margin ≈ −30 the gradient is a tenth of DPO's and
-    training on the hardest pairs stalls. Compared where the formula is finite; not where ``values``
+    training on the hardest pairs stalls (a warning). A gradient of the other sign there is an error: a
+    branch for large margins written with its sign flipped trains toward the loser on exactly the pairs
+    the policy gets most wrong. Compared where the formula is finite; not where ``values``
     (:func:`formula_values`) found the values different already."""
     pid, title = "wide_margins", f"wide margins = {formula.name}"
     where = "β·margin" if uses_beta else "margin"
@@ -389,7 +391,12 @@ def wide_margins(
             "ok",
             f"values and ∂L/∂logp equal {formula.name}'s at {where} ∈ ±[5, 1000] ({WIDE.size} pairs)",
         )
-    _, i, what, cv, fv = min(found)
+    reversed_ = [  # a gradient of the other sign is no saturation: training moves the wrong way there
+        (abs(WIDE[i]), int(i), what, float(c[i]), float(f[i]))
+        for what, c, f, bad in checks[1:]
+        for i in np.nonzero(bad & (c * f < 0) & (np.abs(c) > 1e-3 * np.abs(f)))[0]
+    ]
+    _, i, what, cv, fv = min(reversed_ or found)
     point = _point(batch, i, impl.binding.sequence, beta)
     quantity = "L" if what == "L" else f"dL/d{what.removeprefix('∂L/∂')}"
     ce = Counterexample(
@@ -401,6 +408,17 @@ def wide_margins(
         (f"{what} (code)", "!=", f"{what} ({formula.name})"),
         f"at {where} = {fmt(WIDE[i])} the code gives {what} = {fmt(cv)}, the formula {fmt(fv)}",
     )
+    if reversed_:
+        return PropertyResult(
+            pid,
+            title,
+            "violated",
+            "error",
+            f"{ce.explanation}: beyond the fuzzed margins the gradient has the other sign, so training there moves "
+            "the log-probability the wrong way (a branch for large margins with its sign flipped?)",
+            details={"margin": fmt(WIDE[i])},
+            counterexample=ce,
+        )
     return PropertyResult(
         pid,
         title,
