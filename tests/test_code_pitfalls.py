@@ -333,3 +333,20 @@ def test_a_gradient_of_the_other_sign_beyond_the_fuzzed_margins_is_an_error_not_
     code, formula = (ce.value(label) for label in ce.relation[::2])
     assert code * formula < 0  # really the other sign: at β·margin −20 the code gives +0.1, DPO −0.1
     assert "other sign" in found.summary
+
+
+def simpo_by_the_longest(chosen_logps, rejected_logps, chosen_lengths, rejected_lengths, beta=2.0, gamma=0.5):
+    longest = np.max(chosen_lengths)  # one length for the batch: example i depends on the longest response
+    return _softplus(-(beta * (chosen_logps - rejected_logps) / longest - gamma))
+
+
+def dpo_hard_half(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1):
+    losses = _softplus(-beta * _h(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps))
+    return np.where(losses >= np.median(losses), losses, 0.0)  # the batch's harder half only
+
+
+@pytest.mark.parametrize(("fn", "params"), [(simpo_by_the_longest, {"beta": 2.0, "gamma": 0.5}), (dpo_hard_half, {})])
+def test_coupling_through_a_batch_maximum_or_median_is_found(fn, params):
+    found = check_implementation(fn, None, {"beta": 0.1, **params}).property("batch_semantics")
+    assert (found.status, found.severity) == ("violated", "warning"), found.summary
+    assert "coupled across the batch" in found.summary

@@ -248,8 +248,17 @@ def _ignores_reference(impl: Implementation, batch: Mapping[str, np.ndarray]) ->
 # ---------------------------------------------------------------- batch semantics
 
 
-#: how example 0's inputs are moved to find coupling across the batch (lengths stay integers ≥ 1)
+#: how example 0's inputs are moved to find coupling across the batch (lengths stay integers ≥ 1): a small
+#: move (a batch mean), then a large one that makes example 0 the batch's extreme (a batch max or median)
 COUPLING_MOVES = {"logp_w": -2.5, "logp_l": -0.5, "ref_logp_w": -1.7, "ref_logp_l": -0.3, "len_w": 3.0, "len_l": 5.0}
+COUPLING_LARGE = {
+    "logp_w": -60.0,
+    "logp_l": -60.0,
+    "ref_logp_w": -60.0,
+    "ref_logp_l": -60.0,
+    "len_w": 500.0,
+    "len_l": 500.0,
+}
 
 
 def batch_semantics(impl: Implementation, beta: float, reduction: str) -> PropertyResult:
@@ -290,10 +299,14 @@ def batch_semantics(impl: Implementation, beta: float, reduction: str) -> Proper
             )
         return PropertyResult(pid, title, "holds", "ok", f"returns the mean of the per-example losses (batch of {n})")
     base = out.losses
-    for name in impl.binding.sequence:  # each input of example 0 in turn: a batch mean may couple any of them
+    # (not 500 more tokens of a token-level input: that widens the padded batch, which `padding` judges)
+    large = [n for n in impl.binding.sequence if not (impl.binding.tokens and n.startswith("len"))]
+    moves = [(n, COUPLING_MOVES[n]) for n in impl.binding.sequence] + [(n, COUPLING_LARGE[n]) for n in large]
+    for name, move in moves:  # each input of example 0 in turn: a batch mean may couple any of them
         moved = {k: v.copy() for k, v in batch.items()}
-        moved[name][0] += COUPLING_MOVES[name]
-        after = impl.losses(moved)
+        moved[name][0] += move
+        with np.errstate(all="ignore"):
+            after = impl.losses(moved)
         leak = np.nonzero(~_close(base[1:], after[1:], _rtol(impl)))[0]
         if leak.size:
             j = int(leak[0]) + 1
