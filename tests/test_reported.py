@@ -59,3 +59,18 @@ def test_latex_escapes_the_quantity() -> None:
     assert Reported(r"50% _x_ #1 \input{a}", "1", lambda: 1.0).latex() == (
         r"\text{50\% \_x\_ \#1 \textbackslash{}input\{a\}} = 1"
     )
+
+
+@pytest.mark.parametrize(
+    ("published", "recomputed", "status"),
+    [
+        ("0.53", 0.525, "confirmed"),  # |0.525 − 0.53| is 0.00499999999999997780 in the float's exact value
+        ("0.33333333333333334", 1 / 3, "refuted"),  # 1/3 as a float is 0.333333333333333314…: 2.5e-17 off
+        ("1e-400", 0.0, "refuted"),  # tolerance 5e-401: 0 is 1e-400 away
+        ("1e400", 10**400, "confirmed"),  # an exact integer, past the largest float
+    ],
+    ids=["half-unit", "seventeen-digits", "underflow", "beyond-floats"],
+)
+def test_printed_numbers_are_compared_in_decimal_not_in_floats(published, recomputed, status):
+    r = _check(Reported("q", published, lambda: recomputed), "holds" if status == "confirmed" else "refuted")
+    assert r.status == status, r.reason

@@ -924,7 +924,10 @@ class Reported(Claim):
             raise ClaimError(f"recompute={self.recompute!r} must be a function of no arguments")
         if self.tolerance is None:
             exponent = value.as_tuple().exponent
-            self.tolerance = float(Decimal(5).scaleb(int(exponent) - 1))
+            self._tolerance_text = str(Decimal(5).scaleb(int(exponent) - 1))
+            self.tolerance = float(self._tolerance_text)
+        else:
+            self._tolerance_text = repr(float(self.tolerance))
         if self.tolerance < 0:
             raise ClaimError(f"tolerance={self.tolerance!r} must be non-negative")
         self.value = float(value)
@@ -938,6 +941,8 @@ class Reported(Claim):
                 published=self.value,
                 compute=self.recompute,
                 tolerance=float(self.tolerance),
+                published_text=str(self.published).strip(),
+                tolerance_text=self._tolerance_text,
             )
         ]
 

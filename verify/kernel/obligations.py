@@ -202,10 +202,16 @@ class LimitOf(Obligation):
 
 @dataclass(frozen=True)
 class Recomputation(Obligation):
+    """``|compute() − published| ≤ tolerance``, decided in decimal arithmetic from the printed texts
+    (``published_text``, ``tolerance_text``) when given: a float rounding must not decide a number
+    printed with 17 digits, nor a recomputed 0.525 against "0.53" (tolerance 0.005)."""
+
     quantity: str = ""
     published: float = 0.0
     compute: Callable[[], float] | None = None
     tolerance: float = 0.0
+    published_text: str = ""
+    tolerance_text: str = ""
 
     def _symbols(self) -> set[sp.Symbol]:
         return set()

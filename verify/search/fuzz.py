@@ -17,6 +17,8 @@ from __future__ import annotations
 import atexit
 import contextlib
 import dataclasses
+import decimal
+import fractions
 import functools
 import itertools
 import math
@@ -887,17 +889,45 @@ def fuzz(
         return NumericOutcome("error", reason=f"numeric evaluation failed: {type(exc).__name__}: {exc}")
 
 
+def _decimal(x: object) -> decimal.Decimal | None:
+    """``x`` (a float, an integer, a fraction, an mpmath number, a decimal) as an exact decimal, or None."""
+    if isinstance(x, decimal.Decimal):
+        return x
+    if isinstance(x, bool | int | float):
+        return decimal.Decimal(x)
+    if isinstance(x, fractions.Fraction):
+        with decimal.localcontext(decimal.Context(prec=200)):
+            return decimal.Decimal(x.numerator) / decimal.Decimal(x.denominator)
+    if isinstance(x, mpmath.mpf):
+        return decimal.Decimal(_nstr(x, max(20, mpmath.mp.dps))) if mpmath.isfinite(x) else decimal.Decimal(str(x))
+    try:
+        return decimal.Decimal(float(x))
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
 def _recompute(ob: Recomputation) -> NumericOutcome:
     """Rerun the source's setup once and compare with the printed number."""
     if ob.compute is None:
         return NumericOutcome("error", reason="no recomputation given")
-    value = float(ob.compute())
-    if not math.isfinite(value):
-        return NumericOutcome("error", samples=1, reason=f"the recomputation gave {value!r}")
-    diff = abs(value - ob.published)
-    ok = diff <= ob.tolerance
-    rel = diff / abs(ob.published) if ob.published else diff
-    shown = {"published": repr(ob.published), "recomputed": f"{value:.6g}", "tolerance": f"{ob.tolerance:g}"}
+    got = ob.compute()
+    exact = _decimal(got)
+    value = float(got) if exact is None else float(exact)
+    finite = exact.is_finite() if exact is not None else math.isfinite(value)
+    if not finite:
+        return NumericOutcome("error", samples=1, reason=f"the recomputation gave {got!r}")
+    if ob.published_text and exact is not None:  # the printed texts against the value as computed, exactly
+        with decimal.localcontext(decimal.Context(prec=200)):
+            gap = abs(exact - decimal.Decimal(ob.published_text))
+            ok = gap <= decimal.Decimal(ob.tolerance_text)
+            diff = float(gap)
+    else:
+        diff = abs(value - ob.published)
+        ok = diff <= ob.tolerance
+    rel = diff / abs(ob.published) if ob.published and math.isfinite(ob.published) else diff
+    printed = ob.published_text or repr(ob.published)
+    recomputed = f"{value:.6g}" if math.isfinite(value) else format(exact.normalize(), ".6g")  # 10⁴⁰⁰: past floats
+    shown = {"published": printed, "recomputed": recomputed, "tolerance": f"{ob.tolerance:g}"}
     reproduction = {
         "quantity": ob.quantity,
         "published": ob.published,
@@ -906,7 +936,7 @@ def _recompute(ob: Recomputation) -> NumericOutcome:
         "reproduced": ok,
     }
     verdict = "reproduced" if ok else "not reproduced"
-    reason = f"{verdict}: published {ob.published:g}, recomputed {value:.6g} (tolerance {ob.tolerance:g})"
+    reason = f"{verdict}: published {printed}, recomputed {recomputed} (tolerance {ob.tolerance:g})"
     if ok:
         return NumericOutcome("confirmed", samples=1, max_rel_error=rel, reason=reason, reproduction=reproduction)
     return NumericOutcome(
