@@ -350,3 +350,12 @@ def test_coupling_through_a_batch_maximum_or_median_is_found(fn, params):
     found = check_implementation(fn, None, {"beta": 0.1, **params}).property("batch_semantics")
     assert (found.status, found.severity) == ("violated", "warning"), found.summary
     assert "coupled across the batch" in found.summary
+
+
+def dpo_positional_only(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, /, beta=0.1):
+    return _softplus(-beta * _h(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps))
+
+
+def test_positional_only_inputs_are_passed_by_position():
+    report = check_implementation(dpo_positional_only, "dpo", {"beta": 0.1})
+    assert report.verdict == "ok", _not_ok(report)

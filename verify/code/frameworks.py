@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from verify.code.signature import call
+
 
 class NumpyFramework:
     name = "numpy"
@@ -117,7 +119,7 @@ class JaxFramework:
 
     def compile(self, fn: Callable, fixed: dict[str, Any]) -> Callable[[dict[str, Any]], Any]:
         """``fn`` under ``jax.jit`` with its bound (non-array) arguments as constants."""
-        return self.jax.jit(lambda arrays: fn(**arrays, **fixed))
+        return self.jax.jit(lambda arrays: call(fn, {**arrays, **fixed}))
 
     def grad(self, total_of: Callable[[dict[str, Any]], Any], leaves: dict[str, Any]) -> dict[str, np.ndarray]:
         """``jax.grad`` of ``total_of`` with respect to every leaf (zeros where ``stop_gradient`` cut it)."""

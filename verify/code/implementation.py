@@ -17,7 +17,7 @@ import numpy as np
 
 from verify.code.frameworks import NumpyFramework, available, referenced
 from verify.code.load import CodeInputError, _one_line
-from verify.code.signature import Binding
+from verify.code.signature import Binding, call
 from verify.code.tokens import MASK_INPUTS, TOKEN_SOURCES, Layout, sequence_gradient
 
 #: per result precision: the relative tolerance of comparisons and the finite-difference step
@@ -85,7 +85,7 @@ class Implementation:
                         return compiled({k: v for k, v in kwargs.items() if k not in self.binding.fixed})
                     except Exception:  # not traceable as a whole (Python control flow on values): call it as is
                         self._jit = False
-                return self.fn(**kwargs)
+                return call(self.fn, kwargs)
         except Exception as exc:
             raise CodeInputError(f"{self.name} raised {_one_line(exc)} on a batch of {size}") from None
 

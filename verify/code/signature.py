@@ -92,6 +92,20 @@ def _parameters(fn: Callable) -> list[inspect.Parameter]:
         raise CodeInputError(f"cannot read the signature of {fn!r}; wrap it in a def with named arguments") from None
 
 
+def call(fn: Callable, kwargs: Mapping[str, object]) -> object:
+    """``fn`` called with its arguments by name, except the positional-only ones (``def f(a, b, /)``),
+    passed by position in the signature's order."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature: by name
+        return fn(**kwargs)
+    first = [p.name for p in params if p.kind is p.POSITIONAL_ONLY]
+    if not first:
+        return fn(**kwargs)
+    rest = {k: v for k, v in kwargs.items() if k not in first}
+    return fn(*(kwargs[n] for n in first if n in kwargs), **rest)
+
+
 def bind(fn: Callable, params: Mapping[str, object], mapping: Mapping[str, str] | None = None) -> Binding:
     """Map ``fn``'s arguments to canonical inputs (``mapping``: argument → canonical) and bind ``params``.
 
