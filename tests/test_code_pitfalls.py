@@ -359,3 +359,15 @@ def dpo_positional_only(chosen_logps, rejected_logps, ref_chosen_logps, ref_reje
 def test_positional_only_inputs_are_passed_by_position():
     report = check_implementation(dpo_positional_only, "dpo", {"beta": 0.1})
     assert report.verdict == "ok", _not_ok(report)
+
+
+def dpo_positive(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1, lam=50.0):
+    penalty = lam * np.maximum(0.0, ref_chosen_logps - chosen_logps)  # its kink where the winner meets its reference
+    h = _h(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps)
+    return _softplus(-beta * (h - penalty))
+
+
+def test_wide_margins_are_not_probed_at_a_penalty_kink():
+    # at the kink the formula's derivative takes the mean of the two sides, and the code's one side is as right
+    found = check_implementation(dpo_positive, "dpop", {"beta": 0.1, "lambda": 50}).property("wide_margins")
+    assert found.status == "holds", found.summary

@@ -51,14 +51,16 @@ def reference_configs(beta: float, uses_beta: bool, n: int = 160, seed: int = 0)
 
 
 def margin_batch(margins: np.ndarray, beta: float, uses_beta: bool) -> dict[str, np.ndarray]:
-    """Pairs whose log-ratio margin is ``margins/β`` (split evenly between winner and loser), lengths 1."""
+    """Pairs whose log-ratio margin is ``margins/β`` (split unevenly between winner and loser, neither
+    log-ratio 0: a penalty ``max(0, ref − logp)`` has its kink there, where any one-sided gradient is
+    right), lengths 1."""
     h = np.asarray(margins, dtype=float) / (beta if uses_beta else 1.0)
     n = h.size
     ref = np.full(n, -20.0)
-    base = -np.abs(h) / 2 - 20.0
+    base = -0.55 * np.abs(h) - 20.3
     return {
-        "logp_w": base + h / 2,
-        "logp_l": base - h / 2,
+        "logp_w": base + 0.55 * h,
+        "logp_l": base - 0.45 * h,
         "ref_logp_w": ref,
         "ref_logp_l": ref,
         "len_w": np.ones(n),
