@@ -371,3 +371,25 @@ def test_wide_margins_are_not_probed_at_a_penalty_kink():
     # at the kink the formula's derivative takes the mean of the two sides, and the code's one side is as right
     found = check_implementation(dpo_positive, "dpop", {"beta": 0.1, "lambda": 50}).property("wide_margins")
     assert found.status == "holds", found.summary
+
+
+def ipo_trl(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, chosen_lengths, rejected_lengths,
+            beta=0.1):  # fmt: skip
+    """TRL's IPO: log-probabilities averaged over the tokens, for the loss and for the rewards."""
+    w, l_ = (chosen_logps - ref_chosen_logps) / chosen_lengths, (rejected_logps - ref_rejected_logps) / rejected_lengths
+    return (w - l_ - 1 / (2 * beta)) ** 2, beta * w, beta * l_
+
+
+def ipo_trl_rewards_swapped(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, chosen_lengths,
+                            rejected_lengths, beta=0.1):  # fmt: skip
+    losses, chosen, rejected = ipo_trl(
+        chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, chosen_lengths, rejected_lengths, beta
+    )
+    return losses, rejected, chosen
+
+
+def test_per_token_rewards_of_a_loss_that_takes_the_lengths_hold_and_swapped_ones_do_not():
+    assert check_implementation(ipo_trl, None, {"beta": 0.1}).property("rewards").status == "holds"
+    found = check_implementation(ipo_trl_rewards_swapped, None, {"beta": 0.1}).property("rewards")
+    assert (found.status, found.severity) == ("violated", "warning")
+    assert "swapped" in found.summary

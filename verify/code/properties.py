@@ -177,7 +177,8 @@ def gradient_weight(impl: Implementation, beta: float) -> PropertyResult:
 
 
 def rewards(impl: Implementation, beta: float) -> PropertyResult:
-    """Returned rewards equal β·(policy − reference) (reference-free: β·policy, or β·policy/len)."""
+    """Returned rewards equal β·(policy − reference), or that per token for a loss that takes the lengths
+    (TRL's IPO averages the log-probabilities first); reference-free: β·policy, or β·policy/len."""
     pid, title = "rewards", "returned rewards"
     batch = random_batch(64, beta, seed=41)
     out = impl.output(batch)
@@ -193,6 +194,8 @@ def rewards(impl: Implementation, beta: float) -> PropertyResult:
         out = {}
         if impl.binding.uses_reference:
             out["β·(policy − reference)"] = beta * (logp - ref)
+            if impl.binding.uses_lengths:  # TRL's IPO: log-probabilities averaged over the tokens first
+                out["β·(policy − reference)/len"] = beta * (logp - ref) / n
         if reference_free:
             out["β·policy"] = beta * logp
             if impl.binding.uses_lengths:
@@ -204,24 +207,32 @@ def rewards(impl: Implementation, beta: float) -> PropertyResult:
     for label in cw:
         if np.all(_close(chosen, cw[label], tol)) and np.all(_close(rejected, cl[label], tol)):
             return PropertyResult(pid, title, "holds", "ok", f"chosen and rejected rewards equal {label}")
-    label = next(iter(cw))
-    problems = []
-    for what, got, want, other in (
-        ("chosen", chosen, cw[label], cl[label]),
-        ("rejected", rejected, cl[label], cw[label]),
-    ):
-        if np.all(_close(got, want, tol)):
-            continue
-        if np.all(_close(got, other, tol)):
-            problems.append(f"{what} rewards are the other response's (chosen and rejected swapped)")
-        elif np.all(_close(got, -want, tol)):
-            problems.append(f"{what} rewards have the sign flipped")
-        elif np.all(_close(got * beta, want, tol)):
-            problems.append(f"{what} rewards lack the factor β")
-        elif not reference_free and np.all(_close(got, beta * batch["logp_w" if what == "chosen" else "logp_l"], tol)):
-            problems.append(f"{what} rewards leave out the reference (β·policy, though the loss uses the reference)")
-        else:
-            problems.append(f"{what} rewards are not {label}")
+
+    def problems_with(label: str) -> list[str]:
+        out = []
+        for what, got, want, other in (
+            ("chosen", chosen, cw[label], cl[label]),
+            ("rejected", rejected, cl[label], cw[label]),
+        ):
+            if np.all(_close(got, want, tol)):
+                continue
+            policy = batch["logp_w" if what == "chosen" else "logp_l"]
+            if np.all(_close(got, other, tol)):
+                out.append(f"{what} rewards are the other response's (chosen and rejected swapped)")
+            elif np.all(_close(got, -want, tol)):
+                out.append(f"{what} rewards have the sign flipped")
+            elif np.all(_close(got * beta, want, tol)):
+                out.append(f"{what} rewards lack the factor β")
+            elif not reference_free and np.all(_close(got, beta * policy, tol)):
+                out.append(f"{what} rewards leave out the reference (β·policy, though the loss uses the reference)")
+            else:
+                out.append(f"{what} rewards are not {label}")
+        return out
+
+    # named against the candidate the rewards come closest to (a swap of per-token rewards is a swap)
+    found = {label: problems_with(label) for label in cw}
+    label = min(found, key=lambda k: sum(" are not " in t for t in found[k]))
+    problems = found[label]
     i = 0
     p = {k: float(batch[k][i]) for k in impl.binding.sequence}
     ce = Counterexample(
