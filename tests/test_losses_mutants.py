@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from tests.losses_support import assert_counterexample_shows_violation, symbolic_loss
@@ -75,7 +77,7 @@ def test_mutant_is_an_error(reports, name):
     r = reports[name]
     assert r.verdict == "error", [(p.id, p.severity, p.summary) for p in r.properties]
     errors = [p for p in r.properties if p.severity == "error"]
-    assert {p.id for p in errors} <= {"preference_direction", "reference_orientation", "off_reference"}
+    assert {p.id for p in errors} <= {"preference_direction", "reference_orientation", "off_reference", "bounded_below"}
 
 
 @pytest.mark.parametrize("name", list(MUTANTS))
@@ -85,7 +87,8 @@ def test_mutant_counterexamples_really_violate(reports, name):
     shown = 0
     for p in reports[name].properties:
         if p.severity == "error" and p.counterexample is None:
-            assert "does not distinguish" in p.summary  # the one error without a point: no strict preference
+            # the errors without a point: no strict preference, and an expected loss over a population of pairs
+            assert "does not distinguish" in p.summary or "expected loss" in p.summary
             continue
         if p.counterexample is not None and p.counterexample.evaluations[0].quantity != "claimed":
             assert_counterexample_shows_violation(expr, p.counterexample)
@@ -128,3 +131,24 @@ def test_length_normalised_dpo_is_ok_with_its_own_margin():
     r = check_loss("-logsigmoid(beta*((logp_w - ref_logp_w)/len_w - (logp_l - ref_logp_l)/len_l))")
     assert r.verdict == "ok", [(p.id, p.summary) for p in r.properties if p.severity != "ok"]
     assert "per-token margin" in r.property("off_reference").summary
+
+
+def test_robust_dpo_with_its_smoothing_weights_swapped_is_an_error_and_robust_dpo_is_not():
+    """Swapped, ε·L(h) − (1 − ε)·L(−h) over (1 − 2ε): at p = 0.6 its expected loss is −3.75 at h = −10/β and
+    falls without limit toward the loser; robust DPO itself is unbounded below only toward the winner."""
+    h = "((logp_w - ref_logp_w) - (logp_l - ref_logp_l))"
+    swapped = check_loss(f"(eps*softplus(-beta*{h}) - (1-eps)*softplus(beta*{h}))/(1-2*eps)", params={"eps": "0.1"})
+    found = swapped.property("bounded_below")
+    assert (found.status, found.severity) == ("violated", "error") and "toward the loser" in found.summary
+    assert swapped.verdict == "error"
+
+    # independently: at p = 0.6, β = 1, h = −10: 0.6·L(−10) + 0.4·L(10) with L as written
+    def sp_(x):
+        return math.log1p(math.exp(-abs(x))) + max(x, 0.0)
+
+    def loss(x):
+        return (0.1 * sp_(-x) - 0.9 * sp_(x)) / 0.8
+
+    assert 0.6 * loss(-10.0) + 0.4 * loss(10.0) < -3.7
+    robust = check_loss(f"((1-eps)*softplus(-beta*{h}) - eps*softplus(beta*{h}))/(1-2*eps)", params={"eps": "0.1"})
+    assert robust.property("bounded_below").severity == "warning"  # toward the winner only

@@ -901,6 +901,9 @@ def bounded_below(ctx: Context) -> PropertyResult:
         rays.append((f"{A}, {B} → −∞ together", base, {A: -1.0, B: -1.0}))
     if ctx.margin is not None:
         g = numpy_function(ctx.margin.g, (H, BETA))
+        found = _expected_toward_the_loser(g, mags * sc, base[BETA.name])
+        if found is not None:
+            return found
         for sgn, label in ((1, "h → +∞"), (-1, "h → −∞")):
             v = g(sgn * mags * sc, np.full(4, base[BETA.name]))
             if np.all(np.isfinite(v)) and v[3] < v[2] < v[1] and v[3] < -100 * max(1.0, abs(v[0])):
@@ -934,6 +937,34 @@ def bounded_below(ctx: Context) -> PropertyResult:
         f"no descent to −∞ along the margin or any log-probability (smallest sampled value {fmt(np.nanmin(low))})",
         details={"rays": [r[0] for r in rays] + (["h → ±∞"] if ctx.margin else [])},
     )
+
+
+#: preference probabilities of the winner at which the expected loss must not reward the loser without limit
+PREFERRED = (0.6, 0.75, 0.9)
+
+
+def _expected_toward_the_loser(g, sizes: np.ndarray, beta: float) -> PropertyResult | None:
+    """An error when, with the winner preferred (``p > 1/2``), the expected loss ``p·g(h) + (1 − p)·g(−h)``
+    falls without limit as ``h → −∞``: minimising it over a population drives the margin toward the
+    loser (label-smoothing weights ``ε`` and ``1 − ε`` swapped in robust DPO). A loss unbounded below only
+    toward the winner (robust DPO itself) is the warning of :func:`bounded_below`."""
+    b = np.full(sizes.size, beta)
+    with np.errstate(all="ignore"):
+        down, up = g(-sizes, b), g(sizes, b)
+    for p in PREFERRED:
+        v = p * down + (1 - p) * up
+        if np.all(np.isfinite(v)) and v[3] < v[2] < v[1] and v[3] < -100 * max(1.0, abs(v[0])):
+            return PropertyResult(
+                "bounded_below",
+                "bounded below",
+                "violated",
+                "error",
+                f"with the winner preferred (p = {p:g}) the expected loss p·L(h) + (1 − p)·L(−h) falls without limit "
+                f"toward the loser: {', '.join(fmt(x) for x in v)} at h = −10, −100, −1000, −10000 step units "
+                "(minimising it over a population drives the margin toward the rejected response)",
+                details={"p": p, "values": [fmt(x) for x in v]},
+            )
+    return None
 
 
 def _unbounded(title: str, label: str, point: dict[str, float], values: np.ndarray) -> PropertyResult:
