@@ -38,7 +38,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.errors import Flaky, Unsatisfiable
 
 from verify.domains import Domain, exp10
-from verify.functions import rewrite_special
+from verify.functions import SPECIAL_FUNCTIONS, rewrite_special
 from verify.kernel.budget import SymbolicTimeout, time_limit
 from verify.kernel.obligations import (
     Conditional,
@@ -541,13 +541,21 @@ def _sampled(
     ``seen``: the points decided by earlier searches of the same obligation (see
     :class:`SearchMemory`), which count toward ``profile.samples`` and are not evaluated again.
     """
-    if sampler.edges or sampler.far[: profile.samples // FAR_SHARE]:
-        state = _SearchState(sampler.point, _bounded(probe), profile.shrink_examples, profile.shrink_seconds, seen)
-        far = sampler.far[: profile.samples // FAR_SHARE]
-        for points, found in ((sampler.edges, "a point at the claim's own constants"), (far, _FAR_FOUND)):
+    far = sampler.far[: profile.samples // FAR_SHARE]
+    if sampler.edges or far:
+        state = _SearchState(sampler.point, probe, profile.shrink_examples, profile.shrink_seconds, seen)
+        timeouts: list[dict] = []
+        for points, found, seconds in (
+            (sampler.edges, "a point at the claim's own constants", EDGE_SECONDS),
+            (far, _FAR_FOUND, FAR_POINT_SECONDS),
+        ):
+            state.probe, start = _bounded(probe, seconds, timeouts), time.process_time()
             for point in points:
+                if points is far and (timeouts or time.process_time() - start > FAR_SECONDS):
+                    break  # exp(−exp(10⁸)) at one far value: the others would take as long
                 if state.decide(point).ok is False:
                     return _bulk_failure(sampler, probe, profile, state, point, found)
+        state.probe = probe
         seen = state.seen
     if sampler.bulk is None or profile.samples <= BULK_ABOVE:
         return _search(sampler, probe, profile, seen)
@@ -577,14 +585,16 @@ def _sampled(
 _FAR_FOUND = "a point beyond the range the search samples"
 
 
-def _bounded(probe: Callable[[dict], _Probe]) -> Callable[[dict], _Probe]:
-    """``probe`` within :data:`EDGE_SECONDS` of CPU time per point; a point that takes longer is undecided."""
+def _bounded(probe: Callable[[dict], _Probe], seconds: float, timeouts: list[dict]) -> Callable[[dict], _Probe]:
+    """``probe`` within ``seconds`` of CPU time per point; a point that takes longer is undecided (and
+    appended to ``timeouts``)."""
 
     def bounded(point: dict) -> _Probe:
         try:
-            with time_limit(EDGE_SECONDS):
+            with time_limit(seconds):
                 return probe(point)
         except SymbolicTimeout:
+            timeouts.append(point)
             return _Probe(None)
 
     return bounded
@@ -628,6 +638,10 @@ EDGE_SECONDS = 1.0
 #: search of ``n`` samples tries at most ``n // FAR_SHARE`` of them, counted among its samples
 FAR_POINTS = 16
 FAR_SHARE = 10
+#: CPU seconds one far point, and all far points of one search, may take (the far points stop at the
+#: first that runs out of time)
+FAR_POINT_SECONDS = 0.25
+FAR_SECONDS = 1.0
 #: constants the search draws anyway (Hypothesis's simple values)
 _SIMPLE = frozenset({0.25, 0.5, 0.75, 1.0, 2.0, 3.0})
 
@@ -970,6 +984,27 @@ def _has_float(exprs: Iterable[object]) -> bool:
     return any(isinstance(e, sp.Basic) and nodes(e, sp.Float) for e in exprs)
 
 
+#: the functions the tape evaluates itself, continuous where defined: at a far value (1 − σ(10⁸) is 0
+#: at every precision) their evaluation shows the lost digits (the magnitude of the intermediates,
+#: ``Evaluation.lost``), while a jump (``sign``, ``floor``, a ``Piecewise`` condition) or a function
+#: evaluated whole (``atan``, ``erf``) turns them into a wrong value that more digits do not move
+_FAR_SAFE = (sp.exp, sp.log, sp.sin, sp.cos, sp.tanh, sp.Abs, *SPECIAL_FUNCTIONS)
+
+
+def _far_safe(exprs: Iterable[object]) -> bool:
+    """Whether the far values may be tried on ``exprs``: no float (its rounding grows with the argument:
+    exp(0.1·x) against exp(x/10) at x = 10⁸), and only sums, products, powers, ``Max``, ``Min`` and
+    :data:`_FAR_SAFE` (``Piecewise`` is a function, evaluated whole)."""
+    for e in exprs:
+        if not isinstance(e, sp.Basic):
+            continue
+        if nodes(e, sp.Float):
+            return False
+        if any(not isinstance(f, _FAR_SAFE) for f in nodes(e, sp.Function)):
+            return False
+    return True
+
+
 def _prepared(
     ob: Obligation, free: set[sp.Symbol], domains: Mapping[sp.Symbol, Domain], profile: Profile
 ) -> tuple[Callable[[dict], _Probe], _Sampler, bool] | NumericOutcome:
@@ -1040,7 +1075,7 @@ def _prepared(
     if isinstance(ob, Invariance):  # the base point simple, the other point's ``wrt`` values at the constants
         start = fixed_points({sp.Symbol(k): d for k, d in named.items()}, 1)[0]
         alts = edge_points([ob.expr], {n: named[n] for n in wrt})
-        fars = far_points({n: named[n] for n in wrt}) if not _has_float([ob.expr]) else ()
+        fars = far_points({n: named[n] for n in wrt}) if _far_safe([ob.expr]) else ()
         sampler = replace(
             sampler,
             edges=tuple({"base": start, "alt": alt} for alt in alts),
@@ -1049,9 +1084,7 @@ def _prepared(
     else:
         exprs = [ob.lhs, ob.rhs] if isinstance(ob, Equation) else [ob.expr]
         everything = exprs + [h.expr for h in hypotheses]
-        # no far values for a claim with floats: a float's rounding, allowed at 10⁻¹⁵ of the result, grows
-        # with its argument (exp(0.1·x) against exp(x/10) at x = 10⁸)
-        far = far_points(named) if not _has_float(everything) else ()
+        far = far_points(named) if _far_safe(everything) else ()
         sampler = replace(sampler, edges=edge_points(everything, named), far=far)
     return probe, sampler, bool(hypotheses)
 
