@@ -404,3 +404,21 @@ def test_a_claim_beyond_the_deepest_approach_is_left_undecided():
     not yet turned, an honest error instead."""
     out = fuzz_claim(Limit(xp / (xp + sp.Integer(10) ** 3000), xp, sp.oo, 0))
     assert out.status == "error" and "could not be decided" in out.reason
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        Limit(sp.exp(x) * (1 - sigmoid(x)), x, sp.oo, 1),  # 1 − σ(2^200) is 0 at every precision tried
+        Limit(sp.exp(x) * (softplus(x) - x), x, sp.oo, 1),
+        Limit((1 - sigmoid(d * x)) * sp.exp(d * x), x, sp.oo, 1),  # the DPO weight's tail
+    ],
+    ids=["exp-one-minus-sigmoid", "exp-softplus-gap", "dpo-weight-tail"],
+)
+def test_a_tail_whose_digits_are_lost_is_never_a_refutation(claim):
+    """A sum cancelled to its rounding and then multiplied is undecided at that point, not "settles at 0"."""
+    assert fuzz_claim(claim).status != "refuted"
+    assert check(claim).status in ("proved", "confirmed")
+    with mpmath.workdps(50):  # independently, without the cancellation: e^v·σ(−v) = 1/(1 + e^−v) at v = 2^200
+        v = mpf(2) ** 200
+        assert abs(mpmath.exp(v) / (1 + mpmath.exp(v)) - 1) < mpf(10) ** -40

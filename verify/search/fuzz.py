@@ -1487,6 +1487,10 @@ def _limit_side(ob: LimitOf, early: list, tail: list, profile: Profile) -> _Prob
     return _Probe(None)
 
 
+#: an evaluation on a limit's tail whose digits were lost (see ``Evaluation.lost_in_products``)
+_LOST: list = []
+
+
 def _fuzz_limit(
     ob: LimitOf, free: set[sp.Symbol], domains: Mapping[sp.Symbol, Domain], profile: Profile
 ) -> NumericOutcome:
@@ -1515,9 +1519,13 @@ def _fuzz_limit(
             approach[side, bits] = dps, _approach(ob, side, domains[x], dps, bits, first)
         return approach[side, bits]
 
-    def outputs(p: dict, t, digits: int) -> list | None:
+    def outputs(p: dict, t, digits: int, tail: bool = False) -> list | None:
+        """The values at ``t``; on the tail None also where digits were lost (a sum cancelled to its rounding
+        under a product, a log or a power: e^x·(1 − σ(x)) at x = 2^200 is 0 at every precision)."""
         got = ev({**p, x.name: t}, digits)
-        return got.outputs if got is not None and all(_finite(v) for v in got.outputs) else None
+        if got is None or not all(_finite(v) for v in got.outputs):
+            return None
+        return _LOST if tail and got.lost_in_products() else got.outputs
 
     def judge(p: dict, side: str, bits: int, early: list | None = None) -> tuple[_Probe, tuple, str, list] | None:
         """The side's verdict, the last tail row ``(k, f, claimed, noise)``, the last point as text
@@ -1540,17 +1548,23 @@ def _fuzz_limit(
             tail = []
             with mpmath.workdps(2 * d):
                 for k, t, _ in points[-_TAIL:]:
-                    coarse, fine = outputs(p, t, d), outputs(p, t, 2 * d)
+                    coarse, fine = outputs(p, t, d, tail=True), outputs(p, t, 2 * d, tail=True)
                     if coarse is None or fine is None:
                         return None
+                    if coarse is _LOST or fine is _LOST:
+                        break  # digits lost at this precision: more may show the value
                     noise = _noise_floor(sum(abs(v) for v in coarse), d) + 4 * sum(
                         abs(u - v) for u, v in zip(coarse, fine, strict=True)
                     )
                     tail.append((k, coarse[0], coarse[1] if len(coarse) > 1 else target, noise))
-                res = _limit_side(ob, early, tail, profile)
-                sizes = [abs(f) + (abs(L) if len(coarse) > 1 else 0) for _, f, L, _ in tail]
-                if res.ok is not None or _resolved(sizes, [n for *_, n in tail]):
-                    break
+                else:
+                    res = _limit_side(ob, early, tail, profile)
+                    sizes = [abs(f) + (abs(L) if len(coarse) > 1 else 0) for _, f, L, _ in tail]
+                    if res.ok is not None or _resolved(sizes, [n for *_, n in tail]):
+                        break
+                    continue
+            if level == _ESCALATIONS:
+                return None  # lost at every precision tried: undecided
         return res, tail[-1], points[-1][2], early
 
     def probe(p: dict) -> _Probe:

@@ -211,7 +211,7 @@ class Evaluation:
     the precision the evaluation ran at, so it equals what an eager computation would give.
     """
 
-    __slots__ = ("_count", "_logged_sums", "_magnitude", "_prec", "_variables", "outputs")
+    __slots__ = ("_count", "_logged_sums", "_magnitude", "_multiplied_sums", "_prec", "_variables", "outputs")
 
     def __init__(
         self,
@@ -220,12 +220,14 @@ class Evaluation:
         count: int,
         prec: int,
         logged_sums: Sequence[tuple[int, tuple[int, ...]]] = (),
+        multiplied_sums: Sequence[tuple[int, tuple[int, ...]]] = (),
     ):
         self.outputs = outputs
         self._variables = variables
         self._count = count
         self._prec = prec
         self._logged_sums = logged_sums
+        self._multiplied_sums = multiplied_sums
         self._magnitude = None
 
     @property
@@ -248,11 +250,19 @@ class Evaluation:
         same ``1 − p*`` rounded to 10⁻¹²⁰ instead of 0: its log is −276, not −300, and the error
         stays whatever the precision). Only more digits, or none, resolve such an evaluation."""
         values = self.values
-        if any(mpmath.isinf(v) for v in values):
-            return True
+        return any(mpmath.isinf(v) for v in values) or self._cancelled(values, self._logged_sums)
+
+    def lost_in_products(self) -> bool:
+        """:attr:`lost`, or a sum cancelled to its rounding and then multiplied or raised to a power:
+        e^x·(1 − σ(x)) at x = 2^200 is 0 at every precision, its limit 1. For a limit's deep
+        approach only: at an ordinary point such a sum is as often exactly 0 ((1 − x)(1 + x) at 1)."""
+        values = self.values
+        return self.lost or self._cancelled(values, self._multiplied_sums)
+
+    def _cancelled(self, values: tuple, sums: Sequence[tuple[int, tuple[int, ...]]]) -> bool:
         noise = mpmath.ldexp(1, -self._prec) * 10**CANCELLED_DIGITS
         with mpmath.workprec(53):
-            for add, terms in self._logged_sums:
+            for add, terms in sums:
                 largest = max(abs(values[t]) for t in terms)
                 if abs(values[add]) <= noise * largest:
                     return True
@@ -279,6 +289,13 @@ class Tape:
             self.outputs += self._renamed(base, count, renaming)
         self._constants: dict[int, list] = {}  # mpmath precision → values of the number nodes
         self._logged_sums = self._sums_under_logs()
+        self._multiplied_sums = tuple(
+            (a, self._nodes[a][1])
+            for kind, args, _ in self._nodes
+            if kind in ("mul", "pow")
+            for a in (args if kind == "mul" else args[:1])
+            if self._nodes[a][0] == "add"
+        )
         self._code = self._compile()
         self._bounds_code: Callable | bool | None = False  # False: not compiled yet; None: no float version
 
@@ -489,7 +506,9 @@ class Tape:
         Raises what mpmath raises (``ZeroDivisionError`` for ``0 ** -1``, …).
         """
         outputs, variables = self._code(point, self._constants_now())
-        return Evaluation(outputs, variables, len(self._nodes), mpmath.mp.prec, self._logged_sums)
+        return Evaluation(
+            outputs, variables, len(self._nodes), mpmath.mp.prec, self._logged_sums, self._multiplied_sums
+        )
 
     def __call__(self, point: Mapping[str, object]) -> tuple[list, object]:
         """``(outputs, largest intermediate magnitude)`` at the current mpmath precision."""
