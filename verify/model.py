@@ -219,7 +219,7 @@ def _claim_hint(value: object) -> str:
         return "; write Equal(lhs, rhs) for an equation"
     if isinstance(value, sp.core.relational.Relational):
         return "; write Inequality(lhs, '>=', rhs) (or '>', '<=', '<') for an inequality"
-    if value in (sp.true, sp.false):
+    if value is sp.true or value is sp.false:
         return f"; SymPy decided the relation to {value} when it was built: write Equal(lhs, rhs) or Inequality(...)"
     return ""
 
@@ -340,7 +340,7 @@ class Solves(Claim):
         for e in self.equations:
             if isinstance(e, sp.Equality):
                 eqs.append((e.lhs, e.rhs))
-            elif e in (sp.true, sp.false):
+            elif e is sp.true or e is sp.false:
                 raise ClaimError(
                     f"an equation is {e}: SymPy decided sp.Eq(lhs, rhs) when it was built, before any solution "
                     "was put in; give the equation as a (lhs, rhs) pair"

@@ -634,8 +634,8 @@ EDGE_OFFSET = 1e-12
 #: CPU seconds one edge point may take before it is left undecided
 EDGE_RANGE = (1e-30, 1e4)
 EDGE_SECONDS = 1.0
-#: points tried at the far values of the domains (:func:`far_points`), each within ``EDGE_SECONDS``; a
-#: search of ``n`` samples tries at most ``n // FAR_SHARE`` of them, counted among its samples
+#: points tried at the far values of the domains (:func:`far_points`); a search of ``n`` samples tries
+#: at most ``n // FAR_SHARE`` of them, counted among its samples
 FAR_POINTS = 16
 FAR_SHARE = 10
 #: CPU seconds one far point, and all far points of one search, may take (the far points stop at the
