@@ -409,23 +409,27 @@ def wide_margins(
         f"at {where} = {fmt(WIDE[i])} the code gives {what} = {fmt(cv)}, the formula {fmt(fv)}",
     )
     if reversed_:
-        return PropertyResult(
-            pid,
-            title,
-            "violated",
+        severity, why = (
             "error",
-            f"{ce.explanation}: beyond the fuzzed margins the gradient has the other sign, so training there moves "
-            "the log-probability the wrong way (a branch for large margins with its sign flipped?)",
-            details={"margin": fmt(WIDE[i])},
-            counterexample=ce,
+            (
+                "beyond the fuzzed margins the gradient has the other sign, so training there moves the "
+                "log-probability the wrong way (a branch for large margins with its sign flipped?)"
+            ),
+        )
+    else:
+        severity, why = (
+            "warning",
+            (
+                "the loss saturates or overflows beyond the fuzzed margins (a probability computed before its log? "
+                "use logsigmoid/softplus or binary_cross_entropy_with_logits)"
+            ),
         )
     return PropertyResult(
         pid,
         title,
         "violated",
-        "warning",
-        f"{ce.explanation}: the loss saturates or overflows beyond the fuzzed margins (a probability computed "
-        "before its log? use logsigmoid/softplus or binary_cross_entropy_with_logits)",
+        severity,
+        f"{ce.explanation}: {why}",
         details={"margin": fmt(WIDE[i])},
         counterexample=ce,
     )
