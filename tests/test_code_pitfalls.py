@@ -7,6 +7,8 @@ and a correct function computed in float32 NumPy or written for integer attentio
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
@@ -393,3 +395,23 @@ def test_per_token_rewards_of_a_loss_that_takes_the_lengths_hold_and_swapped_one
     found = check_implementation(ipo_trl_rewards_swapped, None, {"beta": 0.1}).property("rewards")
     assert (found.status, found.severity) == ("violated", "warning")
     assert "swapped" in found.summary
+
+
+def cdpo_own_eps(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1, eps=0.2):
+    z = beta * _h(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps)
+    return (1 - eps) * _softplus(-z) + eps * _softplus(z)
+
+
+def cdpo_own_eps_swapped(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1, eps=0.2):
+    z = beta * _h(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps)
+    return eps * _softplus(-z) + (1 - eps) * _softplus(z)
+
+
+def test_a_hyperparameter_not_given_takes_the_functions_own_default_like_beta():
+    report = check_implementation(cdpo_own_eps, "cdpo", {})
+    assert report.verdict == "ok", _not_ok(report)
+    assert float(Fraction(report.params["eps"])) == 0.2
+    assert check_implementation(cdpo_own_eps_swapped, "cdpo", {}).verdict == "error"
+    # a value given goes to the function and to the formula alike
+    given = check_implementation(cdpo_own_eps, "cdpo", {"eps": 0.1})
+    assert given.verdict == "ok" and float(Fraction(given.params["eps"])) == 0.1

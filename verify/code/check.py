@@ -103,7 +103,9 @@ def check_implementation(
     if reduction not in REDUCTIONS:
         raise CodeInputError(f"reduction={reduction!r} must be one of {', '.join(REDUCTIONS)}")
     binding = bind(fn, params, mapping)
-    formula, used = resolve(against, params) if against is not None else (None, set())
+    # a hyperparameter not given takes the function's own default, as β does (cDPO's eps=0.2), before the catalog's
+    own = {k: v for k, v in binding.defaults.items() if k not in params and type(v) in (int, float)}
+    formula, used = resolve(against, {**own, **params}) if against is not None else (None, set())
     unused = sorted(set(params) - set(binding.fixed) - used - {"beta"})
     if unused:
         raise CodeInputError(
