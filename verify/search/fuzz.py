@@ -995,14 +995,10 @@ def _far_safe(exprs: Iterable[object]) -> bool:
     """Whether the far values may be tried on ``exprs``: no float (its rounding grows with the argument:
     exp(0.1·x) against exp(x/10) at x = 10⁸), and only sums, products, powers, ``Max``, ``Min`` and
     :data:`_FAR_SAFE` (``Piecewise`` is a function, evaluated whole)."""
-    for e in exprs:
-        if not isinstance(e, sp.Basic):
-            continue
-        if nodes(e, sp.Float):
-            return False
-        if any(not isinstance(f, _FAR_SAFE) for f in nodes(e, sp.Function)):
-            return False
-    return True
+    exprs = [e for e in exprs if isinstance(e, sp.Basic)]
+    if _has_float(exprs):
+        return False
+    return all(isinstance(f, _FAR_SAFE) for e in exprs for f in nodes(e, sp.Function))
 
 
 def _prepared(

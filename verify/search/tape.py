@@ -249,15 +249,18 @@ class Evaluation:
         back into a finite output), or a sum under a logarithm cancelled to its rounding noise (the
         same ``1 − p*`` rounded to 10⁻¹²⁰ instead of 0: its log is −276, not −300, and the error
         stays whatever the precision). Only more digits, or none, resolve such an evaluation."""
-        values = self.values
-        return any(mpmath.isinf(v) for v in values) or self._cancelled(values, self._logged_sums)
+        return self._lost(self._logged_sums)
 
     def lost_in_products(self) -> bool:
         """:attr:`lost`, or a sum cancelled to its rounding and then multiplied or raised to a power:
         e^x·(1 − σ(x)) at x = 2^200 is 0 at every precision, its limit 1. For a limit's deep
         approach only: at an ordinary point such a sum is as often exactly 0 ((1 − x)(1 + x) at 1)."""
+        return self._lost(self._logged_sums, self._multiplied_sums)
+
+    def _lost(self, *sums: Sequence[tuple[int, tuple[int, ...]]]) -> bool:
+        """An infinite intermediate, or a sum of ``sums`` cancelled to its rounding (node values read once)."""
         values = self.values
-        return self.lost or self._cancelled(values, self._multiplied_sums)
+        return any(mpmath.isinf(v) for v in values) or any(self._cancelled(values, s) for s in sums)
 
     def _cancelled(self, values: tuple, sums: Sequence[tuple[int, tuple[int, ...]]]) -> bool:
         noise = mpmath.ldexp(1, -self._prec) * 10**CANCELLED_DIGITS
