@@ -13,6 +13,7 @@ reference_rejected_logps``, and the canonical names themselves; anything else is
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -92,14 +93,26 @@ def _parameters(fn: Callable) -> list[inspect.Parameter]:
         raise CodeInputError(f"cannot read the signature of {fn!r}; wrap it in a def with named arguments") from None
 
 
-def call(fn: Callable, kwargs: Mapping[str, object]) -> object:
-    """``fn`` called with its arguments by name, except the positional-only ones (``def f(a, b, /)``),
-    passed by position in the signature's order."""
+def _positional_only(fn: Callable) -> tuple[str, ...]:
+    """The names of ``fn``'s positional-only parameters (none for a builtin without a signature)."""
     try:
         params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):  # a builtin without a signature: by name
-        return fn(**kwargs)
-    first = [p.name for p in params if p.kind is p.POSITIONAL_ONLY]
+    except (TypeError, ValueError):
+        return ()
+    return tuple(p.name for p in params if p.kind is p.POSITIONAL_ONLY)
+
+
+_cached_positional_only = functools.lru_cache(maxsize=64)(_positional_only)
+
+
+def call(fn: Callable, kwargs: Mapping[str, object]) -> object:
+    """``fn`` called with its arguments by name, except the positional-only ones (``def f(a, b, /)``),
+    passed by position in the signature's order (read once per function: the checker calls it thousands
+    of times)."""
+    try:
+        first = _cached_positional_only(fn)
+    except TypeError:  # an unhashable callable
+        first = _positional_only(fn)
     if not first:
         return fn(**kwargs)
     rest = {k: v for k, v in kwargs.items() if k not in first}
