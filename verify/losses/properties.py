@@ -906,7 +906,7 @@ def bounded_below(ctx: Context) -> PropertyResult:
             return found
         for sgn, label in ((1, "h → +∞"), (-1, "h → −∞")):
             v = g(sgn * mags * sc, np.full(4, base[BETA.name]))
-            if np.all(np.isfinite(v)) and v[3] < v[2] < v[1] and v[3] < -100 * max(1.0, abs(v[0])):
+            if _descends(v):
                 return _unbounded(
                     title, label, {"h": float(sgn * mags[3] * sc), BETA.name: base[BETA.name], **ctx.params}, v
                 )
@@ -918,7 +918,7 @@ def bounded_below(ctx: Context) -> PropertyResult:
                 p[k] = p0[k] + sg * m * sc
             vals.append(float(ctx.loss("L", p)))
         v = np.array(vals)
-        if np.all(np.isfinite(v)) and v[3] < v[2] < v[1] and v[3] < -100 * max(1.0, abs(v[0])):
+        if _descends(v):
             p = dict(p0)
             for k, sg in direction.items():
                 p[k] = p0[k] + sg * mags[3] * sc
@@ -939,6 +939,12 @@ def bounded_below(ctx: Context) -> PropertyResult:
     )
 
 
+def _descends(v: np.ndarray) -> bool:
+    """Values at 10, 100, 1000, 10000 step units that fall to −∞: finite, falling over the last three, and
+    below −100 times the first."""
+    return bool(np.all(np.isfinite(v)) and v[3] < v[2] < v[1] and v[3] < -100 * max(1.0, abs(v[0])))
+
+
 #: preference probabilities of the winner at which the expected loss must not reward the loser without limit
 PREFERRED = (0.6, 0.75, 0.9)
 
@@ -953,7 +959,7 @@ def _expected_toward_the_loser(g, sizes: np.ndarray, beta: float) -> PropertyRes
         down, up = g(-sizes, b), g(sizes, b)
     for p in PREFERRED:
         v = p * down + (1 - p) * up
-        if np.all(np.isfinite(v)) and v[3] < v[2] < v[1] and v[3] < -100 * max(1.0, abs(v[0])):
+        if _descends(v):
             return PropertyResult(
                 "bounded_below",
                 "bounded below",
