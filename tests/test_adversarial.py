@@ -364,7 +364,14 @@ def test_a_sum_over_an_index_its_domain_excludes_is_refused():
     k = var("k_pos", POSITIVE_INTEGER)
     with pytest.raises(ClaimError, match="outside what"):
         Equal(sp.Sum(sp.sign(k) * x, (k, 0, 3)), 4 * x)  # sign(k) = 1 for k > 0, but the sum starts at 0
+    positive = sp.Symbol("k", integer=True, positive=True)
+    with pytest.raises(ClaimError, match="runs over 0, …, 0"):
+        # SymPy's convention: Σ_{k=1}^{−1} f(k) = −f(0), and sign(k) → 1 under k > 0 made it −1 (it is 0)
+        Equal(sp.Sum(sp.sign(positive), (positive, 1, -1)), -1)
+    Equal(sp.Sum(sp.sign(positive), (positive, 1, 0)), 0)  # empty: no index leaves the domain
     index = sp.Symbol("k", integer=True)
+    assert check(Equal(sp.Sum(sp.sign(index), (index, 1, -1)), 0)).status == "proved"
+    assert check(Equal(sp.Sum(sp.sign(index), (index, 1, -1)), -1)).status == "refuted"
     assert check(Equal(sp.Sum(sp.sign(index) * x, (index, 0, 3)), 3 * x)).status == "proved"
     assert check(Equal(sp.Sum(sp.sign(index) * x, (index, 0, 3)), 4 * x)).status == "refuted"
 

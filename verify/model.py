@@ -62,15 +62,27 @@ def _expr(value: object, what: str, matrix: bool = False) -> sp.Expr:
                     f"{what} has a {type(op).__name__.lower()} with a symbolic bound ({op}); state it for each size "
                     "with ForSizes(build, symbolic=..., numeric=...)"
                 )
-            outside = [b for b in bounds if isinstance(index, Var) and not index.domain.contains(float(b))]
-            if outside or (index.is_positive and bounds[0] <= 0) or (index.is_nonnegative and bounds[0] < 0):
+            first, last = _index_range(*bounds)
+            ends = [] if first > last else [first, last]
+            outside = [b for b in ends if isinstance(index, Var) and not index.domain.contains(float(b))]
+            if ends and (outside or (index.is_positive and first <= 0) or (index.is_nonnegative and first < 0)):
                 # SymPy simplified the summand under the index's assumptions (sign(k) → 1), which the range breaks
                 raise ClaimError(
-                    f"{what}: the index {index} of {op} runs from {bounds[0]} to {bounds[1]}, outside what {index} "
+                    f"{what}: the index {index} of {op} runs over {first}, …, {last}, outside what {index} "
                     f"is declared to be; use an index whose domain holds the whole range (sp.Symbol('{index}', "
                     "integer=True))"
                 )
     return e
+
+
+def _index_range(lower: sp.Integer, upper: sp.Integer) -> tuple[int, int]:
+    """The indices a SymPy sum or product from ``lower`` to ``upper`` runs over (empty when first > last).
+
+    SymPy follows Karr's convention: ``Σ_{k=a}^{b} = −Σ_{k=b+1}^{a−1}`` when ``b < a − 1``, so
+    ``Σ_{k=1}^{−1} f(k) = −f(0)`` runs over ``k = 0``.
+    """
+    a, b = int(lower), int(upper)
+    return (a, b) if b >= a - 1 else (b + 1, a - 1)
 
 
 def _hint_in_domain(x: sp.Symbol, value: sp.Expr, what: str, closure: bool = False) -> None:
