@@ -422,3 +422,20 @@ def test_a_tail_whose_digits_are_lost_is_never_a_refutation(claim):
     with mpmath.workdps(50):  # independently, without the cancellation: e^v·σ(−v) = 1/(1 + e^−v) at v = 2^200
         v = mpf(2) ** 200
         assert abs(mpmath.exp(v) / (1 + mpmath.exp(v)) - 1) < mpf(10) ** -40
+
+
+def test_a_tail_undefined_at_its_first_digits_is_escalated_not_skipped():
+    """d/dk √((m+1) − √((m+1)² − m(2 − 2cos k))) → √(m/(2(m+1))) as k → 0⁺ (the radicand is ≈ m k²/(2(m+1))),
+    but sympy.limit says 0. At k = 2^-200 the radicand, of size 10^-120, rounds to 0 at the approach's
+    first digits and is divided by: the tail was skipped at every point, and the false 0 was proved
+    on SymPy's word alone."""
+    m, k = var("m", POSITIVE), var("k", REAL)
+    derivative = sp.diff(sp.sqrt((m + 1) - sp.sqrt((m + 1) ** 2 - m * (2 - 2 * sp.cos(k)))), k)
+    res = check(Limit(derivative, k, 0, 0, direction="+"))
+    assert res.status == "refuted"
+    mm = params(res.counterexample)["m"]
+    with mpmath.workdps(400):  # independently: the derivative by mpmath.diff, far closer to 0 than any approach point
+        g = lambda kk: mpmath.sqrt((mm + 1) - mpmath.sqrt((mm + 1) ** 2 - mm * (2 - 2 * mpmath.cos(kk))))  # noqa: E731
+        slope = mpmath.diff(g, mpf("1e-60"))
+        assert abs(slope - mpmath.sqrt(mm / (2 * (mm + 1)))) < mpf("1e-30") and slope > mpf("0.1")
+    assert check(Limit(derivative, k, 0, sp.sqrt(m / (2 * (m + 1))), direction="+")).status == "confirmed"

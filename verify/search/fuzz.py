@@ -1516,11 +1516,13 @@ def _fuzz_limit(
         return approach[side, bits]
 
     def outputs(p: dict, t, digits: int, tail: bool = False) -> list | None:
-        """The values at ``t``; on the tail None also where digits were lost (a sum cancelled to its rounding
-        under a product, a log or a power: e^x·(1 − σ(x)) at x = 2^200 is 0 at every precision)."""
+        """The values at ``t``, None where undefined. On the tail :data:`_LOST` where digits were lost: a sum
+        cancelled to its rounding under a product, a log or a power (e^x·(1 − σ(x)) at x = 2^200 is 0 at
+        every precision), or a value undefined or infinite at these digits (a radicand
+        ``(m + 1) − √((m + 1)² − m·k²)`` of size ``k²`` rounds to 0 and is divided by)."""
         got = ev({**p, x.name: t}, digits)
         if got is None or not all(_finite(v) for v in got.outputs):
-            return None
+            return _LOST if tail else None
         return _LOST if tail and got.lost_in_products() else got.outputs
 
     def judge(p: dict, side: str, bits: int, early: list | None = None) -> tuple[_Probe, tuple, str, list] | None:
