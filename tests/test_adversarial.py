@@ -168,6 +168,52 @@ def test_an_exact_claim_false_below_float_rounding_is_refuted(claim):
         assert abs(lhs - rhs) > mpmath.mpf(10) ** -40 * max(1, abs(lhs))
 
 
+Y = var("y_real", REAL)
+
+
+@pytest.mark.parametrize(
+    ("claim", "gap"),
+    [
+        (Equal(x, x * (1 + sp.Rational(1, 10**25))), lambda v: v["x"] / mpmath.mpf(10) ** 25),
+        (
+            Equal(sp.pi, sp.Rational(3141592653589793238462643383279, 10**30)),
+            lambda v: mpmath.pi - mpmath.mpf(3141592653589793238462643383279) / mpmath.mpf(10) ** 30,
+        ),
+        (
+            Equal(sp.exp(sp.pi * sp.sqrt(163)), 640320**3 + 744),
+            lambda v: mpmath.exp(mpmath.pi * mpmath.sqrt(163)) - 640320**3 - 744,
+        ),
+        (
+            Equal(sigmoid(x / 10**300), sp.Rational(1, 2)),
+            lambda v: 1 / (1 + mpmath.exp(-v["x"] / mpmath.mpf(10) ** 300)) - 0.5,
+        ),
+        (IndependentOf((1 + x**2) * (1 + sp.sin(Y) / 10**30), [Y]), None),
+    ],
+    ids=["relative-1e-25", "pi-to-31-digits", "ramanujan-near-integer", "sigmoid-of-x-over-10^300", "invariance-1e-30"],
+)
+def test_an_exact_claim_false_below_the_working_precisions_noise_is_refuted(claim, gap):
+    """Off by less than 10⁻²² relative (the noise of 30 digits) at every point: agreed at each, never
+    looked at closer (e^{π√163} = 640320³ + 744 was confirmed while its inequality ≥ was refuted)."""
+    r = check(claim)
+    assert r.status == "refuted", (r.status, r.reason)
+    at = {name: mpmath.mpf(v) for name, v in r.counterexample.items()}
+    with mpmath.workdps(800):  # independently: the difference at the counterexample is not 0
+        if gap is None:  # the two points of the invariance differ in y_real
+            assert set(r.counterexample) == {"x", "y_real", "y_real′"}
+            difference = (
+                (1 + at["x"] ** 2) * (mpmath.sin(at["y_real"]) - mpmath.sin(at["y_real′"])) / mpmath.mpf(10) ** 30
+            )
+        else:
+            difference = gap(at)
+        assert abs(difference) > mpmath.mpf(10) ** -600
+
+
+def test_a_true_exact_claim_of_huge_or_tiny_constants_is_not_refuted_by_the_closer_look():
+    assert check(Equal(sigmoid(x / 10**300), 1 / (1 + sp.exp(-x / 10**300)))).status == "proved"
+    assert check(Equal(sp.exp(x + 1000) * sp.exp(-1000), sp.exp(x))).status == "proved"
+    assert check(Equal(sp.log(sp.exp(x) + sp.exp(x - 10**3)), x + sp.log(1 + sp.exp(-(10**3))))).status != "refuted"
+
+
 def test_a_float_constant_keeps_its_rounding_allowance():
     assert check(Equal(sp.Float(0.1) * x, x / 10)).status in ("proved", "confirmed")
     assert check(Equal(sp.log(1 + sp.exp(x)) - x, sp.log(1 + sp.exp(-x)))).status == "proved"

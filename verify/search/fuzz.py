@@ -1149,6 +1149,9 @@ def _fuzz(
     probe, sampler, hypotheses = prepared
     state = _sampled(sampler, probe, profile, seen)
     n, worst, failure = state.n, state.worst, state.failure
+    if failure is None and n:
+        state, probe = _closer_look(ob, free, domains, profile, state, sampler) or (state, probe)
+        failure = state.failure
     if failure is None:
         if n == 0 and hypotheses:
             return NumericOutcome("error", reason="no sampled point satisfied the hypotheses")
@@ -1168,6 +1171,57 @@ def _fuzz(
         reason=_shrink_note(state, profile),
         point=point,
     )
+
+
+def _point_of(key: tuple) -> dict:
+    """The point a :func:`_point_key` stands for."""
+    return {k: _point_of(v) if isinstance(v, tuple) else v for k, v in key}
+
+
+def _closer_look(
+    ob: Obligation,
+    free: set[sp.Symbol],
+    domains: Mapping[sp.Symbol, Domain],
+    profile: Profile,
+    state: _SearchState,
+    sampler: _Sampler,
+) -> tuple[_SearchState, Callable[[dict], _Probe]] | None:
+    """A search again at more digits, with its violation and the probe at those digits, when an exact
+    equation that agreed at every sampled point within the working precision's noise (10⁻²² at 30
+    digits) does not agree at more digits at its worst point or its last one; else None.
+
+    ``e^{π√163} = 640320³ + 744`` is off by 3·10⁻³⁰ relative, ``x = x(1 + 10⁻²⁵)`` by 10⁻²⁵ and
+    ``σ(x/10³⁰⁰) = 1/2`` by ``x·10⁻³⁰⁰``: below the noise of 30 digits, so no point saw a difference.
+    The two points are probed at twice the digits plus those of the claim's largest or smallest
+    constant (:func:`_scale_bits`); a difference there is a violation only as any other is (it stays
+    above the noise when the digits are doubled, :func:`_compare`). The search is then repeated at
+    those digits, so the counterexample is shrunk as usual (the probed point if that search misses it).
+    """
+    inner = ob.inner if isinstance(ob, Conditional) else ob
+    if not isinstance(inner, Equation | Invariance):
+        return None
+    exprs = [inner.lhs, inner.rhs] if isinstance(inner, Equation) else [inner.expr]
+    if _has_float(exprs):
+        return None  # a float's rounding is allowed for; a finer look would only see it
+    decided = [(key, res) for key, res in state.seen.items() if res.ok]
+    if not decided:
+        return None
+    digits = 2 * profile.dps + math.ceil(_scale_bits(exprs) * math.log10(2))
+    deep = replace(profile, dps=min(digits, MAX_DPS // 2))
+    prepared = _prepared(ob, free, domains, deep)
+    if isinstance(prepared, NumericOutcome):
+        return None
+    probe = prepared[0]
+    worst = max(decided, key=lambda item: item[1].err)[0]
+    for key in dict.fromkeys([worst, decided[-1][0]]):
+        point = _point_of(key)
+        res = probe(point)
+        if res.ok is False:
+            again = _sampled(sampler, probe, deep)
+            if again.failure is None:
+                again.failure = (point, res)
+            return again, probe
+    return None
 
 
 def _shrink_note(state: _SearchState, profile: Profile) -> str | None:
