@@ -41,7 +41,7 @@ from verify.model import (
     Stationary,
 )
 from verify.search.points import far_values
-from verify.search.tape import Tape
+from verify.search.tape import Tape, written
 
 x = var("x", REAL)
 p = var("p", POSITIVE)
@@ -216,6 +216,20 @@ def test_a_true_exact_claim_of_huge_or_tiny_constants_is_not_refuted_by_the_clos
 
 def test_a_float_constant_keeps_its_rounding_allowance():
     assert check(Equal(sp.Float(0.1) * x, x / 10)).status in ("proved", "confirmed")
+    # read as the decimal 0.1, not the binary 0.1000000000000000055…, which exp(0.1·z) at z = 1000 turns into
+    # a relative 5.6·10⁻¹⁵, beyond the allowance: the true claim was refuted
+    big = var("z_big", Domain("big", 1e3, 1e6, (("positive", True),)))
+    assert check(Equal(sp.exp(sp.Float(0.1) * big), sp.exp(big / 10))).status in ("proved", "confirmed")
+    r = check(Equal(sp.exp(sp.Float(0.1) * big), sp.exp(big / 10) * (1 + sp.Rational(1, 10**12))))
+    assert r.status == "refuted"  # a float is read as its decimal, not as whatever is near it
+    assert 1e3 <= float(r.counterexample["z_big"]) <= 1e6
+    assert [written(sp.Float(v)) for v in (0.1, 100.1, 0.1 + 0.2, 2.5e300)] == [
+        "0.1",
+        "100.1",
+        "0.30000000000000004",
+        "2.5e+300",
+    ]
+    assert written(sp.Float("3.14159265358979323846264338327950288", 40)) == "3.14159265358979323846264338327950288"
     assert check(Equal(sp.log(1 + sp.exp(x)) - x, sp.log(1 + sp.exp(-x)))).status == "proved"
 
 

@@ -3,7 +3,7 @@ second-point copies used for invariance, and float64 error bounds that contain t
 
 The reference below evaluates an expression the obvious way (each distinct subexpression once,
 a sum with ``mpmath.fsum``, a product left to right starting from 1, constants converted at the
-working precision); the tape must give bit-identical outputs and the same largest intermediate
+working precision, a float as the decimal it is written as); the tape must give bit-identical outputs and the same largest intermediate
 magnitude, or raise the same exception.
 """
 
@@ -35,6 +35,8 @@ def _number(n: sp.Basic):
         return mpmath.e + 0
     if n is sp.I:
         return mpmath.mpc(0, 1)
+    if n.is_Float and n._prec == 53:  # a double: the decimal Python prints for it (0.1, not its binary value)
+        return mpf(repr(float(n)))
     return mpmath.mpmathify(n.evalf(mpmath.mp.dps + 5))
 
 

@@ -272,6 +272,20 @@ class Evaluation:
         return False
 
 
+def written(f: sp.Float) -> str:
+    """The decimal a float stands for: the shortest text that reads back as the same float at its
+    precision (``100.1``, not the binary 100.09999999999999431…; ``0.30000000000000004`` for the sum of
+    the floats 0.1 and 0.2). At the working precision ``exp(100.1)`` is then ``e¹⁰⁰·e^{1/10}``; read in
+    binary it is off by 6·10⁻¹⁵ relative, beyond a float's rounding allowance."""
+    prec = f._prec
+    digits = mpmath.libmp.prec_to_dps(prec)
+    for k in range(digits, digits + 4):
+        text = mpmath.libmp.to_str(f._mpf_, k)
+        if mpmath.libmp.from_str(text, prec, mpmath.libmp.round_nearest) == f._mpf_:
+            return text
+    return mpmath.libmp.to_str(f._mpf_, digits + 4)
+
+
 class Tape:
     """Evaluate a list of expressions at a point given as ``{symbol name: number}``.
 
@@ -491,6 +505,8 @@ class Tape:
             return mpmath.e + 0
         if n is sp.I:
             return mpmath.mpc(0, 1)
+        if n.is_Float:
+            return mpmath.mpf(written(n))
         return mpmath.mpmathify(complex(n) if n.is_complex and not n.is_real else n.evalf(mpmath.mp.dps + 5))
 
     def _constants_now(self) -> list:
