@@ -122,6 +122,39 @@ def test_true_optima_are_not_refuted(claim):
     assert check(claim).status in ("proved", "confirmed")
 
 
+YR = var("y", REAL)
+#: arg(x + iy) written with principal logarithms: it jumps by 2π across the negative x-axis as atan2 does
+ARG = -sp.I * (sp.log(x + sp.I * YR) - sp.log(x - sp.I * YR)) / 2
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        Stationary(sp.atan2(YR, x) + YR + (x + 1) ** 2 + YR**2, {x: -1, YR: 0}, kind="min"),
+        Stationary(sp.atan2(x, -1) + x + x**2, {x: 0}, kind="min"),
+        Stationary(sp.atan2(x, -1) + x, {x: 0}, kind="stationary"),
+        Stationary(ARG + YR + (x + 1) ** 2 + YR**2, {x: -1, YR: 0}, kind="min"),
+    ],
+    ids=["atan2-2d", "atan2-1d", "atan2-stationary", "log-branch-cut"],
+)
+def test_a_minimum_at_a_branch_cut_is_refuted(claim):
+    """f(−1, 0) = π + …, but f(−1, −ε) → −π: SymPy's derivative of atan2 (or of log(x + iy)) ignores the
+    jump, the Hessian is positive definite, and the false minimum was proved."""
+    r = check(claim)
+    assert r.status == "refuted", (r.status, r.reason)
+    if claim.kind == "min":
+        point = {s: claim.point[s] for s in claim.point}
+        below = {**point, (YR if YR in point else x): -sp.Rational(1, 10**20)}
+        drop = complex(sp.N(claim.f.subs(below) - claim.f.subs(point), 50))
+        assert drop.real < -3 and abs(drop.imag) < 1e-12  # π or 2π lower right beside the point
+
+
+def test_a_smooth_point_of_atan2_is_still_a_minimum():
+    # beside the positive x-axis atan2 is smooth: f = atan2(y, x) − y + (x − 1)² + y², Hessian [[2, −1], [−1, 2]]
+    claim = Stationary(sp.atan2(YR, x) - YR + (x - 1) ** 2 + YR**2, {x: 1, YR: 0}, kind="min")
+    assert check(claim).status in ("proved", "confirmed")
+
+
 def test_a_smooth_optimum_is_still_proved():
     assert check(Stationary((x - 1) ** 2, {x: 1}, kind="min", scope="global")).status == "proved"
     assert check(Stationary(x**2 + 1, {x: 0}, kind="min")).status == "proved"

@@ -3,8 +3,8 @@ second-point copies used for invariance, and float64 error bounds that contain t
 
 The reference below evaluates an expression the obvious way (each distinct subexpression once,
 a sum with ``mpmath.fsum``, a product left to right starting from 1, constants converted at the
-working precision, a float as the decimal it is written as); the tape must give bit-identical outputs and the same largest intermediate
-magnitude, or raise the same exception.
+working precision, a float as the decimal it is written as); the tape must give bit-identical
+outputs and the same largest intermediate magnitude, or raise the same exception.
 """
 
 from __future__ import annotations

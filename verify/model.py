@@ -123,19 +123,23 @@ NONSMOOTH = (
     sp.Piecewise, sp.Abs, sp.sign, sp.Heaviside, sp.floor, sp.ceiling, sp.frac, sp.Mod, sp.Min, sp.Max,
     sp.DiracDelta, sp.re, sp.im, sp.arg,
     sp.acot, sp.tan, sp.cot, sp.sec, sp.csc,  # acot jumps at 0 (SymPy's convention); the others at their poles
+    sp.atan2,  # jumps by 2π across the negative x-axis
 )  # fmt: skip
 
 
 def rough_parts(f: sp.Expr, xs: Sequence[sp.Symbol], poles: bool = False) -> list[str]:
-    """Why ``f`` may fail to be differentiable in ``xs``: the non-smooth functions of them it contains
-    and, with ``poles``, denominators and logarithms of them not known to be nonzero (where ``f``
-    jumps to infinity). Empty when ``f`` is smooth wherever it is defined and has no singularity.
+    """Why ``f`` may fail to be differentiable in ``xs``: the non-smooth functions of them it contains,
+    a complex intermediate (a logarithm or power crossing its branch cut) and, with ``poles``,
+    denominators and logarithms of them not known to be nonzero (where ``f`` jumps to infinity).
+    Empty when ``f`` is smooth wherever it is defined and has no singularity.
 
     Derivative conditions (first- and second-order conditions, the sign of ``(x − x*)·f′``) prove
     an optimum or a bound only for such a smooth ``f``.
     """
     xs = set(xs)
     found = {type(a).__name__ for a in nodes(f, NONSMOOTH) if a.free_symbols & xs}
+    if f.has(sp.I) and f.free_symbols & xs:  # log(x + iy) jumps by 2πi across its branch cut, y = 0 with x < 0
+        found.add("a complex intermediate (a branch cut)")
     if poles:
         for a in nodes(f, (sp.Pow, sp.log)):
             base, negative = (a.base, a.exp.is_negative) if isinstance(a, sp.Pow) else (a.args[0], True)
