@@ -578,6 +578,30 @@ def test_a_domain_declared_by_its_range_alone_means_that_range():
     assert check(Inequality(1 - 2 * eps, ">", 0)).status == "refuted"  # ε = 1/2 is in the range
 
 
+@pytest.mark.parametrize(
+    ("domain", "assumption"),
+    [
+        (lambda: Domain("centered", -1, 1, (("positive", True),)), "positive"),
+        (lambda: Domain("to_zero", 0, 1, (("positive", True),), support=(0.0, 1.0, True, True)), "positive"),
+        (lambda: Domain("counts", 0, 10, (("integer", True),)), "integer"),
+        (lambda: Domain("below", -1, 0.5, (("nonpositive", True),)), "nonpositive"),
+    ],
+    ids=["positive-on-[-1,1]", "positive-with-0", "integer-sampled-linearly", "nonpositive-with-1/2"],
+)
+def test_a_domain_whose_assumptions_do_not_cover_its_support_is_refused(domain, assumption):
+    """Under a wrong ``positive``, SymPy turned √(r²) = r into r = r when the claim was built, and the
+    false claim was proved although r = −1/2 was sampled; under ``integer``, sin(πk) = 0 was proved."""
+    with pytest.raises(ClaimError, match=f"assumes '{assumption}'"):
+        domain()
+
+
+def test_a_domain_whose_assumptions_cover_its_support_is_accepted():
+    r = var("r_open", Domain("open_unit", 1e-6, 1, (("positive", True),), support=(0.0, 1.0, False, True)))
+    assert check(Equal(sp.sqrt(r**2), r)).status == "proved"
+    k = var("k_counts", Domain("counts", 0, 10, (("integer", True), ("nonnegative", True)), scale="integer"))
+    assert check(Equal(sp.sin(sp.pi * k), 0)).status == "proved"
+
+
 # ---------------------------------------------------------------- proofs that were not proofs
 
 S_POS = var("s_pos", POSITIVE)

@@ -43,6 +43,30 @@ class Domain:
     def __post_init__(self) -> None:
         if self.support is None:  # a domain declared by its range alone means no more than it samples
             object.__setattr__(self, "support", (float(self.lo), float(self.hi), True, True))
+        for name, value in self.assumptions:
+            if value and not self._holds(name):
+                lower, upper, lc, uc = self.support
+                interval = f"{'[' if lc else '('}{lower:g}, {upper:g}{']' if uc else ')'}"
+                fix = "sampled with scale='integer'" if name == "integer" else f"whose support is {name}"
+                raise ClaimError(
+                    f"domain {self.name!r} assumes {name!r}, but its support {interval} holds other numbers "
+                    f"(scale {self.scale!r}); SymPy would simplify claims under {name!r} (√(r²) → r) that the "
+                    f"search never sees: drop the assumption or declare a domain {fix}"
+                )
+
+    def _holds(self, assumption: str) -> bool:
+        """Whether every number of the support (every sampled value, for ``integer``) has ``assumption``;
+        assumptions not about the sign or integrality are not checked."""
+        lower, upper, lc, uc = self.support
+        sign = {
+            "positive": lower > 0 or (lower == 0 and not lc),
+            "nonnegative": lower >= 0,
+            "negative": upper < 0 or (upper == 0 and not uc),
+            "nonpositive": upper <= 0,
+            "nonzero": lower > 0 or upper < 0 or (lower == 0 and not lc) or (upper == 0 and not uc),
+            "integer": self.scale == "integer",
+        }
+        return sign.get(assumption, True)
 
     def strategy(self) -> st.SearchStrategy[float]:
         """Hypothesis strategy of values inside the domain; shrinks toward simple values."""
