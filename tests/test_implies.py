@@ -7,7 +7,7 @@ import pytest
 import sympy as sp
 
 from tests.verdicts import VERDICTS
-from verify import Derivation, Equal, Implies, Inequality, Source, Step, var
+from verify import AllOf, Derivation, Equal, EqualUpToConstant, Implies, Inequality, Source, Stationary, Step, var
 from verify.domains import POSITIVE, REAL
 from verify.errors import ClaimError
 from verify.run.check import check_step
@@ -80,6 +80,32 @@ def test_malformed_implications_are_rejected() -> None:
         Implies([sp.Eq(x + 1, 2 * x)], Inequality(x, ">", 0))
     with pytest.raises(ClaimError, match="names has 2 entries"):
         Implies([sp.Gt(x, 0)], Inequality(x, ">", 0), names=["a", "b"])
+
+
+@pytest.mark.parametrize(
+    "conclusion",
+    [
+        lambda: Stationary(x**2 + y, {x: 0}, "min"),  # x² − 3x is not minimal at 0 (slope −3)
+        lambda: Stationary(x**2 + y**2, {x: sp.Rational(1, 2)}, "min"),  # with y = 1 − x, a true minimum
+        lambda: EqualUpToConstant(y, -3 * x, [x]),
+        lambda: AllOf([Inequality(x**2, ">=", 0), Stationary(x**2 + y, {y: 0}, "stationary")]),
+    ],
+    ids=["false-minimum", "true-constrained-minimum", "up-to-a-constant", "inside-allof"],
+)
+def test_an_equality_hypothesis_tied_to_a_differentiated_variable_is_refused(conclusion) -> None:
+    """A conclusion's derivatives are taken with the hypothesis's symbol held fixed, and it was replaced only
+    after them: Implies(y = −3x, x² + y minimal at x = 0) was proved, the true x² + (1 − x)² refuted."""
+    hypothesis = sp.Eq(y, -3 * x) if conclusion().__class__ is not Stationary else sp.Eq(y, 1 - x)
+    with pytest.raises(ClaimError, match="which the conclusion differentiates in"):
+        Implies([hypothesis], conclusion(), symbolic=True)
+
+
+def test_an_equality_hypothesis_on_other_symbols_of_an_optimum_still_holds() -> None:
+    # y = t² + 1 does not involve x: x ↦ y·x² is minimal at 0 for every such y
+    claim = Implies([sp.Eq(y, t**2 + 1)], Stationary(y * x**2, {x: 0}, "min"), symbolic=True)
+    assert _check(claim).status in ("proved", "confirmed")  # searched only: y is in its proof's conditions
+    bound = Implies([sp.Eq(t, 1 + y**2)], Inequality(t, ">=", 1, extremum={t: 1}))  # a hint is not refused
+    assert _check(bound).status in ("proved", "confirmed")
 
 
 def test_latex_shows_the_implication() -> None:

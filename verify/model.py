@@ -742,6 +742,19 @@ _HYPOTHESIS_RELATIONS = {
 }
 
 
+def _differentiated(claim: Claim) -> set[sp.Symbol]:
+    """The symbols a claim's meaning takes derivatives in: an optimum's variables, the ``wrt`` of an
+    independence (of all the claims of an :class:`AllOf`). An extremum hint's variable is not one: the
+    hint only helps a proof, and :meth:`Implies.obligations` leaves it out under a substitution."""
+    if isinstance(claim, AllOf):
+        return set().union(*(_differentiated(c) for c in claim.claims))
+    if isinstance(claim, Stationary):
+        return set(claim.point)
+    if isinstance(claim, EqualUpToConstant | IndependentOf):
+        return set(claim.wrt)
+    return set()
+
+
 @dataclass
 class Implies(Claim):
     r"""``h₁ ∧ h₂ ∧ … ⇒ conclusion``: the conclusion wherever all hypotheses hold.
@@ -749,7 +762,8 @@ class Implies(Claim):
     ``hypotheses`` are SymPy inequalities (``sp.Gt(a, b)``, ``sp.Ge``, ``sp.Lt``, ``sp.Le``), e.g.
     "r is positively correlated with p_A" written out as a covariance > 0, or equalities
     ``sp.Eq(s, expr)`` of a declared symbol ``s`` not in ``expr``: ``s`` is replaced by ``expr``
-    everywhere, and ``expr`` must lie in ``s``'s domain (a further hypothesis). The conclusion is
+    everywhere, and ``expr`` must lie in ``s``'s domain (a further hypothesis); neither ``s`` nor
+    ``expr`` may involve a variable the conclusion differentiates in (an optimum's, a ``wrt``). The conclusion is
     an :class:`Equal` or :class:`Inequality` (or anything reducing to equations and signs). The
     numeric checker searches only points satisfying the hypotheses (with the full sample count),
     so a counterexample is an instance of the theorem's hypotheses that violates its conclusion.
@@ -785,6 +799,17 @@ class Implies(Claim):
         self.names = tuple(self.names)
         if self.names and len(self.names) != len(self.hypotheses):
             raise ClaimError(f"names has {len(self.names)} entries for {len(self.hypotheses)} hypotheses")
+        varied = _differentiated(self.conclusion)
+        for h in self.hypotheses:
+            if isinstance(h, sp.Equality):
+                s, e = self._solved(h)
+                tied = sorted(map(str, ({s} | e.free_symbols) & varied))
+                if tied:
+                    raise ClaimError(
+                        f"equality hypothesis {h} ties {s} to {', '.join(tied)}, which the conclusion differentiates "
+                        f"in: its derivatives would hold {s} fixed, and {s} would be replaced only after them; "
+                        f"substitute it in the conclusion yourself (f.subs({s}, {e}))"
+                    )
 
     @staticmethod
     def _solved(h: sp.Equality) -> tuple[sp.Symbol, sp.Expr]:
