@@ -49,6 +49,19 @@ def test_a_crashing_or_nonfinite_recomputation_is_an_error_not_a_verdict() -> No
     assert _check(Reported("q", "1.0", lambda: float("nan"))).status == "error"
 
 
+def test_a_complex_recomputation_is_an_error_not_its_real_part() -> None:
+    """float() of NumPy's complex128(1 + 1j) warns and keeps 1: an eigenvalue 1 + i was confirmed as "1"."""
+    import numpy as np
+
+    r = _check(
+        Reported("largest eigenvalue", "1", lambda: np.linalg.eigvals(np.array([[1.0, -1.0], [1.0, 1.0]])).max())
+    )
+    assert r.status == "error" and "complex number" in r.reason
+    assert _check(Reported("q", "0.5", lambda: np.complex128(0.5 + 3j))).status == "error"
+    assert _check(Reported("q", "0.5", lambda: np.complex128(0.5 + 0j))).status == "confirmed"  # a real number
+    assert _check(Reported("q", "0.5", lambda: np.complex128(0.7 + 0j))).status == "refuted"
+
+
 @pytest.mark.parametrize("bad", ["abc", "inf", ""])
 def test_unprintable_published_value_is_rejected(bad: str) -> None:
     with pytest.raises(ClaimError):

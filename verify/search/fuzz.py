@@ -22,6 +22,7 @@ import fractions
 import functools
 import itertools
 import math
+import numbers
 import shutil
 import tempfile
 import time
@@ -914,6 +915,8 @@ def _decimal(x: object) -> decimal.Decimal | None:
             return decimal.Decimal(x.numerator) / decimal.Decimal(x.denominator)
     if isinstance(x, mpmath.mpf):
         return decimal.Decimal(_nstr(x, max(20, mpmath.mp.dps))) if mpmath.isfinite(x) else decimal.Decimal(str(x))
+    if isinstance(x, numbers.Complex) and not isinstance(x, numbers.Real):
+        return None  # float() of NumPy's complex128(1 + 1j) warns and keeps 1.0: see _recompute
     try:
         return decimal.Decimal(float(x))
     except (TypeError, ValueError, OverflowError):
@@ -925,6 +928,10 @@ def _recompute(ob: Recomputation) -> NumericOutcome:
     if ob.compute is None:
         return NumericOutcome("error", reason="no recomputation given")
     got = ob.compute()
+    if isinstance(got, numbers.Complex) and not isinstance(got, numbers.Real):
+        if got.imag != 0:
+            return NumericOutcome("error", samples=1, reason=f"the recomputation gave a complex number, {got!r}")
+        got = got.real
     exact = _decimal(got)
     value = float(got) if exact is None else float(exact)
     finite = exact.is_finite() if exact is not None else math.isfinite(value)
