@@ -373,6 +373,33 @@ def test_a_claim_failing_only_far_beyond_the_sampled_range_is_refuted(claim, sym
         assert holds == sp.false
 
 
+N_FAR = var("n_far", POSITIVE_INTEGER)
+
+
+@pytest.mark.parametrize(
+    ("claim", "value"),
+    [
+        (
+            Inequality(sp.factorial(N_FAR), "<", sp.Integer(10) ** 100),
+            lambda n: mpmath.factorial(n) - mpmath.mpf(10) ** 100,
+        ),
+        (Inequality(sp.harmonic(N_FAR), "<", 5), lambda n: mpmath.harmonic(n) - 5),  # H₈₃ = 5.002…
+        (
+            Inequality(sp.gamma(N_FAR + sp.Rational(1, 2)), "<", sp.Integer(10) ** 100),
+            lambda n: mpmath.gamma(n + mpmath.mpf(1) / 2) - mpmath.mpf(10) ** 100,
+        ),
+    ],
+    ids=["factorial", "harmonic", "gamma"],
+)
+def test_an_integer_claim_failing_only_beyond_the_sampled_integers_is_refuted(claim, value):
+    """A positive integer is sampled on 1…64; factorial, gamma and harmonic numbers were evaluated whole, so
+    the far values (10⁸, 10⁴⁰) were never tried on them and 70! < 10¹⁰⁰ was confirmed."""
+    r = check(claim)
+    assert r.status == "refuted", (r.status, r.reason)
+    with mpmath.workdps(40):
+        assert value(mpmath.mpf(r.counterexample["n_far"])) > 0
+
+
 @pytest.mark.parametrize(
     "claim",
     [

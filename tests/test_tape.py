@@ -40,7 +40,17 @@ def _number(n: sp.Basic):
     return mpmath.mpmathify(n.evalf(mpmath.mp.dps + 5))
 
 
-_FUNCTIONS = {sp.exp: mpmath.exp, sp.Abs: abs, sp.sin: mpmath.sin, sp.cos: mpmath.cos, sp.tanh: mpmath.tanh}
+_FUNCTIONS = {
+    sp.exp: mpmath.exp,
+    sp.Abs: abs,
+    sp.sin: mpmath.sin,
+    sp.cos: mpmath.cos,
+    sp.tanh: mpmath.tanh,
+    sp.factorial: mpmath.factorial,
+    sp.gamma: mpmath.gamma,
+    sp.loggamma: mpmath.loggamma,
+    sp.harmonic: mpmath.harmonic,
+}
 
 
 def reference(exprs, point) -> tuple[list, object]:
@@ -98,6 +108,7 @@ EXPRESSIONS = [
     pytest.param([sp.exp(x) - 1 - x, sp.log(1 + x**2)], id="exp_log"),
     pytest.param([sp.sqrt(x**2 + 1), (x**2 + 2) ** sp.Rational(3, 2), w**x], id="powers"),
     pytest.param([sp.log(x), sp.sqrt(x)], id="complex_for_negative_x"),
+    pytest.param([sp.factorial(w), sp.gamma(w + z), sp.loggamma(w), sp.harmonic(w)], id="factorial_gamma_harmonic"),
     pytest.param([sp.Abs(x - y), sp.Max(x, y, z), sp.Min(x, y)], id="abs_max_min"),
     pytest.param([sp.sin(x) * sp.cos(y) + sp.tanh(z)], id="trigonometric"),
     pytest.param([sigmoid(x) + sigmoid(-x), logsigmoid(y), softplus(x * y)], id="losses"),

@@ -995,7 +995,7 @@ def _has_float(exprs: Iterable[object]) -> bool:
 #: at every precision) their evaluation shows the lost digits (the magnitude of the intermediates,
 #: ``Evaluation.lost``), while a jump (``sign``, ``floor``, a ``Piecewise`` condition) or a function
 #: evaluated whole (``atan``, ``erf``) turns them into a wrong value that more digits do not move
-_FAR_SAFE = (sp.exp, sp.log, sp.sin, sp.cos, sp.tanh, sp.Abs, *SPECIAL_FUNCTIONS)
+_FAR_SAFE = (sp.exp, sp.log, sp.sin, sp.cos, sp.tanh, sp.Abs, sp.factorial, sp.gamma, sp.loggamma, *SPECIAL_FUNCTIONS)
 
 
 def _far_safe(exprs: Iterable[object]) -> bool:
@@ -1005,7 +1005,11 @@ def _far_safe(exprs: Iterable[object]) -> bool:
     exprs = [e for e in exprs if isinstance(e, sp.Basic)]
     if _has_float(exprs):
         return False
-    return all(isinstance(f, _FAR_SAFE) for e in exprs for f in nodes(e, sp.Function))
+    return all(
+        isinstance(f, _FAR_SAFE) or (isinstance(f, sp.harmonic) and len(f.args) == 1)
+        for e in exprs
+        for f in nodes(e, sp.Function)
+    )
 
 
 def _prepared(

@@ -162,6 +162,10 @@ _UNARY: dict[type, tuple[str, Callable, Callable | None]] = {
     sp.sin: ("sin", mpmath.sin, _b_lipschitz(math.sin, 1.0, 4)),
     sp.cos: ("cos", mpmath.cos, _b_lipschitz(math.cos, 1.0, 4)),
     sp.tanh: ("tanh", mpmath.tanh, _b_lipschitz(math.tanh, 1.0, 4)),
+    # of an argument the tape evaluates itself (its lost digits seen), to any size: factorial(10⁸)
+    sp.factorial: ("factorial", mpmath.factorial, None),
+    sp.gamma: ("gamma", mpmath.gamma, None),
+    sp.loggamma: ("loggamma", mpmath.loggamma, None),
 }
 
 #: float64 bounds for :data:`verify.functions.MPMATH_FUNCTIONS` (σ has slope ≤ 1/4; log σ and
@@ -361,6 +365,8 @@ class Tape:
             return "pow", (self._node(e.base), self._node(exp)), literal
         if isinstance(e, sp.log):
             return "log", tuple(self._node(a) for a in e.args), None
+        if isinstance(e, sp.harmonic) and len(e.args) == 1:  # H_n; the generalised H_{n,m} is lambdified
+            return "call", (self._node(e.args[0]),), ("harmonic", mpmath.harmonic, None)
         for cls, (name, fn, bounded) in _UNARY.items():
             if isinstance(e, cls):
                 return "call", tuple(self._node(a) for a in e.args), (name, fn, bounded)
