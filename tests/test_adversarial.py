@@ -149,6 +149,19 @@ def test_a_minimum_at_a_branch_cut_is_refuted(claim):
         assert drop.real < -3 and abs(drop.imag) < 1e-12  # π or 2π lower right beside the point
 
 
+def test_a_minimum_along_every_line_but_not_along_a_parabola_is_refuted():
+    """Peano's (y − x²)(y − 2x²) is minimal at 0 along every line through it, but −x⁴/4 on y = 1.5x²: the
+    search moved along lines only and confirmed the minimum."""
+    f = (YR - x**2) * (YR - 2 * x**2)
+    r = check(Stationary(f, {x: 0, YR: 0}, kind="min"))
+    assert r.status == "refuted", (r.status, r.reason)
+    at = {k: sp.Rational(v) for k, v in r.counterexample.items()}
+    t = at["t_near_point"]
+    moved = {x: t ** at["order_x"] * at["direction_x"], YR: t ** at["order_y"] * at["direction_y"]}
+    assert f.subs(moved) < 0  # exactly: lower than f(0, 0) = 0 that close to the point
+    assert check(Stationary((YR - x**2) ** 2 + x**4, {x: 0, YR: 0}, kind="min")).status in ("proved", "confirmed")
+
+
 def test_a_smooth_point_of_atan2_is_still_a_minimum():
     # beside the positive x-axis atan2 is smooth: f = atan2(y, x) − y + (x − 1)² + y², Hessian [[2, −1], [−1, 2]]
     claim = Stationary(sp.atan2(YR, x) - YR + (x - 1) ** 2 + YR**2, {x: 1, YR: 0}, kind="min")

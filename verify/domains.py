@@ -197,12 +197,14 @@ POSITIVE_INTEGER = Domain(
 
 
 #: the helpers of a local-optimality check (:func:`verify.model.local_check`): a step ``t`` toward the
-#: point and the components of a direction (every direction, or one side of a closed bound)
+#: point, the components of a direction (every direction, or one side of a closed bound) and the order
+#: ``k`` of each coordinate's move ``t^k·u`` (1 or 2: a parabola)
 NEAR = Domain("near", 1e-30, 1e-15, (("positive", True),), scale="log", support=(1e-30, 1e-15, True, True))
 STEP = Domain("step", 1e-12, 1.0, (("positive", True),), scale="log", support=_OPEN_POSITIVE)
 DIRECTION = Domain("direction", -1.0, 1.0, (("real", True),), support=(-1.0, 1.0, True, True))
 UPWARD = Domain("direction_up", 0.0, 1.0, (("nonnegative", True),), support=(0.0, 1.0, True, True))
 DOWNWARD = Domain("direction_down", -1.0, 0.0, (("nonpositive", True),), support=(-1.0, 0.0, True, True))
+ORDER = Domain("order", 1, 2, (("integer", True), ("positive", True)), scale="integer", support=(1.0, 2.0, True, True))
 
 
 class Var(sp.Symbol):

@@ -23,7 +23,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from verify.coverage import Record
-from verify.domains import DIRECTION, DOWNWARD, NEAR, STEP, UPWARD, Var, domain_of, var
+from verify.domains import DIRECTION, DOWNWARD, NEAR, ORDER, STEP, UPWARD, Var, domain_of, var
 from verify.errors import ClaimError
 from verify.kernel.obligations import Conditional, Equation, Invariance, LimitOf, Obligation, Recomputation, Sign, nodes
 from verify.printing import latex_text, to_latex
@@ -152,10 +152,13 @@ def local_check(f: sp.Expr, point: Mapping[sp.Symbol, sp.Expr], sign: int) -> li
     """``±(f(x) − f(x*)) ≥ 0`` for ``x`` within a relative distance of 10⁻¹⁵ of the point: a necessary
     condition of a local minimum (``sign = 1``) or maximum (``-1``), searched numerically only.
 
-    ``x_i = x*_i·(1 + t·u_i)`` (``t·u_i`` where ``x*_i = 0``) with a step ``t`` in [10⁻³⁰, 10⁻¹⁵]
-    and a direction ``u`` in [−1, 1]ⁿ: a function lower arbitrarily close to ``x*`` (``−x⁴`` or
-    ``x³`` at 0, whose Hessian is 0 there; a kink) is refuted with the point, while a true optimum
-    whose basin is wider than that radius is not. The differences are of order ``t²`` and the
+    ``x_i = x*_i·(1 + t^{k_i}·u_i)`` (``t^{k_i}·u_i`` where ``x*_i = 0``) with a step ``t`` in
+    [10⁻³⁰, 10⁻¹⁵], a direction ``u`` in [−1, 1]ⁿ and an order ``k_i`` of 1 or 2 (a line, or a
+    parabola ``x = t·u_x, y = t²·u_y``): a function lower arbitrarily
+    close to ``x*`` (``−x⁴`` or ``x³`` at 0, whose Hessian is 0 there; a kink; Peano's
+    ``(y − x²)(y − 2x²)``, minimal at 0 along every line but negative on the parabola ``y = 1.5x²``)
+    is refuted with the point, while a true optimum whose basin is wider than that radius is not.
+    The differences are of order ``t²`` (``t⁴`` on a parabola) and the
     search resolves their sign at as many digits as that takes. Directions point into the domain:
     a numeric ``x*`` on a closed bound only inward; a symbolic one moves relative to itself, so it
     never crosses a closed bound at 0 (a domain with another closed bound: no check, ``[]``).
@@ -176,7 +179,9 @@ def local_check(f: sp.Expr, point: Mapping[sp.Symbol, sp.Expr], sign: int) -> li
                 return []
             direction = {"+-": DIRECTION, "+": UPWARD, "-": DOWNWARD}[sides]
         u = var(_fresh(f"direction_{x.name}", taken), direction, rf"u_{{{to_latex(x)}}}")
-        moved[x] = step * u if at == 0 else at * (1 + step * u)
+        k = var(_fresh(f"order_{x.name}", taken), ORDER, rf"k_{{{to_latex(x)}}}")
+        path = step**k * u
+        moved[x] = path if at == 0 else at * (1 + path)
         # a point within 10⁻¹⁵ of a bound other than 0 (p* = 1 − 10⁻¹⁶ in a probability's open
         # interval) may be moved across it: only moves that stay in the domain are searched
         for end, closed, side in ((lower, lower_closed, 1), (upper, upper_closed, -1)):
