@@ -67,6 +67,7 @@ def sample_result() -> RunResult:
                 counterexample={"beta": "1.0", "p": "0.5"},
                 values={"lhs": "-0.693", "rhs": "0.693"},
                 correction_latex=r"\beta \log{\left(p \right)} = \beta \log{\left(p \right)}",
+                correction_status="proved",
                 diagnosis="the sign of the second term",
                 hints=[
                     {

@@ -46,6 +46,7 @@ def _run() -> RunResult:
                 values={"lhs": "1", "rhs": "-1"},
                 diagnosis="the sign | of y is flipped",
                 correction_latex="x = -y",
+                correction_status="proved",
             ),
             _step("new_surprise", "refuted", "holds", "eq. (7)", counterexample={"x": "2.0"}, reason="counterexample"),
         ],
@@ -94,7 +95,7 @@ def test_console_lists_each_document_and_refuted_claim() -> None:
     assert "paper.txt" in out and "1/2 reproduced" in out
     assert "paper.txt Theorem 2: audit_paper.sign_flipped refuted (expected refuted)" in out
     assert "wrong: the sign | of y is flipped" in out
-    assert "corrected: x = -y" in out
+    assert "corrected (proved): x = -y" in out
     assert "paper.txt eq. (7): audit_paper.new_surprise refuted FAIL" in out
 
 

@@ -77,7 +77,7 @@ def test_latex_status_marks_method_and_refutation_details() -> None:
     assert r"\emph{(as expected: a documented error in the source)}" in refuted
     assert r"\texttt{beta} & 1.0 \\" in refuted and r"\texttt{p} & 0.5 \\" in refuted
     assert r"\texttt{lhs} & -0.693 \\" in refuted
-    assert r"\textbf{Corrected form.}" in refuted
+    assert r"\textbf{Corrected form} (proved).\par" in refuted
     assert r"\textbf{Diagnosis.} the sign of the second term\par" in refuted
     reported = _section(doc, "table_entry")
     assert r"\texttt{published} & 0.531 \\" in reported and r"\texttt{recomputed} & 0.53149 \\" in reported

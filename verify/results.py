@@ -86,12 +86,19 @@ class StepResult:
     #: data files building the claim or recomputing its number read: path → sha256 (verify/run/reads.py);
     #: the verdict is reused only while they are unchanged (absent from the JSON when there are none)
     reads: dict[str, str] | None = None
+    #: the corrected form's own status, checked as a claim is (None: no correction, or a display only)
+    correction_status: str | None = None
+    #: why the corrected form has that status (its counterexample when refuted)
+    correction_reason: str | None = None
     failed: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"status={self.status!r} is not one of {STATUSES}")
-        self.failed = step_failed(self.expected, self.status)
+        if self.correction_status is not None and self.correction_status not in STATUSES:
+            raise ValueError(f"correction_status={self.correction_status!r} is not one of {STATUSES}")
+        # a corrected form that is itself false is an error of the audit, whatever the step's status
+        self.failed = step_failed(self.expected, self.status) or self.correction_status == "refuted"
 
     @property
     def not_reproduced(self) -> bool:
@@ -308,6 +315,8 @@ _STEP_FIELDS: dict[str, tuple[Any, ...]] = {
     "ledger": ("records", type(None)),
     "diagnosis_note": _OPTIONAL_TEXT,
     "reads": _OPTIONAL_TABLE,
+    "correction_status": _OPTIONAL_TEXT,
+    "correction_reason": _OPTIONAL_TEXT,
 }
 _REQUIRED = ("id", "source", "uses", "claim_latex", "justification", "expected", "status", "method")
 

@@ -450,7 +450,8 @@ derivation = Derivation(
     kind="audit",
     summary=(
         "Refuted: Prop. 4.1's μ = (·)^{1/2}; the orientation of (14) against (56) and of §4's likelihood; "
-        "(49); (24)'s monotonicity and footnote 5; Figure 4's ℓ₁ limit; (20) as an exact equality. Not "
+        "(49); (24)'s monotonicity and footnote 5; Figure 4's ℓ₁ limit; (20), (36) and (41) as exact equalities "
+        "(each holds up to a constant). Not "
         "reproduced under an assumption the paper does not make: §3.3's forward-KL reading of the three-response "
         "DPO loss. Everything else holds."
     ),

@@ -246,7 +246,11 @@ COMONOTONE_DISPLAY = sp.And(sp.Ge(comonotone_r_pa, 0), sp.Le(comonotone_r_pu, 0)
 SAME_SUPPORT_DISPLAY = sp.Eq(supp_theta, supp_ref, evaluate=False)
 AS_WRITTEN_DISPLAY = sp.And(sp.Gt(cov_r_pa, 0), sp.Lt(cov_r_pu, 0))
 CORRECTED_DISPLAY = sp.And(sp.Gt(cov_tilt_pa, 0), sp.Lt(cov_tilt_pu, 0))
-CORRECTED_THEOREM = Implies([sp.Gt(cov_tilt_pa, 0), sp.Lt(cov_tilt_pu, 0)], Inequality(tpm_a, ">", alpha_display))
+# Corrected forms stated over the display symbols are displays (sympy's logical Implies), not claims: the
+# symbols stand for quantities the display does not define, so nothing could check them as written (a
+# report marks them "not checked"). The corrected theorem is checked on the vectors themselves by the
+# steps at "Theorem 2 (correction)" below.
+CORRECTED_THEOREM = sp.Implies(CORRECTED_DISPLAY, sp.Gt(tpm_a, alpha_display))
 
 derivation = Derivation(
     id="audit_dpo_mixture",
@@ -402,7 +406,7 @@ derivation = Derivation(
             "the proof's lemma: α_A is a monotone function of r",
             "Proofs, 'the correlation properties are preserved'",
             expected="refuted",
-            correction=Implies([sp.Gt(cov_tilt_pa, 0)], Inequality(cov_alpha_pa, ">", 0)),
+            correction=sp.Implies(sp.Gt(cov_tilt_pa, 0), sp.Gt(cov_alpha_pa, 0)),
             diagnosis=(
                 "a monotone transform preserves rank order, not the sign of a covariance: Cov(r, p_A) > 0 "
                 "while Cov(e^{r/β}, p_A) < 0 when a large p_A sits on moderate rewards and the largest reward "
@@ -420,7 +424,7 @@ derivation = Derivation(
             "Proofs, first display, line 1",
             uses=["monotone_transform_preserves_correlation"],
             expected="refuted",
-            correction=Implies([sp.Gt(cov_tilt_pa, 0)], Inequality(e_alpha_pa, ">", e_alpha_e_pa)),
+            correction=sp.Implies(sp.Gt(cov_tilt_pa, 0), sp.Gt(e_alpha_pa, e_alpha_e_pa)),
             diagnosis="E[α_A p_A] − E[α_A]E[p_A] = Cov(α_A, p_A), whose sign is not that of Cov(r, p_A)",
             anchor=r"&= \frac{1}{Z(x)}\alpha(x)E_y[e^{r(y;x)/\beta}]E_y[p_\mathcal{A}(y|x)].",
         ),
@@ -448,7 +452,7 @@ derivation = Derivation(
             "Proofs, second display, line 1",
             uses=["monotone_transform_preserves_correlation"],
             expected="refuted",
-            correction=Implies([sp.Lt(cov_tilt_pu, 0)], Inequality(e_alphau_pu, "<", e_alphau_e_pu)),
+            correction=sp.Implies(sp.Lt(cov_tilt_pu, 0), sp.Lt(e_alphau_pu, e_alphau_e_pu)),
             diagnosis="E[α_U p_U] − E[α_U]E[p_U] = Cov(α_U, p_U), whose sign is not that of Cov(r, p_U)",
             anchor=r"&= \frac{1}{Z(x)}(1-\alpha(x))E_y[e^{r(y;x)/\beta}]E_y[p_\mathcal{U}(y|x)].",
         ),

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from verify import Derivation, Equal, EqualUpToConstant, Record, Solves, Source, Step, sigmoid, var
+from verify import Derivation, Equal, EqualUpToConstant, Implies, Record, Solves, Source, Step, sigmoid, var
 from verify.domains import POSITIVE, PROBABILITY, REAL
 
 from .._notation import DPO_NOTES, Z, a, b, beta, lam, ref_l, ref_w
@@ -50,7 +50,8 @@ policy = sp.exp(r - beta * sp.log(p_ref))  # Step 1, as written
 r_other = var("r_other", REAL, "r'")
 mu = var("mu", REAL, r"\mu")
 gibbs_weight = p_ref * sp.exp(r / beta)
-gibbs = gibbs_weight / (gibbs_weight + (1 - p_ref) * sp.exp(r_other / beta))
+gibbs_normaliser = gibbs_weight + (1 - p_ref) * sp.exp(r_other / beta)
+gibbs = gibbs_weight / gibbs_normaliser
 lagrangian_gradient = r - beta * (sp.log(p_y / p_ref) + 1) - mu  # ∂/∂p of p r − β p log(p/π_ref) − μ p
 
 # Step 5's notation: n, n_ref for p, π_ref; y_1 the winner, y_2 the loser
@@ -82,7 +83,10 @@ derivation = Derivation(
     title="Audit: DPO complete mathematical derivation (handwritten notes, 000)",
     source=Source(DOC, "Steps 1–5"),
     kind="audit",
-    summary="Two refuted steps: the 'alternative' reward of Step 2 and the reward difference of Step 3.",
+    summary=(
+        "Five refuted steps: Step 1's optimal policy, the 'alternative' reward of Step 2, the reward difference "
+        "of Step 3 and Step 4's loss with Step 2's reward, and the sketch's objective (log(P/r) for log(P/n))."
+    ),
     steps=[
         Step(
             "step1_policy_eq_kl_regularised_optimum",
@@ -91,8 +95,10 @@ derivation = Derivation(
             "the optimum of E_p[r] − β KL(p‖π_ref) is π_ref e^{r/β} / (π_ref e^{r/β} + π_ref(y') e^{r'/β})",
             "Step 1",
             expected="refuted",
-            correction=Solves(
-                [(lagrangian_gradient, 0)], {p_y: p_ref * sp.exp(r / beta) / Z, mu: beta * sp.log(Z) - beta}
+            correction=Implies(
+                [sp.Eq(Z, gibbs_normaliser)],
+                Solves([(lagrangian_gradient, 0)], {p_y: gibbs_weight / Z, mu: beta * sp.log(Z) - beta}),
+                symbolic=True,
             ),
             diagnosis="exp(r − β log π_ref) = e^r π_ref^{−β} is not normalised and puts the power −β on π_ref; the "
             "maximiser is π_ref e^{r/β}/Z (the document's own stationarity computation gives f = n e^{(r−β)/β})",
@@ -124,8 +130,11 @@ derivation = Derivation(
             "the response y (neither through p(y|x) nor through π_ref(y|x))",
             "Step 2",
             expected="refuted",
-            correction=Equal(r, sp.log(p_y) + beta * sp.log(p_ref)),
-            diagnosis="Step 1 puts no temperature on r: r − β log p = (1 − β) log p + β log π_ref varies with y",
+            correction=Implies(
+                [sp.Eq(p_y, gibbs_weight / Z)], Equal(r, beta * sp.log(p_y / p_ref) + beta * sp.log(Z)), symbolic=True
+            ),
+            diagnosis="Step 1 puts no temperature on r: r − β log p = (1 − β) log p + β log π_ref varies with y; "
+            "for the maximiser p = π_ref e^{r/β}/Z of Step 1's objective, r = β log(p/π_ref) + β log Z",
             anchor=r"r(y,x) = \beta \log p(y|x) + \lambda",
         ),
         Step(

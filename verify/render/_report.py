@@ -87,6 +87,8 @@ def error(x: float) -> str:
 
 def verdict(step: StepResult) -> str:
     """One phrase: the status and how it relates to the expectation."""
+    if step.correction_status == "refuted":
+        return f"FAILED: {step.status}, but its corrected form is refuted"
     if step.expected == "refuted":
         if step.status == "refuted":
             return "refuted, as expected (a documented error in the source)"
@@ -94,6 +96,16 @@ def verdict(step: StepResult) -> str:
     if step.failed:
         return f"FAILED: expected to hold, but {step.status}"
     return step.status
+
+
+def correction_note(step: StepResult) -> str:
+    """How a step's corrected form was checked: its status (with the reason when it does not hold), or
+    that it is a display, which nothing checks."""
+    if step.correction_status is None:
+        return "not checked: a display of symbols it does not define"
+    if step.correction_status in ("proved", "confirmed") or not step.correction_reason:
+        return step.correction_status
+    return f"{step.correction_status}: {step.correction_reason}"
 
 
 def method(step: StepResult) -> str:

@@ -114,7 +114,8 @@ def audits_markdown(result: RunResult) -> str:
         "experiment derivations; do not edit by hand. Every display of each document is covered by a step",
         "that quotes it or recorded with the reason it needs none (the coverage line, computed from the",
         "document's text); the table lists the claims that do not hold, with the counterexample the",
-        "checker found (shrunk and re-evaluated) and the corrected form, which is itself a checked step.",
+        "checker found (shrunk and re-evaluated) and the corrected form, checked with the step: a refuted",
+        "one fails it, and one over symbols standing for what it does not define is marked as a display.",
         "",
         f"Tool version {text(result.tool_version)}, profile {code(result.profile)}"
         + (f", SymPy {text(env['sympy'])}" if "sympy" in env else "")
@@ -167,6 +168,8 @@ def audits_markdown(result: RunResult) -> str:
             values = format_point(s.values) if s.values else ""
             point = _counterexample(s) + text(f" → {values}" if values else "")
             correction = _math(s.correction_latex) if s.correction_latex else ""
+            if s.correction_latex and s.correction_status != "proved":
+                correction += text(f" ({_report.correction_note(s)})")
             hint = text("; ".join(_report.hint_lines(s)))
             lines.append(
                 f"| {text(s.source.get('location', ''))} | {claim} | {wrong} | {hint} | {point} | {correction} |"

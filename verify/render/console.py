@@ -7,7 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from verify.render._report import NOT_REPRODUCED, display_point, hint_lines, ledger_line
+from verify.render._report import NOT_REPRODUCED, correction_note, display_point, hint_lines, ledger_line
 from verify.render.audits import audit_documents
 from verify.render.plain import failed_ids
 from verify.results import DerivationResult, RunResult, StepResult
@@ -153,7 +153,8 @@ class AuditSummary:
                 if s.counterexample:
                     yield Text(f"  counterexample: {display_point(s)}", style="dim")
                 if s.correction_latex:
-                    yield Text(f"  corrected: {s.correction_latex}", style="green")
+                    style = "red" if s.correction_status == "refuted" else "green"
+                    yield Text(f"  corrected ({correction_note(s)}): {s.correction_latex}", style=style)
 
 
 class CoverageSummary:

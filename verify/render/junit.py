@@ -45,7 +45,7 @@ def _details(step: StepResult) -> str:
     if step.counterexample:
         lines.append(_point(step))
     if step.correction_latex:
-        lines.append(f"corrected form: {step.correction_latex}")
+        lines.append(f"corrected form ({_report.correction_note(step)}): {step.correction_latex}")
     lines += [f"reproduction {k}: {v}" for k, v in _report.reproduction_rows(step)]
     return "\n".join(lines)
 

@@ -412,7 +412,7 @@ def _step(step: StepResult, verified: bool, heading: str = "subsubsection*") -> 
         out.append(r"\textbf{Reproduction} (published vs recomputed).\par")
         out.append(_table(("field", "value"), _report.reproduction_rows(step)))
     if step.correction_latex:
-        out.append(r"\textbf{Corrected form.}\par")
+        out.append(rf"\textbf{{Corrected form}} ({text(_report.correction_note(step))}).\par")
         out.append(display(safe_math(step.correction_latex)))
     return "\n".join(out) + "\n"
 

@@ -88,7 +88,7 @@ def _step(step: StepResult, verified: bool) -> str:
         out.append("**Reproduction** (published vs recomputed).\n")
         out.append(_table(("field", "value"), _report.reproduction_rows(step)))
     if step.correction_latex:
-        out.append("**Corrected form.**\n")
+        out.append(f"**Corrected form** ({text(_report.correction_note(step))}).\n")
         out.append(_math(step.correction_latex))
     return "\n".join(out)
 

@@ -9,7 +9,7 @@ failed step with its reason and counterexample) and the summary line close every
 from __future__ import annotations
 
 from verify.render._report import counts_text, display_point, hint_lines
-from verify.results import RunResult, StepResult
+from verify.results import RunResult, StepResult, step_failed
 
 _LIMIT = 5  # failed step ids named in the summary line
 
@@ -35,7 +35,10 @@ def step_lines(result: RunResult) -> list[str]:
 
 def _failure(derivation_id: str, step: StepResult) -> list[str]:
     where = f" ({_where(step)})" if _where(step) else ""
-    lines = [f"FAILED {derivation_id}::{step.id}{where}: {step.status}, expected {_expected(step)}"]
+    status = f"{step.status}, expected {_expected(step)}"
+    if step.correction_status == "refuted" and not step_failed(step.expected, step.status):
+        status = f"{step.status} as expected, but its corrected form is refuted"
+    lines = [f"FAILED {derivation_id}::{step.id}{where}: {status}"]
     if step.reason:
         lines.append(f"  reason: {step.reason.splitlines()[0] if step.reason.strip() else step.reason}")
     if step.counterexample:
@@ -44,6 +47,9 @@ def _failure(derivation_id: str, step: StepResult) -> list[str]:
             lines.append("  values there: " + ", ".join(f"{k} = {v}" for k, v in step.values.items()))
     lines.extend(f"  hint: {h}" for h in hint_lines(step))
     lines.append(f"  claim: {step.claim_latex}")
+    if step.correction_status == "refuted":
+        lines.append(f"  corrected form, refuted: {step.correction_reason}")
+        lines.append(f"  corrected form: {step.correction_latex}")
     return lines
 
 
@@ -101,6 +107,8 @@ def github_annotations(result: RunResult) -> list[str]:
             if s.file and s.line:
                 props = [f"file={_escape_property(s.file)}", f"line={s.line}", *props]
             message = f"{s.status}, expected {_expected(s)}"
+            if s.correction_status == "refuted" and not step_failed(s.expected, s.status):
+                message = f"{s.status} as expected, but its corrected form is refuted ({s.correction_reason})"
             if s.reason:
                 message += f": {s.reason}"
             if s.counterexample:

@@ -86,6 +86,8 @@ VERDICT_FIELDS = (
     "hints",
     "ledger",
     "diagnosis_note",
+    "correction_status",
+    "correction_reason",
 )
 
 
@@ -431,14 +433,19 @@ def claim_key(step: Step, settings: str, obligations: list | None = None) -> str
     """The key of a step's verdict, or None when the claim has no stable canonical form.
     ``obligations``: the claim's, when the caller built them already."""
     from verify.domains import domain_of
+    from verify.model import Claim
 
     try:
         if obligations is None:
             obligations = step.claim.obligations()
+        corrected = step.correction.obligations() if isinstance(step.correction, Claim) else []
         memo: dict[int, tuple[Any, bytes]] = {}
-        parts = [_value(ob, memo) for ob in obligations]
-        symbols = sorted({s for ob in obligations for s in ob.free_symbols()}, key=lambda s: s.name)
-        parts += [f"{_value(s, memo)}:{domain_of(s)!r}" for s in symbols]
+        parts = []
+        for group in (obligations, corrected):  # the corrected form is checked with the claim
+            parts += [_value(ob, memo) for ob in group]
+            symbols = sorted({s for ob in group for s in ob.free_symbols()}, key=lambda s: s.name)
+            parts += [f"{_value(s, memo)}:{domain_of(s)!r}" for s in symbols]
+            parts.append("|")
     except Exception:  # malformed, unhashable or too deep: checked every time
         return None
     return _blake(settings, type(step.claim).__qualname__, *parts)
@@ -637,6 +644,8 @@ _VERDICT_TYPES: dict[str, tuple[type, ...]] = {
     "reproduction": (dict, type(None)),
     "crosschecked": (bool,),
     "diagnosis_note": (str, type(None)),
+    "correction_status": (str, type(None)),
+    "correction_reason": (str, type(None)),
 }
 
 
@@ -644,6 +653,8 @@ def _check_verdict(verdict: dict[str, Any]) -> None:
     """ValueError unless ``verdict`` has the shape :meth:`VerdictCache.store_step` writes."""
     if verdict["status"] not in CACHEABLE:
         raise ValueError(f"status {verdict['status']!r} is never cached")
+    if verdict["correction_status"] not in (*CACHEABLE, None):
+        raise ValueError(f"correction status {verdict['correction_status']!r} is never cached")
     for name, types_ in _VERDICT_TYPES.items():
         if not isinstance(verdict[name], types_) or (isinstance(verdict[name], bool) and bool not in types_):
             raise ValueError(f"verdict field {name!r} has type {type(verdict[name]).__name__}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import os
 import time
+from dataclasses import replace
 
 import mpmath
 import sympy as sp
@@ -14,7 +15,7 @@ from verify.diagnose import diagnose
 from verify.domains import Domain
 from verify.errors import VerifyError
 from verify.kernel.obligations import Obligation
-from verify.model import Derivation, ForSizes, Step
+from verify.model import Claim, Derivation, ForSizes, Step
 from verify.printing import to_latex
 from verify.profiles import Profile
 from verify.results import StepResult
@@ -125,6 +126,11 @@ def check_step(
     reason = v.reason
     if refuting is not None and done.reproduction is not None:
         reason = refuting.reason
+    corrected: dict = {}
+    if isinstance(step.correction, Claim):
+        status, why, final = check_correction(step.correction, profile)
+        corrected = {"correction_status": status, "correction_reason": why}
+        v = replace(v, final=v.final and final)
     return result(
         v.status,
         method=v.method,
@@ -138,5 +144,25 @@ def check_step(
         reproduction=done.reproduction,
         final=v.final,
         crosschecked=v.crosschecked,
+        **corrected,
         **extra,
     )
+
+
+def check_correction(correction: Claim, profile: Profile) -> tuple[str, str | None, bool]:
+    """A step's corrected form checked as a claim is (without a diagnosis): its status, the reason
+    (with the counterexample when refuted) and whether the verdict is final. A corrected form is
+    shown as the right statement, so it must hold: a refuted one fails the step."""
+    try:
+        obligations = correction.obligations()
+        domains = claim_domains(obligations)
+    except (VerifyError, TypeError, ValueError, sp.SympifyError) as exc:
+        return "error", f"malformed corrected form: {exc}", True
+    with mpmath.workprec(MPMATH_PREC):
+        done = attempt(obligations, domains, profile)
+    v, refuting = done.verdict, done.refuting
+    reason = v.reason
+    if refuting is not None and refuting.counterexample:
+        shown = ", ".join(f"{k} = {x}" for k, x in refuting.counterexample.items())
+        reason = f"{reason or 'counterexample found'} at {shown}"
+    return v.status, reason, v.final
