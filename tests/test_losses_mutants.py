@@ -7,6 +7,7 @@ import math
 import pytest
 
 from tests.losses_support import assert_counterexample_shows_violation, symbolic_loss
+from verify.errors import UsageError
 from verify.losses import check_loss
 
 M = "((logp_w - ref_logp_w) - (logp_l - ref_logp_l))"
@@ -108,11 +109,24 @@ def test_specific_diagnoses(reports):
     assert reports["dpo_symmetrised"].property("preference_direction").summary.startswith("the loss never prefers")
 
 
-def test_undefined_everywhere_is_undecided_not_passed():
-    # log of a log-probability (≤ 0) is undefined at every sampled point: nothing may be reported as holding
-    r = check_loss("log(logp_w - logp_l - 1000)")
-    p = r.property("preference_direction")
-    assert p.status == "undecided" and p.severity == "warning"
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "log(logp_w - logp_l - 1000)",  # log of a negative number at every sampled point
+        "-logsigmoid(beta*(logp_w - logp_l)) + sqrt(logp_w)",  # shift invariance "held" beside it
+        "-log1mexp(-logp_w) - logsigmoid(beta*(logp_w - logp_l))",  # ORPO's log(1 − p) in the other convention
+        "-logsigmoid(beta*(logp_w - logp_l)) + log(-1)",  # iπ: its real part was kept
+    ],
+)
+def test_a_loss_undefined_everywhere_is_refused_not_passed(expression):
+    # nothing may be reported as holding of a loss that is not a real number anywhere (exit 2 on the command line)
+    with pytest.raises(UsageError, match="not a finite real number at any sampled configuration"):
+        check_loss(expression)
+
+
+def test_a_loss_undefined_only_somewhere_is_still_checked():
+    r = check_loss("-logsigmoid(beta*(logp_w - logp_l)) + sqrt(logp_w + 30)/10**6")  # undefined below −30 only
+    assert r.property("preference_direction").status == "holds"
 
 
 def test_constant_loss_is_an_error():
@@ -152,3 +166,60 @@ def test_robust_dpo_with_its_smoothing_weights_swapped_is_an_error_and_robust_dp
     assert 0.6 * loss(-10.0) + 0.4 * loss(10.0) < -3.7
     robust = check_loss(f"((1-eps)*softplus(-beta*{h}) - eps*softplus(beta*{h}))/(1-2*eps)", params={"eps": "0.1"})
     assert robust.property("bounded_below").severity == "warning"  # toward the winner only
+
+
+def _dpo_value(p: dict, reference: bool = True) -> float:
+    h = p["logp_w"] - p["logp_l"] - ((p["ref_logp_w"] - p["ref_logp_l"]) if reference else 0.0)
+    return math.log1p(math.exp(-p["beta"] * h))  # −log σ(βh)
+
+
+def test_against_compares_where_the_references_and_lengths_differ():
+    """A loss's own points are neutral for it: a reference-free DPO has ref_logp_w = ref_logp_l there, where it
+    equals DPO, and SimPO with its lengths swapped has len_w = len_l. Both were reported "equal"."""
+    r = check_loss("-logsigmoid(beta*(logp_w - logp_l))", against="dpo").property("against")
+    assert r.status == "violated", r.summary
+    p = r.counterexample.point
+    assert abs(_dpo_value(p, reference=False) - _dpo_value(p)) > 1e-6  # they really differ there
+    swapped = check_loss("-logsigmoid(beta*(logp_w/len_l - logp_l/len_w) - gamma)", {"gamma": "0.5"}, against="simpo")
+    p = swapped.property("against").counterexample.point
+    assert swapped.property("against").status == "violated" and p["len_w"] != p["len_l"]
+    same = check_loss("-logsigmoid(beta*(logp_w - ref_logp_w - (logp_l - ref_logp_l)))", against="dpo")
+    assert same.property("against").status == "holds" and "equal to dpo" in same.property("against").summary
+
+
+@pytest.mark.parametrize(
+    ("loss", "claim"),
+    [
+        ("-logsigmoid(beta*(logp_w - logp_l))", "-beta*sigmoid(-beta*(logp_w - ref_logp_w - logp_l + ref_logp_l))"),
+        ("-logsigmoid(beta*(logp_w - logp_l)) - logp_w/len_w", "-beta*sigmoid(-beta*(logp_w - logp_l)) - 1/len_l"),
+        ("-logsigmoid(beta*(logp_w - logp_l))", "sqrt(logp_w)"),  # undefined wherever the true one is a number
+    ],
+    ids=["dpo-gradient-for-reference-free", "cpo-nll-over-the-loser-length", "undefined-everywhere"],
+)
+def test_a_wrong_claimed_gradient_is_not_accepted_at_neutral_points(loss, claim):
+    r = check_loss(loss, claimed_grad=claim).property("claimed_gradient")
+    assert r.status == "violated", r.summary
+    p = r.counterexample.point
+    true = -p["beta"] / (1 + math.exp(p["beta"] * (p["logp_w"] - p["logp_l"])))  # −β σ(−βh), independently
+    true -= 1 / p["len_w"] if "len_w" in loss else 0.0
+    assert r.counterexample.value("true") == pytest.approx(true, rel=1e-9)
+
+
+def test_a_claimed_gradient_reads_the_losses_definitions():
+    loss = "h = logp_w - logp_l; loss = -logsigmoid(beta*h)/len_w"  # h is not the catalog's margin here
+    r = check_loss(loss, claimed_grad="-beta/len_w*sigmoid(-beta*h)").property("claimed_gradient")
+    assert r.status == "holds", r.summary
+    r = check_loss(loss, claimed_grad="-beta*sigmoid(-beta*h)").property("claimed_gradient")
+    assert r.status == "violated"
+    m = check_loss("m = logp_w - logp_l; loss = -logsigmoid(beta*m)", claimed_grad="-beta*sigmoid(-beta*m)")
+    assert m.property("claimed_gradient").status == "holds"  # m was "a hyperparameter without a value"
+
+
+def test_a_complex_value_is_not_read_as_its_real_part():
+    import numpy as np
+
+    from verify.losses.evaluate import real_part
+
+    assert np.isnan(real_part(np.array([1 + 2j, 3 + 0j]))[0]) and real_part(np.array([1 + 2j, 3 + 0j]))[1] == 3.0
+    assert np.isnan(real_part(np.pi * 1j))  # a single complex number failed the cast (exit 3)
+    assert real_part(np.array([0.5, -1.0])).tolist() == [0.5, -1.0]

@@ -14,12 +14,13 @@ from collections.abc import Mapping
 from dataclasses import replace
 from decimal import Decimal
 
+import numpy as np
 import sympy as sp
 
 from verify.errors import UsageError
 from verify.losses.catalog import CATALOG, Variant
 from verify.losses.compare import against as compare_against
-from verify.losses.compare import claimed_gradient
+from verify.losses.compare import claimed_gradient, generic_points
 from verify.losses.evaluate import CompiledLoss
 from verify.losses.off_reference import off_reference
 from verify.losses.parse import CANONICAL, LOGP_L, LOGP_W, parse_expression, parse_loss, parse_value
@@ -165,12 +166,22 @@ def check_loss(
                     f"--claimed-grad {claimed_grad!r}: {grad_var!r} is not a log-probability variable; "
                     "write VARIABLE=EXPR with logp_w, logp_l, ref_logp_w or ref_logp_l"
                 )
-        grad_expr, grad_hyper = parse_expression(grad_text)
+        try:  # with the loss's definitions: a claim may use its margin h
+            claimed = parse_loss(grad_text, defines=parsed.definitions)
+        except UsageError as exc:
+            raise UsageError(f"--claimed-grad {grad_text.strip()!r}: {exc}") from None
+        grad_expr, grad_hyper = claimed.expr, claimed.hyperparameters
         extra = sorted(set(grad_hyper) - set(values))
         if extra:
             raise UsageError(f"--claimed-grad uses hyperparameter(s) {', '.join(extra)} without a value; give --param")
     loss = CompiledLoss(expr, {k: v for k, v in values.items() if k in hyper})
     ctx = make_context(loss)
+    if not any(np.isfinite(loss("L", cfg)).any() for cfg in (ctx.cfg, generic_points(ctx))):
+        raise UsageError(
+            f"loss {name!r} is not a finite real number at any sampled configuration (log-probabilities < 0, "
+            f"β > 0, lengths ≥ 1): {expression!r} takes a log or root of a negative number, divides by zero or is "
+            "complex everywhere; check its convention (log1mexp(x) is log(1 − e^x) for x < 0)"
+        )
     documented = None
     if variant is not None and variant.optimum:
         documented, _ = parse_expression(variant.optimum, {**CANONICAL, "p": P})

@@ -14,17 +14,27 @@ import sympy as sp
 
 from verify.kernel.prover import prove_zero
 from verify.losses.evaluate import CompiledLoss, point_at
-from verify.losses.parse import CANONICAL, DOMAINS
-from verify.losses.properties import PROBABILITIES, A, B, Context, _argmin, fmt, shifted
+from verify.losses.parse import CANONICAL, DOMAINS, LEN_L, LEN_W
+from verify.losses.properties import PROBABILITIES, STEPS, A, B, C, Context, D, _argmin, fmt, shifted
 from verify.losses.results import Counterexample, Evaluation, PropertyResult
 
 TOL = 1e-9
 
 
-def _policy_points(ctx: Context, seed: int = 5) -> dict[str, np.ndarray]:
+def generic_points(ctx: Context, seed: int = 5) -> dict[str, np.ndarray]:
+    """Configurations where every input varies on its own, away from the reference policy.
+
+    The loss's own configurations are neutral for it (the references equal for a loss without a
+    reference, the lengths equal for one not of a single margin): there a reference-free DPO equals
+    DPO and SimPO with its lengths swapped equals SimPO, so comparisons use these points too.
+    """
     rng = np.random.default_rng(seed)
     n = ctx.cfg[A].size
-    return shifted(ctx.cfg, **{A: -rng.uniform(0, 4, n) * ctx.scale, B: -rng.uniform(0, 4, n) * ctx.scale})
+    low = max(STEPS) * ctx.scale
+    c, d = -(low + rng.uniform(0.5, 60, n)), -(low + rng.uniform(0.5, 60, n))
+    lengths = {LEN_W.name: rng.integers(1, 101, n).astype(float), LEN_L.name: rng.integers(1, 101, n).astype(float)}
+    cfg = {**ctx.cfg, A: c.copy(), B: d.copy(), C: c, D: d, **lengths}
+    return shifted(cfg, **{A: -rng.uniform(0, 4, n) * ctx.scale, B: -rng.uniform(0, 4, n) * ctx.scale})
 
 
 def _close(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -35,7 +45,7 @@ def against(ctx: Context, other: CompiledLoss, other_name: str, other_ctx: Conte
     """Classify ``ctx.loss`` against ``other`` (checked on one shared set of points)."""
     title = f"against {other_name}"
     pid = "against"
-    pts = _policy_points(ctx)
+    pts = generic_points(ctx)
     mine, theirs = ctx.loss, other
     l1, l2 = mine("L", pts), theirs("L", pts)
     g1 = np.stack([mine(f"dL/d{A}", pts), mine(f"dL/d{B}", pts)])
@@ -47,6 +57,29 @@ def against(ctx: Context, other: CompiledLoss, other_name: str, other_ctx: Conte
         return PropertyResult(
             pid, title, "undecided", "warning", "neither loss could be evaluated at the sampled points"
         )
+    one_sided = np.nonzero(np.isfinite(l1) != np.isfinite(l2))[0]
+    if one_sided.size:  # a loss defined where the other is not is a different loss
+        base = point_at(pts, int(one_sided[0]), {**ctx.params})
+        v1, v2 = mine.exact("L", base), theirs.exact("L", base)
+        if mpmath.isfinite(v1) != mpmath.isfinite(v2):
+            ce = Counterexample(
+                base,
+                [
+                    Evaluation("L", "L", base, float(v1)),
+                    Evaluation(f"L_{other_name}", "L", {**base, **other.params}, float(v2)),
+                ],
+                ("L", "!=", f"L_{other_name}"),
+                f"the losses differ: L={fmt(v1)}, {other_name}={fmt(v2)} (one is undefined there)",
+            )
+            return PropertyResult(
+                pid,
+                title,
+                "violated",
+                "warning",
+                f"different from {other_name}: {ce.explanation}",
+                details=details,
+                counterexample=ce,
+            )
     l1, l2, g1, g2 = l1[ok], l2[ok], g1[:, ok], g2[:, ok]
     if np.all(_close(l1, l2)):
         out = prove_zero(mine.expr - theirs.expr, 1.0)
@@ -71,7 +104,7 @@ def against(ctx: Context, other: CompiledLoss, other_name: str, other_ctx: Conte
             f"[{fmt(diff.min())}, {fmt(diff.max())}], gradients equal at {n} points)",
             details=details,
         )
-    factor = _constant_factor(mine, theirs, pts, ok, _policy_points(ctx, seed=6))
+    factor = _constant_factor(mine, theirs, pts, ok, generic_points(ctx, seed=6))
     if factor is not None:
         return PropertyResult(
             pid,
@@ -164,7 +197,7 @@ def _negated(cl: CompiledLoss, ctx: Context, variable: str, claimed: sp.Expr, tr
     sampled point (float64 and at 50 digits at the first points) while not identically zero.
     """
     pid, title = "claimed_gradient", f"claimed ∂L/∂{variable}"
-    pts = _policy_points(ctx)
+    pts = generic_points(ctx)
     x, y = cl("L", pts), ctx.loss(f"dL/d{variable}", pts)
     fin = np.isfinite(x) & np.isfinite(y)
     if fin.sum() < 8 or not np.all(_close(x[fin], -y[fin])) or np.all(np.abs(y[fin]) <= 1e-300):
@@ -233,15 +266,20 @@ def claimed_gradient(ctx: Context, variable: str, claimed: sp.Expr) -> PropertyR
     flipped = _negated(cl, ctx, variable, claimed, true)
     if flipped is not None:
         return flipped
-    pts = _policy_points(ctx)
+    pts = generic_points(ctx)
+    compared = 0
     for cfg in (ctx.cfg, pts):
         x, y = cl("L", cfg), ctx.loss(f"dL/d{variable}", cfg)
         fin = np.isfinite(x) & np.isfinite(y)
-        bad = np.nonzero(fin & ~_close(x, y))[0]
+        compared += int(fin.sum())
+        # undefined where the true gradient is a number is wrong too (sqrt of a log-probability)
+        bad = np.nonzero((fin & ~_close(x, y)) | (np.isfinite(y) & ~np.isfinite(x)))[0]
         for i in bad[:6]:
             p = point_at(cfg, int(i), ctx.params)
             vc, vt = cl.exact("L", p), ctx.loss.exact(f"dL/d{variable}", p)
-            if abs(vc - vt) > mpmath.mpf(10) ** -30 * (abs(vc) + abs(vt)):
+            if not mpmath.isfinite(vt):
+                continue
+            if not mpmath.isfinite(vc) or abs(vc - vt) > mpmath.mpf(10) ** -30 * (abs(vc) + abs(vt)):
                 ce = Counterexample(
                     p,
                     [
@@ -260,11 +298,18 @@ def claimed_gradient(ctx: Context, variable: str, claimed: sp.Expr) -> PropertyR
                     counterexample=ce,
                     details={"true gradient": sp.sstr(true), **_hints(claimed, true)},
                 )
-    n = int(ctx.cfg[A].size * 2)
+    if compared == 0:
+        return PropertyResult(
+            pid,
+            title,
+            "undecided",
+            "warning",
+            "neither the claimed nor the true gradient is a number at any sampled point",
+        )
     return PropertyResult(
         pid,
         title,
         "holds",
         "ok",
-        f"matches the true gradient numerically at {n} points (symbolic: {out.reason or out.status})",
+        f"matches the true gradient numerically at {compared} points (symbolic: {out.reason or out.status})",
     )

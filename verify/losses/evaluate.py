@@ -55,9 +55,20 @@ def numpy_function(expr: sp.Expr, symbols: tuple[sp.Symbol, ...]):
         with np.errstate(all="ignore"):
             out = f(*args)
         shape = np.broadcast_shapes(*(np.shape(a) for a in args)) if args else ()
-        return np.broadcast_to(np.asarray(out, dtype=float), shape)
+        return np.broadcast_to(real_part(out), shape)
 
     return call
+
+
+def real_part(values: object) -> np.ndarray:
+    """``values`` as float64, NaN where a value is not real: ``log(-1)`` is ``iπ``, not 0 (a cast to float
+    keeps the real part silently, or fails on a single complex number)."""
+    arr = np.asarray(values)
+    if np.iscomplexobj(arr):
+        with np.errstate(all="ignore"):
+            real = np.abs(arr.imag) <= 1e-12 * np.maximum(1.0, np.abs(arr.real))
+            arr = np.where(real, arr.real, np.nan)
+    return arr.astype(float)
 
 
 def mpmath_function(expr: sp.Expr, symbols: tuple[sp.Symbol, ...]):
