@@ -92,3 +92,37 @@ def test_jax_weight_that_should_be_stopped():
     assert check_implementation(jl.weighted_dpo_loss, WEIGHTED, {"beta": 0.1}).verdict == "ok"
     bad = check_implementation(jl.mutant_weight_not_stopped, WEIGHTED, {"beta": 0.1})
     assert bad.property("formula_gradient").details["wrong"]["logp_l"].startswith("flows through stopgrad(")
+
+
+@pytest.mark.parametrize(
+    "weight",
+    ["exp(logp_w/len_w + logp_l/len_l)", "exp(logp_w/len_w)", "sigmoid(-beta*h)"],
+    ids=["wpo", "winner", "dpo"],
+)
+def test_a_detached_weight_is_held_at_the_start_of_a_move(weight):
+    """WPO's weight falls as the winner's log-probability falls; the mirror tests compared values that moved with
+    it and called WPO "pushing toward the loser" although every gradient step raises the winner."""
+    r = check_loss(f"-stopgrad({weight})*logsigmoid(beta*h)")
+    assert r.property("preference_direction").status == "holds", r.property("preference_direction").summary
+    assert r.property("off_reference").severity != "error"
+    flipped = check_loss(f"stopgrad({weight})*logsigmoid(beta*h)")  # the sign error is still caught
+    assert flipped.property("preference_direction").severity == "error"
+
+
+def test_a_held_value_is_the_loss_with_its_weight_frozen():
+    loss = CompiledLoss(parse_expression("-stopgrad(exp(logp_w))*logsigmoid(beta*(logp_w - logp_l))")[0])
+    start = {
+        "logp_w": -1.0,
+        "logp_l": -2.0,
+        "ref_logp_w": -1.0,
+        "ref_logp_l": -1.0,
+        "beta": 1.0,
+        "len_w": 1.0,
+        "len_l": 1.0,
+    }
+    moved = {**start, "logp_w": -3.0}
+    held = float(loss.exact("L", moved, at=start))
+    assert held == pytest.approx(np.exp(-1.0) * np.log1p(np.exp(1.0)), rel=1e-12)  # e^{-1} · −log σ(−1)
+    assert float(loss.exact("L", moved)) == pytest.approx(np.exp(-3.0) * np.log1p(np.exp(1.0)), rel=1e-12)
+    point = {k: np.array([v]) for k, v in moved.items()}
+    assert loss("L", point, at={k: np.array([v]) for k, v in start.items()})[0] == pytest.approx(held, rel=1e-12)

@@ -51,7 +51,9 @@ class CodeLoss:
     def _batch(self, point: Mapping[str, np.ndarray | float]) -> dict[str, np.ndarray]:
         return {k: np.atleast_1d(np.asarray(point[k], dtype=float)) for k in self.impl.binding.sequence}
 
-    def __call__(self, quantity: str, point: Mapping[str, np.ndarray]) -> np.ndarray:
+    def __call__(self, quantity: str, point: Mapping[str, np.ndarray], at: Mapping | None = None) -> np.ndarray:
+        """The implementation's values; ``at`` is ignored: a detached part of code (``.detach()``) cannot
+        be held at a move's start, as a formula's ``stopgrad`` is."""
         batch = self._batch(point)
         if quantity == "L":
             return self.impl.losses(batch)
@@ -60,7 +62,7 @@ class CodeLoss:
             self._last = (point, self.impl.gradients(batch))
         return self._last[1].get(name, np.zeros(batch["logp_w"].shape[0]))
 
-    def exact(self, quantity: str, point: Mapping[str, float], dps: int = 50) -> mpmath.mpf:
+    def exact(self, quantity: str, point: Mapping[str, float], dps: int = 50, at: Mapping | None = None) -> mpmath.mpf:
         value = self(quantity, {k: np.array([point[k]]) for k in NAMES if k in point})
         self._last = None
         return mpmath.mpf(float(value[0]))

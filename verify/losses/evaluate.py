@@ -14,7 +14,7 @@ import numpy as np
 import sympy as sp
 
 from verify.functions import MPMATH_FUNCTIONS, lambdified
-from verify.losses.parse import BETA, CANONICAL, LEN_L, LEN_W, LOGP_L, LOGP_W, REF_LOGP_L, REF_LOGP_W
+from verify.losses.parse import BETA, CANONICAL, LEN_L, LEN_W, LOGP_L, LOGP_W, REF_LOGP_L, REF_LOGP_W, stopgrad
 
 VARIABLES: tuple[sp.Symbol, ...] = (LOGP_W, LOGP_L, REF_LOGP_W, REF_LOGP_L, BETA, LEN_W, LEN_L)
 NAMES: tuple[str, ...] = tuple(v.name for v in VARIABLES)
@@ -79,7 +79,10 @@ def mpmath_function(expr: sp.Expr, symbols: tuple[sp.Symbol, ...]):
 class CompiledLoss:
     """A loss with fixed hyperparameter values: values and partial derivatives, float64 and mpmath.
 
-    ``quantity`` names are ``"L"`` and ``"dL/d<variable>"`` for the four log-probabilities.
+    ``quantity`` names are ``"L"`` and ``"dL/d<variable>"`` for the four log-probabilities. A
+    value compared across a move (``at=`` the move's start) holds each ``stopgrad(x)`` at its
+    value there: a detached weight is a constant of the step training takes, so WPO's
+    ``−stopgrad(e^{logp_w/len_w})·log σ(βh)`` does not "prefer the loser" because the weight falls.
     """
 
     def __init__(self, expr: sp.Expr, params: Mapping[str, sp.Expr] | None = None):
@@ -95,21 +98,44 @@ class CompiledLoss:
             self.quantities[f"dL/d{v.name}"] = sp.diff(self.expr, v)
         self._np = {q: numpy_function(e, VARIABLES) for q, e in self.quantities.items()}
         self._mp: dict[str, object] = {}
+        detached = sorted(self.expr.atoms(stopgrad), key=sp.default_sort_key)
+        held = [sp.Dummy(f"held{i}") for i in range(len(detached))]
+        #: each stopgrad(x)'s x (float64 and mpmath), and L with them as inputs
+        self._detached = [numpy_function(d.args[0], VARIABLES) for d in detached]
+        self._detached_mp = [mpmath_function(d.args[0], VARIABLES) for d in detached]
+        self._held = numpy_function(self.expr.xreplace(dict(zip(detached, held, strict=True))), (*VARIABLES, *held))
+        self._held_mp = mpmath_function(self.expr.xreplace(dict(zip(detached, held, strict=True))), (*VARIABLES, *held))
 
     def uses(self, symbol: sp.Symbol) -> bool:
         return symbol in self.expr.free_symbols
 
-    def __call__(self, quantity: str, point: Mapping[str, np.ndarray | float]) -> np.ndarray:
-        """float64 values of ``quantity`` at the (array) point."""
-        return self._np[quantity](*(np.asarray(point[n], dtype=float) for n in NAMES))
+    def __call__(
+        self, quantity: str, point: Mapping[str, np.ndarray | float], at: Mapping[str, np.ndarray | float] | None = None
+    ) -> np.ndarray:
+        """float64 values of ``quantity`` at the (array) point; the loss with its detached parts held at
+        their values at ``at``, the start of a move, when given."""
+        args = [np.asarray(point[n], dtype=float) for n in NAMES]
+        if at is None or quantity != "L" or not self._detached:
+            return self._np[quantity](*args)
+        start = [np.asarray(at[n], dtype=float) for n in NAMES]
+        return self._held(*args, *(f(*start) for f in self._detached))
 
-    def exact(self, quantity: str, point: Mapping[str, float], dps: int = CONFIRM_DPS) -> mpmath.mpf:
-        """``quantity`` at a single point with mpmath at ``dps`` digits (nan if undefined)."""
+    def exact(
+        self, quantity: str, point: Mapping[str, float], dps: int = CONFIRM_DPS, at: Mapping[str, float] | None = None
+    ) -> mpmath.mpf:
+        """``quantity`` at a single point with mpmath at ``dps`` digits (nan if undefined); with ``at``, as
+        :meth:`__call__`."""
         if quantity not in self._mp:
             self._mp[quantity] = mpmath_function(self.quantities[quantity], VARIABLES)
+        held = at is not None and quantity == "L" and self._detached_mp
         with mpmath.workdps(dps):
             try:
-                value = self._mp[quantity](*(mpmath.mpf(float(point[n])) for n in NAMES))
+                args = [mpmath.mpf(float(point[n])) for n in NAMES]
+                if held:
+                    start = [mpmath.mpf(float(at[n])) for n in NAMES]
+                    value = self._held_mp(*args, *(f(*start) for f in self._detached_mp))
+                else:
+                    value = self._mp[quantity](*args)
             except (ZeroDivisionError, ValueError, OverflowError, TypeError):
                 return mpmath.mpf("nan")
             if isinstance(value, mpmath.mpc):

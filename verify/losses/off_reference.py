@@ -108,7 +108,7 @@ def lowering_both(ctx: Context) -> Counterexample | None:
 
         def values_at(p: dict) -> np.ndarray:
             with np.errstate(all="ignore"):
-                return np.asarray(ctx.loss("L", p), dtype=float)
+                return np.asarray(ctx.loss("L", p, at=cfg), dtype=float)
 
     uw, ul = _fixed_margin_step(ctx)
     values = []
@@ -127,7 +127,7 @@ def lowering_both(ctx: Context) -> Counterexample | None:
         base = point_at(cfg, int(i), ctx.params)
         t = float(DECADES[-1] * ctx.scale[i])
         low = {**base, A: base[A] - t * float(uw[i]), B: base[B] - t * float(ul[i])}
-        v0, v1 = ctx.loss.exact("L", base), ctx.loss.exact("L", low)
+        v0, v1 = ctx.loss.exact("L", base), ctx.loss.exact("L", low, at=base)
         if not _clearly_lower(v1, v0, rel):
             continue
         series = ", ".join(fmt(x) for x in v[:, i])
@@ -231,7 +231,7 @@ def raising_the_loser_in_code(ctx: Context) -> Counterexample | None:
             p[C] = base[A] - (r_l + WIDE * sc)  # margin (r_w − r_l) = WIDE step units
             v0 = ctx.loss.exact("L", p)
             raised, lowered = {**p, B: p[B] + sc}, {**p, A: p[A] - sc}
-            v_raise, v_lower = ctx.loss.exact("L", raised), ctx.loss.exact("L", lowered)
+            v_raise, v_lower = ctx.loss.exact("L", raised, at=p), ctx.loss.exact("L", lowered, at=p)
             if not all(mpmath.isfinite(v) for v in (v0, v_raise, v_lower)):
                 break
             tol = rel * max(1, abs(v0), abs(v_raise), abs(v_lower))
@@ -259,7 +259,7 @@ def raising_the_loser_in_code(ctx: Context) -> Counterexample | None:
 def _lower_when_raised(ctx: Context, term: sp.Expr, p: dict, step: float, where: str) -> Counterexample | None:
     """A counterexample if raising ``logp_l`` by ``step`` from ``p`` clearly lowers the whole loss."""
     up = {**p, B: p[B] + step}
-    v0, v1 = ctx.loss.exact("L", p), ctx.loss.exact("L", up)
+    v0, v1 = ctx.loss.exact("L", p), ctx.loss.exact("L", up, at=p)
     if not _clearly_lower(v1, v0):
         return None
     return Counterexample(
@@ -309,14 +309,14 @@ def further_toward_the_loser(ctx: Context) -> Counterexample | None:
     for who, var, sign, label, what in moves:
         for u, start in _wrong_side_points(ctx, who):
             moved = shifted(start, **{var: sign * ctx.scale})
-            v0, v1 = ctx.loss("L", start), ctx.loss("L", moved)
+            v0, v1 = ctx.loss("L", start), ctx.loss("L", moved, at=start)
             ok = np.isfinite(v0) & np.isfinite(v1)
             with np.errstate(all="ignore"):
                 bad = np.nonzero(ok & (v1 < v0 - (max(TOL, 4 * rel) * (np.abs(v0) + np.abs(v1)) + 1e-300)))[0]
             for i in sorted(bad, key=lambda i: i != 1)[:6]:
                 p0 = point_at(start, int(i), ctx.params)
                 p1 = point_at(moved, int(i), ctx.params)
-                e0, e1 = ctx.loss.exact("L", p0), ctx.loss.exact("L", p1)
+                e0, e1 = ctx.loss.exact("L", p0), ctx.loss.exact("L", p1, at=p0)
                 if not _clearly_lower(e1, e0, rel):
                     continue
                 sc = float(ctx.scale[i])

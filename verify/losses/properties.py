@@ -233,7 +233,7 @@ def _mirror(
         s = k * ctx.scale
         lo_pt = shifted(ctx.cfg, **{n: sgn * s for n, sgn in lower.items()})
         hi_pt = shifted(ctx.cfg, **{n: sgn * s for n, sgn in higher.items()})
-        lo, hi = ctx.loss("L", lo_pt), ctx.loss("L", hi_pt)
+        lo, hi = ctx.loss("L", lo_pt, at=ctx.cfg), ctx.loss("L", hi_pt, at=ctx.cfg)
         ok = np.isfinite(lo) & np.isfinite(hi)
         checked += int(ok.sum())
         tol = _noise(lo, hi)
@@ -248,7 +248,7 @@ def _mirror(
         base = point_at(ctx.cfg, i, ctx.params)
         p_lo = {**base, **{n: base[n] + sgn * s for n, sgn in lower.items()}}
         p_hi = {**base, **{n: base[n] + sgn * s for n, sgn in higher.items()}}
-        v_lo, v_hi = ctx.loss.exact("L", p_lo), ctx.loss.exact("L", p_hi)
+        v_lo, v_hi = ctx.loss.exact("L", p_lo, at=base), ctx.loss.exact("L", p_hi, at=base)
         if not (mpmath.isfinite(v_lo) and mpmath.isfinite(v_hi)):
             continue
         if v_lo - v_hi <= mpmath.mpf(10) ** -35 * (abs(v_lo) + abs(v_hi)):
