@@ -73,6 +73,14 @@ def test_catalog_exits_0(capsys):
                 assert p["id"] in loss["documented"]
 
 
+def test_a_catalog_name_checks_that_variant(capsys):
+    # `verify loss dpo` asked for "--param dpo=VALUE"
+    code, doc, _ = _json(capsys, ["loss", "simpo", "--param", "gamma=1", "--json", "-"])
+    (loss,) = doc["losses"]
+    assert code == 0 and loss["name"] == "simpo" and loss["params"] == {"gamma": "1"} and loss["source"]
+    assert loss["expression"] == "-logsigmoid(beta*(logp_w/len_w - logp_l/len_l) - gamma)"
+
+
 def test_variant_file_toml(tmp_path, capsys):
     path = tmp_path / "variants.toml"
     path.write_text(

@@ -139,10 +139,22 @@ def _reports(args: argparse.Namespace) -> tuple[list[LossReport], list[tuple[str
         return _check_file(args.expr, args.time_limit)
     params = parse_params(args.param)
     defines = parse_defines(args.define)
+    variant = CATALOG.get(args.expr.strip())  # a catalog name: that variant, at its hyperparameters unless given
+    expression = variant.expression if variant else args.expr
+    name = variant.name if variant else "loss"
+    params = {**(variant.params if variant else {}), **params}
     report = _within_budget(
         args.time_limit,
         f"loss {args.expr!r}",
-        lambda: check_loss(args.expr, params, against=args.against, claimed_grad=args.claimed_grad, defines=defines),
+        lambda: check_loss(
+            expression,
+            params,
+            name=name,
+            variant=variant,
+            against=args.against,
+            claimed_grad=args.claimed_grad,
+            defines=defines,
+        ),
     )
     return [report], []
 
