@@ -49,8 +49,12 @@ g = (ref_l / ref_w) ** lam
 derivation = Derivation(
     id="gaussian_rederivation",
     title="DPO from a Gaussian with a profiled-out variance",
-    source=Source(DOC, "Proposition 4.1"),
-    summary="min over γ of −log N((ξ_θ, ξ_ref) | 0, γI₂) is the DPO loss up to a constant.",
+    source=Source(DOC, "Proposition 4.1 as proved in App. E (μ = (·)^{λ/2}, ratios loser over winner)"),
+    summary=(
+        "min over γ of −log N((ξ_θ, ξ_ref) | 0, γI₂) is the DPO loss up to a constant, with App. E's μ and "
+        "orientation; Proposition 4.1 as stated (μ = (·)^{1/2}, (14)'s winner-over-loser ratio) is refuted in "
+        "audit_constraints_paper."
+    ),
     steps=[
         Step(
             "neg_log_gaussian_eq_quadratic_over_gamma_add_log_gamma",

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from verify import Derivation, Equal, ForSizes, IndependentOf, Inequality, Record, Source, Step, sigmoid, var
+from verify import Derivation, Equal, ForSizes, Implies, IndependentOf, Inequality, Record, Source, Step, sigmoid, var
 from verify.domains import REAL
 
 from .._notation import (
@@ -100,6 +100,13 @@ def _gibbs(n: int) -> Inequality:
     return Inequality(kl(distribution("p", n), distribution("q", n)), ">=", 0)
 
 
+def _gibbs_strict(n: int) -> Implies:
+    """The "only if" of Gibbs' equality case: KL(p‖q) > 0 wherever p ≠ q."""
+    p, q = distribution("p", n), distribution("q", n)
+    apart = sp.Add(*[(a - b) ** 2 for a, b in zip(p, q, strict=True)])
+    return Implies([sp.Gt(apart, 0)], Inequality(kl(p, q), ">", 0))
+
+
 def _kl_min_at_q(n: int) -> Equal:
     q = distribution("q", n)
     return Equal(kl(q, q), 0)
@@ -138,6 +145,14 @@ derivation = Derivation(
                 "KL(q‖q) = Σ q log(q/q) = Σ q log 1 vanishes as the line is built: the line records (a)'s "
                 "equality case p = q"
             ),
+        ),
+        Step(
+            "a_kl_positive_unless_p_eq_q",
+            ForSizes(_gibbs_strict, symbolic=(), numeric=(2, 3, 5)),
+            "Gibbs' inequality is strict for p ≠ q: the 'only if' of the equality case",
+            "(a)",
+            uses=["a_gibbs_kl_nonnegative"],
+            anchor="with equality **if and only if**",
         ),
         Step(
             "b_objective_rearranged_as_printed",
