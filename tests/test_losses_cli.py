@@ -119,6 +119,15 @@ def test_variant_file_errors(tmp_path):
     assert main(["loss", str(bad)]) == 2
 
 
+def test_a_value_for_a_sampled_variable_is_refused_as_such(tmp_path, capsys):
+    # a file's `params = { beta = 0.1 }` was told "--param beta is not used by the expression"
+    path = tmp_path / "v.toml"
+    path.write_text('[variants.x]\nexpr = "-logsigmoid(beta*h)"\nparams = { beta = 0.1 }\n', encoding="utf-8")
+    main(["loss", str(path), "--quiet"])
+    err = capsys.readouterr().err
+    assert "beta is a variable the checker samples" in err and "not used by the expression" not in err
+
+
 @pytest.mark.parametrize(
     ("expr", "verdict"),
     [

@@ -150,6 +150,12 @@ def check_loss(
     # a hyperparameter of the --against loss may be given too: it is compared at that value
     theirs = set(CATALOG[against].params) if against is not None else set()
     unused = sorted(set(values) - set(hyper) - theirs)
+    canonical = [u for u in unused if u in CANONICAL]
+    if canonical:
+        raise UsageError(
+            f"loss {name!r}: {', '.join(canonical)} is a variable the checker samples (every β > 0, every "
+            "log-probability and length), not a hyperparameter; drop its value"
+        )
     if unused:
         also = f" or by {against}" if against is not None else ""
         raise UsageError(
