@@ -120,3 +120,29 @@ def test_circular_equality_hypotheses_are_a_malformed_claim_every_time_they_are_
     for _ in range(2):  # the hypotheses' parts are cached; an error never is
         with pytest.raises(ClaimError, match="circular"):
             claim.obligations()
+
+
+EPS = sp.Rational(1, 10**6)
+
+
+@pytest.mark.parametrize(
+    ("hypotheses", "conclusion"),
+    [
+        ([sp.Lt(sp.Abs(x - y), EPS)], Inequality(sp.Abs(x**2 - y**2), "<=", EPS)),
+        ([sp.Lt(x, y), sp.Lt(y, x + EPS)], Inequality(y**2 - x**2, "<=", EPS / 10)),
+    ],
+    ids=["abs-strip", "two-sided-strip"],
+)
+def test_a_claim_false_on_a_thin_hypothesis_region_is_refuted_at_its_edge(hypotheses, conclusion) -> None:
+    """A strip 10⁻⁶ wide is almost never drawn from the domains' box: the claims, false on most of it (at x = 10,
+    y = 10 + 9·10⁻⁷, y² − x² = 1.8·10⁻⁵), were confirmed at the few points that fell inside."""
+    r = _check(Implies(hypotheses, conclusion))
+    assert r.status == "refuted", (r.status, r.reason)
+    at = {x: sp.Rational(r.counterexample["x_imp"]), y: sp.Rational(r.counterexample["y_imp"])}
+    assert all(bool(h.subs(at)) for h in hypotheses)  # an instance of the hypotheses, exactly
+    assert not bool(sp.Rel(conclusion.lhs, conclusion.rhs, conclusion.rel).subs(at))  # where the conclusion fails
+
+
+def test_a_true_claim_on_a_thin_hypothesis_region_is_not_refuted() -> None:
+    claim = Implies([sp.Lt(sp.Abs(x - y), EPS)], Inequality(sp.Abs(x**2 - y**2), "<=", EPS * (sp.Abs(x) + sp.Abs(y))))
+    assert _check(claim).status == "confirmed"

@@ -26,7 +26,7 @@ import numbers
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -38,7 +38,7 @@ from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.errors import Flaky, Unsatisfiable
 
-from verify.domains import Domain, exp10
+from verify.domains import DIRECTION, DOWNWARD, NEAR, ORDER, UPWARD, Domain, exp10
 from verify.functions import SPECIAL_FUNCTIONS, rewrite_special
 from verify.kernel.budget import SymbolicTimeout, time_limit
 from verify.kernel.obligations import (
@@ -547,7 +547,7 @@ def _sampled(
         state = _SearchState(sampler.point, probe, profile.shrink_examples, profile.shrink_seconds, seen)
         timeouts: list[dict] = []
         for points, found, seconds in (
-            (sampler.edges, "a point at the claim's own constants", EDGE_SECONDS),
+            (sampler.edges, "a point at the claim's own constants or the edge of its hypotheses", EDGE_SECONDS),
             (far, _FAR_FOUND, FAR_POINT_SECONDS),
         ):
             state.probe, start = _bounded(probe, seconds, timeouts), time.process_time()
@@ -645,6 +645,14 @@ FAR_POINT_SECONDS = 0.25
 FAR_SECONDS = 1.0
 #: constants the search draws anyway (Hypothesis's simple values)
 _SIMPLE = frozenset({0.25, 0.5, 0.75, 1.0, 2.0, 3.0})
+#: points just inside the edge of an implication's hypotheses (:func:`boundary_points`), at most; the
+#: hypotheses solved (of at most BOUNDARY_SYMBOLS symbols: a thin region is a relation of a few), the
+#: CPU seconds for one solve and for all of a search's; the relative distances from the edge
+BOUNDARY_POINTS = 24
+BOUNDARY_SYMBOLS = 3
+BOUNDARY_SOLVE_SECONDS = 0.1
+BOUNDARY_SECONDS = 0.3
+BOUNDARY_OFFSETS = (1e-9, 1e-3, 1e-6)
 
 
 def _constant_parts(e: sp.Basic) -> list[sp.Expr]:
@@ -725,6 +733,68 @@ def edge_points(exprs: list[sp.Expr], domains: Mapping[str, Domain]) -> tuple[di
                         if len(out) >= EDGE_POINTS:
                             return tuple(out.values())
     return tuple(out.values())
+
+
+def boundary_points(hypotheses: Sequence[Sign], domains: Mapping[str, Domain]) -> tuple[dict, ...]:
+    """Points just inside the edge of the region where ``hypotheses`` hold: a hypothesis ``h > 0`` of
+    at most :data:`BOUNDARY_SYMBOLS` symbols solved for one of them (``s = g(others)``, within
+    :data:`BOUNDARY_SOLVE_SECONDS` each and :data:`BOUNDARY_SECONDS` in all), the
+    others at simple values of their domains, ``s`` moved off ``g`` by :data:`BOUNDARY_OFFSETS`
+    (relative) either way; each group of a hypothesis, symbol and solution in turn.
+
+    A region as thin as ``|x − y| < 10⁻⁶`` is almost never drawn from the domains' box:
+    ``|x − y| < 10⁻⁶ ⇒ |x² − y²| ≤ 10⁻⁶``, false on most of the strip, was confirmed at the few points
+    that fell inside. Points outside the hypotheses are skipped by the search as any other.
+    """
+    if not hypotheses or not domains:
+        return ()
+    symbols = {s.name: s for h in hypotheses for s in h.expr.free_symbols}
+    if set(symbols) - set(domains):
+        return ()
+    bases = fixed_points({sp.Symbol(k): d for k, d in domains.items()}, 3)
+    groups = []
+    deadline = time.process_time() + BOUNDARY_SECONDS
+    for h in hypotheses:
+        if len(h.expr.free_symbols) > BOUNDARY_SYMBOLS:
+            continue
+        for name in sorted(n for n in symbols if symbols[n] in h.expr.free_symbols):
+            if time.process_time() > deadline:
+                break
+            try:
+                with time_limit(BOUNDARY_SOLVE_SECONDS):
+                    solutions = sp.solve(h.expr, symbols[name])
+            except SymbolicTimeout:
+                continue
+            except Exception:  # SymPy cannot solve it: no boundary points from it
+                continue
+            for g in solutions[:2]:
+                group = []
+                for base in bases:
+                    try:
+                        at = complex(g.evalf(30, subs={symbols[k]: v for k, v in base.items() if k in symbols}))
+                    except (TypeError, ValueError, ZeroDivisionError):
+                        continue
+                    if at.imag != 0 or not math.isfinite(at.real):
+                        continue
+                    for offset in BOUNDARY_OFFSETS:
+                        for side in (1, -1):
+                            v = at.real + side * offset * max(1.0, abs(at.real))
+                            if domains[name].contains(v):
+                                group.append({**base, name: v})
+                groups.append(group)
+    out: dict[tuple, dict] = {}
+    for row in itertools.zip_longest(*groups):
+        for point in row:
+            if point is not None:
+                out.setdefault(_point_key(point), point)
+                if len(out) >= BOUNDARY_POINTS:
+                    return tuple(out.values())
+    return tuple(out.values())
+
+
+#: the domains of a local search's own symbols (:func:`verify.model.local_check`): its hypotheses keep the
+#: moves inside the claim's domain, and need no boundary points
+_HELPERS = (NEAR, DIRECTION, UPWARD, DOWNWARD, ORDER)
 
 
 def far_points(domains: Mapping[str, Domain]) -> tuple[dict, ...]:
@@ -1092,7 +1162,9 @@ def _prepared(
         exprs = [ob.lhs, ob.rhs] if isinstance(ob, Equation) else [ob.expr]
         everything = exprs + [h.expr for h in hypotheses]
         far = far_points(named) if _far_safe(everything) else ()
-        sampler = replace(sampler, edges=edge_points(everything, named), far=far)
+        stated = [h for h in hypotheses if not any(domains[s] in _HELPERS for s in h.expr.free_symbols)]
+        edges = edge_points(everything, named) + boundary_points(stated, named)
+        sampler = replace(sampler, edges=edges, far=far)
     return probe, sampler, bool(hypotheses)
 
 
