@@ -26,7 +26,7 @@ import numbers
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -735,7 +735,8 @@ def edge_points(exprs: list[sp.Expr], domains: Mapping[str, Domain]) -> tuple[di
     return tuple(out.values())
 
 
-def boundary_points(hypotheses: Sequence[Sign], domains: Mapping[str, Domain]) -> tuple[dict, ...]:
+@functools.lru_cache(maxsize=256)
+def boundary_points(hypotheses: tuple[Sign, ...], domain_items: tuple[tuple[str, Domain], ...]) -> tuple[dict, ...]:
     """Points just inside the edge of the region where ``hypotheses`` hold: a hypothesis ``h > 0`` of
     at most :data:`BOUNDARY_SYMBOLS` symbols solved for one of them (``s = g(others)``, within
     :data:`BOUNDARY_SOLVE_SECONDS` each and :data:`BOUNDARY_SECONDS` in all), the
@@ -746,6 +747,7 @@ def boundary_points(hypotheses: Sequence[Sign], domains: Mapping[str, Domain]) -
     ``|x − y| < 10⁻⁶ ⇒ |x² − y²| ≤ 10⁻⁶``, false on most of the strip, was confirmed at the few points
     that fell inside. Points outside the hypotheses are skipped by the search as any other.
     """
+    domains = dict(domain_items)
     if not hypotheses or not domains:
         return ()
     symbols = {s.name: s for h in hypotheses for s in h.expr.free_symbols}
@@ -1084,9 +1086,9 @@ def _far_safe(exprs: Iterable[object]) -> bool:
 
 def _prepared(
     ob: Obligation, free: set[sp.Symbol], domains: Mapping[sp.Symbol, Domain], profile: Profile
-) -> tuple[Callable[[dict], _Probe], _Sampler, bool] | NumericOutcome:
+) -> tuple[Callable[[dict], _Probe], _Sampler, tuple[Sign, ...]] | NumericOutcome:
     """The probe of one point of ``ob`` (an Equation, Sign, Invariance or Conditional), the sampler
-    of its points, and whether it has hypotheses; or the outcome when it has no numeric checker."""
+    of its points, and its hypotheses; or the outcome when it has no numeric checker."""
     syms = _sorted(free)
     draws = _domains_for(syms, domains)
     named = {s.name: domains[s] for s in syms}
@@ -1162,10 +1164,8 @@ def _prepared(
         exprs = [ob.lhs, ob.rhs] if isinstance(ob, Equation) else [ob.expr]
         everything = exprs + [h.expr for h in hypotheses]
         far = far_points(named) if _far_safe(everything) else ()
-        stated = [h for h in hypotheses if not any(domains[s] in _HELPERS for s in h.expr.free_symbols)]
-        edges = edge_points(everything, named) + boundary_points(stated, named)
-        sampler = replace(sampler, edges=edges, far=far)
-    return probe, sampler, bool(hypotheses)
+        sampler = replace(sampler, edges=edge_points(everything, named), far=far)
+    return probe, sampler, hypotheses
 
 
 def search_points(
@@ -1230,6 +1230,10 @@ def _fuzz(
     if isinstance(prepared, NumericOutcome):
         return prepared
     probe, sampler, hypotheses = prepared
+    stated = tuple(h for h in hypotheses if not any(domains[s] in _HELPERS for s in h.expr.free_symbols))
+    if stated and not isinstance(ob, Invariance):  # the edge of an implication's hypotheses (solved once)
+        named = tuple(sorted((s.name, domains[s]) for s in free))
+        sampler = replace(sampler, edges=sampler.edges + boundary_points(stated, named))
     state = _sampled(sampler, probe, profile, seen)
     n, worst, failure = state.n, state.worst, state.failure
     if failure is None and n:
