@@ -1052,9 +1052,15 @@ def _exact_tolerance(ob: Obligation, profile: Profile) -> Profile:
     (10^(8 − dps), 1e-22 at 30 digits, finer as the digits are raised) on; like any other it is
     re-evaluated at more digits, and refutes only if it stays, so rounding never refutes an
     exact claim."""
-    if _has_float(getattr(ob, f.name) for f in dataclasses.fields(ob)):
+    if _holds_float(ob):
         return profile
     return replace(profile, rel_tol=0.0)  # judged at the noise of each precision (:func:`_tol`)
+
+
+@functools.lru_cache(maxsize=1024)
+def _holds_float(ob: Obligation) -> bool:
+    """Whether a field of ``ob`` holds a float (asked of each obligation once)."""
+    return _has_float(getattr(ob, f.name) for f in dataclasses.fields(ob))
 
 
 def _has_float(exprs: Iterable[object]) -> bool:
@@ -1085,10 +1091,15 @@ def _far_safe(exprs: Iterable[object]) -> bool:
 
 
 def _prepared(
-    ob: Obligation, free: set[sp.Symbol], domains: Mapping[sp.Symbol, Domain], profile: Profile
+    ob: Obligation,
+    free: set[sp.Symbol],
+    domains: Mapping[sp.Symbol, Domain],
+    profile: Profile,
+    sampled: bool = True,
 ) -> tuple[Callable[[dict], _Probe], _Sampler, tuple[Sign, ...]] | NumericOutcome:
     """The probe of one point of ``ob`` (an Equation, Sign, Invariance or Conditional), the sampler
-    of its points, and its hypotheses; or the outcome when it has no numeric checker."""
+    of its points, and its hypotheses; or the outcome when it has no numeric checker. Without
+    ``sampled`` (the probe alone is wanted) the sampler has no edge or far points."""
     syms = _sorted(free)
     draws = _domains_for(syms, domains)
     named = {s.name: domains[s] for s in syms}
@@ -1151,6 +1162,8 @@ def _prepared(
         return NumericOutcome("error", reason=f"no numeric checker for {type(ob).__name__}")
     if hypotheses:
         probe = _under(hypotheses, probe, syms, given)
+    if not sampled:
+        return probe, sampler, hypotheses
     if isinstance(ob, Invariance):  # the base point simple, the other point's ``wrt`` values at the constants
         start = fixed_points({sp.Symbol(k): d for k, d in named.items()}, 1)[0]
         alts = edge_points([ob.expr], {n: named[n] for n in wrt})
@@ -1192,7 +1205,7 @@ def search_points(
     else:
         points = [p["base"] if "base" in p else p for p in points]
     try:
-        prepared = _prepared(ob, free, domains, profile)
+        prepared = _prepared(ob, free, domains, profile, sampled=False)
         if isinstance(prepared, NumericOutcome):
             return prepared
         probe = prepared[0]
@@ -1295,7 +1308,7 @@ def _closer_look(
         return None
     digits = 2 * profile.dps + math.ceil(_scale_bits(exprs) * math.log10(2))
     deep = replace(profile, dps=min(digits, MAX_DPS // 2))
-    prepared = _prepared(ob, free, domains, deep)
+    prepared = _prepared(ob, free, domains, deep, sampled=False)
     if isinstance(prepared, NumericOutcome):
         return None
     probe = prepared[0]
@@ -1304,6 +1317,7 @@ def _closer_look(
         point = _point_of(key)
         res = probe(point)
         if res.ok is False:
+            probe, sampler, _ = _prepared(ob, free, domains, deep)  # with its edge and far points
             again = _sampled(sampler, probe, deep)
             if again.failure is None:
                 again.failure = (point, res)
