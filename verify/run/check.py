@@ -149,17 +149,26 @@ def check_step(
     )
 
 
+#: the share of the profile's symbolic budget a corrected form's proof gets (its status is shown beside the
+#: step's; a failed proof attempt spends the whole budget)
+CORRECTION_BUDGET = 1 / 3
+
+
 def check_correction(correction: Claim, profile: Profile) -> tuple[str, str | None, bool]:
-    """A step's corrected form checked as a claim is (without a diagnosis): its status, the reason
-    (with the counterexample when refuted) and whether the verdict is final. A corrected form is
-    shown as the right statement, so it must hold: a refuted one fails the step."""
+    """A step's corrected form checked as a claim is (without a diagnosis), with :data:`CORRECTION_BUDGET`
+    of the symbolic budget: its status, the reason (with the counterexample when refuted) and whether
+    the verdict is final. A corrected form is shown as the right statement, so it must hold: a refuted
+    one fails the step. The search is the claim's own, so only the proof, not a refutation, depends
+    on the smaller budget."""
     try:
         obligations = correction.obligations()
         domains = claim_domains(obligations)
     except (VerifyError, TypeError, ValueError, sp.SympifyError) as exc:
         return "error", f"malformed corrected form: {exc}", True
     with mpmath.workprec(MPMATH_PREC):
-        done = attempt(obligations, domains, profile)
+        done = attempt(
+            obligations, domains, replace(profile, symbolic_budget=profile.symbolic_budget * CORRECTION_BUDGET)
+        )
     v, refuting = done.verdict, done.refuting
     reason = v.reason
     if refuting is not None and refuting.counterexample:
