@@ -762,6 +762,8 @@ def boundary_points(hypotheses: tuple[Sign, ...], domain_items: tuple[tuple[str,
         for name in sorted(n for n in symbols if symbols[n] in h.expr.free_symbols):
             if time.process_time() > deadline:
                 break
+            if bulk.column(domains[name]) is None:  # a domain with a strategy of its own: its values only
+                continue
             try:
                 with time_limit(BOUNDARY_SOLVE_SECONDS):
                     solutions = sp.solve(h.expr, symbols[name])
