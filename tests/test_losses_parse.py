@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import re
 
 import pytest
 import sympy as sp
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from verify.cli import main
 from verify.errors import UsageError
 from verify.functions import logsigmoid, rewrite_special, sigmoid, softplus
-from verify.losses.parse import CANONICAL, LossSyntaxError, parse_expression, parse_params
+from verify.losses.parse import CANONICAL, LossSyntaxError, parse_expression, parse_loss, parse_params
 
 MALICIOUS = [
     "__import__('os').system('touch {marker}')",
@@ -143,3 +144,17 @@ def test_parser_agrees_with_direct_sympy(text):
     point = {s: v for s, v in zip(CANONICAL.values(), (-1.3, -2.1, -0.7, -3.3, 0.6, 7, 11), strict=True)}
     got, want = (complex(rewrite_special(e).subs(point).evalf(30)) for e in (expr, expected))
     assert abs(got - want) <= 1e-20 * max(1.0, abs(want))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("-logsigmoid(beta*(logp_w - logp_l)))", "')' closes nothing at column 36"),
+        ("-logsigmoid(beta*(logp_w - logp_l)", "'(' is never closed at column 12"),
+        ("-logsigmoid(beta*(logp_w - logp_l])", "']' closes a bracket of another kind at column 34"),
+    ],
+)
+def test_an_unbalanced_bracket_is_named_with_its_column(text, message):
+    # the tokenizer said "EOF in multi-line statement" for each
+    with pytest.raises(LossSyntaxError, match=re.escape(message)):
+        parse_loss(text)

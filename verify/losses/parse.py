@@ -133,8 +133,25 @@ def _fail(text: str, message: str, col: int | None = None) -> LossSyntaxError:
     return LossSyntaxError(f"loss expression {text!r}: {message}{where}")
 
 
+def _brackets(text: str) -> None:
+    """A bracket closed without being opened, closed by the wrong kind, or never closed, with its column
+    (the tokenizer says only "EOF in multi-line statement" for all three)."""
+    pairs, opened = {")": "(", "]": "[", "}": "{"}, []
+    for col, ch in enumerate(text):
+        if ch in "([{":
+            opened.append((ch, col))
+        elif ch in pairs:
+            if not opened:
+                raise _fail(text, f"{ch!r} closes nothing", col)
+            if opened.pop()[0] != pairs[ch]:
+                raise _fail(text, f"{ch!r} closes a bracket of another kind", col)
+    if opened:
+        raise _fail(text, f"{opened[-1][0]!r} is never closed", opened[-1][1])
+
+
 def _rename_keywords(text: str) -> str:
     """Let ``lambda`` (a Python keyword) stand for a symbol, reject an actual lambda, read ``^`` as ``**``."""
+    _brackets(text)
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     except (tokenize.TokenError, IndentationError, SyntaxError) as exc:
