@@ -223,3 +223,12 @@ def test_a_complex_value_is_not_read_as_its_real_part():
     assert np.isnan(real_part(np.array([1 + 2j, 3 + 0j]))[0]) and real_part(np.array([1 + 2j, 3 + 0j]))[1] == 3.0
     assert np.isnan(real_part(np.pi * 1j))  # a single complex number failed the cast (exit 3)
     assert real_part(np.array([0.5, -1.0])).tolist() == [0.5, -1.0]
+
+
+@pytest.mark.parametrize("expression", ["exp(1000*beta*h)", "-log1mexp(-beta*h)"])
+def test_numpy_warnings_about_overflow_do_not_leak(expression):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # a leaked NumPy warning fails the check
+        check_loss(expression)

@@ -191,25 +191,26 @@ def check_loss(
     documented = None
     if variant is not None and variant.optimum:
         documented, _ = parse_expression(variant.optimum, {**CANONICAL, "p": P})
-    optimum = population_optimum(ctx, documented, _optimum_candidates())
-    props = [
-        reconcile(preference_direction(ctx), optimum),
-        reconcile(reference_orientation(ctx), optimum),
-        off_reference(ctx),
-        shift_invariance(ctx),
-        gradient_weighting(ctx),
-        optimum,
-        bounded_below(ctx),
-        convexity(ctx),
-        beta_limits(ctx),
-    ]
-    if against is not None:
-        ref = CATALOG[against]
-        given = {k: v for k, v in values.items() if k in ref.params}
-        other = CompiledLoss(parse_expression(ref.expression)[0], {**_values(ref.params), **given})
-        props.append(compare_against(ctx, other, against, make_context(other)))
-    if grad_expr is not None:
-        props.append(claimed_gradient(ctx, grad_var, grad_expr))
+    with np.errstate(all="ignore"):  # the checks read inf and nan themselves; NumPy need not warn of them
+        optimum = population_optimum(ctx, documented, _optimum_candidates())
+        props = [
+            reconcile(preference_direction(ctx), optimum),
+            reconcile(reference_orientation(ctx), optimum),
+            off_reference(ctx),
+            shift_invariance(ctx),
+            gradient_weighting(ctx),
+            optimum,
+            bounded_below(ctx),
+            convexity(ctx),
+            beta_limits(ctx),
+        ]
+        if against is not None:
+            ref = CATALOG[against]
+            given = {k: v for k, v in values.items() if k in ref.params}
+            other = CompiledLoss(parse_expression(ref.expression)[0], {**_values(ref.params), **given})
+            props.append(compare_against(ctx, other, against, make_context(other)))
+        if grad_expr is not None:
+            props.append(claimed_gradient(ctx, grad_var, grad_expr))
     grads = {v.name: loss_latex(sp.diff(expr, v)) for v in (LOGP_W, LOGP_L)}
     return LossReport(
         name=name,
