@@ -645,6 +645,8 @@ FAR_POINT_SECONDS = 0.25
 FAR_SECONDS = 1.0
 #: constants the search draws anyway (Hypothesis's simple values)
 _SIMPLE = frozenset({0.25, 0.5, 0.75, 1.0, 2.0, 3.0})
+#: CPU seconds one point of an exact equation's closer look (:func:`_closer_look`) may take
+CLOSER_SECONDS = 1.0
 #: points just inside the edge of an implication's hypotheses (:func:`boundary_points`), at most; the
 #: hypotheses solved (of at most BOUNDARY_SYMBOLS symbols: a thin region is a relation of a few), the
 #: CPU seconds for one solve and for all of a search's; the relative distances from the edge
@@ -1295,9 +1297,11 @@ def _closer_look(
     ``e^{π√163} = 640320³ + 744`` is off by 3·10⁻³⁰ relative, ``x = x(1 + 10⁻²⁵)`` by 10⁻²⁵ and
     ``σ(x/10³⁰⁰) = 1/2`` by ``x·10⁻³⁰⁰``: below the noise of 30 digits, so no point saw a difference.
     The two points are probed at twice the digits plus those of the claim's largest or smallest
-    constant (:func:`_scale_bits`); a difference there is a violation only as any other is (it stays
-    above the noise when the digits are doubled, :func:`_compare`). The search is then repeated at
-    those digits, so the counterexample is shrunk as usual (the probed point if that search misses it).
+    constant (:func:`_scale_bits`), each within :data:`CLOSER_SECONDS`; a difference there is a
+    violation only as any other is (it stays above the noise when the digits are doubled,
+    :func:`_compare`). Not for an integral: mpmath's quadrature is never exact to the working digits.
+    The search is then repeated at those digits, so the counterexample is shrunk as usual (the
+    probed point if that search misses it).
     """
     inner = ob.inner if isinstance(ob, Conditional) else ob
     if not isinstance(inner, Equation | Invariance):
@@ -1305,6 +1309,8 @@ def _closer_look(
     exprs = [inner.lhs, inner.rhs] if isinstance(inner, Equation) else [inner.expr]
     if _has_float(exprs):
         return None  # a float's rounding is allowed for; a finer look would only see it
+    if any(isinstance(e, sp.Basic) and e.has(sp.Integral) for e in exprs):
+        return None  # mpmath's quadrature resolves about 2/3 of the digits: never exact at any precision
     decided = [(key, res) for key, res in state.seen.items() if res.ok]
     if not decided:
         return None
@@ -1313,7 +1319,7 @@ def _closer_look(
     prepared = _prepared(ob, free, domains, deep, sampled=False)
     if isinstance(prepared, NumericOutcome):
         return None
-    probe = prepared[0]
+    probe = _bounded(prepared[0], CLOSER_SECONDS, [])
     worst = max(decided, key=lambda item: item[1].err)[0]
     for key in dict.fromkeys([worst, decided[-1][0]]):
         point = _point_of(key)
