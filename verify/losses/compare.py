@@ -59,27 +59,9 @@ def against(ctx: Context, other: CompiledLoss, other_name: str, other_ctx: Conte
         )
     one_sided = np.nonzero(np.isfinite(l1) != np.isfinite(l2))[0]
     if one_sided.size:  # a loss defined where the other is not is a different loss
-        base = point_at(pts, int(one_sided[0]), {**ctx.params})
-        v1, v2 = mine.exact("L", base), theirs.exact("L", base)
-        if mpmath.isfinite(v1) != mpmath.isfinite(v2):
-            ce = Counterexample(
-                base,
-                [
-                    Evaluation("L", "L", base, float(v1)),
-                    Evaluation(f"L_{other_name}", "L", {**base, **other.params}, float(v2)),
-                ],
-                ("L", "!=", f"L_{other_name}"),
-                f"the losses differ: L={fmt(v1)}, {other_name}={fmt(v2)} (one is undefined there)",
-            )
-            return PropertyResult(
-                pid,
-                title,
-                "violated",
-                "warning",
-                f"different from {other_name}: {ce.explanation}",
-                details=details,
-                counterexample=ce,
-            )
+        ce = _differ(mine, theirs, other_name, point_at(pts, int(one_sided[0]), {**ctx.params}))
+        if mpmath.isfinite(ce.value("L")) != mpmath.isfinite(ce.value(f"L_{other_name}")):
+            return _different(other_name, ce, details)
     l1, l2, g1, g2 = l1[ok], l2[ok], g1[:, ok], g2[:, ok]
     if np.all(_close(l1, l2)):
         out = prove_zero(mine.expr - theirs.expr, 1.0)
@@ -116,15 +98,7 @@ def against(ctx: Context, other: CompiledLoss, other_name: str, other_ctx: Conte
         )
     same_min = _same_minimisers(ctx, other_ctx)
     i = int(np.argmax(np.abs(l1 - l2) / (np.abs(l1) + np.abs(l2) + 1e-300)))
-    base = point_at(pts, int(np.nonzero(ok)[0][i]), {**ctx.params})
-    v1, v2 = mine.exact("L", base), theirs.exact("L", base)
-    p_other = {**base, **other.params}
-    ce = Counterexample(
-        base,
-        [Evaluation("L", "L", base, float(v1)), Evaluation(f"L_{other_name}", "L", p_other, float(v2))],
-        ("L", "!=", f"L_{other_name}"),
-        f"the losses differ: L={fmt(v1)}, {other_name}={fmt(v2)}",
-    )
+    ce = _differ(mine, theirs, other_name, point_at(pts, int(np.nonzero(ok)[0][i]), {**ctx.params}))
     if same_min:
         return PropertyResult(
             pid,
@@ -135,9 +109,28 @@ def against(ctx: Context, other: CompiledLoss, other_name: str, other_ctx: Conte
             details=details,
             counterexample=ce,
         )
+    return _different(other_name, ce, details)
+
+
+def _differ(mine: CompiledLoss, theirs: CompiledLoss, other_name: str, base: dict[str, float]) -> Counterexample:
+    """Both losses at ``base`` (50 digits), as the point where they differ."""
+    v1, v2 = mine.exact("L", base), theirs.exact("L", base)
+    undefined = " (one is undefined there)" if mpmath.isfinite(v1) != mpmath.isfinite(v2) else ""
+    return Counterexample(
+        base,
+        [
+            Evaluation("L", "L", base, float(v1)),
+            Evaluation(f"L_{other_name}", "L", {**base, **theirs.params}, float(v2)),
+        ],
+        ("L", "!=", f"L_{other_name}"),
+        f"the losses differ: L={fmt(v1)}, {other_name}={fmt(v2)}{undefined}",
+    )
+
+
+def _different(other_name: str, ce: Counterexample, details: dict) -> PropertyResult:
     return PropertyResult(
-        pid,
-        title,
+        "against",
+        f"against {other_name}",
         "violated",
         "warning",
         f"different from {other_name}: {ce.explanation}",
