@@ -63,3 +63,13 @@ def test_a_changed_correction_is_checked_again() -> None:
     one, two = _wrong_sign(Equal(b * (x + 1), b * x + b)), _wrong_sign(Equal(b * (x + 1), b * x))
     assert claim_key(one, settings) != claim_key(two, settings)
     assert claim_key(one, settings) == claim_key(_wrong_sign(Equal(b * (x + 1), b * x + b)), settings)
+
+
+def test_a_step_whose_correction_could_not_be_decided_is_not_replayed() -> None:
+    from dataclasses import replace
+
+    from verify.run.cache import reusable
+
+    r = _check(_wrong_sign(Equal(b * (x + 1), b * x + b)))
+    assert reusable(r)
+    assert not reusable(replace(r, correction_status="error", correction_reason="no point could be evaluated"))

@@ -65,8 +65,8 @@ CACHEABLE = ("proved", "confirmed", "refuted")
 
 
 def reusable(s: StepResult) -> bool:
-    """Whether a verdict may be replayed: a decided status that no budget cut short."""
-    return s.status in CACHEABLE and s.final
+    """Whether a verdict may be replayed: a decided status (its corrected form's too) that no budget cut short."""
+    return s.status in CACHEABLE and s.final and s.correction_status in (*CACHEABLE, None)
 
 
 #: the fields of a :class:`StepResult` that a check produces (the rest comes from the claim's text)
