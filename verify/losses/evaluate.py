@@ -99,12 +99,14 @@ class CompiledLoss:
         self._np = {q: numpy_function(e, VARIABLES) for q, e in self.quantities.items()}
         self._mp: dict[str, object] = {}
         detached = sorted(self.expr.atoms(stopgrad), key=sp.default_sort_key)
-        held = [sp.Dummy(f"held{i}") for i in range(len(detached))]
-        #: each stopgrad(x)'s x (float64 and mpmath), and L with them as inputs
+        #: each stopgrad(x)'s x (float64 and mpmath), and L with them as inputs (compiled only when there are any)
         self._detached = [numpy_function(d.args[0], VARIABLES) for d in detached]
         self._detached_mp = [mpmath_function(d.args[0], VARIABLES) for d in detached]
-        self._held = numpy_function(self.expr.xreplace(dict(zip(detached, held, strict=True))), (*VARIABLES, *held))
-        self._held_mp = mpmath_function(self.expr.xreplace(dict(zip(detached, held, strict=True))), (*VARIABLES, *held))
+        if detached:
+            held = [sp.Dummy(f"held{i}") for i in range(len(detached))]
+            frozen = self.expr.xreplace(dict(zip(detached, held, strict=True)))
+            self._held = numpy_function(frozen, (*VARIABLES, *held))
+            self._held_mp = mpmath_function(frozen, (*VARIABLES, *held))
 
     def uses(self, symbol: sp.Symbol) -> bool:
         return symbol in self.expr.free_symbols
