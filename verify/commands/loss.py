@@ -20,7 +20,7 @@ from verify import __version__
 from verify.errors import UsageError
 from verify.kernel.budget import SymbolicTimeout, time_limit
 from verify.losses.catalog import CATALOG
-from verify.losses.check import check_catalog, check_loss
+from verify.losses.check import check_catalog, check_loss, check_variant
 from verify.losses.parse import parse_defines, parse_params
 from verify.losses.results import LossReport, reports_json, worst
 from verify.losses.variants import is_variant_file, load_variants
@@ -140,21 +140,11 @@ def _reports(args: argparse.Namespace) -> tuple[list[LossReport], list[tuple[str
     params = parse_params(args.param)
     defines = parse_defines(args.define)
     variant = CATALOG.get(args.expr.strip())  # a catalog name: that variant, at its hyperparameters unless given
-    expression = variant.expression if variant else args.expr
-    name = variant.name if variant else "loss"
-    params = {**(variant.params if variant else {}), **params}
+    options = {"against": args.against, "claimed_grad": args.claimed_grad, "defines": defines}
     report = _within_budget(
         args.time_limit,
         f"loss {args.expr!r}",
-        lambda: check_loss(
-            expression,
-            params,
-            name=name,
-            variant=variant,
-            against=args.against,
-            claimed_grad=args.claimed_grad,
-            defines=defines,
-        ),
+        lambda: check_variant(variant, params, **options) if variant else check_loss(args.expr, params, **options),
     )
     return [report], []
 

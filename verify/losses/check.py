@@ -229,9 +229,10 @@ def check_loss(
     )
 
 
-def check_variant(variant: Variant, **kwargs) -> LossReport:
-    """Check a catalog variant with its default hyperparameters."""
-    return check_loss(variant.expression, variant.params, name=variant.name, variant=variant, **kwargs)
+def check_variant(variant: Variant, params: Mapping[str, object] | None = None, **kwargs) -> LossReport:
+    """Check a catalog variant with its default hyperparameters, those in ``params`` given instead."""
+    values = {**variant.params, **(params or {})}
+    return check_loss(variant.expression, values, name=variant.name, variant=variant, **kwargs)
 
 
 def check_catalog() -> list[LossReport]:
