@@ -35,10 +35,7 @@ def step_lines(result: RunResult) -> list[str]:
 
 def _failure(derivation_id: str, step: StepResult) -> list[str]:
     where = f" ({_where(step)})" if _where(step) else ""
-    status = f"{step.status}, expected {_expected(step)}"
-    if step.correction_status == "refuted" and not step_failed(step.expected, step.status):
-        status = f"{step.status} as expected, but its corrected form is refuted"
-    lines = [f"FAILED {derivation_id}::{step.id}{where}: {status}"]
+    lines = [f"FAILED {derivation_id}::{step.id}{where}: {_failed_as(step)}"]
     if step.reason:
         lines.append(f"  reason: {step.reason.splitlines()[0] if step.reason.strip() else step.reason}")
     if step.counterexample:
@@ -51,6 +48,16 @@ def _failure(derivation_id: str, step: StepResult) -> list[str]:
         lines.append(f"  corrected form, refuted: {step.correction_reason}")
         lines.append(f"  corrected form: {step.correction_latex}")
     return lines
+
+
+def _failed_as(step: StepResult, why: bool = False) -> str:
+    """Why a failed step failed: its status against its expectation, or its refuted corrected form
+    (with ``why``, followed by the correction's reason)."""
+    if step.correction_status == "refuted" and not step_failed(step.expected, step.status):
+        return f"{step.status} as expected, but its corrected form is refuted" + (
+            f" ({step.correction_reason})" if why else ""
+        )
+    return f"{step.status}, expected {_expected(step)}"
 
 
 def _expected(step: StepResult) -> str:
@@ -106,9 +113,7 @@ def github_annotations(result: RunResult) -> list[str]:
             props = [f"title={_escape_property(f'verify {d.id}::{s.id}')}"]
             if s.file and s.line:
                 props = [f"file={_escape_property(s.file)}", f"line={s.line}", *props]
-            message = f"{s.status}, expected {_expected(s)}"
-            if s.correction_status == "refuted" and not step_failed(s.expected, s.status):
-                message = f"{s.status} as expected, but its corrected form is refuted ({s.correction_reason})"
+            message = _failed_as(s, why=True)
             if s.reason:
                 message += f": {s.reason}"
             if s.counterexample:
