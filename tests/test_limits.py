@@ -439,3 +439,24 @@ def test_a_tail_undefined_at_its_first_digits_is_escalated_not_skipped():
         slope = mpmath.diff(g, mpf("1e-60"))
         assert abs(slope - mpmath.sqrt(mm / (2 * (mm + 1)))) < mpf("1e-30") and slope > mpf("0.1")
     assert check(Limit(derivative, k, 0, sp.sqrt(m / (2 * (m + 1))), direction="+")).status == "confirmed"
+
+
+PHI = (1 + sp.sqrt(5)) / 2
+
+
+@pytest.mark.parametrize("frequency", [sp.pi * PHI, 4 * sp.pi / sp.E], ids=["golden", "four-over-e"])
+def test_an_oscillation_aligned_with_one_approach_sequence_is_judged_along_the_other(frequency):
+    """Along ``x = 2^k/φ`` the sine of ``πφx`` is 0 up to the rounding of the point and ``cos`` is 1: one
+    approach sequence alone read sin(πφx)/log x → 0 (true) as growing without bound and confirmed
+    cos(πφx) → 1 (false). Every verdict now holds along a second sequence (``e/4·2^k``), so neither
+    constant can align with the search."""
+    true = fuzz_claim(Limit(sp.sin(frequency * x) / sp.log(x), x, sp.oo, 0))
+    assert true.status != "refuted", true.reason
+    false = fuzz_claim(Limit(sp.cos(frequency * x), x, sp.oo, 1))
+    assert false.status != "confirmed"
+    # the independent check: |sin(·)/log x| ≤ 1/log x → 0, and cos(·) keeps returning far below 1
+    with mpmath.workdps(200):
+        w = mpmath.mpf(frequency.evalf(220))
+        big = [mpf(10) ** k for k in (30, 60, 90)]
+        assert all(abs(mpmath.sin(w * v) / mpmath.log(v)) <= 1 / mpmath.log(v) for v in big)
+        assert min(mpmath.cos(w * v) for v in big) < 0.99

@@ -287,8 +287,10 @@ def _sign(
     A value that is 0 at every precision up to :data:`MAX_DPS` digits satisfies a non-strict
     claim; it violates a strict one only when ``exact_zero()`` shows the value is exactly 0 at the
     point (1 − σ(10⁴) evaluates to 0 at 3000 digits, but it is not 0), asked as soon as the value
-    sits in the rounding noise of two precisions; otherwise the point is left undecided. One that
-    stays inside the noise floor satisfies a non-strict claim and leaves a strict one undecided.
+    sits in the rounding noise of two precisions; otherwise the point is left undecided. One inside the
+    noise floor (of the largest intermediate) at two precisions but the same at both is no rounding
+    noise, and decides; one that stays inside the noise floor otherwise satisfies a non-strict claim and
+    leaves a strict one undecided.
     """
     got = get(profile.dps)
     if got is None:
@@ -309,6 +311,7 @@ def _sign(
     if not strict and profile.rel_tol and v >= -profile.rel_tol * scale:  # a float's rounding, as for equations
         return _Probe(True, float(-v / scale) if scale else 0.0, values)
     dps, previous, noisy, tried = max(confirm_dps, 2 * profile.dps), None, 0, False
+    quiet = None  # the value last seen inside the noise floor
     while dps <= MAX_DPS:
         got = get(dps)
         if got is None or not _finite(got.outputs[0]):
@@ -324,6 +327,12 @@ def _sign(
             tried = True  # 0 or rounding noise at two precisions: sin(π·1)² is exactly 0, which no precision shows
             if exact_zero():
                 return _Probe(False, math.inf, {"value": sp.S.Zero})
+        if v != 0 and quiet is not None and abs(quiet - v) <= mpmath.mpf("1e-6") * abs(v):
+            # inside the noise floor at two precisions, yet the same value: not rounding, which moves with the
+            # digits (e^x − e^(−10⁴) at x = −10⁸ is −10^(−4343) below a floor of 10⁸ (the value of x) · 10^(8 − dps))
+            ok = v > 0 if strict else v >= 0
+            return _Probe(ok, 0.0 if ok else float(-v / scale) if scale else math.inf, values)
+        quiet = v if v != 0 and abs(v) <= _noise_floor(magnitude, dps) else None
         if v == 0:
             previous, dps = None, 2 * dps  # exact 0 or underflow: only more digits can tell
             if dps > MAX_DPS:  # 0 at every precision up to the cap
@@ -337,8 +346,9 @@ def _sign(
                 ok = v > 0 if strict else v >= 0
                 return _Probe(ok, 0.0 if ok else float(-v / scale) if scale else math.inf, values)
             previous, dps = v, 2 * dps
-        else:
-            previous, dps = None, _next_dps(dps, magnitude, v)
+        else:  # inside the noise floor: enough digits to resolve it, or twice as many to see it move
+            needed = _next_dps(dps, magnitude, v)
+            previous, dps = None, needed if needed <= MAX_DPS else 2 * dps
     return _Probe(True, 0.0, values) if not strict else _Probe(None)
 
 
@@ -1497,17 +1507,19 @@ def _depths(ob: LimitOf, target: sp.Expr) -> tuple[int, int, bool]:
     return depth, _RECHECK * depth, want <= _MAX_DEPTH
 
 
-def _approach(ob: LimitOf, side: str, domain: Domain, dps: int, depth: int, first: int = 1) -> list:
+def _approach(ob: LimitOf, side: str, domain: Domain, dps: int, depth: int, first: int = 1, sequence: int = 0) -> list:
     """``(k, x_k, x_k as text)`` for the approach points ``j ≥ first`` of ``side`` inside the domain.
 
-    The steps are ``c·2^-k`` (``c·2^k`` at ``±∞``, whole for an integer domain) with ``c = (√5 − 1)/2``:
-    dyadic points alone would sample ``sin(π/x)`` only at its zeros.
+    The steps are ``c·2^-k`` (``c·2^k`` at ``±∞``, whole for an integer domain) with ``c = (√5 − 1)/2``
+    (``sequence`` 0) or ``c = e/4`` (``sequence`` 1): dyadic points alone would sample ``sin(π/x)`` only
+    at its zeros, and one constant alone samples ``sin(πφx)`` only near its zeros (at ``x = 2^k/φ``),
+    so a verdict must hold along both.
     """
     to = sp.sympify(ob.to)
     out = []
     with mpmath.workdps(dps):
         a = None if to.is_infinite else mpmath.mpmathify(to.evalf(dps + 5))
-        c = (mpmath.sqrt(5) - 1) / 2
+        c = (mpmath.sqrt(5) - 1) / 2 if sequence == 0 else mpmath.e / 4
         for j in range(first, _APPROACH_POINTS + 1):
             k = j * depth // _APPROACH_POINTS
             if a is None:
@@ -1656,10 +1668,10 @@ def _fuzz_limit(
     """Evaluate ``f`` (and the claimed value) along ``x_k → to`` on every side, for sampled values of
     the other symbols; the verdict on each side is :func:`_limit_side`'s, read from the tail.
 
-    A sampled point refutes the limit when some side refutes it, and does again along an approach
-    four times as deep (``2^-800``, at the digits that needs; deeper for a claim with large or tiny
-    numbers, :func:`_depths`); it confirms it when every side
-    confirms it; otherwise it is skipped. Samples are counted as sampled points × approach points
+    A sampled point refutes the limit when some side refutes it, and does again along the other
+    sequence of :func:`_approach` four times as deep (``2^-800``, at the digits that needs; deeper for a
+    claim with large or tiny numbers, :func:`_depths`); it confirms it when every side confirms it, on
+    the tail of the other sequence too; otherwise it is skipped. Samples are counted as sampled points × approach points
     per side.
     """
     x = ob.var
@@ -1668,15 +1680,15 @@ def _fuzz_limit(
         return NumericOutcome("error", reason=f"the claimed value {target} cannot be evaluated numerically")
     others = _sorted(free - {x})
     ev = _Evaluator([*others, x], [ob.expr] if target.is_infinite else [ob.expr, target])
-    approach: dict[tuple[str, int], tuple[int, list]] = {}
+    approach: dict[tuple[str, int, int], tuple[int, list]] = {}
     depth, recheck, trusted = _depths(ob, target)
 
-    def points_of(side: str, bits: int) -> tuple[int, list]:
-        if (side, bits) not in approach:
+    def points_of(side: str, bits: int, sequence: int = 0) -> tuple[int, list]:
+        if (side, bits, sequence) not in approach:
             dps = _limit_dps(ob, profile, bits)
             first = 1 if bits == depth else _APPROACH_POINTS - _TAIL + 1  # the recheck needs the tail only
-            approach[side, bits] = dps, _approach(ob, side, domains[x], dps, bits, first)
-        return approach[side, bits]
+            approach[side, bits, sequence] = dps, _approach(ob, side, domains[x], dps, bits, first, sequence)
+        return approach[side, bits, sequence]
 
     def outputs(p: dict, t, digits: int, tail: bool = False) -> list | None:
         """The values at ``t``, None where undefined. On the tail :data:`_LOST` where digits were lost: a sum
@@ -1688,19 +1700,23 @@ def _fuzz_limit(
             return _LOST if tail else None
         return _LOST if tail and got.lost_in_products() else got.outputs
 
-    def judge(p: dict, side: str, bits: int, early: list | None = None) -> tuple[_Probe, tuple, str, list] | None:
-        """The side's verdict, the last tail row ``(k, f, claimed, noise)``, the last point as text
-        and the rows ``(k, f, claimed)`` of the first points.
+    def judge(
+        p: dict, side: str, bits: int, early: list | None = None, sequence: int = 0
+    ) -> tuple[_Probe, tuple, str, list] | None:
+        """The side's verdict along approach ``sequence``, the last tail row ``(k, f, claimed, noise)``,
+        the last point as text and the rows ``(k, f, claimed)`` of the first points (given as ``early``:
+        only the tail is evaluated).
 
         The noise of a tail value is its change at twice the digits; while the verdict is open and
         the tail is not resolved, the digits are doubled (at most :data:`_ESCALATIONS` times).
         """
-        digits, points = points_of(side, bits)
+        digits, points = points_of(side, bits, sequence)
         if len(points) < _TAIL:
             return None
+        first = [] if early is not None else points[:-_TAIL]
         early = [] if early is None else early  # the recheck reuses the first points of the approach
         with mpmath.workdps(digits):
-            for k, t, _ in points[:-_TAIL]:
+            for k, t, _ in first:
                 got = outputs(p, t, digits)
                 if got is not None:  # undefined far from the point: skipped
                     early.append((k, got[0], got[1] if len(got) > 1 else target))
@@ -1734,14 +1750,21 @@ def _fuzz_limit(
             got = judge(p, side, depth)
             if got is None:
                 return _Probe(None)
-            if got[0].ok is False:
-                got = judge(p, side, recheck, got[3])  # a refutation must hold deeper too
+            if got[0].ok is False:  # a refutation must hold along the other sequence, and deeper too
+                other = judge(p, side, depth, sequence=1)
+                if other is None or other[0].ok is not False:
+                    return _Probe(None)
+                got = judge(p, side, recheck, other[3], sequence=1)
                 if got is None or got[0].ok is not False or not trusted:
                     return _Probe(None)
                 res, (_, f, claimed, _), last, _ = got
                 shown = str(target) if target.is_infinite else claimed
                 values = {"side": side, f"{x.name} at last point": last, "f at last point": f, "claimed": shown}
                 return _Probe(False, res.err, {**values, **res.values})
+            if got[0].ok:  # so must a confirmation: the tail along the other sequence
+                again = judge(p, side, depth, list(got[3]), sequence=1)
+                if again is None or again[0].ok is not True:
+                    return _Probe(None)
             verdicts.append(got[0])
         if all(r.ok for r in verdicts):
             return _Probe(True, max(r.err for r in verdicts))
