@@ -10,6 +10,9 @@ fails only far beyond the range the search samples.
 
 from __future__ import annotations
 
+import math
+import re
+
 import mpmath
 import pytest
 import sympy as sp
@@ -423,7 +426,24 @@ def test_an_integer_claim_failing_only_beyond_the_sampled_integers_is_refuted(cl
 
 @pytest.mark.parametrize(
     "claim",
+    [Inequality(sp.cos(sp.pi * N_FAR / 100), ">", -1), Inequality((N_FAR**2 - 10**4) ** 2, ">", 0)],
+    ids=["cos-at-100", "square-at-100"],
+)
+def test_an_integer_claim_failing_at_a_round_number_beyond_the_sampled_range_is_refuted(claim):
+    """Both fail at n = 100 only (among positive integers up to 10⁸); the integers 65 … 10⁸ were never tried,
+    and both were confirmed. The round values 10², 10³, 10⁴, 10⁶ are now tried as far values; the
+    counterexample is checked exactly."""
+    r = check(claim)
+    assert r.status == "refuted", (r.status, r.reason)
+    n = sp.Integer(int(float(r.counterexample["n_far"])))
+    assert (claim.lhs - claim.rhs).subs(N_FAR, n) <= 0
+
+
+@pytest.mark.parametrize(
+    "claim",
     [
+        Inequality(sp.cos(sp.pi * N_FAR / 100), ">=", -1),
+        Inequality((N_FAR**2 - 10**4) ** 2, ">=", 0),
         Inequality(1 - sigmoid(x), ">", 0),  # 1 − σ(10⁴⁰) is e^(−10⁴⁰): no precision shows it, yet positive
         Inequality(softplus(x), ">", x),
         Inequality(sp.tanh(x), "<", 1),
@@ -437,6 +457,8 @@ def test_an_integer_claim_failing_only_beyond_the_sampled_integers_is_refuted(cl
         Inequality(sp.harmonic(var("n_far", POSITIVE_INTEGER)), "<=", 1 + sp.log(var("n_far", POSITIVE_INTEGER))),
     ],
     ids=[
+        "cos-at-least-minus-one",
+        "square-nonnegative",
         "one-minus-sigmoid",
         "softplus",
         "tanh",
@@ -639,7 +661,58 @@ def test_a_domain_declared_by_its_range_alone_means_that_range():
 def test_a_domain_whose_assumptions_do_not_cover_its_support_is_refused(domain, assumption):
     """Under a wrong ``positive``, SymPy turned √(r²) = r into r = r when the claim was built, and the
     false claim was proved although r = −1/2 was sampled; under ``integer``, sin(πk) = 0 was proved."""
-    with pytest.raises(ClaimError, match=f"assumes '{assumption}'"):
+    with pytest.raises(ClaimError, match=f"assumes {assumption}=True"):
+        domain()
+
+
+@pytest.mark.parametrize(
+    ("domain", "message"),
+    [
+        # an assumption stated False: SymPy proved |x| = −x on [1, 10] when the claim was built
+        (lambda: Domain("notpos", 1, 10, (("real", True), ("positive", False))), "positive=False"),
+        (lambda: Domain("nonint", 0, 1, (("integer", False),)), "integer=False"),
+        (lambda: Domain("unreal", 0, 1, (("real", False),)), "real=False"),
+        # assumptions the search cannot honour: sin(πx) = 0 under prime, (−1)^k = −1 under odd were proved
+        (lambda: Domain("primey", 1.5, 10, (("prime", True),)), "prime=True, which the search cannot"),
+        (lambda: Domain("oddy", 1, 64, (("odd", True),), scale="integer"), "odd=True, which the search cannot"),
+        (lambda: Domain("imy", 1, 10, (("imaginary", True),)), "imaginary=True, which the search cannot"),
+    ],
+    ids=["positive-False", "integer-False-with-0", "real-False", "prime", "odd", "imaginary"],
+)
+def test_a_domain_stating_what_its_support_does_not_have_is_refused(domain, message):
+    with pytest.raises(ClaimError, match=message):
+        domain()
+
+
+@pytest.mark.parametrize(
+    ("domain", "message"),
+    [
+        # the search sampled these values outside the support and refuted w > 0, v > 0 and n ≥ 1 there
+        (lambda: Domain("lz", 1e-3, 1e3, (("positive", True),), scale="log_or_zero"), "samples 0, which is outside"),
+        (lambda: Domain("mis", -1, 1, (("positive", True),), support=(0, 10, False, True)), "samples -1, which"),
+        (
+            lambda: Domain("n0", 0, 10, (("integer", True),), scale="integer", support=(1, 1e9, True, True)),
+            "samples 0, which is outside",
+        ),
+        (lambda: Domain("empty", 2, 1, (("real", True),)), "lo ≤ hi"),
+        (lambda: Domain("nan", math.nan, 1, (("real", True),)), "real numbers"),
+        (lambda: Domain("logneg", -1, 1, (("real", True),), scale="log"), "lo must be > 0"),
+        (lambda: Domain("noint", 0.2, 0.8, (("real", True),), scale="integer"), "no integer lies"),
+        (lambda: Domain("odd_scale", 0, 1, (("real", True),), scale="geometric"), "scale='geometric'"),
+    ],
+    ids=[
+        "log-or-zero-without-0",
+        "lo-outside",
+        "integer-from-0",
+        "empty",
+        "nan",
+        "log-of-negative",
+        "no-integer",
+        "scale",
+    ],
+)
+def test_a_domain_sampling_outside_its_support_is_refused(domain, message):
+    with pytest.raises(ClaimError, match=re.escape(message)):
         domain()
 
 
@@ -648,6 +721,18 @@ def test_a_domain_whose_assumptions_cover_its_support_is_accepted():
     assert check(Equal(sp.sqrt(r**2), r)).status == "proved"
     k = var("k_counts", Domain("counts", 0, 10, (("integer", True), ("nonnegative", True)), scale="integer"))
     assert check(Equal(sp.sin(sp.pi * k), 0)).status == "proved"
+    # stated False where the support has none: proved under it, and true
+    x = var("x_nonpos", Domain("nonpos", -10, 0, (("real", True), ("positive", False))))
+    assert check(Equal(sp.Abs(x), -x)).status == "proved"
+    f = var("f_frac", Domain("frac", 0.1, 0.9, (("integer", False), ("positive", True)), support=(0, 1, False, False)))
+    assert check(Equal(sp.floor(f), 0)).status in ("proved", "confirmed")
+    assert check(Equal(sp.floor(f), 1)).status == "refuted"
+    z = var(
+        "z_zero_or_more",
+        Domain("lz_ok", 1e-3, 1e3, (("nonnegative", True),), scale="log_or_zero", support=(0.0, math.inf, True, False)),
+    )
+    assert check(Inequality(z, ">", 0)).status == "refuted"
+    assert check(Inequality(z, ">=", 0)).status == "proved"
 
 
 # ---------------------------------------------------------------- proofs that were not proofs
@@ -730,3 +815,39 @@ def test_a_search_near_an_optimum_beside_an_open_bound_stays_inside_the_domain()
     assert check(Stationary(J, {p_: P_STAR}, "max", scope="global")).status in ("proved", "confirmed")
     # a false maximum beside the same bound is still refuted near it
     assert check(Stationary(p_ * (1 - p_), {p_: 1 - sp.Rational(1, 10**16)}, "max")).status == "refuted"
+
+
+@pytest.mark.parametrize(
+    ("claim", "value"),
+    [
+        (
+            Inequality(sigmoid(x), ">", sp.Rational(1, 10**5000)),
+            lambda v: 1 / (1 + mpmath.exp(-v)) - mpmath.mpf(10) ** -5000,
+        ),
+        (Inequality(sp.exp(x), ">=", sp.exp(-(10**4))), lambda v: mpmath.exp(v) - mpmath.exp(-(10**4))),
+    ],
+    ids=["sigmoid-above-tiny", "exp-above-tiny"],
+)
+def test_a_tiny_violation_beside_a_large_intermediate_is_refuted(claim, value):
+    """At x = −10⁸ both sides are below 10⁻³⁰⁰⁰ while x itself is 10⁸: the noise floor of the largest
+    intermediate (10⁸·10^(8 − dps)) stayed above the value up to 3000 digits, and the point counted as
+    holding (non-strict) or undecided (strict): both false claims were confirmed. A value inside the floor
+    but the same at two precisions is no rounding noise and now decides."""
+    r = check(claim)
+    assert r.status == "refuted", (r.status, r.reason)
+    with mpmath.workdps(60):
+        assert value(mpmath.mpf(r.counterexample["x"])) < 0
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        Inequality(sigmoid(x), ">", 0),
+        Inequality(sp.exp(x) - sp.exp(x - 1), ">", 0),
+        Inequality((1 + sp.exp(x)) * (1 - sp.exp(x)) + sp.exp(2 * x), ">=", 1),  # 0 + rounding that moves
+        Inequality(sp.sin(sp.pi * N_FAR) ** 2, ">=", 0),
+    ],
+    ids=["sigmoid-positive", "exp-difference", "exp-product", "sin-squared"],
+)
+def test_tiny_true_values_beside_large_intermediates_are_not_refuted(claim):
+    assert check(claim).status in ("proved", "confirmed")

@@ -22,6 +22,10 @@ SIMPLE = (1.0, 0.5, -1.0, 2.0, -0.5, 0.25, -2.0, 0.75, 3.0, -3.0, 0.0)
 #: infinite end; toward a finite end ``a`` that the range stops short of, ``a ± 10^-k·|a - end of range|``
 FAR_SIZES = (1e8, 1e40)
 FAR_FRACTIONS = (1e-5, 1e-37)
+#: an integer domain's round values between its sampled range and ``10^8`` (it samples 1…64, say), tried
+#: first: a claim about integers fails as often at a round number as beyond all of them
+#: (``cos(πn/100) > −1`` at n = 100)
+FAR_INTEGERS = (1e2, 1e3, 1e4, 1e6)
 
 
 def _simple(domain: Domain) -> list[float]:
@@ -57,6 +61,9 @@ def far_values(domain: Domain) -> list[float]:
     only below ``e^-10``), and the range is only where the search spends most of its points."""
     lower, upper, _, _ = domain.support
     out = []
+    if domain.scale == "integer":
+        out += [v for size in FAR_INTEGERS for v in (size, -size)]
+        out += [v for v in (lower, upper) if math.isfinite(v)]  # the support's own ends
     for size, fraction in zip(FAR_SIZES, FAR_FRACTIONS, strict=True):
         if domain.scale != "integer" and math.isfinite(lower) and domain.lo > lower:
             out.append(lower + fraction * (domain.lo - lower))
