@@ -187,3 +187,41 @@ def test_a_limit_under_hypotheses_is_refused_when_built_with_a_workaround():
 
     with pytest.raises(ClaimError, match="through the domains"):
         Implies([sp.Gt(_h, 0)], Limit(sigmoid(_h / _b), _b, 0, 1))
+
+
+def test_a_family_whose_build_raises_or_whose_sizes_are_not_counts_is_a_malformed_claim():
+    """A family's ``build`` is the user's code: an exception in it was raised through ``check_step``; a
+    size of 2.5 raised a ``TypeError`` from ``range``. Both are now a step in ``error`` saying why."""
+    from verify import ForSizes
+
+    y = var("y_family", POSITIVE)
+
+    def build(n: int):
+        if n == 3:
+            raise ZeroDivisionError("division by zero")
+        return Equal(y * n, n * y)
+
+    step = Step(id="family", claim=ForSizes(build, symbolic=(2, 3), numeric=()))
+    derivation = Derivation(id="t", title="t", source=Source("doc.txt", "x"), steps=[step])
+    r = check_step(derivation, step, VERDICTS)
+    assert r.status == "error"
+    assert "build(3) raised ZeroDivisionError: division by zero" in r.reason
+    with pytest.raises(ClaimError, match=r"size 2\.5 is not a whole number"):
+        ForSizes(build, numeric=(2.5,))
+    ok = Step(id="family_ok", claim=ForSizes(lambda n: Equal(y * n, n * y), symbolic=(2,), numeric=(5,)))
+    assert check_step(derivation, ok, VERDICTS).status == "proved"
+
+
+def test_an_undefined_value_or_a_lambda_in_a_claim_is_refused_when_built():
+    """``Equal(zoo, y)`` ended in ``error`` with "KeyError: 'ComplexInfinity'" and a Lambda with an
+    IndexError; both are refused when built, saying what to write. A limit's value may still be zoo."""
+    from verify import Limit
+
+    y = var("y_zoo", REAL)
+    with pytest.raises(ClaimError, match="undefined value"):
+        Equal(sp.zoo, y)
+    with pytest.raises(ClaimError, match="undefined value"):
+        Equal(y / sp.Integer(0), 1)
+    with pytest.raises(ClaimError, match="Lambda"):
+        Equal(sp.Lambda(y, y), 1)
+    assert Limit(1 / y, y, 0, sp.zoo).value is sp.zoo

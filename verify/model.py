@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import numbers
 import os
 import re
 import sys
@@ -33,7 +34,7 @@ EXPECTATIONS = ("holds", "refuted")
 KINDS = ("core", "audit", "experiment")
 
 
-def _expr(value: object, what: str, matrix: bool = False) -> sp.Expr:
+def _expr(value: object, what: str, matrix: bool = False, infinite: bool = False) -> sp.Expr:
     """``value`` as a SymPy expression the checkers can evaluate, or a :class:`ClaimError` saying why not."""
     if isinstance(value, str):
         raise ClaimError(f"{what}={value!r} is a string; build claims from SymPy expressions, not text")
@@ -54,6 +55,13 @@ def _expr(value: object, what: str, matrix: bool = False) -> sp.Expr:
         raise ClaimError(
             f"{what} uses the undefined function(s) {', '.join(undefined)}, which the checkers cannot evaluate; "
             "write the function out as an expression of declared symbols"
+        )
+    if nodes(e, sp.Lambda):
+        raise ClaimError(f"{what}={e} holds a Lambda, a function rather than a value; apply it to its argument")
+    if e.has(sp.nan) or (e.has(sp.zoo) and not (infinite and e is sp.zoo)):  # a limit's value may be zoo
+        raise ClaimError(
+            f"{what}={e} holds an undefined value (zoo or nan, e.g. a division by 0 SymPy carried out); "
+            "state the claim where it is defined, or as a Limit"
         )
     for op in nodes(e, (sp.Sum, sp.Product)):
         for index, *bounds in op.limits:
@@ -631,7 +639,7 @@ class Limit(Claim):
 
     def __post_init__(self) -> None:
         self.expr = _expr(self.expr, "expr")
-        self.to, self.value = _expr(self.to, "to"), _expr(self.value, "value")
+        self.to, self.value = _expr(self.to, "to"), _expr(self.value, "value", infinite=True)
         if not isinstance(self.var, sp.Symbol):
             raise ClaimError(f"var={self.var!r} must be a SymPy symbol")
         if self.to.free_symbols:
@@ -703,10 +711,18 @@ class ForSizes(Claim):
         self.symbolic, self.numeric = tuple(self.symbolic), tuple(self.numeric)
         if not self.symbolic and not self.numeric:
             raise ClaimError("ForSizes needs at least one size, in symbolic= or numeric=; with none nothing is checked")
+        for n in self.symbolic + self.numeric:
+            if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
+                raise ClaimError(f"ForSizes size {n!r} is not a whole number ≥ 0; sizes count items")
 
     def claim(self, n: int) -> Claim:
         if n not in self._cache:
-            c = self.build(n)
+            try:
+                c = self.build(n)
+            except ClaimError:
+                raise
+            except Exception as exc:  # the family's own code: said as a malformed claim, with the size
+                raise ClaimError(f"build({n}) raised {type(exc).__name__}: {exc}") from exc
             if not isinstance(c, Claim):
                 raise ClaimError(f"build({n}) returned {c!r}, not a claim")
             self._cache[n] = c
