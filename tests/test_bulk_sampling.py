@@ -65,7 +65,8 @@ def test_every_bulk_value_lies_in_its_domain(lo, width, scale, seed):
     hi = lo + width
     if scale == "integer" and math.floor(hi) < math.ceil(lo):
         return
-    domain = Domain("d", lo, hi, (("real", True),), scale=scale)
+    support = (0.0, hi, True, True) if scale == "log_or_zero" else None  # its 0 is a value of the support
+    domain = Domain("d", lo, hi, (("real", True),), scale=scale, support=support)
     values = bulk.column(domain)(np.random.default_rng(seed), 50)
     inside = (values >= lo) & (values <= hi)
     if scale == "log_or_zero":

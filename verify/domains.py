@@ -18,6 +18,13 @@ from hypothesis import strategies as st
 
 from verify.errors import ClaimError
 
+#: the sampling scales of a domain
+SCALES = ("linear", "log", "log_or_zero", "integer")
+#: assumptions every real number has (a domain may state them, True only)
+_ALWAYS = frozenset({"real", "finite", "complex", "extended_real", "commutative", "hermitian"})
+#: the assumptions a domain may state: those above and the sign and integrality, each checked on the support
+_ASSUMPTIONS = _ALWAYS | {"positive", "nonnegative", "negative", "nonpositive", "nonzero", "zero", "integer"}
+
 
 @dataclass(frozen=True)
 class Domain:
@@ -43,30 +50,91 @@ class Domain:
     def __post_init__(self) -> None:
         if self.support is None:  # a domain declared by its range alone means no more than it samples
             object.__setattr__(self, "support", (float(self.lo), float(self.hi), True, True))
+        self._check_range()
         for name, value in self.assumptions:
-            if value and not self._holds(name):
+            if name not in _ASSUMPTIONS:
+                raise ClaimError(
+                    f"domain {self.name!r} assumes {name}={value!r}, which the search cannot honour (it samples "
+                    f"real numbers of an interval); use only {', '.join(sorted(_ASSUMPTIONS))}"
+                )
+            if not self._holds(name, bool(value)):
                 lower, upper, lc, uc = self.support
                 interval = f"{'[' if lc else '('}{lower:g}, {upper:g}{']' if uc else ')'}"
-                fix = "sampled with scale='integer'" if name == "integer" else f"whose support is {name}"
+                fix = (
+                    "sampled with scale='integer'" if (name, value) == ("integer", True) else f"whose support is {name}"
+                )
+                if not value:
+                    fix = f"whose support holds no {name} number"
                 raise ClaimError(
-                    f"domain {self.name!r} assumes {name!r}, but its support {interval} holds other numbers "
-                    f"(scale {self.scale!r}); SymPy would simplify claims under {name!r} (√(r²) → r) that the "
+                    f"domain {self.name!r} assumes {name}={value!r}, but its support {interval} does not "
+                    f"(scale {self.scale!r}); SymPy would simplify claims under it (√(r²) → r) that the "
                     f"search never sees: drop the assumption or declare a domain {fix}"
                 )
 
-    def _holds(self, assumption: str) -> bool:
-        """Whether every number of the support (every sampled value, for ``integer``) has ``assumption``;
-        assumptions not about the sign or integrality are not checked."""
+    def _check_range(self) -> None:
+        """Refuse a domain whose sampled values are not all numbers of its support (the search would
+        report a counterexample outside what the symbol means) or that samples nothing."""
         lower, upper, lc, uc = self.support
-        sign = {
-            "positive": lower > 0 or (lower == 0 and not lc),
-            "nonnegative": lower >= 0,
-            "negative": upper < 0 or (upper == 0 and not uc),
-            "nonpositive": upper <= 0,
-            "nonzero": lower > 0 or upper < 0 or (lower == 0 and not lc) or (upper == 0 and not uc),
-            "integer": self.scale == "integer",
-        }
-        return sign.get(assumption, True)
+        where = f"domain {self.name!r}"
+        if not all(isinstance(v, int | float) and not math.isnan(v) for v in (self.lo, self.hi, lower, upper)):
+            raise ClaimError(f"{where}: lo, hi and the support's ends must be real numbers")
+        if not (math.isfinite(self.lo) and math.isfinite(self.hi)) or self.lo > self.hi:
+            raise ClaimError(f"{where}: the sampled range [{self.lo:g}, {self.hi:g}] must be finite with lo ≤ hi")
+        if self.scale not in SCALES:
+            raise ClaimError(f"{where}: scale={self.scale!r} is not one of {', '.join(SCALES)}")
+        if self.scale in ("log", "log_or_zero") and self.lo <= 0:
+            raise ClaimError(f"{where}: a log scale samples 10^e, so lo must be > 0 (got {self.lo:g})")
+        ends = [self.lo, self.hi]
+        if self.scale == "integer":
+            ends = [math.ceil(self.lo), math.floor(self.hi)]
+            if ends[0] > ends[1]:
+                raise ClaimError(f"{where}: no integer lies in the sampled range [{self.lo:g}, {self.hi:g}]")
+        if self.scale == "log_or_zero":
+            ends.append(0.0)
+        outside = [v for v in ends if not self.contains(v)]
+        if outside:
+            interval = f"{'[' if lc else '('}{lower:g}, {upper:g}{']' if uc else ')'}"
+            raise ClaimError(
+                f"{where} samples {outside[0]:g}, which is outside its support {interval}: a counterexample "
+                "there would not be one; sample inside the support (lo, hi) or widen the support"
+            )
+
+    def _holds(self, assumption: str, value: bool = True) -> bool:
+        """Whether every number of the support (every sampled value, for ``integer``) has ``assumption``
+        (``value`` True) or lacks it (``value`` False)."""
+        lower, upper, lc, uc = self.support
+        if assumption in _ALWAYS:  # the support is a set of real numbers
+            return value
+        positive = lower > 0 or (lower == 0 and not lc)
+        negative = upper < 0 or (upper == 0 and not uc)
+        nonnegative, nonpositive = lower >= 0, upper <= 0
+        zero = lower == upper == 0
+        integers = self.scale == "integer"
+        if integers or not math.isfinite(lower) or not math.isfinite(upper):
+            no_integer = False
+        else:  # the least and the greatest integer of the support
+            first = math.floor(lower) + 1 if (not lc and lower == math.floor(lower)) else math.ceil(lower)
+            last = math.ceil(upper) - 1 if (not uc and upper == math.ceil(upper)) else math.floor(upper)
+            no_integer = first > last
+        if value:
+            return {
+                "positive": positive,
+                "nonnegative": nonnegative,
+                "negative": negative,
+                "nonpositive": nonpositive,
+                "nonzero": positive or negative,
+                "zero": zero,
+                "integer": integers,
+            }[assumption]
+        return {  # every number lacks it: the support lies where the opposite holds
+            "positive": nonpositive,
+            "nonnegative": negative,
+            "negative": nonnegative,
+            "nonpositive": positive,
+            "nonzero": zero,
+            "zero": positive or negative,
+            "integer": no_integer,
+        }[assumption]
 
     def strategy(self) -> st.SearchStrategy[float]:
         """Hypothesis strategy of values inside the domain; shrinks toward simple values."""
