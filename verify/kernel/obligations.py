@@ -42,6 +42,14 @@ _OPERATORS = (sp.Derivative, sp.Sum, sp.Product)
 def nodes(e: sp.Basic, types: type | tuple[type, ...]) -> list[sp.Basic]:
     """The distinct subexpressions of ``e`` of the given types, each shared subtree visited once
     (``atoms`` and ``has`` revisit shared subtrees of expression DAGs exponentially often)."""
+    return [t for t in _distinct(e) if isinstance(t, types)]
+
+
+@functools.lru_cache(maxsize=1024)
+def _distinct(e: sp.Basic) -> tuple[sp.Basic, ...]:
+    """Every distinct subexpression of ``e`` (``e`` first), each shared subtree visited once; kept for
+    the expressions asked about again (a claim's sides are walked when the claim is built, when its
+    obligations are, and by the numeric checker)."""
     seen: set[int] = set()
     out: list[sp.Basic] = []
     todo = [e]
@@ -50,10 +58,9 @@ def nodes(e: sp.Basic, types: type | tuple[type, ...]) -> list[sp.Basic]:
         if id(t) in seen:
             continue
         seen.add(id(t))
-        if isinstance(t, types):
-            out.append(t)
+        out.append(t)
         todo.extend(a for a in t.args if isinstance(a, sp.Basic))
-    return out
+    return tuple(out)
 
 
 def evaluate_operators(e: sp.Basic) -> sp.Basic:
