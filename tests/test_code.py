@@ -216,6 +216,13 @@ def test_cli_package_module_form_and_map(capsys):
         (f"{NUMPY}:dpo_loss", ["--param", "beta"], "write --param NAME=VALUE"),
         (f"{NUMPY}:dpo_loss", ["--against=-logsigmoid(beta*(logp_w-logp_l)-g)"], "uses g without a value"),
         (f"{NUMPY}:ipo_loss", ["--against", "ipo"], "argument 'pi_w' of ipo_loss is not a known input"),
+        # compared with a formula undefined everywhere, every implementation passed "at 0 fuzzed examples"
+        (
+            f"{NUMPY}:dpo_loss",
+            ["--param", "beta=0.1", "--against=-logsigmoid(beta*(log1mexp(-logp_w) - log1mexp(-logp_l)))"],
+            "is not a finite real number on any fuzzed batch",
+        ),
+        (f"{NUMPY}:dpo_loss", ["--param", "beta=inf"], "beta=inf must be a positive finite number"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_nothing_runs(capsys, spec, extra, message):
@@ -231,6 +238,24 @@ def test_bad_file_import_is_one_line(tmp_path, capsys):
     assert main(["code", f"{bad}:loss"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "importing" in err and "ImportError: no module named flash_attn" in err
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("import sys\nsys.exit(0)\n", "importing"),  # a script's unguarded sys.exit(0) at import
+        ("def loss(logp_w, logp_l):\n    raise SystemExit(0)\n", "raised SystemExit: 0 on a batch of 4"),
+        ("def loss(logp_w, logp_l):\n    raise KeyboardInterrupt\n", "raised KeyboardInterrupt on a batch of 4"),
+    ],
+    ids=["exit-at-import", "exit-in-the-function", "interrupt-in-the-function"],
+)
+def test_the_codes_own_exit_is_its_error_not_a_silent_pass(tmp_path, capsys, source, message):
+    """``sys.exit(0)`` in the user's file or function ended the check with exit 0 and no output."""
+    path = tmp_path / "exits.py"
+    path.write_text(source, encoding="utf-8")
+    assert main(["code", f"{path}:loss", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
 
 
 def test_api_raises_one_line_errors():

@@ -8,13 +8,16 @@ formula or gradient-flow error, ``warning`` for other surprises, ``ok`` otherwis
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from verify.code.batches import random_batch
-from verify.code.compare import formula_gradient, formula_values, wide_margins
+from verify.code.compare import BATCH, SEEDS, formula_gradient, formula_values, wide_margins
 from verify.code.formula import Formula, resolve
 from verify.code.implementation import Implementation
 from verify.code.load import CodeInputError, load_function
@@ -75,9 +78,22 @@ def _beta(params: Mapping[str, object], defaults: Mapping[str, object], formula:
         beta = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise CodeInputError(f"beta={value!r} is not a number") from None
-    if not beta > 0:
-        raise CodeInputError(f"beta={value!r} must be positive")
+    if not (beta > 0 and math.isfinite(beta)):
+        raise CodeInputError(f"beta={value!r} must be a positive finite number")
     return beta
+
+
+def _defined_somewhere(formula: Formula, beta: float) -> None:
+    """Refuse a formula that is not a finite real number on any fuzzed batch: compared with nothing, every
+    implementation would pass (``verify loss`` refuses the same expression)."""
+    with np.errstate(all="ignore"):
+        if any(np.isfinite(formula("L", random_batch(BATCH, beta, seed), beta)).any() for seed in SEEDS):
+            return
+    raise CodeInputError(
+        f"the formula {formula.expression!r} is not a finite real number on any fuzzed batch (log-probabilities "
+        "< 0, β > 0, lengths ≥ 1): it takes a log or root of a negative number, divides by zero or is complex "
+        "everywhere; check its convention (log1mexp(x) is log(1 − e^x) for x < 0)"
+    )
 
 
 def check_implementation(
@@ -114,6 +130,8 @@ def check_implementation(
     beta = _beta(params, binding.defaults, formula)
     uses_beta = beta is not None
     beta = beta if beta is not None else 1.0
+    if formula is not None:
+        _defined_somewhere(formula, beta)
     impl = Implementation(fn, binding, label)
     impl.validate(random_batch(4, beta, seed=1))
     ctx = code_context(impl, beta, uses_beta)

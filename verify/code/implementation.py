@@ -19,6 +19,7 @@ from verify.code.frameworks import NumpyFramework, available, referenced
 from verify.code.load import CodeInputError, _one_line
 from verify.code.signature import Binding, call
 from verify.code.tokens import MASK_INPUTS, TOKEN_SOURCES, Layout, sequence_gradient
+from verify.run.interrupts import USER_EXITS, from_user
 
 #: per result precision: the relative tolerance of comparisons and the finite-difference step
 #: (≈ √ε, so rounding and truncation errors stay near the tolerance); a function may cast its
@@ -86,7 +87,9 @@ class Implementation:
                     except Exception:  # not traceable as a whole (Python control flow on values): call it as is
                         self._jit = False
                 return call(self.fn, kwargs)
-        except Exception as exc:
+        except USER_EXITS as exc:  # its own sys.exit() too: the function's error, not the end of the check
+            if not from_user(exc):
+                raise
             raise CodeInputError(f"{self.name} raised {_one_line(exc)} on a batch of {size}") from None
 
     def _compiled(self) -> Callable | None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from verify.errors import UsageError
 from verify.run.bytecode import install, source_loader
+from verify.run.interrupts import USER_EXITS, from_user
 
 
 class CodeInputError(UsageError):
@@ -45,7 +46,9 @@ def load_function(spec: str) -> Callable:
         sys.path.insert(0, str(path.resolve().parent))  # the file's own sibling imports
         try:
             spec_.loader.exec_module(module)
-        except Exception as exc:
+        except USER_EXITS as exc:  # its own sys.exit() too: a load error, not the end of the check
+            if not from_user(exc):
+                raise
             sys.modules.pop(module_name, None)
             raise CodeInputError(f"importing {target!r} failed: {_one_line(exc)}") from None
         finally:
@@ -59,7 +62,9 @@ def load_function(spec: str) -> Callable:
                     f"module {target!r} not found; give FILE.py:FUNCTION or put its package on PYTHONPATH"
                 ) from None
             raise CodeInputError(f"importing {target!r} failed: {_one_line(exc)}") from None
-        except Exception as exc:
+        except USER_EXITS as exc:
+            if not from_user(exc):
+                raise
             raise CodeInputError(f"importing {target!r} failed: {_one_line(exc)}") from None
     obj: object = module
     for part in name.split("."):

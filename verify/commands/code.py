@@ -14,9 +14,11 @@ from rich.console import Console
 
 from verify import __version__
 from verify.code.check import REDUCTIONS, check_spec, code_json
+from verify.code.load import CodeInputError, _one_line
 from verify.code.signature import parse_pairs, parse_value
 from verify.errors import UsageError
 from verify.render.code import render_code
+from verify.run.interrupts import from_user, watching
 
 HELP = "check a loss implementation (NumPy, PyTorch or JAX function) against its formula and the preference properties"
 
@@ -52,7 +54,13 @@ def run(args: argparse.Namespace) -> int:
     mapping = parse_pairs(args.map, "--map")
     if not args.function.strip():
         raise UsageError("code needs FILE.py:FUNCTION or package.module:FUNCTION")
-    report = check_spec(args.function, args.against, params, mapping=mapping, reduction=args.reduction)
+    with watching():  # a real Ctrl-C stops the check; the code's own sys.exit() or KeyboardInterrupt is its error
+        try:
+            report = check_spec(args.function, args.against, params, mapping=mapping, reduction=args.reduction)
+        except (SystemExit, KeyboardInterrupt) as exc:
+            if not from_user(exc):
+                raise
+            raise CodeInputError(f"{args.function}: the code raised {_one_line(exc)}") from None
     if args.json:
         write_text(
             args.json, json.dumps(code_json([report], __version__), indent=2, ensure_ascii=False) + "\n", "--json"
