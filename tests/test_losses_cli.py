@@ -139,6 +139,8 @@ def test_a_value_for_a_sampled_variable_is_refused_as_such(tmp_path, capsys):
 def test_against(expr, verdict):
     p = check_loss(expr, against="dpo").property("against")
     assert p.summary.startswith(verdict), p.summary
+    # a loss named as a variant that is not it fails, as in `verify code --against` (it was a warning: exit 0)
+    assert p.severity == ("error" if verdict.startswith("different") else "ok")
     if p.counterexample is not None:  # the two values really differ
         assert abs(p.counterexample.evaluations[0].value - p.counterexample.evaluations[1].value) > 1e-6
 

@@ -128,11 +128,13 @@ def _differ(mine: CompiledLoss, theirs: CompiledLoss, other_name: str, base: dic
 
 
 def _different(other_name: str, ce: Counterexample, details: dict) -> PropertyResult:
+    """A loss that is not ``other_name`` up to a constant, a positive scale or its minimisers: an error, as
+    in ``verify code --against`` (the loss was named as that variant, and it is not)."""
     return PropertyResult(
         "against",
         f"against {other_name}",
         "violated",
-        "warning",
+        "error",
         f"different from {other_name}: {ce.explanation}",
         details=details,
         counterexample=ce,
