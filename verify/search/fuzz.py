@@ -287,10 +287,8 @@ def _sign(
     A value that is 0 at every precision up to :data:`MAX_DPS` digits satisfies a non-strict
     claim; it violates a strict one only when ``exact_zero()`` shows the value is exactly 0 at the
     point (1 − σ(10⁴) evaluates to 0 at 3000 digits, but it is not 0), asked as soon as the value
-    sits in the rounding noise of two precisions; otherwise the point is left undecided. One inside the
-    noise floor (of the largest intermediate) at two precisions but the same at both is no rounding
-    noise, and decides; one that stays inside the noise floor otherwise satisfies a non-strict claim and
-    leaves a strict one undecided.
+    sits in the rounding noise of two precisions; otherwise the point is left undecided. One that
+    stays inside the noise floor satisfies a non-strict claim and leaves a strict one undecided.
     """
     got = get(profile.dps)
     if got is None:
@@ -311,7 +309,6 @@ def _sign(
     if not strict and profile.rel_tol and v >= -profile.rel_tol * scale:  # a float's rounding, as for equations
         return _Probe(True, float(-v / scale) if scale else 0.0, values)
     dps, previous, noisy, tried = max(confirm_dps, 2 * profile.dps), None, 0, False
-    quiet = None  # the value last seen inside the noise floor
     while dps <= MAX_DPS:
         got = get(dps)
         if got is None or not _finite(got.outputs[0]):
@@ -327,12 +324,6 @@ def _sign(
             tried = True  # 0 or rounding noise at two precisions: sin(π·1)² is exactly 0, which no precision shows
             if exact_zero():
                 return _Probe(False, math.inf, {"value": sp.S.Zero})
-        if v != 0 and quiet is not None and abs(quiet - v) <= mpmath.mpf("1e-6") * abs(v):
-            # inside the noise floor at two precisions, yet the same value: not rounding, which moves with the
-            # digits (e^x − e^(−10⁴) at x = −10⁸ is −10^(−4343) below a floor of 10⁸ (the value of x) · 10^(8 − dps))
-            ok = v > 0 if strict else v >= 0
-            return _Probe(ok, 0.0 if ok else float(-v / scale) if scale else math.inf, values)
-        quiet = v if v != 0 and abs(v) <= _noise_floor(magnitude, dps) else None
         if v == 0:
             previous, dps = None, 2 * dps  # exact 0 or underflow: only more digits can tell
             if dps > MAX_DPS:  # 0 at every precision up to the cap
@@ -346,9 +337,8 @@ def _sign(
                 ok = v > 0 if strict else v >= 0
                 return _Probe(ok, 0.0 if ok else float(-v / scale) if scale else math.inf, values)
             previous, dps = v, 2 * dps
-        else:  # inside the noise floor: enough digits to resolve it, or twice as many to see it move
-            needed = _next_dps(dps, magnitude, v)
-            previous, dps = None, needed if needed <= MAX_DPS else 2 * dps
+        else:
+            previous, dps = None, _next_dps(dps, magnitude, v)
     return _Probe(True, 0.0, values) if not strict else _Probe(None)
 
 
