@@ -81,6 +81,8 @@ def test_numpy_function_is_checked_with_numpy_and_finite_differences():
         (nl.mutant_reference_added, "reference_orientation", "error", "error"),
         (nl.mutant_mean, "batch_semantics", "error", "error"),
         (nl.mutant_unstable, "float32_stability", "warning", "warning"),
+        # cDPO's smoothing term added with the wrong sign: unbounded below as the loser's log-prob falls
+        (nl.mutant_label_smoothing_sign, "bounded_below", "warning", "warning"),
         # centring the margins on the batch mean also makes a lone pair's loss constant: no direction
         (nl.mutant_batch_normalised, "batch_semantics", "warning", "error"),
     ],
@@ -253,6 +255,22 @@ def test_the_codes_own_exit_is_its_error_not_a_silent_pass(tmp_path, capsys, sou
     """``sys.exit(0)`` in the user's file or function ended the check with exit 0 and no output."""
     path = tmp_path / "exits.py"
     path.write_text(source, encoding="utf-8")
+    assert main(["code", f"{path}:loss", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("return (logp_w - logp_l).astype(complex)", "returned complex losses"),  # was cast to float: imag dropped
+        ("return [float(v) for v in logp_l - logp_w]", "returned a list of numbers"),  # was split as a tuple
+    ],
+    ids=["complex", "list"],
+)
+def test_a_return_that_is_not_real_per_example_losses_is_named(tmp_path, capsys, body, message):
+    path = tmp_path / "returns.py"
+    path.write_text(f"import numpy as np\n\n\ndef loss(logp_w, logp_l):\n    {body}\n", encoding="utf-8")
     assert main(["code", f"{path}:loss", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err, err

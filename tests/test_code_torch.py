@@ -76,9 +76,10 @@ def test_torch_mutants_caught_without_a_formula(fn, prop, severity, text):
     assert p.severity == severity and text in p.summary
     assert report.verdict == severity
     others = {k for k in _not_ok(report) if k != prop}
-    # only the planted bug is reported (a flipped loss is also a flipped reference orientation, and rewards
-    # moving toward the loser away from the reference)
-    assert others == ({"reference_orientation", "off_reference"} if fn is tt.mutant_sign_flip else set()), others
+    # only the planted bug is reported (a flipped loss is also a flipped reference orientation, rewards
+    # moving toward the loser away from the reference, and a loss falling without limit toward the loser)
+    flipped = {"reference_orientation", "off_reference", "bounded_below"}
+    assert others == (flipped if fn is tt.mutant_sign_flip else set()), others
 
 
 @pytest.mark.parametrize(
@@ -159,3 +160,16 @@ def test_guide_worked_example_output_is_exact(tmp_path, monkeypatch, capsys):
         assert main(argv) == expected, line
         shown = capsys.readouterr().out
     assert _timeless(shown) == _timeless(output)
+
+
+def test_a_torch_function_returning_numpy_is_told_to_return_the_tensor(tmp_path, capsys):
+    """``.numpy()`` at the end was answered "returned ndarray; return the losses as an array"."""
+    path = tmp_path / "to_numpy.py"
+    path.write_text(
+        "import torch.nn.functional as F\n\n\ndef loss(logp_w, logp_l):\n"
+        "    return (-F.logsigmoid(logp_w - logp_l)).detach().numpy()\n",
+        encoding="utf-8",
+    )
+    assert main(["code", f"{path}:loss", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "computes with torch but returned a NumPy array; return the torch result itself" in err, err

@@ -65,6 +65,15 @@ def mutant_beta_placement(chosen_logps, rejected_logps, ref_chosen_logps, ref_re
     return -log_sigmoid(logits)
 
 
+def mutant_label_smoothing_sign(
+    chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1, label_smoothing=0.1
+):
+    logits = (chosen_logps - ref_chosen_logps) - (rejected_logps - ref_rejected_logps)
+    return (
+        -log_sigmoid(beta * logits) * (1 - label_smoothing) + log_sigmoid(-beta * logits) * label_smoothing
+    )  # + for −
+
+
 def mutant_batch_normalised(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1):
     logits = (chosen_logps - ref_chosen_logps) - (rejected_logps - ref_rejected_logps)
     return -log_sigmoid(beta * (logits - logits.mean()))  # couples the examples of a batch

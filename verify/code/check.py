@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +35,7 @@ from verify.code.properties import (
 )
 from verify.code.signature import bind
 from verify.losses.off_reference import off_reference
-from verify.losses.properties import preference_direction, reference_orientation
+from verify.losses.properties import bounded_below, preference_direction, reference_orientation
 from verify.losses.results import SCHEMA, LossReport
 
 REDUCTIONS = ("none", "mean")
@@ -132,26 +133,33 @@ def check_implementation(
     beta = beta if beta is not None else 1.0
     if formula is not None:
         _defined_somewhere(formula, beta)
-    impl = Implementation(fn, binding, label)
-    impl.validate(random_batch(4, beta, seed=1))
-    ctx = code_context(impl, beta, uses_beta)
-    props = []
-    if formula is not None:
-        values = formula_values(impl, formula, beta)
-        props += [values, formula_gradient(impl, formula, beta), wide_margins(impl, formula, beta, uses_beta, values)]
-    props += [
-        preference_direction(ctx),
-        reference_orientation(ctx),
-        *([off_reference(ctx)] if formula is None else []),  # with a formula, its values and gradients decide
-        shift_invariance(impl, beta, formula),
-        gradient_weight(impl, beta),
-        rewards(impl, beta),
-        batch_semantics(impl, beta, reduction),
-        inputs_unchanged(impl),
-        *([padding(impl, beta)] if binding.tokens else []),
-        float32_stability(impl, beta, uses_beta, formula),
-        gradient_flow(impl, beta, formula),
-    ]
+    # the checks read inf, nan and overflow from the results themselves: NumPy and the frameworks need not warn
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        impl = Implementation(fn, binding, label)
+        impl.validate(random_batch(4, beta, seed=1))
+        ctx = code_context(impl, beta, uses_beta)
+        props = []
+        if formula is not None:
+            values = formula_values(impl, formula, beta)
+            props += [
+                values,
+                formula_gradient(impl, formula, beta),
+                wide_margins(impl, formula, beta, uses_beta, values),
+            ]
+        props += [
+            preference_direction(ctx),
+            reference_orientation(ctx),
+            *([off_reference(ctx), bounded_below(ctx)] if formula is None else []),  # with a formula, its values decide
+            shift_invariance(impl, beta, formula),
+            gradient_weight(impl, beta),
+            rewards(impl, beta),
+            batch_semantics(impl, beta, reduction),
+            inputs_unchanged(impl),
+            *([padding(impl, beta)] if binding.tokens else []),
+            float32_stability(impl, beta, uses_beta, formula),
+            gradient_flow(impl, beta, formula),
+        ]
     shown = {k: repr(v) for k, v in binding.fixed.items()}
     shown.update({k: repr(v) for k, v in binding.defaults.items() if k not in shown})
     return CodeReport(

@@ -110,14 +110,26 @@ class Implementation:
 
     def _split(self, value: Any, size: int) -> tuple[Any, tuple[Any, Any] | None]:
         rewards = None
+        if isinstance(value, list) and value and all(isinstance(v, float | int) for v in value):
+            raise CodeInputError(
+                f"{self.name} returned a list of numbers; return the per-example losses as an array (or a tuple "
+                "(losses, chosen_rewards, rejected_rewards))"
+            )
         if isinstance(value, tuple | list):
             if not value:
                 raise CodeInputError(f"{self.name} returned an empty tuple; return the per-example losses first")
             if len(value) >= 3:
                 rewards = (value[1], value[2])
             value = value[0]
+        if isinstance(value, complex) or (self.framework.is_array(value) and "complex" in self.framework.dtype(value)):
+            raise CodeInputError(f"{self.name} returned complex losses; a loss is a real number (a log of a negative?)")
         if isinstance(value, float | int) or self.framework.is_array(value):
             shape = tuple(np.shape(value))
+        elif isinstance(value, np.ndarray | np.generic):  # .numpy() at the end of a PyTorch or JAX function
+            raise CodeInputError(
+                f"{self.name} computes with {self.framework.name} but returned a NumPy array; return the "
+                f"{self.framework.name} result itself, so that its gradient can be taken"
+            )
         else:
             raise CodeInputError(
                 f"{self.name} returned {type(value).__name__}; return the losses as an array "

@@ -916,7 +916,7 @@ def bounded_below(ctx: Context) -> PropertyResult:
             p = dict(p0)
             for k, sg in direction.items():
                 p[k] = p0[k] + sg * m * sc
-            vals.append(float(ctx.loss("L", p)))
+            vals.append(float(np.ravel(ctx.loss("L", p))[0]))
         v = np.array(vals)
         if _descends(v):
             p = dict(p0)
