@@ -818,6 +818,31 @@ def test_a_search_near_an_optimum_beside_an_open_bound_stays_inside_the_domain()
 
 
 @pytest.mark.parametrize(
+    ("claim", "point", "value"),
+    [
+        (
+            Inequality(sigmoid(x), ">", sp.Rational(1, 10**5000)),
+            "x",
+            lambda v: 1 / (1 + mpmath.exp(-v)) - mpmath.mpf(10) ** -5000,
+        ),
+        (Inequality(sp.exp(x), ">=", sp.exp(-(10**4))), "x", lambda v: mpmath.exp(v) - mpmath.exp(-(10**4))),
+        (Equal(sp.exp(x) - sp.exp(-(10**4)), sp.exp(x)), "x", lambda v: -mpmath.exp(-(10**4))),
+        (Inequality(sp.log(sp.factorial(N_FAR)), "<=", 10**6), "n_far", lambda n: 10**6 - mpmath.loggamma(n + 1)),
+    ],
+    ids=["sigmoid-above-tiny", "exp-above-tiny", "exp-minus-tiny", "log-factorial"],
+)
+def test_a_violation_below_the_noise_floor_of_a_large_intermediate_is_refuted_by_intervals(claim, point, value):
+    """At x = −10⁸ both sides are below 10⁻³⁰⁰⁰ while x itself is 10⁸, and log(n!) at n = 10⁶ has the
+    intermediate n! of 10^(5.5·10⁶): the noise floor of the largest intermediate stayed above the
+    difference up to 3000 digits, and the point counted as holding or undecided, so all four false
+    claims were confirmed. An interval evaluation (outward rounding) that excludes 0 now decides."""
+    r = check(claim)
+    assert r.status == "refuted", (r.status, r.reason)
+    with mpmath.workdps(60):
+        assert value(mpmath.mpf(r.counterexample[point])) < 0
+
+
+@pytest.mark.parametrize(
     "claim",
     [
         Inequality(sigmoid(x), ">", 0),

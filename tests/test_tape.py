@@ -14,6 +14,8 @@ import random
 import mpmath
 import pytest
 import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from verify.functions import MPMATH_FUNCTIONS, logsigmoid, sigmoid, softplus
 from verify.search.tape import Evaluation, Tape, largest_magnitude
@@ -281,3 +283,41 @@ def test_float_bound_is_positive_wherever_rounding_may_hide():
 )
 def test_float_bounds_decline_what_float64_cannot_bound(expr, point):
     assert Tape([expr]).float_bounds(point) is None
+
+
+# ---------------------------------------------------------------- interval evaluation
+
+_X, _Y = sp.Symbol("x", real=True), sp.Symbol("y", positive=True)
+_BOXED = [
+    sigmoid(_X) - sp.Rational(1, 10**50),
+    logsigmoid(_X) + softplus(-_X),
+    sp.tanh(_X) * sp.cos(_X) + sp.sin(_X / 3),
+    sp.Max(_X, 2 * _X - 1) - sp.Min(_X, sp.pi),
+    sp.log(sp.gamma(_Y + 1)) - sp.loggamma(_Y + 1) + sp.factorial(_Y) / (_Y + 1),
+    sp.exp(-(_X**2)) * sp.Float("0.1") + sp.E ** (_Y / 7) + sp.Abs(_X) ** sp.Rational(3, 2),
+]
+
+
+@given(
+    x=st.floats(-1e8, 1e8, allow_nan=False) | st.sampled_from([-1e8, -700.0, 0.0, 1e-300, 700.0]),
+    y=st.floats(1e-8, 60.0) | st.sampled_from([1e-300, 1e-8, 1.0, 50.0]),
+)
+@settings(max_examples=60, deadline=None)
+def test_every_interval_encloses_the_value_at_many_digits(x, y):
+    """Tape.interval's intervals are rigorous: each contains the value computed independently at 200 digits."""
+    tape = Tape(_BOXED)
+    boxes = tape.interval({"x": x, "y": y}, 128)
+    assert boxes is not None
+    for expr, box in zip(_BOXED, boxes, strict=True):
+        with mpmath.workdps(200):  # the ends read at these digits too
+            exact = expr.xreplace({sp.Float("0.1"): sp.Rational(1, 10)})  # a float is read as the decimal written
+            f = sp.lambdify([_X, _Y], exact, modules=[MPMATH_FUNCTIONS, "mpmath"])
+            value = f(mpmath.mpf(x), mpmath.mpf(y))
+            if mpmath.isfinite(value):
+                assert mpmath.mpf(box.a) <= value <= mpmath.mpf(box.b), (expr, x, y, value, box)
+
+
+def test_an_interval_is_refused_where_a_node_has_none():
+    assert Tape([sp.harmonic(_Y)]).interval({"y": 3.0}, 64) is None  # no interval version
+    assert Tape([sp.erf(_X)]).interval({"x": 0.5}, 64) is None  # evaluated through lambdify
+    assert Tape([sp.log(_X)]).interval({"x": -1.0}, 64) is None  # a logarithm of a negative number

@@ -220,15 +220,17 @@ def _scale(values: list) -> object:
     return max([abs(values[0])] + [abs(v) for v in values[1:] if _finite(v)])
 
 
-def _compare(get: Getter, profile: Profile, confirm_dps: int) -> _Probe:
+def _compare(get: Getter, profile: Profile, confirm_dps: int, box: Boxes | None = None) -> _Probe:
     """Compare the first two values; the rest are terms giving the scale.
 
     A mismatch is trusted only when the difference stands above the rounding noise of the
     evaluation (10^-dps times the largest intermediate value, with some headroom) and stays
     the same when the precision is doubled. Otherwise the precision is raised until the
     difference resolves — into agreement (cancellation noise) or a real violation — or
-    :data:`MAX_DPS` is reached, and then the point is left undecided, never refuted. A side that is
-    infinite is raised the same way (it may be a rounding): infinite at every precision, undecided.
+    :data:`MAX_DPS` is reached; then, for an exact claim, an interval evaluation (``box``, see
+    :func:`_boxed`) that shows ``lhs − rhs`` away from 0 refutes it, and otherwise the point is left
+    undecided, never refuted. A side that is infinite is raised the same way (it may be a rounding):
+    infinite at every precision, undecided.
     """
     got = get(profile.dps)
     if got is None:
@@ -276,11 +278,42 @@ def _compare(get: Getter, profile: Profile, confirm_dps: int) -> _Probe:
             previous, dps = diff, 2 * dps
         else:
             previous, dps = None, _next_dps(dps, magnitude, diff)
+    if box is not None and not profile.rel_tol:  # an exact claim: any difference at all violates it
+        got = box()
+        if got is not None and len(got) >= 2:
+            gap = got[0] - got[1]
+            if gap.a > 0 or gap.b < 0:
+                return _Probe(False, math.inf, {"lhs": _inner(got[0]), "rhs": _inner(got[1])})
     return _Probe(None)
 
 
+#: the interval evaluation of a point's outputs (:meth:`verify.search.tape.Tape.interval`), or None
+Boxes = Callable[[], "list | None"]
+
+#: the precision of an interval evaluation, in bits
+BOX_BITS = 256
+
+
+def _boxed(ev: _Evaluator, point: Mapping) -> Boxes:
+    """The intervals of ``ev``'s outputs at ``point``: the last word on a point whose value the digits never
+    resolved (its noise floor, set by the largest intermediate, stayed above it), each interval enclosing the
+    exact value whatever the rounding (σ(−10⁸) − 10^−5000 lies in [−1.0·10^−5000, −0.99·10^−5000])."""
+    return lambda: ev.tape.interval(point, BOX_BITS)
+
+
+def _inner(box) -> mpmath.mpf:
+    """A number inside the interval ``box`` (its lower end, or its upper end when the lower is −∞)."""
+    end = box.a if mpmath.isfinite(mpmath.mpf(box.a)) else box.b
+    return mpmath.mpf(end)
+
+
 def _sign(
-    get: Getter, strict: bool, profile: Profile, confirm_dps: int, exact_zero: Callable[[], bool] | None = None
+    get: Getter,
+    strict: bool,
+    profile: Profile,
+    confirm_dps: int,
+    exact_zero: Callable[[], bool] | None = None,
+    box: Boxes | None = None,
 ) -> _Probe:
     """``value ≥ 0`` (or ``> 0``), decided only where the value stands above rounding noise.
 
@@ -288,7 +321,8 @@ def _sign(
     claim; it violates a strict one only when ``exact_zero()`` shows the value is exactly 0 at the
     point (1 − σ(10⁴) evaluates to 0 at 3000 digits, but it is not 0), asked as soon as the value
     sits in the rounding noise of two precisions; otherwise the point is left undecided. One that
-    stays inside the noise floor satisfies a non-strict claim and leaves a strict one undecided.
+    stays inside the noise floor is decided by its interval (``box``) when that lies on one side of 0;
+    otherwise it satisfies a non-strict claim and leaves a strict one undecided.
     """
     got = get(profile.dps)
     if got is None:
@@ -339,6 +373,12 @@ def _sign(
             previous, dps = v, 2 * dps
         else:
             previous, dps = None, _next_dps(dps, magnitude, v)
+    got = box() if box is not None else None
+    if got:
+        if got[0].b < 0:  # below 0 whatever the rounding
+            return _Probe(False, math.inf, {"value": _inner(got[0])})
+        if got[0].a > 0:
+            return _Probe(True, 0.0, {"value": _inner(got[0])})
     return _Probe(True, 0.0, values) if not strict else _Probe(None)
 
 
@@ -1117,7 +1157,7 @@ def _prepared(
         ev = _Evaluator(syms, [ob.lhs, ob.rhs, *_terms(ob.lhs, ob.rhs)])
 
         def probe(p: dict) -> _Probe:
-            return _compare(lambda dps: ev(p, dps), profile, _digits_needed(p, profile.dps))
+            return _compare(lambda dps: ev(p, dps), profile, _digits_needed(p, profile.dps), _boxed(ev, p))
 
         sampler = _points(draws, bulk.of(named))
     elif isinstance(ob, Sign):
@@ -1130,6 +1170,7 @@ def _prepared(
                 profile,
                 _digits_needed(p, profile.dps),
                 lambda: _exactly_zero(ob.expr, syms, p),
+                _boxed(ev, p),
             )
             if ob.shown != "value" and "value" in res.values:  # named for what it is (rhs − lhs, …)
                 res = replace(res, values={ob.shown: res.values["value"]})
