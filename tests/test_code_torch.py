@@ -173,3 +173,29 @@ def test_a_torch_function_returning_numpy_is_told_to_return_the_tensor(tmp_path,
     assert main(["code", f"{path}:loss", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "computes with torch but returned a NumPy array; return the torch result itself" in err, err
+
+
+def test_a_batch_mean_inside_each_loss_is_named_as_coupling_not_as_a_detached_weight(tmp_path):
+    """TRL's old kto_pair takes a batch mean of the KL estimate as the reference point: finite differences
+    that move every example at once pick up the other examples' terms, and gradient_flow blamed a detached
+    weight (an error). The example alone agrees; batch_semantics names the coupling."""
+    path = tmp_path / "kto_batch.py"
+    path.write_text(
+        "import torch\n\n\ndef kto_pair_loss(policy_chosen_logps, policy_rejected_logps, reference_chosen_logps,\n"
+        "                  reference_rejected_logps, beta=0.1):\n"
+        "    chosen_kl = (policy_chosen_logps - reference_chosen_logps).mean().clamp(min=0)\n"
+        "    rejected_kl = (policy_rejected_logps - reference_rejected_logps).mean().clamp(min=0)\n"
+        "    chosen = policy_chosen_logps - reference_chosen_logps\n"
+        "    rejected = policy_rejected_logps - reference_rejected_logps\n"
+        "    return (1 - torch.sigmoid(beta * (chosen - rejected_kl)))"
+        " + (1 - torch.sigmoid(beta * (chosen_kl - rejected)))\n",
+        encoding="utf-8",
+    )
+    from verify.code import check_spec
+
+    report = check_spec(f"{path}:kto_pair_loss", params={"beta": 0.1})
+    assert report.property("gradient_flow").severity == "ok", report.property("gradient_flow").summary
+    assert report.property("batch_semantics").severity == "warning"
+    assert "coupled across the batch" in report.property("batch_semantics").summary
+    # a weight really detached is still an error
+    assert check_implementation(tt.mutant_detached, params={"beta": 0.1}).property("gradient_flow").severity == "error"
