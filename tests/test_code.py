@@ -310,3 +310,10 @@ def test_a_scaled_loss_has_its_gradient_factor_named(beta, factor):
     wrong = formula_gradient(impl, formula, beta).details["wrong"]
     assert set(wrong) == {"logp_w", "logp_l", "ref_logp_w", "ref_logp_l"}
     assert all(why.startswith(factor) for why in wrong.values()), wrong
+
+
+def test_a_param_written_as_a_fraction_is_the_number_it_denotes(capsys):
+    """``--param beta=1/10`` was "not a number" (and a function's own argument received the string "1/10");
+    ``verify loss`` reads 1/10 as 0.1, and so does ``verify code`` now."""
+    assert main(["code", f"{NUMPY}:dpo_loss", "--against", "dpo", "--param", "beta=1/10", "--json", "-"]) == 0
+    assert json.loads(capsys.readouterr().out)["losses"][0]["params"]["beta"] == "0.1"

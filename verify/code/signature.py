@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -165,14 +166,21 @@ def bind(fn: Callable, params: Mapping[str, object], mapping: Mapping[str, str] 
     return Binding(inputs, fixed, defaults)
 
 
+_FRACTION = re.compile(r"^([+-]?\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)\s*/\s*(\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)$")
+
+
 def parse_value(text: str) -> object:
-    """A ``--param`` value as Python: an int, a float, ``True``/``False``/``None``, else the string itself."""
+    """A ``--param`` value as Python: an int, a float (``1/10`` too, as ``verify loss`` reads it),
+    ``True``/``False``/``None``, else the string itself (a ``loss_type``)."""
     t = text.strip()
     for convert in (int, float):
         try:
             return convert(t)
         except ValueError:
             pass
+    fraction = _FRACTION.match(t)
+    if fraction and float(fraction.group(2)) != 0:
+        return float(fraction.group(1)) / float(fraction.group(2))
     return {"true": True, "false": False, "none": None}.get(t.lower(), t)
 
 
