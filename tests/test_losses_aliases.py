@@ -325,10 +325,12 @@ def test_wrong_sign_claimed_gradient_is_an_error(capsys):
     expr = parse_expression(DPO)[0]
     assert_counterexample_shows_violation(expr, ce, claimed=parse_expression(negated)[0])
     assert ce.value("claimed") == pytest.approx(-ce.value("true"), rel=1e-12)
-    # a wrong gradient that is not the negative stays a warning; a zero gradient is never "negated"
-    assert check_loss(DPO, claimed_grad="2*" + negated).property("claimed_gradient").severity == "warning"
+    # a wrong gradient that is not the negative is wrong too (an error, not a sign error); a zero gradient is
+    # never "negated"
+    doubled = check_loss(DPO, claimed_grad="2*" + negated).property("claimed_gradient")
+    assert doubled.severity == "error" and doubled.summary.startswith("the claimed gradient is wrong")
     zero = check_loss(DPO, claimed_grad="ref_logp_l=0*logp_w").property("claimed_gradient")
-    assert zero.severity == "warning"
+    assert zero.severity == "error" and not zero.summary.startswith("sign error")
 
 
 BATCH = """

@@ -176,7 +176,7 @@ def test_claimed_gradient_right_and_wrong():
     wrong = "-beta*sigmoid(beta*((logp_w - ref_logp_w) - (logp_l - ref_logp_l)))"  # a classic slip: σ(+βh)
     r = check_loss(DPO, claimed_grad=wrong)
     p = r.property("claimed_gradient")
-    assert p.status == "violated" and p.severity == "warning" and r.verdict == "warning"
+    assert p.status == "violated" and p.severity == "error" and r.verdict == "error"  # was a warning: exit 0
     claimed = symbolic_loss(wrong, {})
     assert_counterexample_shows_violation(symbolic_loss(DPO, {}), p.counterexample, claimed=claimed)
     q = check_loss(DPO, claimed_grad=f"logp_l={right[1:]}").property("claimed_gradient")

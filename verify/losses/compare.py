@@ -284,11 +284,11 @@ def claimed_gradient(ctx: Context, variable: str, claimed: sp.Expr) -> PropertyR
                     ("claimed", "!=", "true"),
                     f"claimed ∂L/∂{variable} = {fmt(vc)} but the true value is {fmt(vt)}",
                 )
-                return PropertyResult(
+                return PropertyResult(  # claimed and wrong: an error, as a wrong --against is
                     pid,
                     title,
                     "violated",
-                    "warning",
+                    "error",
                     f"the claimed gradient is wrong: {ce.explanation}; true: {sp.sstr(true)}",
                     counterexample=ce,
                     details={"true gradient": sp.sstr(true), **_hints(claimed, true)},
