@@ -1700,10 +1700,10 @@ def _fuzz_limit(
     the other symbols; the verdict on each side is :func:`_limit_side`'s, read from the tail.
 
     A sampled point refutes the limit when some side refutes it, and does again along the other
-    sequence of :func:`_approach` four times as deep (``2^-800``, at the digits that needs; deeper for a
-    claim with large or tiny numbers, :func:`_depths`); it confirms it when every side confirms it, on
-    the tail of the other sequence too; otherwise it is skipped. Samples are counted as sampled points × approach points
-    per side.
+    sequence of :func:`_approach`, and along it four times as deep (``2^-800``, at the digits that
+    needs; deeper for a claim with large or tiny numbers, :func:`_depths`); it confirms it when every
+    side confirms it, on the tail of the other sequence too; otherwise it is skipped. Samples are
+    counted as sampled points × approach points per side.
     """
     x = ob.var
     target = sp.sympify(ob.value)
