@@ -854,3 +854,41 @@ def test_a_violation_below_the_noise_floor_of_a_large_intermediate_is_refuted_by
 )
 def test_tiny_true_values_beside_large_intermediates_are_not_refuted(claim):
     assert check(claim).status in ("proved", "confirmed")
+
+
+P_ROOT = var("p_root", PROBABILITY)
+X_ROOT = var("x_root", REAL)
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        Inequality((3 * P_ROOT - 1) ** 2, ">", 0),
+        Inequality((X_ROOT - sp.sqrt(2)) ** 2, ">", 0),
+        Inequality(sp.cos(sp.pi * P_ROOT) ** 2, ">", 0),  # 0 at p = 1/2, a simple value, and at no float else
+        Inequality(sigmoid(X_ROOT) * (1 - sigmoid(X_ROOT)), "<", sp.Rational(1, 4)),  # = 1/4 at x = 0
+    ],
+    ids=["third", "sqrt2", "cos-squared", "sigmoid-variance"],
+)
+def test_a_strict_inequality_failing_only_at_an_exact_zero_is_refuted_there(claim):
+    """(3p − 1)² > 0 fails at p = 1/3 only, (x − √2)² > 0 at √2 only: no float is either, and both were
+    confirmed. The expression is now solved for its zeros, each checked exactly; the counterexample is the
+    exact point, and the claim's two sides are equal there."""
+    r = check(claim)
+    assert r.status == "refuted", (r.status, r.reason)
+    at = {s: sp.sympify(r.counterexample[s.name]) for s in claim.lhs.free_symbols | claim.rhs.free_symbols}
+    assert sp.simplify((claim.lhs - claim.rhs).xreplace(at)) == 0
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        Inequality(X_ROOT**2 - X_ROOT + 1, ">", 0),
+        Inequality(P_ROOT * (1 - P_ROOT), ">", 0),  # its zeros 0 and 1 lie outside the open (0, 1)
+        Inequality(softplus(X_ROOT), ">", X_ROOT),
+        Inequality((3 * P_ROOT - 1) ** 2 + sp.Rational(1, 10**30), ">", 0),
+    ],
+    ids=["no-real-zero", "zeros-outside", "softplus", "tiny-offset"],
+)
+def test_a_strict_inequality_without_a_zero_in_its_domain_is_not_refuted(claim):
+    assert check(claim).status in ("proved", "confirmed")

@@ -797,6 +797,7 @@ def boundary_points(hypotheses: tuple[Sign, ...], domain_items: tuple[tuple[str,
         return ()
     bases = fixed_points({sp.Symbol(k): d for k, d in domains.items()}, 3)
     groups = []
+    _solver_loaded()
     deadline = time.process_time() + BOUNDARY_SECONDS
     for h in hypotheses:
         if len(h.expr.free_symbols) > BOUNDARY_SYMBOLS:
@@ -1302,6 +1303,23 @@ def _fuzz(
             return NumericOutcome("error", reason="no sampled point satisfied the hypotheses")
         if n == 0:
             return NumericOutcome("error", reason="the claim could not be evaluated at any sampled point")
+        if isinstance(ob, Sign) and ob.strict:  # strict: an exact zero violates it, and no float point shows one
+            items = tuple(sorted(((s, domains[s]) for s in free), key=lambda t: t[0].name))
+            try:
+                zero = _exact_zero_of(ob.expr, items)
+            except TypeError:  # an unhashable domain
+                zero = exact_zero(ob.expr, dict(items))
+            if zero is not None:
+                point, exact, how = zero
+                return NumericOutcome(
+                    "refuted",
+                    samples=n + 1,
+                    max_rel_error=math.inf,
+                    counterexample=exact,
+                    values={ob.shown: "0"},
+                    reason=f"exactly 0 at {how}, a zero no sampled point hits; the claim is strict",
+                    point=point,
+                )
         return NumericOutcome("confirmed", samples=n, max_rel_error=worst)
     point, res = failure
     check = probe(point)  # re-evaluate the shrunk counterexample
@@ -1316,6 +1334,77 @@ def _fuzz(
         reason=_shrink_note(state, profile),
         point=point,
     )
+
+
+#: a strict inequality's exact zeros (:func:`exact_zero`): its expression, of at most ROOT_SYMBOLS symbols,
+#: solved for one of them within ROOT_SOLVE_SECONDS (each solve, and each check of a solution) and
+#: ROOT_SECONDS in all
+ROOT_SYMBOLS = 3
+ROOT_SOLVE_SECONDS = 0.25
+ROOT_SECONDS = 0.75
+
+
+@functools.cache
+def _solver_loaded() -> None:
+    """Run one small solve, outside any budget: SymPy's first ``solve`` in a process loads its solvers (0.1 s),
+    which a budgeted solve would otherwise pay, so that its outcome depended on what ran before it."""
+    t = sp.Symbol("t", real=True)
+    sp.solve((t - sp.sqrt(2)) ** 2 * (3 * t - 1), t)
+
+
+def exact_zero(expr: sp.Expr, domains: Mapping[sp.Symbol, Domain]) -> tuple[dict, dict[str, str], str] | None:
+    """A point of the domains where ``expr`` is exactly 0 — there a strict ``expr > 0`` fails, and no float point
+    shows it (``(3p − 1)²`` at p = 1/3, ``(x − √2)²`` at √2): ``expr`` solved for one symbol at a time, the
+    others at simple values of their domains (as the exact rationals they are), each solution kept only where
+    it is a real number of its symbol's domain and SymPy shows ``expr`` exactly 0 there. Returns the point (as
+    floats), the exact values as text and the solution in words; None when none is found in time."""
+    syms = sorted(expr.free_symbols, key=lambda s: s.name)
+    if not syms or len(syms) > ROOT_SYMBOLS or any(s not in domains or bulk.column(domains[s]) is None for s in syms):
+        return None
+    f = rewrite_special(expr)
+    bases = fixed_points({s: domains[s] for s in syms}, 3)
+    _solver_loaded()
+    deadline = time.process_time() + ROOT_SECONDS
+    for s in syms:
+        if time.process_time() > deadline:
+            break
+        try:
+            with time_limit(ROOT_SOLVE_SECONDS):
+                solutions = sp.solve(f, s)
+        except (SymbolicTimeout, Exception):  # SymPy cannot solve it: no zeros from it
+            continue
+        for g in solutions[:4]:
+            for base in bases:
+                exact = {t: sp.Rational(base[t.name]) for t in syms if t is not s}
+                try:
+                    with time_limit(ROOT_SOLVE_SECONDS):
+                        value = g.xreplace(exact)
+                        if value.is_extended_real is not True or (
+                            domains[s].scale == "integer" and value.is_integer is not True
+                        ):
+                            continue
+                        x = float(value)
+                        if not domains[s].contains(x):
+                            continue
+                        at = f.xreplace({**exact, s: value})
+                        if not (at.is_zero or sp.simplify(at) == 0):
+                            continue
+                except (SymbolicTimeout, Exception):
+                    continue
+                point = {t.name: float(v) for t, v in exact.items()} | {s.name: x}
+                shown = {t.name: str(v) for t, v in exact.items()} | {s.name: str(value)}
+                return (
+                    point,
+                    shown,
+                    f"{s} = {value}" + (f" ({', '.join(f'{t} = {v}' for t, v in exact.items())})" if exact else ""),
+                )
+    return None
+
+
+@functools.lru_cache(maxsize=256)
+def _exact_zero_of(expr: sp.Expr, domain_items: tuple) -> tuple[dict, dict[str, str], str] | None:
+    """:func:`exact_zero`, once per expression (the cross-check and the full search ask again)."""
+    return exact_zero(expr, dict(domain_items))
 
 
 def _point_of(key: tuple) -> dict:
