@@ -96,7 +96,7 @@ class Domain:
             interval = f"{'[' if lc else '('}{lower:g}, {upper:g}{']' if uc else ')'}"
             raise ClaimError(
                 f"{where} samples {outside[0]:g}, which is outside its support {interval}: a counterexample "
-                "there would not be one; sample inside the support (lo, hi) or widen the support"
+                "there would not be one; choose lo and hi inside the support, or widen the support"
             )
 
     def _holds(self, assumption: str, value: bool = True) -> bool:
