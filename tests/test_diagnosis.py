@@ -8,6 +8,7 @@ import random
 import time
 from dataclasses import replace
 
+import numpy as np
 import pytest
 import sympy as sp
 
@@ -396,6 +397,17 @@ def test_the_code_checker_names_the_edit_of_the_formula_the_code_computes():
     assert any(h.startswith("l and w swapped") for h in swapped.details["repair hints"])
     assert "repair hints" not in _values(nl.mutant_beta_placement).details  # β on one part only: no single edit
     assert _values(nl.dpo_loss).status == "holds"
+
+
+def test_code_that_leaves_out_the_reference_is_named_so_first():
+    """DPO without its reference was explained only as "l and w swapped in the term −ref_logp_w", which also
+    cancels the reference: true, but not what the code does."""
+
+    def reference_free(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1):
+        return np.logaddexp(0.0, -beta * (chosen_logps - rejected_logps))
+
+    hints = _values(reference_free).details["repair hints"]
+    assert hints[0] == "the reference log-probabilities left out (equal at 192 examples)"
 
 
 def test_an_equality_that_holds_only_up_to_a_constant_is_weakened_in_the_right_variables():

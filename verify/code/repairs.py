@@ -41,6 +41,34 @@ def implemented_edits(
         batch = random_batch(size, beta, seed)
         batches.append((Formula.point(batch, beta), np.asarray(impl.losses(batch), dtype=float)))
     found: list[str] = []
+
+    def matches(candidate: sp.Expr) -> int:
+        """The examples at which ``candidate`` equals the implementation, or 0 if it differs at one."""
+        try:
+            fn = numpy_function(candidate, VARIABLES)
+        except (TypeError, ValueError, NameError, sp.SympifyError):
+            return 0
+        checked = 0
+        for point, code in batches:
+            with np.errstate(all="ignore"):
+                values = np.broadcast_to(np.asarray(fn(*(point[n] for n in NAMES)), dtype=float), code.shape)
+            ok = np.isfinite(values) & np.isfinite(code)
+            if not ok.any() or (np.abs(values - code) > rtol * (np.abs(values) + np.abs(code)) + 1e-9)[ok].any():
+                return 0
+            checked += int(ok.sum())
+        return checked
+
+    # what code leaves out as a whole, before single edits (which name it only indirectly: "w and l swapped in
+    # the term −ref_logp_w" also cancels the reference)
+    for names, what in (
+        (("ref_logp_w", "ref_logp_l"), "the reference log-probabilities left out"),
+        (("len_w", "len_l"), "the length normalisation left out (lengths 1)"),
+    ):
+        used = [v for v in expr.free_symbols if v.name in names]
+        if used:
+            left_out = expr.xreplace({v: sp.S.Zero if v.name.startswith("ref") else sp.S.One for v in used})
+            if (checked := matches(left_out)) > 0:
+                found.append(f"{what} (equal at {checked} examples)")
     edited = expr.xreplace(sub)
     for k, r in enumerate(repairs(Equal(edited, edited), only={"lhs": "formula"})):
         if k >= MAX_EDITS or len(found) >= SHOWN:
@@ -48,19 +76,6 @@ def implemented_edits(
         candidate = r.claim.lhs.xreplace(back)
         if candidate.free_symbols - set(VARIABLES):
             continue
-        try:
-            fn = numpy_function(candidate, VARIABLES)
-        except (TypeError, ValueError, NameError, sp.SympifyError):
-            continue
-        checked = 0
-        for point, code in batches:
-            with np.errstate(all="ignore"):
-                values = np.broadcast_to(np.asarray(fn(*(point[n] for n in NAMES)), dtype=float), code.shape)
-            ok = np.isfinite(values) & np.isfinite(code)
-            if not ok.any() or (np.abs(values - code) > rtol * (np.abs(values) + np.abs(code)) + 1e-9)[ok].any():
-                checked = -1
-                break
-            checked += int(ok.sum())
-        if checked > 0:
+        if (checked := matches(candidate)) > 0:
             found.append(f"{r.description} (equal at {checked} examples)")
     return found
