@@ -321,8 +321,8 @@ def _sign(
     claim; it violates a strict one only when ``exact_zero()`` shows the value is exactly 0 at the
     point (1 − σ(10⁴) evaluates to 0 at 3000 digits, but it is not 0), asked as soon as the value
     sits in the rounding noise of two precisions; otherwise the point is left undecided. One that
-    stays inside the noise floor is decided by its interval (``box``) when that lies on one side of 0;
-    otherwise it satisfies a non-strict claim and leaves a strict one undecided.
+    stays inside the noise floor is decided, in a claim without floats, by its interval (``box``) when
+    that lies on one side of 0; otherwise it satisfies a non-strict claim and leaves a strict one undecided.
     """
     got = get(profile.dps)
     if got is None:
@@ -373,7 +373,7 @@ def _sign(
             previous, dps = v, 2 * dps
         else:
             previous, dps = None, _next_dps(dps, magnitude, v)
-    got = box() if box is not None else None
+    got = box() if box is not None and not profile.rel_tol else None  # a claim with floats has a tolerance
     if got:
         if got[0].b < 0:  # below 0 whatever the rounding
             return _Probe(False, math.inf, {"value": _inner(got[0])})
