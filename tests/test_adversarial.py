@@ -14,6 +14,7 @@ import math
 import re
 
 import mpmath
+import numpy as np
 import pytest
 import sympy as sp
 
@@ -675,9 +676,10 @@ def test_a_domain_whose_assumptions_do_not_cover_its_support_is_refused(domain, 
         # assumptions the search cannot honour: sin(πx) = 0 under prime, (−1)^k = −1 under odd were proved
         (lambda: Domain("primey", 1.5, 10, (("prime", True),)), "prime=True, which the search cannot"),
         (lambda: Domain("oddy", 1, 64, (("odd", True),), scale="integer"), "odd=True, which the search cannot"),
-        (lambda: Domain("imy", 1, 10, (("imaginary", True),)), "imaginary=True, which the search cannot"),
+        (lambda: Domain("imy", 1, 10, (("imaginary", True),)), "imaginary=True, but its support"),
+        (lambda: Domain("evy", 1, 10, (("even", True),)), "even=True, which the search cannot"),
     ],
-    ids=["positive-False", "integer-False-with-0", "real-False", "prime", "odd", "imaginary"],
+    ids=["positive-False", "integer-False-with-0", "real-False", "prime", "odd", "imaginary", "even"],
 )
 def test_a_domain_stating_what_its_support_does_not_have_is_refused(domain, message):
     with pytest.raises(ClaimError, match=message):
@@ -688,7 +690,13 @@ def test_a_domain_stating_what_its_support_does_not_have_is_refused(domain, mess
     ("domain", "message"),
     [
         # the search sampled these values outside the support and refuted w > 0, v > 0 and n ≥ 1 there
-        (lambda: Domain("lz", 1e-3, 1e3, (("positive", True),), scale="log_or_zero"), "samples 0, which is outside"),
+        (
+            lambda: Domain(
+                "lz", 1e-3, 1e3, (("positive", True),), scale="log_or_zero", support=(1e-3, 1e3, True, True)
+            ),
+            "samples 0, which is outside",
+        ),
+        (lambda: Domain("lz_pos", 1e-3, 1e3, (("positive", True),), scale="log_or_zero"), "positive=True, but"),
         (lambda: Domain("mis", -1, 1, (("positive", True),), support=(0, 10, False, True)), "samples -1, which"),
         (
             lambda: Domain("n0", 0, 10, (("integer", True),), scale="integer", support=(1, 1e9, True, True)),
@@ -702,6 +710,7 @@ def test_a_domain_stating_what_its_support_does_not_have_is_refused(domain, mess
     ],
     ids=[
         "log-or-zero-without-0",
+        "log-or-zero-positive",
         "lo-outside",
         "integer-from-0",
         "empty",
@@ -727,6 +736,15 @@ def test_a_domain_whose_assumptions_cover_its_support_is_accepted():
     f = var("f_frac", Domain("frac", 0.1, 0.9, (("integer", False), ("positive", True)), support=(0, 1, False, False)))
     assert check(Equal(sp.floor(f), 0)).status in ("proved", "confirmed")
     assert check(Equal(sp.floor(f), 1)).status == "refuted"
+    # what users write and was refused by the first version of these checks: NumPy bounds, a log_or_zero
+    # scale without a support (its 0 is part of what it means), assumptions every real number has or lacks
+    k = var("k_np", Domain("k_np", np.int64(1), np.int64(10), (("integer", True), ("positive", True)), scale="integer"))
+    assert check(Equal(sp.sin(sp.pi * k), 0)).status == "proved"
+    w = var("w_lz", Domain("w_lz", 1e-3, 1e3, (("nonnegative", True),), scale="log_or_zero"))
+    assert domain_of(w).support == (0.0, 1e3, True, True)
+    assert check(Inequality(w, ">", 0)).status == "refuted"
+    t = var("t_ext", Domain("t_ext", 0.5, 2, (("infinite", False), ("extended_positive", True), ("imaginary", False))))
+    assert check(Equal(sp.Abs(t), t)).status == "proved"
     z = var(
         "z_zero_or_more",
         Domain("lz_ok", 1e-3, 1e3, (("nonnegative", True),), scale="log_or_zero", support=(0.0, math.inf, True, False)),
@@ -842,6 +860,9 @@ def test_a_violation_below_the_noise_floor_of_a_large_intermediate_is_refuted_by
         assert value(mpmath.mpf(r.counterexample[point])) < 0
 
 
+T_POS = var("t_pos", POSITIVE)
+
+
 @pytest.mark.parametrize(
     "claim",
     [
@@ -849,8 +870,20 @@ def test_a_violation_below_the_noise_floor_of_a_large_intermediate_is_refuted_by
         Inequality(sp.exp(x) - sp.exp(x - 1), ">", 0),
         Inequality((1 + sp.exp(x)) * (1 - sp.exp(x)) + sp.exp(2 * x), ">=", 1),  # 0 + rounding that moves
         Inequality(sp.sin(sp.pi * N_FAR) ** 2, ">=", 0),
+        # exactly 0: the digits never resolve it, and mpmath.iv.loggamma(0.1) came out inverted and refuted it
+        Inequality(sp.loggamma(T_POS) + sp.log(T_POS), "<=", sp.loggamma(T_POS + 1)),
+        Inequality(sp.exp(sp.loggamma(T_POS)), ">=", sp.gamma(T_POS)),
+        Inequality(sp.exp(sp.loggamma(T_POS)), "<=", sp.gamma(T_POS)),
     ],
-    ids=["sigmoid-positive", "exp-difference", "exp-product", "sin-squared"],
+    ids=[
+        "sigmoid-positive",
+        "exp-difference",
+        "exp-product",
+        "sin-squared",
+        "loggamma-recurrence",
+        "exp-loggamma-above",
+        "exp-loggamma-below",
+    ],
 )
 def test_tiny_true_values_beside_large_intermediates_are_not_refuted(claim):
     assert check(claim).status in ("proved", "confirmed")

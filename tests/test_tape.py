@@ -295,12 +295,13 @@ _BOXED = [
     sp.Max(_X, 2 * _X - 1) - sp.Min(_X, sp.pi),
     sp.log(sp.gamma(_Y + 1)) - sp.loggamma(_Y + 1) + sp.factorial(_Y) / (_Y + 1),
     sp.exp(-(_X**2)) * sp.Float("0.1") + sp.E ** (_Y / 7) + sp.Abs(_X) ** sp.Rational(3, 2),
+    sp.loggamma(_Y) + logsigmoid(-_Y / 10**6),  # iv.loggamma(0.1) alone can come out inverted
 ]
 
 
 @given(
     x=st.floats(-1e8, 1e8, allow_nan=False) | st.sampled_from([-1e8, -700.0, 0.0, 1e-300, 700.0]),
-    y=st.floats(1e-8, 60.0) | st.sampled_from([1e-300, 1e-8, 1.0, 50.0]),
+    y=st.floats(1e-8, 60.0) | st.sampled_from([1e-300, 1e-8, 0.0076177004176598, 0.1, 1.0, 50.0]),
 )
 @settings(max_examples=60, deadline=None)
 def test_every_interval_encloses_the_value_at_many_digits(x, y):

@@ -10,6 +10,7 @@ symbol means.
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from dataclasses import dataclass
 
@@ -22,8 +23,13 @@ from verify.errors import ClaimError
 SCALES = ("linear", "log", "log_or_zero", "integer")
 #: assumptions every real number has (a domain may state them, True only)
 _ALWAYS = frozenset({"real", "finite", "complex", "extended_real", "commutative", "hermitian"})
+#: assumptions no real number has (a domain may state them False only)
+_NEVER = frozenset({"infinite", "imaginary", "nonreal"})
+#: the sign assumptions, and their extended versions (the same for the finite numbers a domain holds)
+_SIGNS = ("positive", "nonnegative", "negative", "nonpositive", "nonzero")
+_EXTENDED = {f"extended_{s}": s for s in _SIGNS}
 #: the assumptions a domain may state: those above and the sign and integrality, each checked on the support
-_ASSUMPTIONS = _ALWAYS | {"positive", "nonnegative", "negative", "nonpositive", "nonzero", "zero", "integer"}
+_ASSUMPTIONS = _ALWAYS | _NEVER | set(_SIGNS) | set(_EXTENDED) | {"zero", "integer"}
 
 
 @dataclass(frozen=True)
@@ -48,8 +54,18 @@ class Domain:
     support: tuple[float, float, bool, bool] | None = None
 
     def __post_init__(self) -> None:
+        numeric = [self.lo, self.hi, *(self.support[:2] if self.support is not None else ())]
+        if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in numeric):
+            raise ClaimError(f"domain {self.name!r}: lo, hi and the support's ends must be real numbers")
+        for f in ("lo", "hi"):  # NumPy, Fraction and SymPy numbers as the floats they are
+            if type(getattr(self, f)) not in (int, float):
+                object.__setattr__(self, f, float(getattr(self, f)))
+        if self.support is not None and any(type(v) not in (int, float) for v in self.support[:2]):
+            lower, upper, lc, uc = self.support
+            object.__setattr__(self, "support", (float(lower), float(upper), lc, uc))
         if self.support is None:  # a domain declared by its range alone means no more than it samples
-            object.__setattr__(self, "support", (float(self.lo), float(self.hi), True, True))
+            lower = 0.0 if self.scale == "log_or_zero" else float(self.lo)  # which samples 0 besides its range
+            object.__setattr__(self, "support", (lower, float(self.hi), True, True))
         self._check_range()
         for name, value in self.assumptions:
             if name not in _ASSUMPTIONS:
@@ -76,8 +92,8 @@ class Domain:
         report a counterexample outside what the symbol means) or that samples nothing."""
         lower, upper, lc, uc = self.support
         where = f"domain {self.name!r}"
-        if not all(isinstance(v, int | float) and not math.isnan(v) for v in (self.lo, self.hi, lower, upper)):
-            raise ClaimError(f"{where}: lo, hi and the support's ends must be real numbers")
+        if any(math.isnan(v) for v in (self.lo, self.hi, lower, upper)):
+            raise ClaimError(f"{where}: lo, hi and the support's ends must be real numbers, not nan")
         if not (math.isfinite(self.lo) and math.isfinite(self.hi)) or self.lo > self.hi:
             raise ClaimError(f"{where}: the sampled range [{self.lo:g}, {self.hi:g}] must be finite with lo ≤ hi")
         if self.scale not in SCALES:
@@ -105,6 +121,9 @@ class Domain:
         lower, upper, lc, uc = self.support
         if assumption in _ALWAYS:  # the support is a set of real numbers
             return value
+        if assumption in _NEVER:
+            return not value
+        assumption = _EXTENDED.get(assumption, assumption)
         positive = lower > 0 or (lower == 0 and not lc)
         negative = upper < 0 or (upper == 0 and not uc)
         nonnegative, nonpositive = lower >= 0, upper <= 0

@@ -161,6 +161,29 @@ def _float_softplus(x: float) -> float:
 # noise floor 10⁸·10^(8−dps) of the intermediate −10⁸ at every precision up to thousands of digits).
 
 
+class _NoInterval(ArithmeticError):
+    """An interval function returned an inverted interval: it has no trustworthy enclosure here."""
+
+
+def _iv_trusted(fn: Callable) -> Callable:
+    """``fn`` (an ``mpmath.iv`` function) with its result checked and widened: ``mpmath.iv``'s elementary
+    functions are not all rigorous to the last bits (``iv.loggamma(0.1)`` can come out inverted, ``iv.log1p``
+    of a tiny number drops a term of relative size x², ``iv.exp`` once missed by an ulp), so an inverted
+    result is refused and every result widened by 2^−(prec − 32) of its size, far above such slips and far
+    below any decision the search takes from an interval."""
+
+    def trusted(*args):
+        r = fn(*args)
+        a, b = mpmath.mpf(r.a), mpmath.mpf(r.b)
+        if not a <= b:
+            raise _NoInterval
+        iv = mpmath.iv
+        slack = mpmath.ldexp(max(abs(a), abs(b)), 32 - iv.prec) if mpmath.isfinite(a) and mpmath.isfinite(b) else 0
+        return r + iv.mpf([-slack, slack]) if slack else r
+
+    return trusted
+
+
 def _iv_tanh(x):
     return 1 - 2 / (mpmath.iv.exp(2 * x) + 1)  # an enclosure: each operation's is
 
@@ -190,20 +213,26 @@ def _iv_extremum(pick: Callable) -> Callable:
     return extremum
 
 
+def _iv_loggamma(x):
+    return mpmath.iv.log(mpmath.iv.gamma(x))  # iv.loggamma(0.1) can come out inverted; Γ itself has held
+
+
 #: the interval version of each ``call`` node's function, by its name in the generated code
 _IV_CALLS: dict[str, Callable] = {
-    "exp": lambda x: mpmath.iv.exp(x),
-    "abs": abs,
-    "sin": lambda x: mpmath.iv.sin(x),
-    "cos": lambda x: mpmath.iv.cos(x),
-    "tanh": _iv_tanh,
-    "factorial": _iv_factorial,
-    "gamma": lambda x: mpmath.iv.gamma(x),
-    "loggamma": lambda x: mpmath.iv.loggamma(x),
-    "sigmoid": _iv_sigmoid,
-    "logsigmoid": _iv_logsigmoid,
-    "softplus": _iv_softplus,
-}
+    name: _iv_trusted(fn)
+    for name, fn in {
+        "exp": lambda x: mpmath.iv.exp(x),
+        "sin": lambda x: mpmath.iv.sin(x),
+        "cos": lambda x: mpmath.iv.cos(x),
+        "tanh": _iv_tanh,
+        "factorial": _iv_factorial,
+        "gamma": lambda x: mpmath.iv.gamma(x),
+        "loggamma": _iv_loggamma,
+        "sigmoid": _iv_sigmoid,
+        "logsigmoid": _iv_logsigmoid,
+        "softplus": _iv_softplus,
+    }.items()
+} | {"abs": abs}
 _IV_EXTREMA = {"max": _iv_extremum(max), "min": _iv_extremum(min)}
 
 
@@ -547,7 +576,7 @@ class Tape:
         when some node has no interval version (a lambdified function, a complex or irrational constant other
         than π and e, ``harmonic``)."""
         iv = mpmath.iv
-        env: dict[str, object] = {"ivmpf": iv.mpf, "ivlog": iv.log}
+        env: dict[str, object] = {"ivmpf": iv.mpf, "ivlog": _iv_trusted(iv.log)}
         lines = ["def evaluate(p):"]
         for i, (kind, args, payload) in enumerate(self._nodes):
             v = [f"v{a}" for a in args]
@@ -651,11 +680,12 @@ class Tape:
         iv, previous = mpmath.iv, mpmath.iv.prec
         iv.prec = prec
         try:
-            return self._interval_code(point)
+            boxes = self._interval_code(point)
         except Exception:  # mpmath.iv fails on some arguments (Γ of a large negative number recurses): no interval
             return None
         finally:
             iv.prec = previous
+        return boxes if all(mpmath.mpf(b.a) <= mpmath.mpf(b.b) for b in boxes) else None
 
     def float_bounds(self, point: Mapping[str, float]) -> tuple[list[float], list[float]] | None:
         """The outputs in float64 and a bound on each one's distance from its exact value.
