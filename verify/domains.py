@@ -41,8 +41,9 @@ class Domain:
     the part of it the fuzzer samples. ``scale="integer"`` samples integers; ``scale="log_or_zero"``
     samples exactly 0 or a log-scale value of ``(lo, hi)`` (a support closed at 0 that a log scale
     alone never reaches: a distribution's zero entries). Without a ``support`` the domain is its
-    sampled range, closed (with 0 for ``log_or_zero``): ``Domain("eps", 1e-6, 0.5, …)`` means ε in [10⁻⁶, 0.5], not every real that
-    its ``positive`` assumption allows (the search tries a support's values beyond the range too).
+    sampled range, closed, and 0 for ``log_or_zero``: ``Domain("eps", 1e-6, 0.5, …)`` means ε in
+    [10⁻⁶, 0.5], not every real that its ``positive`` assumption allows (the search tries a support's
+    values beyond the range too).
     """
 
     name: str
