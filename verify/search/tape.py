@@ -174,10 +174,10 @@ def _iv_trusted(fn: Callable) -> Callable:
 
     def trusted(*args):
         r = fn(*args)
-        a, b = mpmath.mpf(r.a), mpmath.mpf(r.b)
-        if not a <= b:
+        if not r.a <= r.b:  # the ends compared exactly (as point intervals)
             raise _NoInterval
         iv = mpmath.iv
+        a, b = mpmath.mpf(r.a), mpmath.mpf(r.b)  # their sizes, to a few digits, for the slack
         slack = mpmath.ldexp(max(abs(a), abs(b)), 32 - iv.prec) if mpmath.isfinite(a) and mpmath.isfinite(b) else 0
         return r + iv.mpf([-slack, slack]) if slack else r
 
@@ -685,7 +685,7 @@ class Tape:
             return None
         finally:
             iv.prec = previous
-        return boxes if all(mpmath.mpf(b.a) <= mpmath.mpf(b.b) for b in boxes) else None
+        return boxes if all(b.a <= b.b for b in boxes) else None
 
     def float_bounds(self, point: Mapping[str, float]) -> tuple[list[float], list[float]] | None:
         """The outputs in float64 and a bound on each one's distance from its exact value.
