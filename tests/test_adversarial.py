@@ -932,3 +932,11 @@ def test_a_strict_inequality_failing_only_at_an_exact_zero_is_refuted_there(clai
 )
 def test_a_strict_inequality_without_a_zero_in_its_domain_is_not_refuted(claim):
     assert check(claim).status in ("proved", "confirmed")
+
+
+def test_an_exact_zero_just_beyond_a_closed_end_is_not_taken_for_one_inside():
+    """The zero 1 + 10⁻²⁰ of (p − 1 − 10⁻²⁰)² rounds to the float 1.0, which lies in [0, 1]; it is compared
+    exactly, so the true strict claim on [0, 1] is not refuted there."""
+    p_closed = var("p_closed", CLOSED_UNIT)
+    assert check(Inequality((p_closed - 1 - sp.Rational(1, 10**20)) ** 2, ">", 0)).status in ("proved", "confirmed")
+    assert check(Inequality((p_closed - 1) ** 2, ">", 0)).status == "refuted"

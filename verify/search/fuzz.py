@@ -1384,7 +1384,7 @@ def exact_zero(expr: sp.Expr, domains: Mapping[sp.Symbol, Domain]) -> tuple[dict
                         ):
                             continue
                         x = float(value)
-                        if not domains[s].contains(x):
+                        if not (domains[s].contains(x) and _inside(value, domains[s])):
                             continue
                         at = f.xreplace({**exact, s: value})
                         if not (at.is_zero or sp.simplify(at) == 0):
@@ -1399,6 +1399,19 @@ def exact_zero(expr: sp.Expr, domains: Mapping[sp.Symbol, Domain]) -> tuple[dict
                     f"{s} = {value}" + (f" ({', '.join(f'{t} = {v}' for t, v in exact.items())})" if exact else ""),
                 )
     return None
+
+
+def _inside(value: sp.Expr, domain: Domain) -> bool:
+    """Whether the exact real ``value`` lies in ``domain``'s support, compared exactly (its float may round onto
+    a closed end it lies beyond: 1 + 10⁻²⁰ is 1.0); undecided is outside."""
+    lower, upper, lower_closed, upper_closed = domain.support
+    for end, closed, sign in ((lower, lower_closed, 1), (upper, upper_closed, -1)):
+        if math.isinf(end):
+            continue
+        gap = sign * (value - sp.Rational(end))  # ≥ 0 inside
+        if (gap.is_nonnegative if closed else gap.is_positive) is not True:
+            return False
+    return True
 
 
 @functools.lru_cache(maxsize=256)
