@@ -58,7 +58,7 @@ def _expr(value: object, what: str, matrix: bool = False, infinite: bool = False
         )
     if nodes(e, sp.Lambda):
         raise ClaimError(f"{what}={e} holds a Lambda, a function rather than a value; apply it to its argument")
-    undefined = [t for t in nodes(e, sp.Number) if t is sp.nan or t is sp.zoo]  # has() would walk a DAG's paths
+    undefined = nodes(e, (type(sp.nan), type(sp.zoo)))  # not has(), which walks a DAG's every path
     if undefined and not (infinite and e is sp.zoo):  # a limit's value may be zoo
         raise ClaimError(
             f"{what}={e} holds an undefined value (zoo or nan, e.g. a division by 0 SymPy carried out); "
