@@ -44,6 +44,7 @@ from verify.model import (
     Solves,
     Stationary,
 )
+from verify.search.fuzz import _inside
 from verify.search.points import far_values
 from verify.search.tape import Tape, written
 
@@ -752,6 +753,14 @@ def test_a_domain_whose_assumptions_cover_its_support_is_accepted():
     assert check(Inequality(w, ">", 0)).status == "refuted"
     t = var("t_ext", Domain("t_ext", 0.5, 2, (("infinite", False), ("extended_positive", True), ("imaginary", False))))
     assert check(Equal(sp.Abs(t), t)).status == "proved"
+    m = var("m_rat", Domain("m_rat", 1, 10, (("integer", True), ("rational", True)), scale="integer"))
+    assert check(Equal(sp.floor(m), m)).status == "proved"
+    u = var("u_nonint", Domain("u_nonint", 0.1, 0.9, (("noninteger", True),), support=(0.0, 1.0, False, False)))
+    assert check(Equal(sp.floor(u), 0)).status in ("proved", "confirmed")
+    with pytest.raises(ClaimError, match="beyond the floats"):
+        Domain("huge", 1, 10**400, (("integer", True),), scale="integer")
+    with pytest.raises(ClaimError, match="rational=True, but"):
+        Domain("real_rational", 0, 1, (("rational", True),))
     z = var(
         "z_zero_or_more",
         Domain("lz_ok", 1e-3, 1e3, (("nonnegative", True),), scale="log_or_zero", support=(0.0, math.inf, True, False)),
@@ -940,3 +949,39 @@ def test_an_exact_zero_just_beyond_a_closed_end_is_not_taken_for_one_inside():
     p_closed = var("p_closed", CLOSED_UNIT)
     assert check(Inequality((p_closed - 1 - sp.Rational(1, 10**20)) ** 2, ">", 0)).status in ("proved", "confirmed")
     assert check(Inequality((p_closed - 1) ** 2, ">", 0)).status == "refuted"
+
+
+Q_OPEN = var("q_open", PROBABILITY)
+E_RANGE = var("e_range", Domain("e_range", 1e-6, 0.5, (("positive", True),)))
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        Inequality((Q_OPEN - 1 + sp.Rational(1, 10**20)) ** 2, ">", 0),  # zero at 1 − 10⁻²⁰: inside, float 1.0
+        Inequality((X_ROOT**3 - 3 * X_ROOT + 1) ** 2, ">", 0),  # zeros 2cos(2π/9), …: solve gives complex radicals
+    ],
+    ids=["open-end", "casus-irreducibilis"],
+)
+def test_an_exact_zero_inside_an_open_end_or_in_complex_radicals_is_found(claim):
+    r = check(claim)
+    assert r.status == "refuted", (r.status, r.reason)
+    ((name, text),) = r.counterexample.items()
+    symbol = next(s for s in claim.lhs.free_symbols if s.name == name)
+    zero = sp.sympify(text, locals={"CRootOf": sp.CRootOf})
+    assert sp.simplify(claim.lhs.xreplace({symbol: zero})) == 0 and _inside(zero, symbol.domain)
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        Inequality(E_RANGE, "<", sp.Rational(1, 2) + sp.Rational(1, 10**20)),
+        Inequality((2 * E_RANGE - 1 - sp.Rational(1, 10**20)) ** 2, ">", 0),
+        Inequality(sp.sin(var("p_closed", CLOSED_UNIT)), "<", sp.sin(1) + sp.Rational(1, 10**20)),
+    ],
+    ids=["slack-beyond-range", "square-beyond-range", "sin-beyond-closed-end"],
+)
+def test_a_zero_just_beyond_a_domains_end_does_not_refute(claim):
+    """The zeros lie 10⁻²⁰ beyond the end (0.5 of a range-declared domain, 1 of [0, 1]); their floats round
+    onto the end, and these true claims were refuted there by the first version of the exact zeros."""
+    assert check(claim).status in ("proved", "confirmed")

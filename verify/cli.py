@@ -389,9 +389,30 @@ def command() -> int:
     return code
 
 
+#: options whose value is a loss expression, which often starts with "-" (``-logsigmoid(…)``): argparse would take
+#: such a value for an option and answer "expected one argument"
+_EXPRESSION_OPTIONS = ("--against", "--claimed-grad", "--define")
+
+
+def _joined(argv: list[str]) -> list[str]:
+    """``--against -logsigmoid(…)`` as ``--against=-logsigmoid(…)`` (a value that is not an option's name)."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        if argv[i] == "--":  # the rest is positional, as the user said
+            return out + argv[i:]
+        if argv[i] in _EXPRESSION_OPTIONS and i + 1 < len(argv) and argv[i + 1].startswith("-") and "(" in argv[i + 1]:
+            out.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(argv[i])
+        i += 1
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
-        argv = sys.argv[1:] if argv is None else argv
+        argv = _joined(sys.argv[1:] if argv is None else argv)
         args = _parser(next((a for a in argv if not a.startswith("-")), None)).parse_args(argv)
         if args.command is None:
             raise UsageError("a command is required: all, check ID…, or list")

@@ -29,7 +29,7 @@ _NEVER = frozenset({"infinite", "imaginary", "nonreal"})
 _SIGNS = ("positive", "nonnegative", "negative", "nonpositive", "nonzero")
 _EXTENDED = {f"extended_{s}": s for s in _SIGNS}
 #: the assumptions a domain may state: those above and the sign and integrality, each checked on the support
-_ASSUMPTIONS = _ALWAYS | _NEVER | set(_SIGNS) | set(_EXTENDED) | {"zero", "integer"}
+_ASSUMPTIONS = _ALWAYS | _NEVER | set(_SIGNS) | set(_EXTENDED) | {"zero", "integer", "noninteger", "rational"}
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,11 @@ class Domain:
         numeric = [self.lo, self.hi, *(self.support[:2] if self.support is not None else ())]
         if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in numeric):
             raise ClaimError(f"domain {self.name!r}: lo, hi and the support's ends must be real numbers")
+        try:
+            for v in numeric:
+                float(v)
+        except OverflowError:
+            raise ClaimError(f"domain {self.name!r}: a bound beyond the floats (above 1.8e308)") from None
         for f in ("lo", "hi"):  # NumPy, Fraction and SymPy numbers as the floats they are
             if type(getattr(self, f)) not in (int, float):
                 object.__setattr__(self, f, float(getattr(self, f)))
@@ -125,6 +130,10 @@ class Domain:
         if assumption in _NEVER:
             return not value
         assumption = _EXTENDED.get(assumption, assumption)
+        if assumption == "noninteger":  # for real numbers, not an integer
+            assumption, value = "integer", not value
+        if assumption == "rational":  # every sampled value is an integer (True), or none is rational (never)
+            return self.scale == "integer" if value else False
         positive = lower > 0 or (lower == 0 and not lc)
         negative = upper < 0 or (upper == 0 and not uc)
         nonnegative, nonpositive = lower >= 0, upper <= 0

@@ -1354,10 +1354,12 @@ def _solver_loaded() -> None:
 
 def exact_zero(expr: sp.Expr, domains: Mapping[sp.Symbol, Domain]) -> tuple[dict, dict[str, str], str] | None:
     """A point of the domains where ``expr`` is exactly 0 — there a strict ``expr > 0`` fails, and no float point
-    shows it (``(3p − 1)²`` at p = 1/3, ``(x − √2)²`` at √2): ``expr`` solved for one symbol at a time, the
-    others at simple values of their domains (as the exact rationals they are), each solution kept only where
-    it is a real number of its symbol's domain and SymPy shows ``expr`` exactly 0 there. Returns the point (as
-    floats), the exact values as text and the solution in words; None when none is found in time."""
+    shows it (``(3p − 1)²`` at p = 1/3, ``(x − √2)²`` at √2): for one symbol at a time, the others at simple
+    values of their domains (as the exact rationals they are), the zeros of ``expr`` in that symbol — a
+    polynomial's real roots (exact algebraic numbers, zeros by construction), else SymPy's ``solve``'s
+    solutions that are real and where SymPy shows ``expr`` exactly 0 — each kept only when it lies in its
+    symbol's domain, compared exactly. Returns the point (as floats, the nearest inside the domain), the exact
+    values as text and the zero in words; None when none is found in time."""
     syms = sorted(expr.free_symbols, key=lambda s: s.name)
     if not syms or len(syms) > ROOT_SYMBOLS or any(s not in domains or bulk.column(domains[s]) is None for s in syms):
         return None
@@ -1366,39 +1368,54 @@ def exact_zero(expr: sp.Expr, domains: Mapping[sp.Symbol, Domain]) -> tuple[dict
     _solver_loaded()
     deadline = time.process_time() + ROOT_SECONDS
     for s in syms:
-        if time.process_time() > deadline:
-            break
-        try:
-            with time_limit(ROOT_SOLVE_SECONDS):
-                solutions = sp.solve(f, s)
-        except (SymbolicTimeout, Exception):  # SymPy cannot solve it: no zeros from it
-            continue
-        for g in solutions[:4]:
-            for base in bases:
-                exact = {t: sp.Rational(base[t.name]) for t in syms if t is not s}
-                try:
-                    with time_limit(ROOT_SOLVE_SECONDS):
-                        value = g.xreplace(exact)
-                        if value.is_extended_real is not True or (
-                            domains[s].scale == "integer" and value.is_integer is not True
-                        ):
-                            continue
-                        x = float(value)
-                        if not (domains[s].contains(x) and _inside(value, domains[s])):
-                            continue
-                        at = f.xreplace({**exact, s: value})
-                        if not (at.is_zero or sp.simplify(at) == 0):
-                            continue
-                except (SymbolicTimeout, Exception):
-                    continue
-                point = {t.name: float(v) for t, v in exact.items()} | {s.name: x}
-                shown = {t.name: str(v) for t, v in exact.items()} | {s.name: str(value)}
-                return (
-                    point,
-                    shown,
-                    f"{s} = {value}" + (f" ({', '.join(f'{t} = {v}' for t, v in exact.items())})" if exact else ""),
-                )
+        for base in bases:
+            if time.process_time() > deadline:
+                return None
+            exact = {t: sp.Rational(base[t.name]) for t in syms if t is not s}
+            try:
+                with time_limit(ROOT_SOLVE_SECONDS):
+                    found = _zeros(f.xreplace(exact), s, domains[s])
+            except (SymbolicTimeout, Exception):  # SymPy cannot solve it (in time): no zeros from it
+                continue
+            if found is not None:
+                point = {t.name: float(v) for t, v in exact.items()} | {s.name: _float_inside(found, domains[s])}
+                shown = {t.name: str(v) for t, v in exact.items()} | {s.name: str(found)}
+                others = f" ({', '.join(f'{t} = {v}' for t, v in exact.items())})" if exact else ""
+                return point, shown, f"{s} = {found}{others}"
     return None
+
+
+def _zeros(g: sp.Expr, s: sp.Symbol, domain: Domain) -> sp.Expr | None:
+    """An exact zero of ``g`` (a function of ``s`` alone) in ``domain``, or None (see :func:`exact_zero`)."""
+    integer = domain.scale == "integer"
+    if g.is_polynomial(s):
+        poly = sp.Poly(g, s)
+        if poly.domain in (sp.ZZ, sp.QQ) and poly.degree() > 0:
+            for root in poly.real_roots():
+                if (not integer or root.is_integer) and _inside(root, domain):
+                    return root
+            return None
+    for value in sp.solve(g, s)[:4]:
+        if value.is_extended_real is not True or (integer and value.is_integer is not True):
+            continue
+        if not _inside(value, domain):
+            continue
+        at = g.xreplace({s: value})
+        if at.is_zero or sp.simplify(at) == 0:
+            return value
+    return None
+
+
+def _float_inside(value: sp.Expr, domain: Domain) -> float:
+    """``value`` as a float, moved to the nearest float inside ``domain`` when it rounds onto an open end
+    (1 − 10⁻²⁰ is 1.0): the point the diagnosis probes beside the exact one."""
+    x = float(value)
+    lower, upper, _, _ = domain.support
+    while not domain.contains(x) and lower < x <= upper:
+        x = math.nextafter(x, lower)
+    while not domain.contains(x) and lower <= x < upper:
+        x = math.nextafter(x, upper)
+    return x
 
 
 def _inside(value: sp.Expr, domain: Domain) -> bool:
