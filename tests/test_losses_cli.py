@@ -198,3 +198,22 @@ def test_latex_option(tmp_path):
     out = tmp_path / "loss.tex"
     assert main(["loss", DPO, "--latex", str(out), "--quiet"]) == 0
     assert r"\mathcal{L} = - \log\sigma" in out.read_text(encoding="utf-8")
+
+
+def test_an_expression_option_whose_value_starts_with_a_minus_is_read_as_that_value(capsys):
+    """``--claimed-grad -beta*…`` and ``--against -logsigmoid(…)`` were argparse errors ("expected one
+    argument"): a loss expression usually starts with a minus."""
+    right = "-beta*sigmoid(-beta*((logp_w - ref_logp_w) - (logp_l - ref_logp_l)))"
+    assert main(["loss", DPO, "--claimed-grad", right, "--quiet"]) == 0
+    code = main(
+        [
+            "code",
+            "tests/code_examples/numpy_losses.py:dpo_loss",
+            "--param",
+            "beta=0.1",
+            "--quiet",
+            "--against",
+            "-logsigmoid(beta*((logp_w - ref_logp_w) - (logp_l - ref_logp_l)))",
+        ]
+    )
+    assert code == 0, capsys.readouterr().err
