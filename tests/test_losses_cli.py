@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -205,10 +206,11 @@ def test_an_expression_option_whose_value_starts_with_a_minus_is_read_as_that_va
     argument"): a loss expression usually starts with a minus."""
     right = "-beta*sigmoid(-beta*((logp_w - ref_logp_w) - (logp_l - ref_logp_l)))"
     assert main(["loss", DPO, "--claimed-grad", right, "--quiet"]) == 0
+    numpy_losses = Path(__file__).parent / "code_examples" / "numpy_losses.py"
     code = main(
         [
             "code",
-            "tests/code_examples/numpy_losses.py:dpo_loss",
+            f"{numpy_losses}:dpo_loss",
             "--param",
             "beta=0.1",
             "--quiet",
