@@ -448,8 +448,8 @@ PHI = (1 + sp.sqrt(5)) / 2
 def test_an_oscillation_aligned_with_one_approach_sequence_is_judged_along_the_other(frequency):
     """Along ``x = 2^k/φ`` the sine of ``πφx`` is 0 up to the rounding of the point and ``cos`` is 1: one
     approach sequence alone read sin(πφx)/log x → 0 (true) as growing without bound and confirmed
-    cos(πφx) → 1 (false). Every verdict now holds along a second sequence (``e/4·2^k``), so neither
-    constant can align with the search."""
+    cos(πφx) → 1 (false). A verdict must now hold along a second sequence (``e/4·2^k``) too, so a claim
+    aligned with either constant is not judged by that sequence alone."""
     true = fuzz_claim(Limit(sp.sin(frequency * x) / sp.log(x), x, sp.oo, 0))
     assert true.status != "refuted", true.reason
     false = fuzz_claim(Limit(sp.cos(frequency * x), x, sp.oo, 1))
