@@ -225,3 +225,18 @@ def test_an_undefined_value_or_a_lambda_in_a_claim_is_refused_when_built():
     with pytest.raises(ClaimError, match="Lambda"):
         Equal(sp.Lambda(y, y), 1)
     assert Limit(1 / y, y, 0, sp.zoo).value is sp.zoo
+
+
+def test_a_refuted_maximum_shows_the_value_under_the_label_it_is():
+    """``Stationary(x³, {x: 0}, "max")`` printed −10⁻⁴⁵ under "f(x) − f(x*) (must be ≤ 0)", which that value
+    meets: the value is f(x*) − f(x), and is now labelled so."""
+    from verify import Stationary
+
+    x = var("x_max", REAL)
+    step = Step("m", Stationary(x**3, {x: 0}, "max"))
+    r = check_step(Derivation(id="t", title="t", source=Source("doc.txt", "x"), steps=[step]), step, VERDICTS)
+    assert r.status == "refuted"
+    ((label, value),) = r.values.items()
+    assert label == "f(x*) − f(x) (must be ≥ 0)" and float(value) < 0
+    t, u = (float(r.counterexample[k]) for k in ("t_near_point", "direction_x_max"))
+    assert (t * u) ** 3 > 0  # f(x) − f(x*) > 0 at x = t·u: 0 is not a maximum

@@ -201,7 +201,7 @@ def local_check(f: sp.Expr, point: Mapping[sp.Symbol, sp.Expr], sign: int) -> li
         label=f"no {what} value near the point (relative distance 1e-15 and below)",
         role="necessary",
         expr=sign * (f.xreplace(moved) - f.xreplace(dict(point))),
-        shown=f"f(x) − f(x*) (must be {'≥' if sign > 0 else '≤'} 0)",
+        shown="f(x) − f(x*) (must be ≥ 0)" if sign > 0 else "f(x*) − f(x) (must be ≥ 0)",  # what expr is
     )
     if not inside:
         return [near]
@@ -1078,7 +1078,7 @@ class Step:
         if not all(isinstance(a, str) and a.strip() for a in self.anchor):
             raise ClaimError(f"step {self.id!r}: anchor={self.anchor!r} must be non-empty text (or a sequence of it)")
         if not isinstance(self.id, str) or not SNAKE.match(self.id):
-            raise ClaimError(f"step id={self.id!r} must be snake_case (letters, digits, _)")
+            raise ClaimError(f"step id={self.id!r} must be snake_case (lowercase letters, digits, _)")
         if not isinstance(self.claim, Claim):
             raise ClaimError(f"step {self.id!r}: claim={self.claim!r} is not a claim object{_claim_hint(self.claim)}")
         if self.expected not in EXPECTATIONS:

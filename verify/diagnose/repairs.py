@@ -245,7 +245,7 @@ def _role_swaps_inside(claim: Claim) -> Iterator[Repair]:
         return
     for where, e, rebuild in _slots(claim):
         for words, sub in roles:
-            what = f"{words} in the {where}"
+            what = f"{words} in {_the(where)}"
             yield _make(lambda e=e, sub=sub, r=rebuild: r(substitute(e, sub)), what, "swap symbols", where)
             for path, node, _ in nodes_with_paths(e):
                 if not isinstance(node, sp.Add):
@@ -325,6 +325,11 @@ def _added_terms(claim: Claim) -> list[sp.Expr]:
     return out[: 2 * MAX_ADDED_TERMS]
 
 
+def _the(where: str) -> str:
+    """``where`` with its article: "the lhs", "the function" (a slot named with one already is not given two)."""
+    return where if where.startswith("the ") else f"the {where}"
+
+
 def _multiplied(claim: Claim) -> Iterator[Repair]:
     factors = _added_factors(_symbols(claim))
     for where, e, rebuild in _slots(claim):
@@ -334,7 +339,7 @@ def _multiplied(claim: Claim) -> Iterator[Repair]:
         if isinstance(e, sp.Add):
             for t, f in itertools.product(e.args, factors):
                 new = sp.Add(*[a * f if a == t else a for a in e.args])
-                what = f"term {shown(t)} in the {where} multiplied by {shown(f)}"
+                what = f"term {shown(t)} in {_the(where)} multiplied by {shown(f)}"
                 yield _make(lambda new=new, r=rebuild: r(new), what, "add factor", where)
 
 
