@@ -195,7 +195,7 @@ def local_check(f: sp.Expr, point: Mapping[sp.Symbol, sp.Expr], sign: int) -> li
         # interval) may be moved across it: only moves that stay in the domain are searched
         for end, closed, side in ((lower, lower_closed, 1), (upper, upper_closed, -1)):
             if math.isfinite(end) and end != 0:
-                inside.append(Sign(expr=side * (moved[x] - end), strict=not closed))
+                inside.append(Sign(label=f"{x} stays in its domain", expr=side * (moved[x] - end), strict=not closed))
     what = "lower" if sign > 0 else "higher"
     near = Sign(
         label=f"no {what} value near the point (relative distance 1e-15 and below)",
