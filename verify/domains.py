@@ -182,6 +182,18 @@ class Domain:
     def sympy_assumptions(self) -> dict[str, bool]:
         return dict(self.assumptions)
 
+    def contains_exactly(self, value: sp.Expr) -> bool:
+        """Whether the exact real number ``value`` (a SymPy expression) lies in the support, compared exactly: its
+        float may round onto a closed end it lies beyond (1 + 10⁻²⁰ is 1.0). Undecided counts as outside."""
+        lower, upper, lower_closed, upper_closed = self.support
+        for end, closed, sign in ((lower, lower_closed, 1), (upper, upper_closed, -1)):
+            if math.isinf(end):
+                continue
+            gap = sign * (value - sp.Rational(end))  # ≥ 0 inside
+            if (gap.is_nonnegative if closed else gap.is_positive) is not True:
+                return False
+        return True
+
     def contains(self, value: float, closure: bool = False) -> bool:
         """Whether the number ``value`` (a float or an exact mpmath number) lies in the support, or
         in its closure (an integer domain: and is whole)."""

@@ -898,6 +898,26 @@ def _domains_for(symbols: list[sp.Symbol], domains: Mapping[sp.Symbol, Domain]) 
     return {s.name: _draw_of(domains[s]) for s in symbols}
 
 
+def _memoized(maxsize: int) -> Callable[[Callable], Callable]:
+    """``functools.lru_cache(maxsize)``, except that a call with an unhashable argument (a user's domain
+    or strategy) is computed each time instead of raising."""
+
+    def decorate(fn: Callable) -> Callable:
+        cached = functools.lru_cache(maxsize=maxsize)(fn)
+
+        @functools.wraps(fn)
+        def call(*args):
+            try:
+                return cached(*args)
+            except TypeError:  # unhashable
+                return fn(*args)
+
+        return call
+
+    return decorate
+
+
+@_memoized(1024)
 def _draw_of(domain: Domain) -> Draw:
     """How to draw ``domain``'s values: its strategy, built once per domain (strategies are
     immutable and reusable).
@@ -907,14 +927,6 @@ def _draw_of(domain: Domain) -> Draw:
     a domain that uses ``Domain.strategy`` as it is, the exponent is drawn and raised here
     instead: the same values from the same choices. Any other domain is drawn by its strategy.
     """
-    try:
-        return _cached_draw(domain)
-    except TypeError:  # an unhashable domain
-        return _cached_draw.__wrapped__(domain)
-
-
-@functools.lru_cache(maxsize=1024)
-def _cached_draw(domain: Domain) -> Draw:
     if type(domain).strategy is Domain.strategy and domain.scale == "log":
         return domain.exponent_strategy(), exp10
     return domain.strategy(), None
@@ -959,15 +971,8 @@ def _points(draws: Mapping[str, Draw], bulk_points: bulk.Bulk | None = None) -> 
     return _Sampler(strategy, point, bulk_points)
 
 
+@_memoized(1024)
 def _tuples(strategies: tuple[st.SearchStrategy, ...]) -> st.SearchStrategy[tuple]:
-    try:
-        return _cached_tuples(strategies)
-    except TypeError:  # an unhashable strategy
-        return st.tuples(*strategies)
-
-
-@functools.lru_cache(maxsize=1024)
-def _cached_tuples(strategies: tuple[st.SearchStrategy, ...]) -> st.SearchStrategy[tuple]:
     return st.tuples(*strategies)
 
 
@@ -1304,11 +1309,7 @@ def _fuzz(
         if n == 0:
             return NumericOutcome("error", reason="the claim could not be evaluated at any sampled point")
         if isinstance(ob, Sign) and ob.strict:  # strict: an exact zero violates it, and no float point shows one
-            items = tuple(sorted(((s, domains[s]) for s in free), key=lambda t: t[0].name))
-            try:
-                zero = _exact_zero_of(ob.expr, items)
-            except TypeError:  # an unhashable domain
-                zero = exact_zero(ob.expr, dict(items))
+            zero = _exact_zero_of(ob.expr, tuple(sorted(((s, domains[s]) for s in free), key=lambda t: t[0].name)))
             if zero is not None:
                 point, exact, how = zero
                 return NumericOutcome(
@@ -1392,13 +1393,13 @@ def _zeros(g: sp.Expr, s: sp.Symbol, domain: Domain) -> sp.Expr | None:
         poly = sp.Poly(g, s)
         if poly.domain in (sp.ZZ, sp.QQ) and poly.degree() > 0:
             for root in poly.real_roots():
-                if (not integer or root.is_integer) and _inside(root, domain):
+                if (not integer or root.is_integer) and domain.contains_exactly(root):
                     return root
             return None
     for value in sp.solve(g, s)[:4]:
         if value.is_extended_real is not True or (integer and value.is_integer is not True):
             continue
-        if not _inside(value, domain):
+        if not domain.contains_exactly(value):
             continue
         at = g.xreplace({s: value})
         if at.is_zero or sp.simplify(at) == 0:
@@ -1418,20 +1419,7 @@ def _float_inside(value: sp.Expr, domain: Domain) -> float:
     return x
 
 
-def _inside(value: sp.Expr, domain: Domain) -> bool:
-    """Whether the exact real ``value`` lies in ``domain``'s support, compared exactly (its float may round onto
-    a closed end it lies beyond: 1 + 10⁻²⁰ is 1.0); undecided is outside."""
-    lower, upper, lower_closed, upper_closed = domain.support
-    for end, closed, sign in ((lower, lower_closed, 1), (upper, upper_closed, -1)):
-        if math.isinf(end):
-            continue
-        gap = sign * (value - sp.Rational(end))  # ≥ 0 inside
-        if (gap.is_nonnegative if closed else gap.is_positive) is not True:
-            return False
-    return True
-
-
-@functools.lru_cache(maxsize=256)
+@_memoized(256)
 def _exact_zero_of(expr: sp.Expr, domain_items: tuple) -> tuple[dict, dict[str, str], str] | None:
     """:func:`exact_zero`, once per expression (the cross-check and the full search ask again)."""
     return exact_zero(expr, dict(domain_items))
