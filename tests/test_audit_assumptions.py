@@ -121,6 +121,13 @@ def _in_half_open_unit(*names: str) -> Check:
     return lambda p: {f"{n} ∈ (0, 1]": all(0 < v <= 1 for k, v in p.items() if k.rstrip("′") == n) for n in names}
 
 
+def _log_pi_w_falls(p: Point) -> dict[str, bool]:
+    """002 (f): a descent step −∇ℓ = β σ(r̂_l − r̂_w)(∇log π_w − ∇log π_l) lowers log π_w to first order."""
+    weight = p["beta"] / (1 + mpmath.exp(p["reward_margin"]))
+    change = weight * mpmath.fsum(p[f"g_w{k}"] * (p[f"g_w{k}"] - p[f"g_l{k}"]) for k in (1, 2))
+    return {"log π_w falls along −∇ℓ": change < 0}
+
+
 def _eq49(p: Point) -> dict[str, bool]:
     """App. D: three responses, μ = π_ref uniform, λ = 1, p*(y_i ≻ y_j) ∈ (0, 1), π* = π** ∝ exp(p*(y ≻ μ)), ε > 0;
     so π* is a distribution with |log π*_i/π*_j| ≤ 2/3."""
@@ -182,9 +189,6 @@ ASSUMPTIONS: dict[str, Check] = {
     "audit_dpo_notes::step3_reward_difference_from_step2_reward": _all(
         _two_probabilities("p_w", "p_l", "p"), _two_probabilities("ref_w", "ref_l", "π_ref"), _positive("beta")
     ),
-    "audit_dpo_notes::step4_loss_with_step2_reward": _all(
-        _two_probabilities("p_w", "p_l", "p"), _two_probabilities("ref_w", "ref_l", "π_ref"), _positive("beta")
-    ),
     "audit_dpo_notes::sketch_objective_kl_divides_by_reward": _all(
         _in_half_open_unit("f", "n_ref"), _positive("beta", "r_pos")
     ),
@@ -204,6 +208,7 @@ ASSUMPTIONS: dict[str, Check] = {
     "audit_honey_reward_model::b_fact_reward_minus_beta_log_ref": _all(
         lambda p: _weights_positive(p, "w_pi", "w_ref"), _positive("beta")
     ),
+    "audit_honey_reward_model::f_descent_raises_log_pi_w": _all(_positive("beta"), _log_pi_w_falls),
 }
 
 

@@ -54,7 +54,7 @@ def test_every_step_has_its_expected_status(steps):
         assert (s.expected == "refuted") == (sid in REFUTED)
     for sid in REFUTED:
         assert steps[sid].diagnosis and steps[sid].correction_latex, sid
-    assert len(steps) == 74
+    assert len(steps) == 76
 
 
 def test_mode_example_dpo_loss_is_not_forward_kl_plus_constant(steps):

@@ -224,3 +224,16 @@ def test_the_summaries_count_a_step_not_reproduced_under_our_assumption_apart_fr
         [DerivationResult("n", "N", "core", {"document": "p"}, [_step("a", "proved", "holds", "")])], 1, "0"
     )
     assert "not reproduced" not in summary_line(plain) and plain.summary()["not_reproduced"] == 0
+
+
+def test_a_correction_without_a_status_is_a_display_once_its_step_finished() -> None:
+    """A corrected claim is checked whenever its step's check finishes; a finished step without a correction status
+    has a display for its corrected form, while a step stopped early never reached its correction."""
+    from verify.render._report import correction_note
+
+    display = _step("as_printed", "refuted", "refuted", correction_latex="x = -y")
+    stopped = _step("cut", "timeout", "refuted", correction_latex="x = -y")
+    checked = _step("fixed", "refuted", "refuted", correction_latex="x = -y", correction_status="proved")
+    assert correction_note(display) == "a display, not checked as written"
+    assert correction_note(stopped) == "not checked"
+    assert correction_note(checked) == "proved"

@@ -43,8 +43,18 @@ def test_honey_reward_model_fact_in_b_is_refuted_and_the_correction_holds(all_ru
         a * mpmath.log(a / (q * mpmath.exp(ri / beta))) for a, ri, q in zip(pi, r, ref, strict=True)
     ) + beta * mpmath.log(Z)
     assert abs(as_printed - J - beta * mpmath.log(Z)) < mpmath.mpf("1e-20") and abs(beta * mpmath.log(Z)) > 1e-6
+    # (f): with parameters shared by the responses a descent step can lower log π_w (its margin over log π_l rises)
+    shared = steps["f_descent_raises_log_pi_w"]
+    assert shared.status == "refuted" and shared.correction_status == "proved" and not shared.failed
+    assert steps["f_descent_raises_the_margin"].status == "proved"
+    p = {k: mpmath.mpf(v) for k, v in shared.counterexample.items()}
+    weight = p["beta"] / (1 + mpmath.exp(p["reward_margin"]))
+    gw, gl = [p["g_w1"], p["g_w2"]], [p["g_l1"], p["g_l2"]]
+    assert weight * sum(w * (w - v) for w, v in zip(gw, gl, strict=True)) < 0
+    assert weight * sum((w - v) ** 2 for w, v in zip(gw, gl, strict=True)) >= 0
     # every other step of the document holds
-    assert all(s.status in ("proved", "confirmed") for k, s in steps.items() if k not in (wrong.id, printed.id))
+    others = (wrong.id, printed.id, shared.id)
+    assert all(s.status in ("proved", "confirmed") for k, s in steps.items() if k not in others)
 
 
 def test_dpo_notes_step2_and_step3_are_refuted_with_real_counterexamples(all_run):
@@ -56,7 +66,6 @@ def test_dpo_notes_step2_and_step3_are_refuted_with_real_counterexamples(all_run
         "step1_policy_eq_kl_regularised_optimum",
         "step2_alternative_reward_beta_log_p_add_lambda",
         "step3_reward_difference_from_step2_reward",
-        "step4_loss_with_step2_reward",
         "sketch_objective_kl_divides_by_reward",
     }
 

@@ -70,6 +70,19 @@ def test_alpha_zero_distances_and_the_ipo_pair_weighting() -> None:
     assert 1e-3 < setup.weight_decay_distance("ipo", 0.0) < 1e-2
 
 
+def test_table1_threshold_is_where_the_run_stops_reaching_one() -> None:
+    """§5.2's threshold 0.05 against the stated setup: the run from θ₀ = 1/(1+ratio) ends at θ = 1 on both sides
+    of 0.05 and up to the bisected threshold, and below 1 just above it."""
+    t = setup.table1_threshold()
+    assert 0.2 < t < 0.25
+    assert setup.table1_theta(0.05) == 1.0 and setup.table1_theta(0.1) == 1.0 and setup.table1_theta(t) == 1.0
+    assert setup.table1_theta(t + 1e-3) < 1.0
+    # the global minimiser of (20) + θ² (independently, on its own grid) is still 1 at ratio 0.5
+    theta = [i / 10_000 for i in range(1, 10_001)]
+    objective = [math.log(math.sqrt(0.5) + math.sqrt((1 - x) / x)) + x * x for x in theta]
+    assert theta[objective.index(min(objective))] == 1.0
+
+
 def test_the_ipo_distance_converges_but_not_to_zero() -> None:
     """Figure 3's "all curves converge to zero" fails for IPO: its limit is 0.0023590, reached by 1000 epochs
     and unchanged after 5000, while DPO and f-DPO end within 10⁻¹⁰ of their RLHF counterparts."""
@@ -101,6 +114,7 @@ def test_derivation_checks_as_expected_within_budget() -> None:
         "text_theta_one_exactly_up_to_ratio_0_05",
         "text_table1_theta_at_ratio_0_5_is_the_optimum",
         "text_figure2_distances_grow_with_alpha",
+        "ipo_distance_at_zero_weight_decay",
         "ipo_distance_after_training",
         "text_figure3_distances_fall_to_zero",
         "text_figure5_decrease_falls_steadily",
@@ -118,8 +132,8 @@ def test_reproduce_json_lists_every_printed_number(capsys) -> None:
     for n in e["numbers"]:
         assert isinstance(n["reproduced"], bool) and n["as_expected"] is True and n["setting"]
         assert math.isfinite(n["recomputed"])
-    # 20 printed numbers and 7 statements in words (each counted as its number of exceptions, printed as 0)
-    assert out["summary"]["numbers"] == 27 and out["summary"]["reproduced"] == 15
+    # 20 printed numbers and 8 statements in words (each counted as its number of exceptions, printed as 0)
+    assert out["summary"]["numbers"] == 28 and out["summary"]["reproduced"] == 15
     assert out["summary"]["seconds"] < 60
     assert {c["source"] for c in e["checks"]} >= {"Figure 2", "Figure 3", "Figure 5"}
 
@@ -128,7 +142,7 @@ def test_reproduce_without_matplotlib_still_prints_numbers(capsys, monkeypatch, 
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import fails
     assert main(["reproduce", "--plots", str(tmp_path)]) == 0
     out, err = capsys.readouterr()
-    assert "27 printed numbers: 15 reproduced, 12 not reproduced, 0 unexpected" in out
+    assert "28 printed numbers: 15 reproduced, 13 not reproduced, 0 unexpected" in out
     assert "pip install 'verify-po[plots]'" in err and not list(tmp_path.iterdir())
 
 

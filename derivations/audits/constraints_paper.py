@@ -36,9 +36,10 @@ Main findings:
 - Everything else checked holds: (1), (4)–(6), (8), (9) (IPO equivalence with pairs drawn from
   π_ref), (10) on a two-response bandit, (13), (17), relative concavity (18) for γ₁ < γ₂, (21), (23),
   the unconstrained DPO/RLHF agreement on the setup (26)–(28), the Mann–Whitney identity (29), App. C
-  (31)–(38), App. D (43)–(48), (50), (52), (53), App. E (54), (55), (57). Remark (§5.3): the
-  "steeper initial gradient" for a small noise factor γ holds in u = (π_l/π_w)^λ, where it is 1/(2γ);
-  in the log-ratio coordinate it is λ/2 for every γ.
+  (31)–(38) and footnote 7 (a pair y₁ = y₂ adds the constant log 2), App. D (43)–(48), (50), the
+  active constraint of (51) (π* is its unconstrained minimiser), (52), (53), App. E (54), (55), (57).
+  Remark (§5.3): the "steeper initial gradient" for a small noise factor γ holds in u = (π_l/π_w)^λ,
+  where it is 1/(2γ); in the log-ratio coordinate it is λ/2 for every γ.
 
 References: the paper's labels — eqs. (1)–(29), Propositions 3.1, 3.2, 4.1, A.1, Definition 5.1,
 §3.3, §4, §5.1–§5.3, Figure 4, App. A–E, eqs. (31)–(57).
@@ -81,6 +82,7 @@ from verify import (
     EqualUpToConstant,
     ForSizes,
     Implies,
+    IndependentOf,
     Inequality,
     Limit,
     Record,
@@ -974,6 +976,15 @@ derivation = Derivation(
             anchor="eq. (34)",
         ),
         Step(
+            "same_response_pair_adds_a_constant_to_the_dpo_loss",
+            IndependentOf(dpo_loss(theta, theta, ref_a, ref_a), [theta, ref_a]),
+            "y₁ = y₂ = y: the margin λ log(π_θ(y)/π_ref(y)) − λ log(π_θ(y)/π_ref(y)) is 0, and with p*(y ≻ y) = 1/2 "
+            "either label gives −log σ(0) = log 2, whatever π_θ: a constant of the loss",
+            "App. C, footnote 7",
+            trivial="the margin of a response against itself cancels as the line is built; the line records that the "
+            "pair's term is the constant log 2",
+        ),
+        Step(
             "rlhf_loss_eq_kl_to_bt_policy_as_printed",
             ForSizes(_rlhf_eq_kl_to_bt_policy_as_printed, symbolic=(), numeric=(2, 3, 4)),
             "(36) with its '=', under App. C's λ = 1 and uniform π_ref (π** = π*)",
@@ -982,7 +993,9 @@ derivation = Derivation(
             expected="refuted",
             correction=ForSizes(_rlhf_eq_kl_lambda_one, symbolic=(2,), numeric=(3, 4)),
             diagnosis="ℓ_RLHF = KL(π‖π*) − log Z with Z = Σ π_ref e^{r*}: equal only up to a π-independent constant "
-            "(as (32)'s ≡ says), the rule applied to (20) and (41) too; the minimisers are the same",
+            "(as (32)'s ≡ says), the rule applied to (20) and (41) too; the minimisers are the same. The BT model "
+            "fixes r* only up to an additive constant, and '=' holds for the one representative with "
+            "Σ π_ref e^{r*} = 1, which App. C does not choose (its π* divides by Z = Σ e^{r*})",
             anchor="eq. (36)",
         ),
         Step(
@@ -1079,6 +1092,15 @@ derivation = Derivation(
             "App. D, eq. (45)",
             uses=["constrained_kl_kkt_solved_with_active_ratio_constraint"],
             anchor="eq. (45)",
+        ),
+        Step(
+            "ipo_unconstrained_minimiser_is_pi_star",
+            Implies(APP_D_PREFERENCES, Equal(_ipo_sum(pstar, P), 0), names=APP_D_NAMES, symbolic=True),
+            "(51)'s objective, a sum of squares, vanishes at π* ∝ exp(p*(y ≻ μ)): π* is its unconstrained minimiser "
+            "and violates the ratio constraint (π*₂/π*₁ < π*₂/π*₁ + ε); the objective is convex in the log-ratios "
+            "and the constraint a half-space in them, so the constraint is active at the optimum, giving (48)",
+            "App. D, 'the optimal solution also satisfies (48)'",
+            uses=["kkt_multiplier_of_ratio_constraint_positive"],
         ),
         Step(
             "eq49_ratio_eq_kkt_ratio",

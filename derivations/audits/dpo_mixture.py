@@ -250,6 +250,9 @@ CORRECTED_DISPLAY = sp.And(sp.Gt(cov_tilt_pa, 0), sp.Lt(cov_tilt_pu, 0))
 # symbols stand for quantities the display does not define, so nothing could check them as written (a
 # report marks them "not checked"). The corrected theorem is checked on the vectors themselves by the
 # steps at "Theorem 2 (correction)" below.
+#: the mixture weight's range, which the document never states: α(x) in [0, 1] would allow α = 1 (p_ref = p_A,
+#: TPM(A) = 1 and TPM(U) = 0), where Theorem 2's strict bounds '1 > TPM(A)' and '0 < TPM(U)' fail
+ALPHA_OPEN = "0 < α(x) < 1 (the document does not state α's range; at α = 1, TPM(A) = 1 and TPM(U) = 0)"
 CORRECTED_THEOREM = sp.Implies(CORRECTED_DISPLAY, sp.Gt(tpm_a, alpha_display))
 
 derivation = Derivation(
@@ -364,6 +367,7 @@ derivation = Derivation(
             "TPM(U) > 0 because 1 − α > 0 and e^{r/β} > 0",
             "Theorem 2, '1 > TPM(A)'",
             uses=["total_masses_sum_to_one"],
+            assumes=ALPHA_OPEN,
             anchor=r"1 > \TPM(\mathcal{A};x) \geq \alpha(x), \;\; 0 < \TPM(\mathcal{U};x) \leq (1-\alpha(x)).",
         ),
         Step(
@@ -371,6 +375,7 @@ derivation = Derivation(
             _sizes(lambda n: Inequality(mixture(n).tpm_u, ">", 0), {"symbolic": (2, 3), "numeric": (5,)}),
             "every term of TPM(U) is positive",
             "Theorem 2, '0 < TPM(U)'",
+            assumes=ALPHA_OPEN,
             anchor=r"1 > \TPM(\mathcal{A};x) \geq \alpha(x), \;\; 0 < \TPM(\mathcal{U};x) \leq (1-\alpha(x)).",
         ),
         Step(
@@ -382,7 +387,8 @@ derivation = Derivation(
             correction=CORRECTED_THEOREM,
             diagnosis=(
                 "correlation of r with p_A does not control Σ p_A e^{r/β}: the mass shift follows the "
-                "correlation of e^{r/β} (a convex transform of r) with p_A − p_U, which can have the other sign"
+                "correlation of e^{r/β} (a convex transform of r) with p_A − p_U, which can have the other sign; "
+                "the corrected theorem is checked on the vectors by tpm_aligned_exceeds_alpha_under_tilt_correlation"
             ),
             anchor=r"1 > \TPM(\mathcal{A};x) \geq \alpha(x), \;\; 0 < \TPM(\mathcal{U};x) \leq (1-\alpha(x)).",
         ),

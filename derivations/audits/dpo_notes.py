@@ -10,7 +10,7 @@ Main findings:
 - Step 3: with the reward of Step 2, r_w − r_l = log(p_w/p_l) + β log(π_ref,w/π_ref,l), not
   β log(p_w/π_ref,w) − β log(p_l/π_ref,l); refuted. The stated difference is right for the
   DPO reward r = β log(p/π_ref) + β log Z, checked as the corrected step. Step 4's substitution
-  inherits it (refuted as written, with Step 2's reward).
+  of that difference into L is valid as a step; the error it carries is Step 3's.
 - Gradient Derivation Sketch: the objective divides by the reward r inside the log where the
   KL regulariser (and the next section's L = r f − β f log(f/n)) divides by the reference n; refuted.
 - Step 3's and Step 4's log algebra, Step 5's boxed loss (both forms), the binary cross-entropy
@@ -40,6 +40,7 @@ p_ref = var("ref", PROBABILITY, r"\pi_{\mathrm{ref}}")
 p_y = var("p", PROBABILITY, "p")
 p_w = var("p_w", PROBABILITY, "p(y_w)")
 p_l = var("p_l", PROBABILITY, "p(y_l)")
+reward_gap = var("reward_gap", REAL, "r(y_w, x) - r(y_l, x)")
 f = var("f", POSITIVE, "f")
 n_ = var("n_ref", POSITIVE, "n")
 
@@ -170,15 +171,18 @@ derivation = Derivation(
             anchor=r"= \beta \log \left( \frac{p(y_w|x) \cdot \pi_{ref}(y_l|x)}{p(y_l|x)",
         ),
         Step(
-            "step4_loss_with_step2_reward",
-            Equal(-sp.log(sigmoid(reward_step2(p_w, ref_w) - reward_step2(p_l, ref_l))), -sp.log(sigmoid(margin))),
-            "Step 4's substitution into L = −log σ(r(y_w) − r(y_l)), with the document's reward (Step 2)",
+            "step4_substitute_reward_difference",
+            Implies(
+                [sp.Eq(reward_gap, margin)],
+                Equal(-sp.log(sigmoid(reward_gap)), -sp.log(sigmoid(margin))),
+                symbolic=True,
+            ),
+            "Step 4's substitution of Step 3's reward difference into L = −log σ(r(y_w) − r(y_l)): valid given "
+            "Step 3's display, which does not follow from Step 2's reward (refuted there)",
             "Step 4",
-            expected="refuted",
-            correction=Equal(-sp.log(sigmoid(margin)), -sp.log(sigmoid(beta * sp.log(p_w * ref_l / (p_l * ref_w))))),
-            diagnosis="the reward difference substituted is Step 3's, which does not follow from Step 2's reward; "
-            "the display is the DPO loss, right for r = β log(p/π_ref) + β log Z",
             uses=["step3_reward_difference_from_step2_reward"],
+            trivial="the substitution is carried out as the line is built; the line records that Step 4's display is "
+            "L with Step 3's difference substituted (the error is Step 3's, not this step's)",
             anchor=r"L = -\log \sigma\left( \beta \log \left( \frac{p(y_w|x)}{\pi_{ref}(y_w|x)} \right) - \beta",
         ),
         Step(

@@ -19,7 +19,9 @@ Main findings:
 - Consequently "the previous problem [target c − 1] is equivalent to regressing h(y_w, y_ℓ)
   onto 0.5" is refuted (with c − 1 the symmetrised target is −1/2); with the target 2 − c the
   target 1/2 is proved.
-- The Bradley–Terry display and its "Drawback" (σ → 1 only as the gap → ∞), the optimality of
+- The Bradley–Terry display and its "Drawback" (σ → 1 only as the gap → ∞; with a deterministic
+  preference the DPO loss reaches its infimum only as the log-ratio gap → ∞, for every β), the
+  MLE of the logistic loss recovering the score gap, the optimality of
   π* (Gibbs' inequality, numeric only), the reward inversion and eq:qoblq, the prose claim that a
   policy meeting eq:h_theta_cond is the optimum (the "trivial ambiguity" is a constant the
   normalisation removes), the Lemma and every link of
@@ -96,6 +98,12 @@ Zx = var("Z_x", POSITIVE, "Z(x)")
 v = var("v_pref", UNIT, r"v(y_1, y_2, x)")
 h = var("h_margin", REAL, r"h_\theta(y_w, y_\ell)")
 gap = var("score_gap", REAL, r"s(x, y_1) - s(x, y_2)")
+log_ratio_gap = var("log_ratio_gap", REAL, r"t")
+
+
+def _logistic_loss(margin: sp.Expr) -> sp.Expr:
+    """The expected logistic loss of a margin when Pr(c = 1) = σ(s₁ − s₂) (the BT model of the scores)."""
+    return -(sigmoid(gap) * sp.log(sigmoid(margin)) + (1 - sigmoid(gap)) * sp.log(sigmoid(-margin)))
 
 
 # ---------------------------------------------------------------- DPO: the KL rewriting
@@ -340,6 +348,31 @@ derivation = Derivation(
             "e^{−d} → 0",
             "Drawback, 'Pr(c = 1 | x, y₁, y₂) → 1'",
             uses=["bt_preference_eq_sigmoid_of_score_gap"],
+        ),
+        Step(
+            "dpo_logistic_loss_minimised_at_the_score_gap",
+            Inequality(_logistic_loss(h), ">=", _logistic_loss(gap), extremum={h: gap}),
+            "with Pr(c = 1) = σ(s₁ − s₂), the expected logistic loss in h exceeds its value at h = s₁ − s₂ by the "
+            "Bernoulli KL(σ(s₁ − s₂)‖σ(h)) ≥ 0: MLE recovers the score gap, so θ* meets eq:h_theta_cond and "
+            "π_θ* is the optimum (policy_meeting_score_gap_condition_is_optimal), when the parameterisation can "
+            "reach the gap",
+            "DPO, 'an optimal solution θ* … gives us an optimal policy π_θ* … simultaneously'",
+            uses=["policy_meeting_score_gap_condition_is_optimal"],
+        ),
+        Step(
+            "deterministic_preference_loss_positive_at_every_finite_log_ratio_gap",
+            Inequality(-sp.log(sigmoid(beta * log_ratio_gap)), ">", 0),
+            "with Pr(c = 1) = 1 the DPO loss −log σ(β t), t = log(π_θ(y₁)/π_ref(y₁)) − log(π_θ(y₂)/π_ref(y₂)), "
+            "is positive at every finite t and for every β > 0: no finite policy ratio minimises it",
+            "Drawback, 'drifting arbitrarily far away from π_ref regardless of β'",
+        ),
+        Step(
+            "deterministic_preference_loss_tends_to_zero_only_as_log_ratio_gap_grows",
+            Limit(-sp.log(sigmoid(beta * log_ratio_gap)), log_ratio_gap, sp.oo, 0),
+            "its infimum 0 is approached only as t → ∞, whatever β > 0: the minimising policies drift "
+            "arbitrarily far from π_ref",
+            "Drawback, 'drifting arbitrarily far away from π_ref regardless of β'",
+            uses=["deterministic_preference_loss_positive_at_every_finite_log_ratio_gap"],
         ),
         # ------------------------------------------------------------ Technical Derivation: the proof
         Step(

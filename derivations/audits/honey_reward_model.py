@@ -9,6 +9,10 @@ Main findings:
 - (b) the rearranged objective as printed,
   :math:`J = -\beta\sum_y\pi\log\frac{\pi}{\pi_{ref}e^{r/\beta}} + \beta\log Z`, has no 1/Z inside the
   log: it equals J + β log Z, not J; refuted. With 1/Z inside the log (the tilted policy π̃) it holds.
+- (f)'s interpretation: the weight σ(r̂_l − r̂_w) vanishes for a confident correct model and is at least
+  1/2 for a wrong one, and a gradient step raises log π_w − log π_l; but "pushing log π_θ(y_w|x) up
+  and log π_θ(y_l|x) down" is false with parameters shared by the responses: to first order log π_w
+  changes by βσ ∇log π_w·(∇log π_w − ∇log π_l), which can be negative; refuted, corrected to the margin.
 - Every other displayed equation of (a)–(g) holds. Every display is anchored by a step or recorded.
 
 References: the document's own part labels (a)–(g).
@@ -18,7 +22,20 @@ from __future__ import annotations
 
 import sympy as sp
 
-from verify import Derivation, Equal, ForSizes, Implies, IndependentOf, Inequality, Record, Source, Step, sigmoid, var
+from verify import (
+    Derivation,
+    Equal,
+    ForSizes,
+    Implies,
+    IndependentOf,
+    Inequality,
+    Limit,
+    Record,
+    Source,
+    Step,
+    sigmoid,
+    var,
+)
 from verify.domains import REAL
 
 from .._notation import (
@@ -119,6 +136,20 @@ margin = r_hat_w - r_hat_l
 loss = -sp.log(sigmoid(margin))
 #: ∇θℓ by the chain rule through the two log-probabilities (the reference is fixed)
 grad = sp.diff(loss, logp_w) * g_w + sp.diff(loss, logp_l) * g_l
+
+# (f)'s interpretation, with parameters shared by both responses (two coordinates of θ): a gradient-descent
+# step −η∇ℓ changes log π(y) by −η ∇log π(y)·∇ℓ to first order
+d_ = var("reward_margin", REAL, r"\hat r_\theta(x,y_w) - \hat r_\theta(x,y_l)")
+grad_w = (var("g_w1", REAL, r"\partial_1\log\pi_\theta(y_w)"), var("g_w2", REAL, r"\partial_2\log\pi_\theta(y_w)"))
+grad_l = (var("g_l1", REAL, r"\partial_1\log\pi_\theta(y_l)"), var("g_l2", REAL, r"\partial_2\log\pi_\theta(y_l)"))
+#: −∇θℓ = β σ(r̂_l − r̂_w)(∇log π_w − ∇log π_l), coordinate by coordinate (any real margin r̂_w − r̂_l is reached)
+descent = [beta * sigmoid(-d_) * (w - l_) for w, l_ in zip(grad_w, grad_l, strict=True)]
+
+
+def _first_order_change(gradient: tuple[sp.Expr, ...]) -> sp.Expr:
+    """The first-order change of a quantity with gradient ``gradient`` along the descent direction −∇θℓ."""
+    return sp.Add(*[g * step for g, step in zip(gradient, descent, strict=True)])
+
 
 derivation = Derivation(
     id="audit_honey_reward_model",
@@ -285,6 +316,42 @@ derivation = Derivation(
             "(f)",
             uses=["f_grad_sigmoid_neg_form"],
             anchor=r"&= \beta\,\sigma\bigl(\hat r_\theta(x,y_l) - \hat r_\theta(x,y_w)\bigr)\,",
+        ),
+        Step(
+            "f_weight_vanishes_when_confidently_right",
+            Limit(sigmoid(-d_), d_, sp.oo, 0),
+            "r̂_w − r̂_l → ∞ (correct and confident): σ(r̂_l − r̂_w) → 0, the gradient is tiny",
+            "(f), 'correct and confident … ≈ 0'",
+        ),
+        Step(
+            "f_weight_at_least_half_when_wrong",
+            Implies([sp.Le(d_, 0)], Inequality(sigmoid(-d_), ">=", sp.Rational(1, 2))),
+            "r̂_l ≥ r̂_w (wrong or uncertain): σ(r̂_l − r̂_w) ≥ σ(0) = 1/2 (and < 1 always)",
+            "(f), 'wrong or uncertain … around 0.5–1'",
+        ),
+        Step(
+            "f_descent_raises_the_margin",
+            Inequality(_first_order_change(tuple(w - l_ for w, l_ in zip(grad_w, grad_l, strict=True))), ">=", 0),
+            "along −∇ℓ the margin log π_w − log π_l changes by β σ(r̂_l − r̂_w) ‖∇log π_w − ∇log π_l‖² ≥ 0: "
+            "mass moves toward y_w relative to y_l (the uncertainty note)",
+            "(f), 'pushes probability mass toward y_w and away from y_l'",
+            uses=["f_grad_final_form"],
+        ),
+        Step(
+            "f_descent_raises_log_pi_w",
+            Inequality(_first_order_change(grad_w), ">=", 0),
+            "'strongly pushing log π_θ(y_w|x) up': the first-order change of log π_w along −∇ℓ, with parameters "
+            "shared by both responses",
+            "(f), 'pushing log π_θ(y_w|x) up and log π_θ(y_l|x) down'",
+            uses=["f_grad_final_form"],
+            expected="refuted",
+            correction=Inequality(
+                _first_order_change(tuple(w - l_ for w, l_ in zip(grad_w, grad_l, strict=True))), ">=", 0
+            ),
+            diagnosis="along −∇ℓ, log π_w changes by β σ(r̂_l − r̂_w) ∇log π_w·(∇log π_w − ∇log π_l), negative when "
+            "∇log π_l has the larger component along ∇log π_w (parameters shared by the two responses): both "
+            "log-probabilities can fall (likewise log π_l can rise). Only their difference is sure to rise; with one "
+            "logit per response (a tabular softmax) the product is 1 − π_w + π_l > 0 and the reading holds",
         ),
         Step(
             "g_exp_reward_eq_partition_power_times_ratio_power",

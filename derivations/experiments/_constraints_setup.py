@@ -107,6 +107,15 @@ def table1_theta(
     return theta
 
 
+def table1_threshold(lo: float = 0.05, hi: float = 1.0, halvings: int = 12) -> float:
+    """The largest π_ref ratio in ``[lo, hi]`` at which Table 1's run (:func:`table1_theta`) ends at θ = 1,
+    by bisection to ``(hi − lo)/2**halvings`` (the run ends at θ = 1 at ``lo`` and below 1 at ``hi``)."""
+    for _ in range(halvings):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if table1_theta(mid) == 1.0 else (lo, mid)
+    return lo
+
+
 def table1_global_minimiser(ratio: float, grid: int = 200_001) -> float:
     """The minimiser of (20) + θ² over a grid of (0, 1] (a check of where the runs end)."""
     th = np.linspace(1e-9, 1.0, grid)

@@ -101,8 +101,9 @@ def verdict(step: StepResult) -> str:
 def correction_note(step: StepResult) -> str:
     """How a step's corrected form was checked: its status (with the reason when it does not hold), or
     that it was not (a display, or a step stopped before its correction was checked)."""
-    if step.correction_status is None:
-        return "not checked"
+    if step.correction_status is None:  # a corrected claim is checked whenever the step's check finishes
+        finished = step.status in ("proved", "confirmed", "refuted")
+        return "a display, not checked as written" if finished else "not checked"
     if step.correction_status in ("proved", "confirmed") or not step.correction_reason:
         return step.correction_status
     return f"{step.correction_status}: {step.correction_reason}"
