@@ -178,10 +178,11 @@ def test_cli_json_and_exit_codes(capsys):
     assert doc["kind"] == "code" and doc["verdict"] == "ok" and doc["schema"] == 1
     (loss,) = doc["losses"]
     assert loss["framework"] == "numpy" and loss["against"] == "dpo"
-    assert [p["id"] for p in loss["properties"]][:5] == [
+    assert [p["id"] for p in loss["properties"]][:6] == [
         "formula_values",
         "formula_gradient",
         "wide_margins",
+        "formula_values_at_another_beta",
         "preference_direction",
         "reference_orientation",
     ]
@@ -190,6 +191,58 @@ def test_cli_json_and_exit_codes(capsys):
     bad = next(p for p in doc["losses"][0]["properties"] if p["id"] == "preference_direction")
     assert bad["severity"] == "error" and len(bad["counterexample"]["evaluations"]) == 2
     assert main(["code", f"{NUMPY}:mutant_unstable", "--param", "beta=0.1", "--quiet"]) == 0  # a warning
+
+
+BETA_SLIPS = """
+import numpy as np
+
+BETA = 0.1
+
+
+def hard_coded_beta(logp_w, logp_l, ref_logp_w, ref_logp_l, beta=0.1):
+    h = (logp_w - ref_logp_w) - (logp_l - ref_logp_l)
+    return np.logaddexp(0.0, -BETA * h)  # ignores its beta argument
+
+
+def ipo_target_precedence(logp_w, logp_l, ref_logp_w, ref_logp_l, beta=1.0):
+    h = (logp_w - ref_logp_w) - (logp_l - ref_logp_l)
+    return (h - 1 / 2 * beta) ** 2  # β/2 where IPO has 1/(2β): equal at β = 1
+
+
+def ipo(logp_w, logp_l, ref_logp_w, ref_logp_l, beta=1.0):
+    h = (logp_w - ref_logp_w) - (logp_l - ref_logp_l)
+    return (h - 1 / (2 * beta)) ** 2
+
+
+def logsigmoid_of_minus(logp_w, logp_l, ref_logp_w, ref_logp_l, beta=0.1):
+    h = (logp_w - ref_logp_w) - (logp_l - ref_logp_l)
+    return -np.logaddexp(0.0, beta * h)  # "−logsigmoid(x)" misremembered as logsigmoid(−x)
+"""
+
+
+@pytest.mark.parametrize(
+    ("fn", "against", "code", "prop"),
+    [
+        ("hard_coded_beta", "dpo", 1, "formula_values_at_another_beta"),
+        ("ipo_target_precedence", "ipo", 1, "formula_values_at_another_beta"),
+        ("ipo", "ipo", 0, None),
+        # without a formula: with the winner preferred, its expected loss falls without limit toward the loser
+        ("logsigmoid_of_minus", None, 1, "bounded_below"),
+    ],
+)
+def test_slips_that_agree_at_one_beta_or_only_in_expectation_are_errors(tmp_path, capsys, fn, against, code, prop):
+    path = tmp_path / "beta_slips.py"
+    path.write_text(BETA_SLIPS, encoding="utf-8")
+    argv = ["code", f"{path}:{fn}", "--json", "-", *(["--against", against] if against else [])]
+    assert main(argv) == code
+    props = {p["id"]: p for p in json.loads(capsys.readouterr().out)["losses"][0]["properties"]}
+    errors = [k for k, p in props.items() if p["severity"] == "error"]
+    assert errors == ([prop] if prop else []), errors
+    if prop == "formula_values_at_another_beta":  # it agrees at its own β; at 2β the values differ
+        assert props["formula_values"]["severity"] == "ok"
+        ce = props[prop]["counterexample"]
+        code_value, formula_value = (e["value"] for e in ce["evaluations"])
+        assert abs(code_value - formula_value) > 1e-3 * max(abs(code_value), abs(formula_value))
 
 
 def test_cli_package_module_form_and_map(capsys):
@@ -225,6 +278,12 @@ def test_cli_package_module_form_and_map(capsys):
             "is not a finite real number on any fuzzed batch",
         ),
         (f"{NUMPY}:dpo_loss", ["--param", "beta=inf"], "beta=inf must be a positive finite number"),
+        # a hyperparameter where the formula divides by zero was an internal error (KeyError: 'ComplexInfinity')
+        (
+            f"{NUMPY}:dpo_loss",
+            ["--against", "robust", "--param", "eps=0.5"],
+            "--against 'robust': at eps=1/2 the loss is undefined",
+        ),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_nothing_runs(capsys, spec, extra, message):

@@ -54,6 +54,9 @@ def test_sign_error_exits_1_with_counterexample(capsys):
         (["loss", "--catalog", DPO], "--catalog takes no EXPR"),
         (["loss", "missing.toml"], "does not exist"),
         (["loss", "os.system('ls')"], "attribute access"),
+        # 1/(1 − 2ε) at ε = 1/2, log ε at ε = 0: internal errors (KeyError: 'ComplexInfinity') before
+        (["loss", "robust", "--param", "eps=0.5"], "at eps=1/2 the loss is undefined"),
+        (["loss", "-logsigmoid(beta*h)*log(eps)", "--param", "eps=0"], "at eps=0 the loss is undefined"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(capsys, argv, message):
@@ -110,6 +113,41 @@ expr = "{DPO_WRONG}"
     against = {n: next(p for p in by[n]["properties"] if p["id"] == "against") for n in ("mine", "scaled")}
     assert against["mine"]["summary"].startswith("equal to dpo (proved")
     assert against["scaled"]["summary"].startswith("equal to dpo up to a positive scale (factor 2")
+
+
+def test_a_power_of_a_loss_function_prints_and_one_undefined_variant_spares_the_others(tmp_path, capsys):
+    """sigmoid(x)**2 crashed the LaTeX printer (its _latex took no exp); a variant undefined at its parameters is
+    reported by name while the file's other variants are checked."""
+    import sympy as sp
+
+    from verify.functions import logsigmoid, sigmoid, softplus
+
+    x = sp.Symbol("x")
+    assert sp.latex(sigmoid(x) ** 2) == r"\left(\sigma\left(x\right)\right)^{2}"
+    assert sp.latex(softplus(x) ** 3) == r"\left(\operatorname{softplus}\left(x\right)\right)^{3}"
+    assert sp.latex(logsigmoid(x)) == r"\log\sigma\left(x\right)"
+    path = tmp_path / "variants.toml"
+    path.write_text(
+        f"""
+[variants.good]
+expr = "{DPO}"
+
+[variants.brier]
+expr = "sigmoid(-beta*h)**2"
+
+[variants.square]
+expr = "w = softplus(-beta*h); loss = w*w"
+
+[variants.robust_half]
+expr = "((1 - eps)*softplus(-beta*h) - eps*softplus(beta*h))/(1 - 2*eps)"
+params = {{ eps = 0.5 }}
+""",
+        encoding="utf-8",
+    )
+    code, doc, err = _json(capsys, ["loss", str(path), "--json", "-"])
+    assert [loss["name"] for loss in doc["losses"]] == ["good", "brier", "square"]
+    assert all(loss["latex"] for loss in doc["losses"])
+    assert "variants.robust_half: at eps=1/2 the loss is undefined" in err and code == 2
 
 
 def test_variant_file_errors(tmp_path):

@@ -12,6 +12,11 @@ import mpmath
 import sympy as sp
 
 
+def powered_latex(exp: str | None, body: str) -> str:
+    """A function's LaTeX ``body`` raised to the printed power ``exp`` (SymPy's printer passes it for ``f(x)**n``)."""
+    return body if exp is None else rf"\left({body}\right)^{{{exp}}}"
+
+
 class sigmoid(sp.Function):  # noqa: N801 - mathematical function name
     r"""The logistic function :math:`\sigma(x) = 1/(1+e^{-x})`."""
 
@@ -38,8 +43,8 @@ class sigmoid(sp.Function):  # noqa: N801 - mathematical function name
     def _eval_is_positive(self):
         return True if self.args[0].is_real else None
 
-    def _latex(self, printer):
-        return rf"\sigma\left({printer._print(self.args[0])}\right)"
+    def _latex(self, printer, exp=None):
+        return powered_latex(exp, rf"\sigma\left({printer._print(self.args[0])}\right)")
 
 
 class logsigmoid(sp.Function):  # noqa: N801
@@ -57,8 +62,8 @@ class logsigmoid(sp.Function):  # noqa: N801
     def _eval_is_negative(self):
         return True if self.args[0].is_real else None
 
-    def _latex(self, printer):
-        return rf"\log\sigma\left({printer._print(self.args[0])}\right)"
+    def _latex(self, printer, exp=None):
+        return powered_latex(exp, rf"\log\sigma\left({printer._print(self.args[0])}\right)")
 
 
 class softplus(sp.Function):  # noqa: N801
@@ -76,8 +81,8 @@ class softplus(sp.Function):  # noqa: N801
     def _eval_is_positive(self):
         return True if self.args[0].is_real else None
 
-    def _latex(self, printer):
-        return rf"\operatorname{{softplus}}\left({printer._print(self.args[0])}\right)"
+    def _latex(self, printer, exp=None):
+        return powered_latex(exp, rf"\operatorname{{softplus}}\left({printer._print(self.args[0])}\right)")
 
 
 def _mp_sigmoid(x):

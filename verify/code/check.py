@@ -33,10 +33,10 @@ from verify.code.properties import (
     rewards,
     shift_invariance,
 )
-from verify.code.signature import bind
+from verify.code.signature import Binding, bind
 from verify.losses.off_reference import off_reference
-from verify.losses.properties import bounded_below, preference_direction, reference_orientation
-from verify.losses.results import SCHEMA, LossReport
+from verify.losses.properties import bounded_below, fmt, preference_direction, reference_orientation
+from verify.losses.results import SCHEMA, LossReport, PropertyResult
 
 REDUCTIONS = ("none", "mean")
 
@@ -82,6 +82,43 @@ def _beta(params: Mapping[str, object], defaults: Mapping[str, object], formula:
     if not (beta > 0 and math.isfinite(beta)):
         raise CodeInputError(f"beta={value!r} must be a positive finite number")
     return beta
+
+
+def _beta_is_an_argument(binding: Binding, formula: Formula) -> bool:
+    """Whether the function takes β as an argument that the formula also uses (so both can be moved together)."""
+    return formula.uses_beta and ("beta" in binding.fixed or "beta" in binding.defaults)
+
+
+def _at_another_beta(fn: Callable, binding: Binding, label: str, formula: Formula, beta: float) -> PropertyResult:
+    """The values against the formula again (they agree at ``beta``) with the function's ``beta`` argument and
+    the formula's β both at 2β: a function that ignores its argument (a hard-coded β) or places it where the
+    formula does not (IPO's target written β/2 for 1/(2β), equal at β = 1) agrees at one β only."""
+    other = 2 * beta
+    moved = Binding(binding.inputs, {**binding.fixed, "beta": other}, binding.defaults)
+    impl = Implementation(fn, moved, label)
+    impl.validate(random_batch(4, other, seed=1))
+    found = formula_values(impl, formula, other)
+    title = f"values = {formula.name} at β = {fmt(other)}"
+    if found.severity == "ok":
+        return PropertyResult(
+            "formula_values_at_another_beta",
+            title,
+            "holds",
+            "ok",
+            f"with the function's beta argument and the formula's β at {fmt(other)}: {found.summary}",
+            details=found.details,
+        )
+    return PropertyResult(
+        "formula_values_at_another_beta",
+        title,
+        "violated",
+        "error",
+        f"at β = {fmt(beta)} the values agree, at β = {fmt(other)} (the function's beta argument and the formula's "
+        f"β) they do not — β enters the code elsewhere than in the formula, or the code ignores its argument: "
+        f"{found.summary}",
+        details=found.details,
+        counterexample=found.counterexample,
+    )
 
 
 def _defined_somewhere(formula: Formula, beta: float) -> None:
@@ -146,6 +183,11 @@ def check_implementation(
                 values,
                 formula_gradient(impl, formula, beta),
                 wide_margins(impl, formula, beta, uses_beta, values),
+                *(
+                    [_at_another_beta(fn, binding, label, formula, beta)]
+                    if values.severity == "ok" and _beta_is_an_argument(binding, formula)
+                    else []
+                ),
             ]
         props += [
             preference_direction(ctx),

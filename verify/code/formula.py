@@ -16,6 +16,7 @@ import numpy as np
 import sympy as sp
 
 from verify.code.load import CodeInputError
+from verify.errors import UsageError
 from verify.losses.catalog import CATALOG
 from verify.losses.evaluate import NAMES, CompiledLoss
 from verify.losses.parse import BETA, parse_expression, parse_value, stopgrad, without_stopgrad
@@ -91,5 +92,9 @@ def resolve(against: str, params: Mapping[str, object]) -> tuple[Formula, set[st
     if BETA in expr.free_symbols and "beta" in params:
         used.add("beta")
     plain = without_stopgrad(expr)
-    through = CompiledLoss(plain, values) if plain != expr else None
-    return Formula(name, text, CompiledLoss(expr, values), {k: str(v) for k, v in values.items()}, through), used
+    try:
+        through = CompiledLoss(plain, values) if plain != expr else None
+        compiled = CompiledLoss(expr, values)
+    except UsageError as exc:
+        raise CodeInputError(f"--against {against!r}: {exc}") from None
+    return Formula(name, text, compiled, {k: str(v) for k, v in values.items()}, through), used

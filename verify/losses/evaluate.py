@@ -13,6 +13,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from verify.errors import UsageError
 from verify.functions import MPMATH_FUNCTIONS, lambdified
 from verify.losses.parse import BETA, CANONICAL, LEN_L, LEN_W, LOGP_L, LOGP_W, REF_LOGP_L, REF_LOGP_W, stopgrad
 
@@ -89,6 +90,12 @@ class CompiledLoss:
         self.symbolic = expr
         subs = {s: params[s.name] for s in expr.free_symbols if params and s.name in params}
         self.expr = expr.subs(subs)
+        if self.expr.has(sp.zoo, sp.nan, sp.oo, sp.S.NegativeInfinity):
+            at = ", ".join(f"{s.name}={sp.sstr(v)}" for s, v in sorted(subs.items(), key=lambda sv: sv[0].name))
+            raise UsageError(
+                f"at {at} the loss is undefined (it divides by zero or takes the log of 0 there); "
+                "give --param values where it is finite"
+            )
         self.params = {k: float(v) for k, v in (params or {}).items()}
         extra = sorted(s.name for s in self.expr.free_symbols if s.name not in CANONICAL)
         if extra:

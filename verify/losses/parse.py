@@ -27,7 +27,7 @@ import sympy as sp
 
 from verify.domains import LOG_PROB, POSITIVE, POSITIVE_INTEGER
 from verify.errors import UsageError
-from verify.functions import logsigmoid, sigmoid, softplus
+from verify.functions import logsigmoid, powered_latex, sigmoid, softplus
 from verify.losses import aliases
 
 
@@ -87,8 +87,8 @@ class stopgrad(sp.Function):  # noqa: N801 - the loss language's name
     def _eval_is_nonpositive(self):
         return self.args[0].is_nonpositive
 
-    def _latex(self, printer):
-        return rf"\operatorname{{sg}}\left({printer._print(self.args[0])}\right)"
+    def _latex(self, printer, exp=None):
+        return powered_latex(exp, rf"\operatorname{{sg}}\left({printer._print(self.args[0])}\right)")
 
 
 def without_stopgrad(expr: sp.Expr) -> sp.Expr:

@@ -910,6 +910,11 @@ def bounded_below(ctx: Context) -> PropertyResult:
                 return _unbounded(
                     title, label, {"h": float(sgn * mags[3] * sc), BETA.name: base[BETA.name], **ctx.params}, v
                 )
+    elif ctx.loss.uses(LOGP_W) and ctx.loss.uses(LOGP_L):  # no margin form (code, lengths)
+        per = base[LEN_W.name] if ctx.length_normalized else 1.0  # a length-normalised margin moves by x/len
+        found = _expected_toward_the_loser(_symmetric_margin(ctx, base), mags * sc * per, base[BETA.name])
+        if found is not None:
+            return found
     for label, p0, direction in rays:
         vals = []
         for m in mags:
@@ -971,6 +976,21 @@ def _expected_toward_the_loser(g, sizes: np.ndarray, beta: float) -> PropertyRes
                 details={"p": p, "values": [fmt(x) for x in v]},
             )
     return None
+
+
+def _symmetric_margin(ctx: Context, base: dict[str, float]):
+    """``g(h, β)`` for a loss without a margin form: its value with the two responses alike (equal
+    log-probabilities, references and lengths, as at ``base``'s winner) and then the winner's log-probability
+    moved by ``h/2``, the loser's by ``−h/2``. From a symmetric start ``g(−h)`` is the same policy with the labels
+    swapped, as :func:`_expected_toward_the_loser` needs for a population's flipped labels."""
+    even = {**base, B: base[A], D: base[C], **({LEN_L.name: base[LEN_W.name]} if LEN_W.name in base else {})}
+
+    def g(h: np.ndarray, _beta: np.ndarray) -> np.ndarray:
+        return np.array(
+            [float(np.ravel(ctx.loss("L", {**even, A: even[A] + x / 2, B: even[B] - x / 2}))[0]) for x in np.ravel(h)]
+        )
+
+    return g
 
 
 def _unbounded(title: str, label: str, point: dict[str, float], values: np.ndarray) -> PropertyResult:
