@@ -415,3 +415,15 @@ def test_a_hyperparameter_not_given_takes_the_functions_own_default_like_beta():
     # a value given goes to the function and to the formula alike
     given = check_implementation(cdpo_own_eps, "cdpo", {"eps": 0.1})
     assert given.verdict == "ok" and float(Fraction(given.params["eps"])) == 0.1
+
+
+def test_a_gradient_wrong_at_ordinary_margins_is_not_blamed_on_saturation():
+    """A detach on the rejected side makes ∂L/∂logp_l 0 everywhere: formula_gradient says so, and wide_margins,
+    which blamed it on "saturates or overflows beyond the fuzzed margins", compares the values only."""
+    pytest.importorskip("torch")
+    from tests.code_examples.trl_torch import mutant_detached
+
+    report = check_implementation(mutant_detached, "dpo", {"beta": 0.1})
+    assert report.property("formula_gradient").severity == "error"
+    wide = report.property("wide_margins")
+    assert (wide.status, wide.severity) == ("holds", "ok") and "gradients differ at ordinary margins" in wide.summary

@@ -178,11 +178,11 @@ def check_implementation(
         ctx = code_context(impl, beta, uses_beta)
         props = []
         if formula is not None:
-            values = formula_values(impl, formula, beta)
+            values, gradient = formula_values(impl, formula, beta), formula_gradient(impl, formula, beta)
             props += [
                 values,
-                formula_gradient(impl, formula, beta),
-                wide_margins(impl, formula, beta, uses_beta, values),
+                gradient,
+                wide_margins(impl, formula, beta, uses_beta, values, gradient),
                 *(
                     [_at_another_beta(fn, binding, label, formula, beta)]
                     if values.severity == "ok" and _beta_is_an_argument(binding, formula)

@@ -349,7 +349,12 @@ def _compared(impl: Implementation, values: np.ndarray, defined: np.ndarray) -> 
 
 
 def wide_margins(
-    impl: Implementation, formula: Formula, beta: float, uses_beta: bool, values: PropertyResult | None = None
+    impl: Implementation,
+    formula: Formula,
+    beta: float,
+    uses_beta: bool,
+    values: PropertyResult | None = None,
+    gradient: PropertyResult | None = None,
 ) -> PropertyResult:
     """Values and policy gradients equal the formula's also at wide margins, |β·margin| from 5 to 1000.
 
@@ -359,7 +364,8 @@ def wide_margins(
     training on the hardest pairs stalls (a warning). A gradient of the other sign there is an error: a
     branch for large margins written with its sign flipped trains toward the loser on exactly the pairs
     the policy gets most wrong. Compared where the formula is finite; not where ``values``
-    (:func:`formula_values`) found the values different already."""
+    (:func:`formula_values`) found the values different already, and the values only where ``gradient``
+    (:func:`formula_gradient`) found the gradients different at ordinary margins (no saturation to blame)."""
     pid, title = "wide_margins", f"wide margins = {formula.name}"
     where = "β·margin" if uses_beta else "margin"
     if values is not None and values.status != "holds":
@@ -372,6 +378,8 @@ def wide_margins(
     # this far out are rounding (log-probabilities in the thousands), so there its values decide
     names = [x for x in ("logp_w", "logp_l") if x in impl.binding.sequence]
     names = [x for x in names if _method(impl, x) == "autograd" or impl.dtype == "float64"]
+    gradients_differ = gradient is not None and gradient.status != "holds"
+    names = [] if gradients_differ else names
     grads = impl.gradients(batch) if names else {}
     for x in names:  # finite differences see no detach: compared with the gradient through every stopgrad
         through = _method(impl, x) == "finite differences"
@@ -389,7 +397,10 @@ def wide_margins(
             title,
             "holds",
             "ok",
-            f"values and ∂L/∂logp equal {formula.name}'s at {where} ∈ ±[5, 1000] ({WIDE.size} pairs)",
+            f"values equal {formula.name}'s at {where} ∈ ±[5, 1000] ({WIDE.size} pairs); the gradients differ at "
+            "ordinary margins already (formula_gradient)"
+            if gradients_differ
+            else f"values and ∂L/∂logp equal {formula.name}'s at {where} ∈ ±[5, 1000] ({WIDE.size} pairs)",
         )
     reversed_ = [  # a gradient of the other sign is no saturation: training moves the wrong way there
         (abs(WIDE[i]), int(i), what, float(c[i]), float(f[i]))
