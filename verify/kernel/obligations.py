@@ -206,6 +206,24 @@ class LimitOf(Obligation):
             return ("+",)
         return ("+", "-") if self.direction == "+-" else (self.direction,)
 
+    def parameter_parts(self, expr: sp.Expr | None = None) -> list[sp.Expr]:
+        """The largest parts of ``expr`` (by default the limit's own) free of ``var`` that involve other symbols
+        and that SymPy's assumptions cannot show nonzero: ``(a − 1)²`` in ``(a − 1)²·t/(1 + (a − 1)²·t)``, a
+        real ``u`` in ``u·t``. Where one vanishes the limit may be another than for generic parameters (0
+        there, 1 elsewhere)."""
+        out: list[sp.Expr] = []
+        todo = [self.expr if expr is None else expr]
+        while todo:
+            n = todo.pop()
+            if not n.free_symbols:
+                continue
+            if self.var not in n.free_symbols:
+                if n.is_nonzero is not True and n not in out:
+                    out.append(n)
+                continue
+            todo.extend(n.args)
+        return out
+
 
 @dataclass(frozen=True)
 class Recomputation(Obligation):

@@ -234,6 +234,36 @@ def _one_sided_limit(e: sp.Expr, x: sp.Symbol, to: sp.Expr, side: str) -> sp.Exp
     return sp.limit(e, x, to) if to.is_infinite else sp.limit(e, x, to, dir=side)
 
 
+def _degenerate(ob: LimitOf, expr: sp.Expr, target: sp.Expr, budget: float) -> str | None:
+    """Why ``sympy.limit``'s value may not hold at every parameter value, or None.
+
+    SymPy computes a limit for generic values of the other symbols: it takes a coefficient such as
+    ``(a − 1)²`` to be nonzero, and ``(a − 1)²·t/(1 + (a − 1)²·t) → 1`` as ``t → ∞`` although at
+    ``a = 1`` the function is 0 throughout. So each part free of the variable that may vanish
+    (:meth:`LimitOf.parameter_parts`) is set to 0 and the limit taken again: it must still be the claimed
+    value (with the same part set to 0), or the proof is not accepted. This misses degeneracies of
+    several parts at once, and refuses some proofs whose part cannot vanish on the domain (the
+    numeric checks then decide)."""
+    to = sp.sympify(ob.to)
+    for part in ob.parameter_parts(expr):
+        for side in ob.sides():
+            try:  # a timeout is the proof's: more time might show the degenerate case agrees
+                with time_limit(budget):
+                    value = _one_sided_limit(expr.xreplace({part: 0}), ob.var, to, side)
+            except SymbolicTimeout:
+                raise
+            except Exception as exc:
+                return f"sympy.limit with {part} = 0 failed: {type(exc).__name__}"
+            claimed = target.xreplace({part: 0})
+            if value == claimed:
+                continue
+            if value.has(sp.Limit, sp.AccumBounds, sp.sign, sp.nan, sp.oo, sp.S.NegativeInfinity, sp.zoo):
+                return f"where {part} = 0 the limit is {value}, not {claimed}"
+            if prove_zero(value - claimed, budget).status != "proved":
+                return f"where {part} = 0 the limit is {value}, not {claimed}"
+    return None
+
+
 def prove_limit(ob: LimitOf, budget: float) -> SymbolicOutcome:
     """Compute ``sympy.limit`` on every side of ``ob.sides()`` and compare each with the claim.
 
@@ -278,6 +308,9 @@ def prove_limit(ob: LimitOf, budget: float) -> SymbolicOutcome:
             return SymbolicOutcome("timeout", reason=f"{where}: sympy.limit gives {value}; {out.reason}")
         if out.status != "proved":
             return SymbolicOutcome("unproved", reason=f"{where}: sympy.limit gives {value}, not {target}")
+    degenerate = _degenerate(ob, expr, target, budget)
+    if degenerate is not None:  # SymPy's value holds for generic parameters only
+        return SymbolicOutcome("unproved", reason=f"sympy.limit assumes generic parameters: {degenerate}")
     return SymbolicOutcome("proved", "sympy.limit")
 
 

@@ -26,7 +26,7 @@ import numbers
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -49,6 +49,7 @@ from verify.kernel.obligations import (
     Obligation,
     Recomputation,
     Sign,
+    free_symbols,
     nodes,
 )
 from verify.profiles import PROFILES, Profile  # noqa: F401 (re-exported)
@@ -687,6 +688,8 @@ FAR_SECONDS = 1.0
 _SIMPLE = frozenset({0.25, 0.5, 0.75, 1.0, 2.0, 3.0})
 #: CPU seconds one point of an exact equation's closer look (:func:`_closer_look`) may take
 CLOSER_SECONDS = 1.0
+#: the simple points of the domains a closer look probes besides the search's worst and last
+CLOSER_SIMPLE = 2
 #: points just inside the edge of an implication's hypotheses (:func:`boundary_points`), at most; the
 #: hypotheses solved (of at most BOUNDARY_SYMBOLS symbols: a thin region is a relation of a few), the
 #: CPU seconds for one solve and for all of a search's; the relative distances from the edge
@@ -1286,7 +1289,11 @@ def _fuzz(
     if isinstance(ob, Recomputation):
         return _recompute(ob)
     if isinstance(ob, LimitOf):
-        return _fuzz_limit(ob, free, domains, profile)
+        # without parameters an exact value is judged exactly (sin a/a → 1 + 10⁻²⁵ is false); with them a
+        # parameter's float stands for the number it prints as (a refutation at p = 1e-06 resting on the
+        # binary rounding of 10⁻⁶ would not reproduce from its text), as for the claim's own floats
+        exact = not free - {ob.var}
+        return _fuzz_limit(ob, free, domains, _exact_tolerance(ob, profile) if exact else profile)
     if memory is None:
         prepared, seen = _prepared(ob, free, domains, profile), None
     else:
@@ -1444,8 +1451,10 @@ def _closer_look(
 
     ``e^{π√163} = 640320³ + 744`` is off by 3·10⁻³⁰ relative, ``x = x(1 + 10⁻²⁵)`` by 10⁻²⁵ and
     ``σ(x/10³⁰⁰) = 1/2`` by ``x·10⁻³⁰⁰``: below the noise of 30 digits, so no point saw a difference.
-    The two points are probed at twice the digits plus those of the claim's largest or smallest
-    constant (:func:`_scale_bits`), each within :data:`CLOSER_SECONDS`; a difference there is a
+    The two points, and :data:`CLOSER_SIMPLE` simple points of the domains (``1 + e^{−x²−100} = 1`` is off
+    by 4·10⁻⁴⁴ at x = 0 and by less than 10⁻⁶⁰ beyond |x| = 5), are probed at twice the digits plus those of
+    the claim's largest or smallest constant (:func:`_scale_bits`), each within :data:`CLOSER_SECONDS`; a
+    difference there is a
     violation only as any other is (it stays above the noise when the digits are doubled,
     :func:`_compare`). Not for an integral: mpmath's quadrature is never exact to the working digits.
     The search is then repeated at those digits, so the counterexample is shrunk as usual (the
@@ -1469,7 +1478,8 @@ def _closer_look(
         return None
     probe = _bounded(prepared[0], CLOSER_SECONDS, [])
     worst = max(decided, key=lambda item: item[1].err)[0]
-    for key in dict.fromkeys([worst, decided[-1][0]]):
+    simple = [_point_key(p) for p in fixed_points({s: domains[s] for s in free}, CLOSER_SIMPLE)] if free else []
+    for key in dict.fromkeys([worst, decided[-1][0], *simple]):
         point = _point_of(key)
         res = probe(point)
         if res.ok is False:
@@ -1777,7 +1787,10 @@ def _limit_side(ob: LimitOf, early: list, tail: list, profile: Profile) -> _Prob
     err = float(gap / scale) if scale else 0.0
     remainder = _remainder(fs, noises)
     if remainder is not None and gap > 10 * (remainder + tol):
-        why = f"f settles at {_fmt(fs[-1])} (within {_nstr(remainder + tol, 3)}), not at {_fmt(claimed)}"
+        why = (
+            f"f settles at {_fmt(fs[-1])} (within {_nstr(remainder + tol, 3)}), not at {_fmt(claimed)} "
+            f"(off by {_nstr(fs[-1] - claimed, 3)})"
+        )
         return _Probe(False, err, {"why": why})
     errs = [abs(f - L) for _, f, L, _ in tail]
     moves = [(b - a, na + nb) for (a, b), (na, nb) in zip(*map(itertools.pairwise, (errs, noises)), strict=True)]
@@ -1798,6 +1811,43 @@ def _limit_side(ob: LimitOf, early: list, tail: list, profile: Profile) -> _Prob
 
 #: an evaluation on a limit's tail whose digits were lost (see ``Evaluation.lost_in_products``)
 _LOST: list = []
+
+
+def _pinned(ev: _Evaluator, point: Mapping, outputs: Sequence, digits: int) -> bool:
+    """Whether interval arithmetic pins ``outputs`` (computed at ``digits``) to their digits after all: a sum that
+    cancelled completely may be exactly 0 (``(a − 1)²·t`` at ``a = 1``), which the digits cannot tell from a
+    cancellation to rounding noise, and an interval can (``[0, 0]``)."""
+    boxes = ev.tape.interval(point, int(digits * 3.33) + 64)
+    if boxes is None:
+        return False
+    scale = mpmath.mpf(10) ** (5 - digits)
+    for box, v in zip(boxes, outputs, strict=True):
+        lo, hi = mpmath.mpf(box.a), mpmath.mpf(box.b)
+        if not (mpmath.isfinite(lo) and mpmath.isfinite(hi)) or hi - lo > scale * abs(v):
+            return False
+        if not lo - scale * abs(v) <= v <= hi + scale * abs(v):
+            return False
+    return True
+
+
+def _degenerate_points(ob: LimitOf, domains: Mapping[sp.Symbol, Domain]) -> tuple[dict, ...]:
+    """Points of the other symbols where a part of the limit free of its variable vanishes exactly
+    (:meth:`~verify.kernel.obligations.LimitOf.parameter_parts`, :func:`exact_zero`): ``a = 1`` for
+    ``(a − 1)²·t/(1 + (a − 1)²·t)``, where the limit is 0, not the 1 it is elsewhere. The other symbols take a
+    simple value of their domain."""
+    others = {s: domains[s] for s in sorted(free_symbols(ob.expr, ob.value) - {ob.var}, key=lambda s: s.name)}
+    if not others:
+        return ()
+    base = fixed_points(others, 1)[0]
+    out = []
+    for part in ob.parameter_parts():
+        if _has_float([part]) or not part.free_symbols <= set(others):
+            continue
+        items = tuple(sorted(((s, others[s]) for s in part.free_symbols), key=lambda i: i[0].name))
+        found = _exact_zero_of(part, items)
+        if found is not None:
+            out.append({**base, **found[0]})
+    return tuple(out)
 
 
 def _fuzz_limit(
@@ -1836,7 +1886,9 @@ def _fuzz_limit(
         got = ev({**p, x.name: t}, digits)
         if got is None or not all(_finite(v) for v in got.outputs):
             return _LOST if tail else None
-        return _LOST if tail and got.lost_in_products() else got.outputs
+        if tail and got.lost_in_products() and not _pinned(ev, {**p, x.name: t}, got.outputs, digits):
+            return _LOST
+        return got.outputs
 
     def judge(
         p: dict, side: str, bits: int, early: list | None = None, sequence: int = 0
@@ -1911,7 +1963,7 @@ def _fuzz_limit(
     per_side = max(len(points_of(side, depth)[1]) for side in ob.sides())
     draws = _domains_for(others, domains)
     small = replace(profile, samples=max(5, profile.samples // 10))
-    edges = edge_points([ob.expr, target], {s.name: domains[s] for s in others})
+    edges = edge_points([ob.expr, target], {s.name: domains[s] for s in others}) + _degenerate_points(ob, domains)
     # no far values of the parameters: at β = 10⁻⁴⁰ the approach to 2^-800 stops short of the limit
     state = _sampled(replace(_points(draws), edges=edges), probe, small)
     n, worst, failure = state.n, state.worst, state.failure
