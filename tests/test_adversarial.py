@@ -984,3 +984,31 @@ def test_a_zero_just_beyond_a_domains_end_does_not_refute(claim):
     """The zeros lie 10⁻²⁰ beyond the end (0.5 of a range-declared domain, 1 of [0, 1]); their floats round
     onto the end, and these true claims were refuted there by the first version of the exact zeros."""
     assert check(claim).status in ("proved", "confirmed")
+
+
+def test_an_exact_equation_off_by_a_tiny_amount_near_a_simple_point_is_refuted():
+    """1 + e^{−x²−100} = 1 is off by e^{−100} ≈ 3.7·10⁻⁴⁴ at x = 0 and by less than 10⁻⁶⁰ beyond |x| = 5: below
+    the noise of the working digits everywhere, and above that of the closer look only near 0."""
+    x = var("x", REAL)
+    for claim in (Equal(1 + sp.exp(-(x**2) - 100), 1), Equal(sigmoid(x) + sigmoid(-x), 1 + sp.exp(-(x**2) - 100))):
+        r = check(claim)
+        assert r.status == "refuted", (r.status, r.reason)
+        at = mpmath.mpf(r.counterexample["x"])
+        with mpmath.workdps(80):
+            assert mpmath.exp(-(at**2) - 100) > mpmath.mpf(10) ** -60
+    assert check(Equal(sigmoid(x) + sigmoid(-x), 1)).status == "proved"
+
+
+def test_an_exp_of_an_astronomical_argument_is_an_undefined_point_not_a_hang():
+    """e^{e^{e^x}} at x = 10 has an argument of 10^9566, whose exp mpmath computes for minutes, uninterruptibly."""
+    import time
+
+    from verify.search.tape import EXP_ARG_LIMIT, _mp_exp
+
+    x = var("x", REAL)
+    start = time.process_time()
+    assert check(Inequality(sp.exp(sp.exp(sp.exp(x))), ">", 0)).status == "proved"
+    assert time.process_time() - start < 60
+    with pytest.raises(OverflowError):
+        _mp_exp(EXP_ARG_LIMIT * 2)
+    assert _mp_exp(mpmath.mpf(10) ** 40) > 0  # far values and limit approaches stay below the limit

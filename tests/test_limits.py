@@ -460,3 +460,63 @@ def test_an_oscillation_aligned_with_one_approach_sequence_is_judged_along_the_o
         big = [mpf(10) ** k for k in (30, 60, 90)]
         assert all(abs(mpmath.sin(w * v) / mpmath.log(v)) <= 1 / mpmath.log(v) for v in big)
         assert min(mpmath.cos(w * v) for v in big) < 0.99
+
+
+# ---------------------------------------------------------------- limits for generic parameters only
+
+
+@pytest.mark.parametrize(
+    ("claim", "part", "where"),
+    [
+        # SymPy's value for a coefficient taken nonzero: 1, but at c = 1 the function is 0 for every x
+        (Limit((c - 1) ** 2 * xp / (1 + (c - 1) ** 2 * xp), xp, sp.oo, 1), "c", 1.0),
+        (Limit((c - 3) ** 2 * xp / (1 + (c - 3) ** 2 * xp), xp, sp.oo, 1), "c", 3.0),
+        # SymPy's 0, but at p = 1/2 the function is 1 for every x > 0
+        (Limit(xp / ((2 * p - 1) ** 2 + xp), xp, 0, 0, "+"), "p", 0.5),
+        # a real coefficient that may be 0
+        (Limit(a * xp / (1 + a * xp), xp, sp.oo, 1), "a", 0.0),
+    ],
+)
+def test_a_limit_true_for_generic_parameters_only_is_not_proved_and_is_refuted_where_it_fails(claim, part, where):
+    (ob,) = claim.obligations()
+    out = prove_limit(ob, BUDGET)
+    assert out.status == "unproved" and "generic parameters" in out.reason, out
+    r = check(claim)
+    assert r.status == "refuted", (r.status, r.reason)
+    assert float(r.counterexample[part]) == where
+    # independently: at that parameter the function is constant along the approach, and not the claimed value
+    at = ob.expr.xreplace({s: sp.Rational(where) for s in ob.expr.free_symbols if s.name == part})
+    values = {float(at.subs(xp, v)) for v in (sp.Rational(1, 10**30), 7, 10**30)}
+    assert len(values) == 1 and values != {float(ob.value)}
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        Limit(c * xp / (1 + c * xp), xp, sp.oo, 1),  # c > 0 by its domain: nothing vanishes
+        Limit((c * xp + 1) / (xp + 1), xp, sp.oo, c),
+        Limit(tau * sp.log(p / c), p, 0, -sp.oo, "+"),
+        Limit(sp.log(tau + xp) - sp.log(xp), tau, 0, 0, "+"),  # log x may vanish: at x = 1 the limit is 0 too
+    ],
+)
+def test_a_limit_that_holds_for_every_parameter_is_still_proved(claim):
+    (ob,) = claim.obligations()
+    assert prove_limit(ob, BUDGET).status == "proved"
+
+
+@pytest.mark.parametrize(
+    ("claim", "true", "gap"),
+    [
+        (Limit(sp.sin(xp) / xp, xp, 0, 1 + sp.Rational(1, 10**25), "+"), 1, "-1e-25"),
+        (Limit(2 * sp.atan(xp), xp, sp.oo, sp.pi - sp.Rational(1, 10**17)), "pi", "1e-17"),
+    ],
+)
+def test_an_exact_limit_value_off_by_less_than_a_float_is_refuted(claim, true, gap):
+    r = check(claim)
+    assert r.status == "refuted", (r.status, r.reason)
+    # the true limits are 1 and π exactly (sin a/a = 1 − a²/6 + …, 2 atan a = π − 2/a + …): off by the gap
+    with mpmath.workdps(60):
+        exact = mpmath.pi if true == "pi" else mpmath.mpf(true)
+        claimed = mpmath.mpf(sp.N(claim.obligations()[0].value, 60))
+        assert abs((exact - claimed) - mpmath.mpf(gap)) < mpmath.mpf(10) ** -40
+    assert check(Limit(sp.sin(xp) / xp, xp, 0, 1, "+")).status == "proved"

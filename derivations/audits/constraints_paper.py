@@ -331,6 +331,10 @@ kkt_solution = {
 eq49 = ((s2 / s1 + eps + 1) / s1) * sp.sqrt(s1 * s2 * (s2 / s1) + eps)
 
 
+#: the pairs i < j of App. D's three responses
+PAIRS = ((0, 1), (0, 2), (1, 2))
+
+
 def _ipo_sum(pis, Ps):
     return sp.Add(*[(sp.log(pis[i] / pis[j]) - (Ps[i] - Ps[j])) ** 2 for i in range(3) for j in range(i + 1, 3)])
 
@@ -1095,8 +1099,16 @@ derivation = Derivation(
         ),
         Step(
             "ipo_unconstrained_minimiser_is_pi_star",
-            Implies(APP_D_PREFERENCES, Equal(_ipo_sum(pstar, P), 0), names=APP_D_NAMES, symbolic=True),
-            "(51)'s objective, a sum of squares, vanishes at π* ∝ exp(p*(y ≻ μ)): π* is its unconstrained minimiser "
+            Implies(
+                APP_D_PREFERENCES,
+                Equal(
+                    sp.Matrix([sp.log(pstar[i] / pstar[j]) for i, j in PAIRS]),
+                    sp.Matrix([P[i] - P[j] for i, j in PAIRS]),
+                ),
+                names=APP_D_NAMES,
+                symbolic=True,
+            ),
+            "each square of (51)'s objective vanishes at π* ∝ exp(p*(y ≻ μ)): π* is its unconstrained minimiser "
             "and violates the ratio constraint (π*₂/π*₁ < π*₂/π*₁ + ε); the objective is convex in the log-ratios "
             "and the constraint a half-space in them, so the constraint is active at the optimum, giving (48)",
             "App. D, 'the optimal solution also satisfies (48)'",

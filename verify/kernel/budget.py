@@ -13,6 +13,7 @@ gets its own limit or what is left of the allowance, whichever is less.
 
 from __future__ import annotations
 
+import functools
 import math
 import signal
 import sys
@@ -128,3 +129,13 @@ class Allowance:
                 yield
         finally:
             self.left -= time.process_time() - start
+
+
+@functools.cache
+def solver_loaded() -> None:
+    """Run one small solve, outside any budget: SymPy's first ``solve`` in a process loads its solvers (0.1 s),
+    which a budgeted solve would otherwise pay, so that its outcome depended on what ran before it."""
+    import sympy as sp
+
+    t = sp.Symbol("t", real=True)
+    sp.solve((t - sp.sqrt(2)) ** 2 * (3 * t - 1), t)

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 import sympy as sp
 from sympy.polys.fields import sfield
 
+from verify.domains import domain_of
+from verify.errors import ClaimError
 from verify.functions import rewrite_special
-from verify.kernel.budget import Allowance, SymbolicTimeout, time_limit
+from verify.kernel.budget import Allowance, SymbolicTimeout, solver_loaded, time_limit
 from verify.kernel.obligations import Conditional, Equation, Invariance, LimitOf, Obligation, Sign
 
 Transform = Callable[[sp.Expr], sp.Expr]
@@ -239,29 +241,53 @@ def _degenerate(ob: LimitOf, expr: sp.Expr, target: sp.Expr, budget: float) -> s
 
     SymPy computes a limit for generic values of the other symbols: it takes a coefficient such as
     ``(a − 1)²`` to be nonzero, and ``(a − 1)²·t/(1 + (a − 1)²·t) → 1`` as ``t → ∞`` although at
-    ``a = 1`` the function is 0 throughout. So each part free of the variable that may vanish
-    (:meth:`LimitOf.parameter_parts`) is set to 0 and the limit taken again: it must still be the claimed
-    value (with the same part set to 0), or the proof is not accepted. This misses degeneracies of
-    several parts at once, and refuses some proofs whose part cannot vanish on the domain (the
-    numeric checks then decide)."""
+    ``a = 1`` the function is 0 throughout. So for each part free of the variable that may vanish
+    (:meth:`LimitOf.parameter_parts`), solved for one of its symbols, the limit is taken again at each
+    real solution inside that symbol's domain: it must be the claimed value there. A part SymPy cannot
+    solve refuses the proof (the numeric checks then decide); degeneracies of several parts at once
+    are not looked for."""
     to = sp.sympify(ob.to)
+    solver_loaded()
     for part in ob.parameter_parts(expr):
-        for side in ob.sides():
-            try:  # a timeout is the proof's: more time might show the degenerate case agrees
+        solved = None
+        for s in sorted(part.free_symbols, key=lambda s: s.name):
+            try:
                 with time_limit(budget):
-                    value = _one_sided_limit(expr.xreplace({part: 0}), ob.var, to, side)
+                    solved = s, sp.solve(part, s)
+                break
             except SymbolicTimeout:
                 raise
-            except Exception as exc:
-                return f"sympy.limit with {part} = 0 failed: {type(exc).__name__}"
-            claimed = target.xreplace({part: 0})
-            if value == claimed:
+            except Exception:
                 continue
-            if value.has(sp.Limit, sp.AccumBounds, sp.sign, sp.nan, sp.oo, sp.S.NegativeInfinity, sp.zoo):
-                return f"where {part} = 0 the limit is {value}, not {claimed}"
-            if prove_zero(value - claimed, budget).status != "proved":
-                return f"where {part} = 0 the limit is {value}, not {claimed}"
+        if solved is None:
+            return f"SymPy cannot tell where {part} vanishes"
+        s, solutions = solved
+        for zero in solutions[:4]:
+            if zero.is_extended_real is False or (zero.is_number and not _inside(s, zero)):
+                continue
+            at, claimed = expr.xreplace({s: zero}), target.xreplace({s: zero})
+            for side in ob.sides():
+                try:  # a timeout is the proof's: more time might show the degenerate case agrees
+                    with time_limit(budget):
+                        value = _one_sided_limit(at, ob.var, to, side)
+                except SymbolicTimeout:
+                    raise
+                except Exception as exc:
+                    return f"sympy.limit at {s} = {zero} failed: {type(exc).__name__}"
+                if value == claimed:
+                    continue
+                bad = sp.Limit, sp.AccumBounds, sp.sign, sp.nan, sp.oo, sp.S.NegativeInfinity, sp.zoo
+                if value.has(*bad) or prove_zero(value - claimed, budget).status != "proved":
+                    return f"at {s} = {zero} ({part} = 0) the limit is {value}, not {claimed}"
     return None
+
+
+def _inside(s: sp.Symbol, value: sp.Expr) -> bool:
+    """Whether the number ``value`` lies in the declared domain of ``s`` (True when ``s`` declares none)."""
+    try:
+        return domain_of(s).contains_exactly(value)
+    except ClaimError:
+        return True
 
 
 def prove_limit(ob: LimitOf, budget: float) -> SymbolicOutcome:

@@ -40,7 +40,7 @@ from hypothesis.errors import Flaky, Unsatisfiable
 
 from verify.domains import DIRECTION, DOWNWARD, NEAR, ORDER, UPWARD, Domain, exp10
 from verify.functions import SPECIAL_FUNCTIONS, rewrite_special
-from verify.kernel.budget import SymbolicTimeout, time_limit
+from verify.kernel.budget import SymbolicTimeout, solver_loaded, time_limit
 from verify.kernel.obligations import (
     Conditional,
     Equation,
@@ -800,7 +800,7 @@ def boundary_points(hypotheses: tuple[Sign, ...], domain_items: tuple[tuple[str,
         return ()
     bases = fixed_points({sp.Symbol(k): d for k, d in domains.items()}, 3)
     groups = []
-    _solver_loaded()
+    solver_loaded()
     deadline = time.process_time() + BOUNDARY_SECONDS
     for h in hypotheses:
         if len(h.expr.free_symbols) > BOUNDARY_SYMBOLS:
@@ -1352,14 +1352,6 @@ ROOT_SOLVE_SECONDS = 0.25
 ROOT_SECONDS = 0.75
 
 
-@functools.cache
-def _solver_loaded() -> None:
-    """Run one small solve, outside any budget: SymPy's first ``solve`` in a process loads its solvers (0.1 s),
-    which a budgeted solve would otherwise pay, so that its outcome depended on what ran before it."""
-    t = sp.Symbol("t", real=True)
-    sp.solve((t - sp.sqrt(2)) ** 2 * (3 * t - 1), t)
-
-
 def exact_zero(expr: sp.Expr, domains: Mapping[sp.Symbol, Domain]) -> tuple[dict, dict[str, str], str] | None:
     """A point of the domains where ``expr`` is exactly 0 — there a strict ``expr > 0`` fails, and no float point
     shows it (``(3p − 1)²`` at p = 1/3, ``(x − √2)²`` at √2): for one symbol at a time, the others at simple
@@ -1373,7 +1365,7 @@ def exact_zero(expr: sp.Expr, domains: Mapping[sp.Symbol, Domain]) -> tuple[dict
         return None
     f = rewrite_special(expr)
     bases = fixed_points({s: domains[s] for s in syms}, 3)
-    _solver_loaded()
+    solver_loaded()
     deadline = time.process_time() + ROOT_SECONDS
     for s in syms:
         for base in bases:
@@ -1478,7 +1470,8 @@ def _closer_look(
         return None
     probe = _bounded(prepared[0], CLOSER_SECONDS, [])
     worst = max(decided, key=lambda item: item[1].err)[0]
-    simple = [_point_key(p) for p in fixed_points({s: domains[s] for s in free}, CLOSER_SIMPLE)] if free else []
+    plain = isinstance(inner, Equation) and free  # an invariance's points pair two values of its symbols
+    simple = [_point_key(p) for p in fixed_points({s: domains[s] for s in free}, CLOSER_SIMPLE)] if plain else []
     for key in dict.fromkeys([worst, decided[-1][0], *simple]):
         point = _point_of(key)
         res = probe(point)

@@ -213,6 +213,24 @@ def _iv_extremum(pick: Callable) -> Callable:
     return extremum
 
 
+#: the largest |x| whose exp is computed: the deepest approach of a limit reaches 2^16000 ≈ 10^4816, and
+#: mpmath's exp of a much larger argument runs for minutes (e^{e^{e^10}}: an argument of 10^9566), uninterruptible
+EXP_ARG_LIMIT = mpmath.mpf(10) ** 5000
+
+
+def _mp_exp(x):
+    """``mpmath.exp``, refused (an overflow: the point is undefined) beyond :data:`EXP_ARG_LIMIT`."""
+    if abs(x) > EXP_ARG_LIMIT:
+        raise OverflowError("exp of an argument beyond 10^5000")
+    return mpmath.exp(x)
+
+
+def _iv_exp(x):
+    if max(abs(mpmath.mpf(x.a)), abs(mpmath.mpf(x.b))) > EXP_ARG_LIMIT:
+        raise OverflowError("exp of an argument beyond 10^5000")
+    return mpmath.iv.exp(x)
+
+
 def _iv_loggamma(x):
     return mpmath.iv.log(mpmath.iv.gamma(x))  # iv.loggamma(0.1) can come out inverted; Γ itself has held
 
@@ -221,7 +239,7 @@ def _iv_loggamma(x):
 _IV_CALLS: dict[str, Callable] = {
     name: _iv_trusted(fn)
     for name, fn in {
-        "exp": lambda x: mpmath.iv.exp(x),
+        "exp": _iv_exp,
         "sin": lambda x: mpmath.iv.sin(x),
         "cos": lambda x: mpmath.iv.cos(x),
         "tanh": _iv_tanh,
@@ -240,7 +258,7 @@ _IV_EXTREMA = {"max": _iv_extremum(max), "min": _iv_extremum(min)}
 
 #: SymPy function class → (name in generated code, mpmath implementation, float64 bounds or None)
 _UNARY: dict[type, tuple[str, Callable, Callable | None]] = {
-    sp.exp: ("exp", mpmath.exp, _b_exp),
+    sp.exp: ("exp", _mp_exp, _b_exp),
     sp.Abs: ("abs", abs, _b_abs),
     sp.sin: ("sin", mpmath.sin, _b_lipschitz(math.sin, 1.0, 4)),
     sp.cos: ("cos", mpmath.cos, _b_lipschitz(math.cos, 1.0, 4)),
