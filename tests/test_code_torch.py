@@ -199,3 +199,61 @@ def test_a_batch_mean_inside_each_loss_is_named_as_coupling_not_as_a_detached_we
     assert "coupled across the batch" in report.property("batch_semantics").summary
     # a weight really detached is still an error
     assert check_implementation(tt.mutant_detached, params={"beta": 0.1}).property("gradient_flow").severity == "error"
+
+
+TRAINER_STYLES = """
+import torch.nn.functional as F
+
+
+def cdpo(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1, label_smoothing=0.0):
+    h = (chosen_logps - ref_chosen_logps) - (rejected_logps - ref_rejected_logps)
+    return -(1 - label_smoothing) * F.logsigmoid(beta * h) - label_smoothing * F.logsigmoid(-beta * h)
+
+
+def item_mean(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1):
+    h = (chosen_logps - ref_chosen_logps) - (rejected_logps - ref_rejected_logps)
+    return (-F.logsigmoid(beta * h)).mean().item()
+
+
+def varargs(*args, beta=0.1):
+    chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps = args
+    return -F.logsigmoid(beta * ((chosen_logps - ref_chosen_logps) - (rejected_logps - ref_rejected_logps)))
+
+
+class Trainer:
+    beta = 0.1
+
+    def dpo_loss(self, chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps):
+        h = (chosen_logps - ref_chosen_logps) - (rejected_logps - ref_rejected_logps)
+        return -F.logsigmoid(self.beta * h)
+
+
+trainer = Trainer()
+"""
+
+
+def test_trls_label_smoothing_is_the_catalogs_eps(tmp_path, capsys):
+    path = tmp_path / "styles.py"
+    path.write_text(TRAINER_STYLES, encoding="utf-8")
+    # a correct cDPO at ε = 0.2 failed: the formula took the catalog's ε = 0.1
+    assert main(["code", f"{path}:cdpo", "--against", "cdpo", "--param", "label_smoothing=0.2", "--quiet"]) == 0
+    # an ε given for the formula is the formula's: at another ε than the code's the values differ
+    argv = ["code", f"{path}:cdpo", "--against", "cdpo", "--param", "label_smoothing=0.2", "--param", "eps=0.3"]
+    assert main([*argv, "--quiet"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("spec", "extra", "message"),
+    [
+        ("item_mean", ["--reduction", "mean"], "returned a Python float, not a torch array"),
+        ("varargs", [], "takes its inputs as *args, which cannot be told apart by name"),
+        ("Trainer.dpo_loss", ["--param", "beta=0.1"], "is a method taken from its class; name it through an instance"),
+    ],
+)
+def test_calling_styles_the_checker_cannot_use_are_named(tmp_path, capsys, spec, extra, message):
+    path = tmp_path / "styles.py"
+    path.write_text(TRAINER_STYLES, encoding="utf-8")
+    assert main(["code", f"{path}:{spec}", "--against", "dpo", *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1, err
+    assert main(["code", f"{path}:trainer.dpo_loss", "--against", "dpo", "--param", "beta=0.1", "--quiet"]) == 0

@@ -39,6 +39,8 @@ from verify.losses.properties import bounded_below, fmt, preference_direction, r
 from verify.losses.results import SCHEMA, LossReport, PropertyResult
 
 REDUCTIONS = ("none", "mean")
+#: TRL's argument for the label-smoothing ε of cDPO, robust DPO and EXO (the catalog's ``eps``), when nonzero
+SMOOTHING = "label_smoothing"
 
 
 @dataclass
@@ -159,7 +161,10 @@ def check_implementation(
     binding = bind(fn, params, mapping)
     # a hyperparameter not given takes the function's own default, as β does (cDPO's eps=0.2), before the catalog's
     own = {k: v for k, v in binding.defaults.items() if k not in params and type(v) in (int, float)}
-    formula, used = resolve(against, {**own, **params}) if against is not None else (None, set())
+    given = {**own, **params}
+    if "eps" not in given and given.get(SMOOTHING) not in (None, 0, 0.0, "0"):  # TRL's name for ε
+        given["eps"] = given[SMOOTHING]
+    formula, used = resolve(against, given) if against is not None else (None, set())
     unused = sorted(set(params) - set(binding.fixed) - used - {"beta"})
     if unused:
         raise CodeInputError(

@@ -253,6 +253,11 @@ class Implementation:
             def total(p: Mapping[str, Any]) -> Any:
                 value = self._invoke({**kwargs, **{self.binding.inputs[k]: v for k, v in p.items()}}, n)
                 losses, _ = self._split(value, n)
+                if isinstance(losses, int | float):  # .item() or float(): no graph left to differentiate
+                    raise CodeInputError(
+                        f"{self.name}: returned a Python {type(losses).__name__}, not a {self.framework.name} array, "
+                        "so no gradient reaches its inputs (.item() or float() on the loss?); return the array"
+                    )
                 return losses.sum() * (n if len(np.shape(losses)) == 0 else 1)
 
             try:

@@ -134,9 +134,16 @@ def bind(fn: Callable, params: Mapping[str, object], mapping: Mapping[str, str] 
     fixed: dict[str, object] = {}
     defaults: dict[str, object] = {}
     names = []
+    variadic = []
     for p in _parameters(fn):
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            variadic.append(("*" if p.kind == p.VAR_POSITIONAL else "**") + p.name)
             continue
+        if p.name == "self" and not names:  # Class.method: an instance is needed to call it
+            raise CodeInputError(
+                f"{getattr(fn, '__qualname__', 'the function')} is a method taken from its class; name it through "
+                "an instance (module:instance.method), so that self is bound"
+            )
         names.append(p.name)
         canon = mapping.get(p.name) or (ALIASES.get(p.name) if p.name not in params else None)
         if canon is not None:
@@ -158,6 +165,12 @@ def bind(fn: Callable, params: Mapping[str, object], mapping: Mapping[str, str] 
         raise CodeInputError(f"--map names {', '.join(unknown)}, not an argument of the function")
     have = Binding(inputs).sequence
     for need in ("logp_w", "logp_l"):
+        if need not in have and variadic:
+            raise CodeInputError(
+                f"{getattr(fn, '__name__', 'the function')} takes its inputs as {' and '.join(variadic)}, which "
+                "cannot be told apart by name; give it named arguments (chosen_logps, rejected_logps, …) or wrap it "
+                "in a function that has them"
+            )
         if need not in have:
             raise CodeInputError(
                 f"no argument of {getattr(fn, '__name__', 'the function')} is the policy's {need} "
