@@ -257,3 +257,40 @@ def test_calling_styles_the_checker_cannot_use_are_named(tmp_path, capsys, spec,
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1, err
     assert main(["code", f"{path}:trainer.dpo_loss", "--against", "dpo", "--param", "beta=0.1", "--quiet"]) == 0
+
+
+LOW_PRECISION = """
+import torch.nn.functional as F
+
+
+def bf16(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1):
+    h = (chosen_logps - ref_chosen_logps) - (rejected_logps - ref_rejected_logps)
+    return -F.logsigmoid(beta * h.bfloat16()).double()
+
+
+def fp16(chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1):
+    h = (chosen_logps - ref_chosen_logps) - (rejected_logps - ref_rejected_logps)
+    return -F.logsigmoid(beta * h.half()).double()
+"""
+
+
+@pytest.mark.parametrize(("fn", "dtype"), [("bf16", "bfloat16"), ("fp16", "float16")])
+def test_a_function_computing_in_16_bits_and_casting_back_is_compared_at_its_precision(tmp_path, fn, dtype):
+    """.bfloat16() … .double() was diagnosed "no gradient flows (detached or not used)": its finite differences
+    at float64's step see only its rounding. Its results are held exactly in 16 bits: it is compared at that
+    precision, as a float32 function is."""
+    from verify.code.implementation import stored_in
+    from verify.code.load import load_function
+
+    path = tmp_path / "low.py"
+    path.write_text(LOW_PRECISION, encoding="utf-8")
+    report = check_implementation(load_function(f"{path}:{fn}"), "dpo", {"beta": 0.1})
+    assert report.verdict == "ok", _not_ok(report)
+    assert f"({dtype} results" in report.property("formula_values").summary
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=16)
+    assert stored_in(values) == "float64"
+    assert stored_in(values.astype(np.float32).astype(np.float64)) == "float32"
+    assert stored_in(values.astype(np.float16).astype(np.float64)) == "float16"
+    assert stored_in(torch.tensor(values).bfloat16().double().numpy()) == "bfloat16"
+    assert stored_in(np.array([0.0, 1.0, 0.0, 2.0])) == "float64"  # whole numbers say nothing

@@ -1446,9 +1446,8 @@ def _closer_look(
     The two points, and :data:`CLOSER_SIMPLE` simple points of the domains (``1 + e^{−x²−100} = 1`` is off
     by 4·10⁻⁴⁴ at x = 0 and by less than 10⁻⁶⁰ beyond |x| = 5), are probed at twice the digits plus those of
     the claim's largest or smallest constant (:func:`_scale_bits`), each within :data:`CLOSER_SECONDS`; a
-    difference there is a
-    violation only as any other is (it stays above the noise when the digits are doubled,
-    :func:`_compare`). Not for an integral: mpmath's quadrature is never exact to the working digits.
+    difference there is a violation only as any other is (it stays above the noise when the digits are
+    doubled, :func:`_compare`). Not for an integral: mpmath's quadrature is never exact to the working digits.
     The search is then repeated at those digits, so the counterexample is shrunk as usual (the
     probed point if that search misses it).
     """
@@ -1815,6 +1814,8 @@ def _pinned(ev: _Evaluator, point: Mapping, outputs: Sequence, digits: int) -> b
         return False
     scale = mpmath.mpf(10) ** (5 - digits)
     for box, v in zip(boxes, outputs, strict=True):
+        if not isinstance(v, mpmath.mpf):  # a complex value: intervals are real
+            return False
         lo, hi = mpmath.mpf(box.a), mpmath.mpf(box.b)
         if not (mpmath.isfinite(lo) and mpmath.isfinite(hi)) or hi - lo > scale * abs(v):
             return False
