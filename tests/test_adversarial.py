@@ -1012,3 +1012,33 @@ def test_an_exp_of_an_astronomical_argument_is_an_undefined_point_not_a_hang():
     with pytest.raises(OverflowError):
         _mp_exp(EXP_ARG_LIMIT * 2)
     assert _mp_exp(mpmath.mpf(10) ** 40) > 0  # far values and limit approaches stay below the limit
+
+
+@pytest.mark.parametrize(
+    ("claim", "name"),
+    [
+        # negative only within 4·10⁻¹⁶ of ±√2, and within 10⁻¹⁰ of 1/3: no sampled point falls there
+        (Inequality((var("x", REAL) ** 2 - 2) ** 2, ">=", sp.Rational(1, 10**30)), "x"),
+        (Inequality((3 * var("p", PROBABILITY) - 1) ** 2, ">=", sp.Rational(1, 10**20)), "p"),
+        (Inequality((var("x", REAL) ** 2 - 2) * (var("x", REAL) ** 2 - 2 - sp.Rational(1, 10**20)), ">=", 0), "x"),
+    ],
+)
+def test_a_polynomial_dip_between_two_close_roots_is_refuted_at_an_exact_point(claim, name):
+    r = check(claim)
+    assert r.status == "refuted", (r.status, r.reason)
+    (ob,) = claim.obligations()
+    (s,) = ob.expr.free_symbols
+    at = sp.Rational(r.counterexample[name])  # exact: the value there is an exact rational, and negative
+    assert ob.expr.xreplace({s: at}) < 0
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        Inequality(var("x", REAL) ** 2 - var("x", REAL) + sp.Rational(1, 4) + sp.Rational(1, 10**30), ">", 0),
+        Inequality((var("x", REAL) - 1) ** 2 * (var("x", REAL) - 2) ** 2, ">=", 0),  # double roots: no dip
+        Inequality((var("x", REAL) ** 2 - 2) ** 2, ">=", 0),
+    ],
+)
+def test_a_polynomial_without_a_dip_is_not_refuted(claim):
+    assert check(claim).status in ("proved", "confirmed")

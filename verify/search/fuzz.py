@@ -1315,8 +1315,22 @@ def _fuzz(
             return NumericOutcome("error", reason="no sampled point satisfied the hypotheses")
         if n == 0:
             return NumericOutcome("error", reason="the claim could not be evaluated at any sampled point")
+        items = tuple(sorted(((s, domains[s]) for s in free), key=lambda t: t[0].name))
+        if isinstance(ob, Sign) and not _has_float([ob.expr]):  # a dip between two roots no sampled point hit
+            dip = _exact_dip_of(ob.expr, items)
+            if dip is not None:
+                point, exact, how, value = dip
+                return NumericOutcome(
+                    "refuted",
+                    samples=n + 1,
+                    max_rel_error=math.inf,
+                    counterexample=exact,
+                    values={ob.shown: value},
+                    reason=f"negative at {how}, between two roots closer than any sampled points",
+                    point=point,
+                )
         if isinstance(ob, Sign) and ob.strict:  # strict: an exact zero violates it, and no float point shows one
-            zero = _exact_zero_of(ob.expr, tuple(sorted(((s, domains[s]) for s in free), key=lambda t: t[0].name)))
+            zero = _exact_zero_of(ob.expr, items)
             if zero is not None:
                 point, exact, how = zero
                 return NumericOutcome(
@@ -1404,6 +1418,67 @@ def _zeros(g: sp.Expr, s: sp.Symbol, domain: Domain) -> sp.Expr | None:
         if at.is_zero or sp.simplify(at) == 0:
             return value
     return None
+
+
+def exact_dip(expr: sp.Expr, domains: Mapping[sp.Symbol, Domain]) -> tuple[dict, dict[str, str], str, str] | None:
+    """A rational point of the domains where the polynomial ``expr`` is negative, between two adjacent real roots:
+    a dip narrower than any search's spacing (``(x² − 2)² − 10⁻³⁰`` is negative only within 4·10⁻¹⁶ of √2). For
+    one symbol at a time, the others at simple values of their domains (as exact rationals), the roots are
+    isolated in disjoint rational intervals (``Poly.intervals``); a rational strictly between two such intervals
+    lies between the two roots, and the polynomial's value there is an exact rational. Returns the point (as
+    floats, the nearest inside the domain), the exact values as text, the point in words and the value; None
+    when none is found (a non-polynomial, coefficients outside ℚ, no dip, or out of time)."""
+    syms = sorted(expr.free_symbols, key=lambda s: s.name)
+    if not syms or len(syms) > ROOT_SYMBOLS or any(s not in domains or bulk.column(domains[s]) is None for s in syms):
+        return None
+    f = rewrite_special(expr)
+    bases = fixed_points({s: domains[s] for s in syms}, 3)
+    deadline = time.process_time() + ROOT_SECONDS
+    for s in syms:
+        for base in bases:
+            if time.process_time() > deadline:
+                return None
+            exact = {t: sp.Rational(base[t.name]) for t in syms if t is not s}
+            g = f.xreplace(exact)
+            if not g.is_polynomial(s):
+                break  # not a polynomial in s at any base point
+            try:
+                with time_limit(ROOT_SOLVE_SECONDS):
+                    poly = sp.Poly(g, s)
+                    if poly.domain not in (sp.ZZ, sp.QQ) or poly.degree() < 2:
+                        break
+                    ends = [iv for iv, _ in poly.intervals()]
+                    found = _dip(poly, ends, domains[s])
+            except (SymbolicTimeout, Exception):  # SymPy cannot isolate the roots (in time): no dip from it
+                continue
+            if found is not None:
+                q, value = found
+                point = {t.name: float(v) for t, v in exact.items()} | {s.name: _float_inside(q, domains[s])}
+                shown = {t.name: str(v) for t, v in exact.items()} | {s.name: str(q)}
+                others = f" ({', '.join(f'{t} = {v}' for t, v in exact.items())})" if exact else ""
+                return point, shown, f"{s} = {q}{others}", str(sp.N(value, 20))
+    return None
+
+
+def _dip(poly: sp.Poly, ends: list[tuple], domain: Domain) -> tuple[sp.Rational, sp.Rational] | None:
+    """A rational of ``domain`` strictly between two adjacent isolating intervals ``ends`` where ``poly`` is
+    negative, with that value; the float nearest the gap's middle when it lies in the gap, else the middle."""
+    for (_, hi), (lo, _) in itertools.pairwise(ends):
+        middle = (sp.Rational(hi) + sp.Rational(lo)) / 2
+        near = sp.Rational(float(middle))
+        q = near if sp.Rational(hi) < near < sp.Rational(lo) else middle
+        if not domain.contains_exactly(q):
+            continue
+        value = poly.eval(q)
+        if value < 0:
+            return q, value
+    return None
+
+
+@_memoized(256)
+def _exact_dip_of(expr: sp.Expr, domain_items: tuple) -> tuple[dict, dict[str, str], str, str] | None:
+    """:func:`exact_dip`, once per expression."""
+    return exact_dip(expr, dict(domain_items))
 
 
 def _float_inside(value: sp.Expr, domain: Domain) -> float:
