@@ -980,15 +980,15 @@ def _expected_toward_the_loser(g, sizes: np.ndarray, beta: float) -> PropertyRes
 
 def _symmetric_margin(ctx: Context, base: dict[str, float]):
     """``g(h, β)`` for a loss without a margin form: its value with the two responses alike (equal
-    log-probabilities, references and lengths, as at ``base``'s winner) and then the winner's log-probability
-    moved by ``h/2``, the loser's by ``−h/2``. From a symmetric start ``g(−h)`` is the same policy with the labels
-    swapped, as :func:`_expected_toward_the_loser` needs for a population's flipped labels."""
+    log-probabilities, references and lengths, as at ``base``'s winner) and then one of them lowered by ``|h|``,
+    the loser for ``h > 0``, the winner for ``h < 0`` (log-probabilities stay ≤ 0). From a symmetric start
+    ``g(−h)`` is the same policy with the labels swapped, as :func:`_expected_toward_the_loser` needs for a
+    population's flipped labels."""
     even = {**base, B: base[A], D: base[C], **({LEN_L.name: base[LEN_W.name]} if LEN_W.name in base else {})}
 
     def g(h: np.ndarray, _beta: np.ndarray) -> np.ndarray:
-        return np.array(
-            [float(np.ravel(ctx.loss("L", {**even, A: even[A] + x / 2, B: even[B] - x / 2}))[0]) for x in np.ravel(h)]
-        )
+        moved = [{**even, A: even[A] - max(0.0, -x), B: even[B] - max(0.0, x)} for x in np.ravel(h)]
+        return np.array([float(np.ravel(ctx.loss("L", p))[0]) for p in moved])
 
     return g
 
