@@ -229,6 +229,15 @@ class Trainer:
 
 
 trainer = Trainer()
+
+
+def simpo_ratio(chosen_logps, rejected_logps, chosen_lengths, rejected_lengths, beta=2.0, gamma_beta_ratio=0.25):
+    h = chosen_logps / chosen_lengths - rejected_logps / rejected_lengths
+    return -F.logsigmoid(beta * (h - gamma_beta_ratio))  # γ = β·ratio: the reference SimPO trainer's form
+
+
+def self_first(self, chosen_logps, rejected_logps, ref_chosen_logps, ref_rejected_logps, beta=0.1):
+    return -F.logsigmoid(beta * ((chosen_logps - ref_chosen_logps) - (rejected_logps - ref_rejected_logps)))
 """
 
 
@@ -294,3 +303,19 @@ def test_a_function_computing_in_16_bits_and_casting_back_is_compared_at_its_pre
     assert stored_in(values.astype(np.float16).astype(np.float64)) == "float16"
     assert stored_in(torch.tensor(values).bfloat16().double().numpy()) == "bfloat16"
     assert stored_in(np.array([0.0, 1.0, 0.0, 2.0])) == "float64"  # whole numbers say nothing
+
+
+def test_a_hyperparameter_tied_to_beta_is_a_warning_and_a_plain_self_argument_can_be_bound(tmp_path, capsys):
+    """SimPO written with gamma_beta_ratio (γ = β·ratio) agrees with the formula at 2β only with γ doubled: a
+    warning (intended for a ratio, a slip for β·(h − γ)), not the error of a β placed elsewhere. A module-level
+    function whose first argument happens to be called self takes --param self=…"""
+    path = tmp_path / "styles.py"
+    path.write_text(TRAINER_STYLES, encoding="utf-8")
+    argv = ["code", f"{path}:simpo_ratio", "--against", "simpo", "--json", "-"]
+    assert main(argv) == 0
+    import json
+
+    props = {p["id"]: p for p in json.loads(capsys.readouterr().out)["losses"][0]["properties"]}
+    tied = props["formula_values_at_another_beta"]
+    assert tied["severity"] == "warning" and "agree only with gamma doubled" in tied["summary"]
+    assert main(["code", f"{path}:self_first", "--against", "dpo", "--param", "self=0", "--quiet"]) == 0

@@ -497,6 +497,14 @@ def test_a_limit_true_for_generic_parameters_only_is_not_proved_and_is_refuted_w
         Limit((c * xp + 1) / (xp + 1), xp, sp.oo, c),
         Limit(tau * sp.log(p / c), p, 0, -sp.oo, "+"),
         Limit(sp.log(tau + xp) - sp.log(xp), tau, 0, 0, "+"),  # log x may vanish: at x = 1 the limit is 0 too
+        # the part solved for the symbol that enters only through it (h = 1/(2β)), not for β
+        Limit((a - 1 / (2 * c)) ** 2 + sp.exp(-c * xp), xp, sp.oo, (a - 1 / (2 * c)) ** 2),
+        # a part SymPy cannot solve, whose symbols enter only through it: set to 0 as a whole
+        Limit((c + sp.cos(c)) * sp.tanh(xp), xp, sp.oo, c + sp.cos(c)),
+        # undefined throughout at a = 0 (0/0): nothing is claimed there
+        Limit(sp.sin(a * xp) / (a * xp), xp, 0, 1, "+"),
+        # free of the variable altogether: the whole function is the part
+        Limit(sp.log(p / (1 - p)) / c * c, c, 0, sp.log(p / (1 - p)), "+"),
     ],
 )
 def test_a_limit_that_holds_for_every_parameter_is_still_proved(claim):

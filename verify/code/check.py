@@ -13,6 +13,7 @@ import time
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,7 @@ from verify.code.properties import (
     shift_invariance,
 )
 from verify.code.signature import Binding, bind
+from verify.losses.catalog import CATALOG
 from verify.losses.off_reference import off_reference
 from verify.losses.properties import bounded_below, fmt, preference_direction, reference_orientation
 from verify.losses.results import SCHEMA, LossReport, PropertyResult
@@ -101,6 +103,22 @@ def _at_another_beta(fn: Callable, binding: Binding, label: str, formula: Formul
     impl.validate(random_batch(4, other, seed=1))
     found = formula_values(impl, formula, other)
     title = f"values = {formula.name} at β = {fmt(other)}"
+    if found.severity != "ok" and formula.params:  # a hyperparameter the code ties to β (SimPO's γ = β·ratio)?
+        against = formula.name if formula.name in CATALOG else formula.expression
+        doubled = {k: str(2 * Fraction(v)) for k, v in formula.params.items()}
+        scaled = formula_values(impl, resolve(against, doubled)[0], other)
+        if scaled.severity == "ok":
+            names = ", ".join(sorted(doubled))
+            return PropertyResult(
+                "formula_values_at_another_beta",
+                title,
+                "violated",
+                "warning",
+                f"at β = {fmt(other)} the values agree only with {names} doubled too: the code ties {names} to β — "
+                f"intended if it takes them as a ratio to β (SimPO's gamma_beta_ratio: γ = β·ratio), a slip "
+                f"otherwise (β·(h − γ) for β·h − γ); {scaled.summary}",
+                details=scaled.details,
+            )
     if found.severity == "ok":
         return PropertyResult(
             "formula_values_at_another_beta",

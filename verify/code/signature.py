@@ -139,7 +139,8 @@ def bind(fn: Callable, params: Mapping[str, object], mapping: Mapping[str, str] 
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             variadic.append(("*" if p.kind == p.VAR_POSITIONAL else "**") + p.name)
             continue
-        if p.name == "self" and not names:  # Class.method: an instance is needed to call it
+        in_class = "." in getattr(fn, "__qualname__", "") and "<locals>" not in getattr(fn, "__qualname__", "")
+        if p.name == "self" and not names and in_class and "self" not in params:  # Class.method: needs an instance
             raise CodeInputError(
                 f"{getattr(fn, '__qualname__', 'the function')} is a method taken from its class; name it through "
                 "an instance (module:instance.method), so that self is bound"

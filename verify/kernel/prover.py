@@ -242,43 +242,76 @@ def _degenerate(ob: LimitOf, expr: sp.Expr, target: sp.Expr, budget: float) -> s
     SymPy computes a limit for generic values of the other symbols: it takes a coefficient such as
     ``(a − 1)²`` to be nonzero, and ``(a − 1)²·t/(1 + (a − 1)²·t) → 1`` as ``t → ∞`` although at
     ``a = 1`` the function is 0 throughout. So for each part free of the variable that may vanish
-    (:meth:`LimitOf.parameter_parts`), solved for one of its symbols, the limit is taken again at each
-    real solution inside that symbol's domain: it must be the claimed value there. A part SymPy cannot
-    solve refuses the proof (the numeric checks then decide); degeneracies of several parts at once
+    (:meth:`LimitOf.parameter_parts`) the limit is taken again where it vanishes, and must be the claimed
+    value there: with the part set to 0 when its symbols enter only through it (no solving), else at each
+    real zero inside the domain of one of its symbols (the part solved for it; symbols that enter only
+    through the part first, then the next if SymPy cannot take a limit there). Where the function is
+    undefined throughout (``sin(ht)/(ht)`` at ``h = 0``) the claim says nothing. A part that cannot be
+    checked so refuses the proof (the numeric checks then decide); degeneracies of several parts at once
     are not looked for."""
-    to = sp.sympify(ob.to)
     solver_loaded()
     for part in ob.parameter_parts(expr):
-        solved = None
-        for s in sorted(part.free_symbols, key=lambda s: s.name):
-            try:
-                with time_limit(budget):
-                    solved = s, sp.solve(part, s)
-                break
-            except SymbolicTimeout:
-                raise
-            except Exception:
-                continue
-        if solved is None:
-            return f"SymPy cannot tell where {part} vanishes"
-        s, solutions = solved
-        for zero in solutions[:4]:
-            if zero.is_extended_real is False or (zero.is_number and not _inside(s, zero)):
-                continue
-            at, claimed = expr.xreplace({s: zero}), target.xreplace({s: zero})
-            for side in ob.sides():
-                try:  # a timeout is the proof's: more time might show the degenerate case agrees
-                    with time_limit(budget):
-                        value = _one_sided_limit(at, ob.var, to, side)
-                except SymbolicTimeout:
-                    raise
-                except Exception as exc:
-                    return f"sympy.limit at {s} = {zero} failed: {type(exc).__name__}"
-                if value == claimed:
-                    continue
-                bad = sp.Limit, sp.AccumBounds, sp.sign, sp.nan, sp.oo, sp.S.NegativeInfinity, sp.zoo
-                if value.has(*bad) or prove_zero(value - claimed, budget).status != "proved":
-                    return f"at {s} = {zero} ({part} = 0) the limit is {value}, not {claimed}"
+        hidden = sp.Dummy()
+        rest = expr.xreplace({part: hidden}).free_symbols | target.xreplace({part: hidden}).free_symbols
+        if not part.free_symbols & rest:  # its symbols enter only through the part: set it to 0
+            tries = [[("", expr.xreplace({part: sp.S.Zero}), target.xreplace({part: sp.S.Zero}))]]
+        else:
+            symbols = sorted(part.free_symbols, key=lambda s: (s in rest, s.name))
+            tries = (_zeros(part, s, expr, target, budget) for s in symbols)
+        for cases in tries:
+            if cases is None:
+                continue  # SymPy cannot solve for this symbol
+            found = [(where, _limit_differs(ob, at, claimed, budget)) for where, at, claimed in cases]
+            if any(why is not None and why != _FAILED for _, why in found):
+                where, why = next((w, y) for w, y in found if y is not None and y != _FAILED)
+                return f"{f'at {where} ' if where else ''}where {part} = 0 {why}"
+            if all(why is None for _, why in found):
+                break  # every zero checked
+        else:
+            return f"SymPy cannot take the limit where {part} vanishes"
+    return None
+
+
+#: :func:`_limit_differs`'s answer when ``sympy.limit`` fails
+_FAILED = "sympy.limit failed"
+
+
+def _zeros(part: sp.Expr, s: sp.Symbol, expr: sp.Expr, target: sp.Expr, budget: float) -> list | None:
+    """``(where, expr there, target there)`` at the real zeros of ``part`` in ``s`` inside ``s``'s domain (at most
+    four), or None when SymPy cannot solve for ``s``."""
+    try:
+        with time_limit(budget):
+            solutions = sp.solve(part, s)
+    except SymbolicTimeout:
+        raise
+    except Exception:
+        return None
+    return [
+        (f"{s} = {zero}", expr.xreplace({s: zero}), target.xreplace({s: zero}))
+        for zero in solutions[:4]
+        if zero.is_extended_real is not False and not (zero.is_number and not _inside(s, zero))
+    ]
+
+
+def _limit_differs(ob: LimitOf, at: sp.Expr, claimed: sp.Expr, budget: float) -> str | None:
+    """How the limit of ``at`` differs from ``claimed`` on some side of ``ob`` (:data:`_FAILED` when SymPy cannot
+    take it), or None when it equals it there or ``at`` is undefined throughout (nothing is claimed there)."""
+    if at.has(sp.nan, sp.zoo):
+        return None
+    to = sp.sympify(ob.to)
+    for side in ob.sides():
+        try:  # a timeout is the proof's: more time might show the degenerate case agrees
+            with time_limit(budget):
+                value = _one_sided_limit(at, ob.var, to, side)
+        except SymbolicTimeout:
+            raise
+        except Exception:
+            return _FAILED
+        if value == claimed:
+            continue
+        bad = sp.Limit, sp.AccumBounds, sp.sign, sp.nan, sp.oo, sp.S.NegativeInfinity, sp.zoo
+        if value.has(*bad) or prove_zero(value - claimed, budget).status != "proved":
+            return f"the limit is {value}, not {claimed}"
     return None
 
 

@@ -26,7 +26,7 @@ import numbers
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -1880,23 +1880,26 @@ def _limit_side(ob: LimitOf, early: list, tail: list, profile: Profile) -> _Prob
 _LOST: list = []
 
 
-def _pinned(ev: _Evaluator, point: Mapping, outputs: Sequence, digits: int) -> bool:
-    """Whether interval arithmetic pins ``outputs`` (computed at ``digits``) to their digits after all: a sum that
-    cancelled completely may be exactly 0 (``(a − 1)²·t`` at ``a = 1``), which the digits cannot tell from a
-    cancellation to rounding noise, and an interval can (``[0, 0]``)."""
-    boxes = ev.tape.interval(point, int(digits * 3.33) + 64)
+def _pinned(ev: _Evaluator, point: Mapping, got: Evaluation) -> bool:
+    """Whether interval arithmetic pins ``got``'s outputs to their digits after all: a sum that cancelled
+    completely may be exactly 0 (``(a − 1)²·t`` at ``a = 1``), which the digits cannot tell from a cancellation
+    to rounding noise, and an interval can (``[0, 0]``, and the outputs' intervals as narrow as their rounding).
+    At the evaluation's own precision, which holds its inputs exactly."""
+    boxes = ev.tape.interval(point, got.precision)
     if boxes is None:
         return False
-    scale = mpmath.mpf(10) ** (5 - digits)
-    for box, v in zip(boxes, outputs, strict=True):
+    for box, v in zip(boxes, got.outputs, strict=True):
         if not isinstance(v, mpmath.mpf):  # a complex value: intervals are real
             return False
         lo, hi = mpmath.mpf(box.a), mpmath.mpf(box.b)
-        if not (mpmath.isfinite(lo) and mpmath.isfinite(hi)) or hi - lo > scale * abs(v):
-            return False
-        if not lo - scale * abs(v) <= v <= hi + scale * abs(v):
+        slack = mpmath.ldexp(abs(v), PIN_SLACK_BITS - got.precision)
+        if not (mpmath.isfinite(lo) and mpmath.isfinite(hi)) or hi - lo > slack or not lo - slack <= v <= hi + slack:
             return False
     return True
+
+
+#: how much wider than the last bit of an output its interval may be, in bits, to pin it
+PIN_SLACK_BITS = 40
 
 
 def _degenerate_points(ob: LimitOf, domains: Mapping[sp.Symbol, Domain]) -> tuple[dict, ...]:
@@ -1947,6 +1950,11 @@ def _fuzz_limit(
             approach[side, bits, sequence] = dps, _approach(ob, side, domains[x], dps, bits, first, sequence)
         return approach[side, bits, sequence]
 
+    def cancels_in(got: Evaluation) -> bool:
+        """Whether a sum of the parameters alone cancelled to exactly 0 (``a − 1`` at ``a = 1``): worth an interval
+        evaluation, unlike a sum of the approach variable rounded to 0 (``1 − tanh t`` far out)."""
+        return got.cancelled_to_zero(ev.tape.free_of(x.name))
+
     def outputs(p: dict, t, digits: int, tail: bool = False) -> list | None:
         """The values at ``t``, None where undefined. On the tail :data:`_LOST` where digits were lost: a sum
         cancelled to its rounding under a product, a log or a power (e^x·(1 − σ(x)) at x = 2^200 is 0 at
@@ -1955,7 +1963,7 @@ def _fuzz_limit(
         got = ev({**p, x.name: t}, digits)
         if got is None or not all(_finite(v) for v in got.outputs):
             return _LOST if tail else None
-        if tail and got.lost_in_products() and not _pinned(ev, {**p, x.name: t}, got.outputs, digits):
+        if tail and got.lost_in_products() and not (cancels_in(got) and _pinned(ev, {**p, x.name: t}, got)):
             return _LOST
         return got.outputs
 

@@ -362,6 +362,17 @@ class Evaluation:
         approach only: at an ordinary point such a sum is as often exactly 0 ((1 − x)(1 + x) at 1)."""
         return self._lost(self._logged_sums, self._multiplied_sums)
 
+    @property
+    def precision(self) -> int:
+        """The bits the evaluation ran at."""
+        return self._prec
+
+    def cancelled_to_zero(self, among: frozenset[int]) -> bool:
+        """Whether a sum of the nodes ``among`` under a product, a power or a log came out exactly 0 (an exact 0,
+        as ``a − 1`` at ``a = 1``, or a cancellation that rounded to it)."""
+        values = self.values
+        return any(add in among and values[add] == 0 for add, _ in (*self._logged_sums, *self._multiplied_sums))
+
     def _lost(self, *sums: Sequence[tuple[int, tuple[int, ...]]]) -> bool:
         """An infinite intermediate, or a sum of ``sums`` cancelled to its rounding (node values read once)."""
         values = self.values
@@ -421,9 +432,20 @@ class Tape:
         self._code = self._compile()
         self._bounds_code: Callable | bool | None = False  # False: not compiled yet; None: no float version
         self._interval_code: Callable | bool | None = False  # the same for the interval version
+        self._free_of: dict[str, frozenset[int]] = {}
 
     def __len__(self) -> int:
         return len(self._nodes)
+
+    def free_of(self, name: str) -> frozenset[int]:
+        """The nodes whose value does not depend on the symbol ``name`` (nodes come after their arguments)."""
+        if name not in self._free_of:
+            depends: set[int] = set()
+            for i, (kind, args, payload) in enumerate(self._nodes):
+                if (kind == "symbol" and payload == name) or any(a in depends for a in args):
+                    depends.add(i)
+            self._free_of[name] = frozenset(range(len(self._nodes))) - depends
+        return self._free_of[name]
 
     # --- flattening -------------------------------------------------------------------------------
 
