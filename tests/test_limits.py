@@ -475,6 +475,8 @@ def test_an_oscillation_aligned_with_one_approach_sequence_is_judged_along_the_o
         (Limit(xp / ((2 * p - 1) ** 2 + xp), xp, 0, 0, "+"), "p", 0.5),
         # a real coefficient that may be 0
         (Limit(a * xp / (1 + a * xp), xp, sp.oo, 1), "a", 0.0),
+        # two parts that vanish together only (a = x = 0): either alone leaves the limit 1
+        (Limit((a**2 * xp + t**2 * xp) / (1 + a**2 * xp + t**2 * xp), xp, sp.oo, 1), "a", 0.0),
     ],
 )
 def test_a_limit_true_for_generic_parameters_only_is_not_proved_and_is_refuted_where_it_fails(claim, part, where):
@@ -485,7 +487,8 @@ def test_a_limit_true_for_generic_parameters_only_is_not_proved_and_is_refuted_w
     assert r.status == "refuted", (r.status, r.reason)
     assert float(r.counterexample[part]) == where
     # independently: at that parameter the function is constant along the approach, and not the claimed value
-    at = ob.expr.xreplace({s: sp.Rational(where) for s in ob.expr.free_symbols if s.name == part})
+    found = {k: sp.Rational(v) for k, v in r.counterexample.items()}
+    at = ob.expr.xreplace({s: found[s.name] for s in ob.expr.free_symbols if s.name in found})
     values = {float(at.subs(xp, v)) for v in (sp.Rational(1, 10**30), 7, 10**30)}
     assert len(values) == 1 and values != {float(ob.value)}
 

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 import sympy as sp
 from sympy.polys.fields import sfield
 
-from verify.domains import domain_of
-from verify.errors import ClaimError
+from verify.domains import Var
 from verify.functions import rewrite_special
 from verify.kernel.budget import Allowance, SymbolicTimeout, solver_loaded, time_limit
 from verify.kernel.obligations import Conditional, Equation, Invariance, LimitOf, Obligation, Sign
@@ -239,33 +238,31 @@ def _one_sided_limit(e: sp.Expr, x: sp.Symbol, to: sp.Expr, side: str) -> sp.Exp
 def _degenerate(ob: LimitOf, expr: sp.Expr, target: sp.Expr, budget: float) -> str | None:
     """Why ``sympy.limit``'s value may not hold at every parameter value, or None.
 
-    SymPy computes a limit for generic values of the other symbols: it takes a coefficient such as
-    ``(a − 1)²`` to be nonzero, and ``(a − 1)²·t/(1 + (a − 1)²·t) → 1`` as ``t → ∞`` although at
-    ``a = 1`` the function is 0 throughout. So for each part free of the variable that may vanish
-    (:meth:`LimitOf.parameter_parts`) the limit is taken again where it vanishes, and must be the claimed
-    value there: with the part set to 0 when its symbols enter only through it (no solving), else at each
-    real zero inside the domain of one of its symbols (the part solved for it; symbols that enter only
-    through the part first, then the next if SymPy cannot take a limit there). Where the function is
-    undefined throughout (``sin(ht)/(ht)`` at ``h = 0``) the claim says nothing. A part that cannot be
-    checked so refuses the proof (the numeric checks then decide); degeneracies of several parts at once
-    are not looked for."""
+    SymPy takes parameters as generic: ``(a − 1)²·t/(1 + (a − 1)²·t) → 1`` as ``t → ∞``, though at ``a = 1``
+    the function is 0 throughout. So where each part free of the variable that may vanish
+    (:meth:`LimitOf.parameter_parts`) vanishes, the limit is taken again and must be the claimed value: the
+    part set to 0 when its symbols enter only through it, else at each real zero in the domain of one of its
+    symbols (solved for it; symbols entering only through the part first, the next if SymPy cannot take the
+    limit there); the parts entering alone also all at once. Where the function is undefined throughout
+    (``sin(ht)/(ht)`` at ``h = 0``) nothing is claimed. A part that cannot be checked refuses the proof."""
     solver_loaded()
-    for part in ob.parameter_parts(expr):
-        hidden = sp.Dummy()
-        rest = expr.xreplace({part: hidden}).free_symbols | target.xreplace({part: hidden}).free_symbols
-        if not part.free_symbols & rest:  # its symbols enter only through the part: set it to 0
+    parts, hidden = ob.parameter_parts(expr), sp.Dummy()
+    rest = {q: expr.xreplace({q: hidden}).free_symbols | target.xreplace({q: hidden}).free_symbols for q in parts}
+    alone = {q: sp.S.Zero for q in parts if not q.free_symbols & rest[q]}  # entering only through q: set q to 0
+    if len(alone) > 1 and (why := _limit_differs(ob, expr.xreplace(alone), target.xreplace(alone), budget)):
+        return f"where {', '.join(map(str, alone))} all vanish {why}"  # disjoint symbols: all at once too
+    for part in parts:
+        if part in alone:
             tries = [[("", expr.xreplace({part: sp.S.Zero}), target.xreplace({part: sp.S.Zero}))]]
         else:
-            symbols = sorted(part.free_symbols, key=lambda s: (s in rest, s.name))
+            symbols = sorted(part.free_symbols, key=lambda s: (s in rest[part], s.name))
             tries = (_zeros(part, s, expr, target, budget) for s in symbols)
-        for cases in tries:
-            if cases is None:
-                continue  # SymPy cannot solve for this symbol
-            found = [(where, _limit_differs(ob, at, claimed, budget)) for where, at, claimed in cases]
-            if any(why is not None and why != _FAILED for _, why in found):
-                where, why = next((w, y) for w, y in found if y is not None and y != _FAILED)
-                return f"{f'at {where} ' if where else ''}where {part} = 0 {why}"
-            if all(why is None for _, why in found):
+        for cases in (c for c in tries if c is not None):  # None: SymPy cannot solve for that symbol
+            whys = [(where, _limit_differs(ob, at, claimed, budget)) for where, at, claimed in cases]
+            wrong = next(((w, y) for w, y in whys if y not in (None, _FAILED)), None)
+            if wrong is not None:
+                return f"{f'at {wrong[0]} ' if wrong[0] else ''}where {part} = 0 {wrong[1]}"
+            if all(why is None for _, why in whys):
                 break  # every zero checked
         else:
             return f"SymPy cannot take the limit where {part} vanishes"
@@ -278,19 +275,15 @@ _FAILED = "sympy.limit failed"
 
 def _zeros(part: sp.Expr, s: sp.Symbol, expr: sp.Expr, target: sp.Expr, budget: float) -> list | None:
     """``(where, expr there, target there)`` at the real zeros of ``part`` in ``s`` inside ``s``'s domain (at most
-    four), or None when SymPy cannot solve for ``s``."""
+    four), or None when SymPy cannot solve for ``s`` (a timeout, a ``BaseException``, is the proof's)."""
     try:
         with time_limit(budget):
             solutions = sp.solve(part, s)
-    except SymbolicTimeout:
-        raise
     except Exception:
         return None
-    return [
-        (f"{s} = {zero}", expr.xreplace({s: zero}), target.xreplace({s: zero}))
-        for zero in solutions[:4]
-        if zero.is_extended_real is not False and not (zero.is_number and not _inside(s, zero))
-    ]
+    inside = [z for z in solutions[:4] if z.is_extended_real is not False]
+    inside = [z for z in inside if not (z.is_number and isinstance(s, Var)) or s.domain.contains_exactly(z)]
+    return [(f"{s} = {z}", expr.xreplace({s: z}), target.xreplace({s: z})) for z in inside]
 
 
 def _limit_differs(ob: LimitOf, at: sp.Expr, claimed: sp.Expr, budget: float) -> str | None:
@@ -298,29 +291,16 @@ def _limit_differs(ob: LimitOf, at: sp.Expr, claimed: sp.Expr, budget: float) ->
     take it), or None when it equals it there or ``at`` is undefined throughout (nothing is claimed there)."""
     if at.has(sp.nan, sp.zoo):
         return None
-    to = sp.sympify(ob.to)
     for side in ob.sides():
-        try:  # a timeout is the proof's: more time might show the degenerate case agrees
+        try:  # a timeout (a BaseException) is the proof's: more time might show the degenerate case agrees
             with time_limit(budget):
-                value = _one_sided_limit(at, ob.var, to, side)
-        except SymbolicTimeout:
-            raise
+                value = _one_sided_limit(at, ob.var, sp.sympify(ob.to), side)
         except Exception:
             return _FAILED
-        if value == claimed:
-            continue
         bad = sp.Limit, sp.AccumBounds, sp.sign, sp.nan, sp.oo, sp.S.NegativeInfinity, sp.zoo
-        if value.has(*bad) or prove_zero(value - claimed, budget).status != "proved":
+        if value != claimed and (value.has(*bad) or prove_zero(value - claimed, budget).status != "proved"):
             return f"the limit is {value}, not {claimed}"
     return None
-
-
-def _inside(s: sp.Symbol, value: sp.Expr) -> bool:
-    """Whether the number ``value`` lies in the declared domain of ``s`` (True when ``s`` declares none)."""
-    try:
-        return domain_of(s).contains_exactly(value)
-    except ClaimError:
-        return True
 
 
 def prove_limit(ob: LimitOf, budget: float) -> SymbolicOutcome:

@@ -383,7 +383,7 @@ class Evaluation:
         with mpmath.workprec(53):
             for add, terms in sums:
                 largest = max(abs(values[t]) for t in terms)
-                if abs(values[add]) <= noise * largest:
+                if largest and abs(values[add]) <= noise * largest:  # terms all 0: an exact 0, nothing cancelled
                     return True
         return False
 
