@@ -1374,29 +1374,43 @@ def exact_zero(expr: sp.Expr, domains: Mapping[sp.Symbol, Domain]) -> tuple[dict
     solutions that are real and where SymPy shows ``expr`` exactly 0 — each kept only when it lies in its
     symbol's domain, compared exactly. Returns the point (as floats, the nearest inside the domain), the exact
     values as text and the zero in words; None when none is found in time."""
+    solver_loaded()
+    for s, exact, g in _slices(expr, domains):
+        try:
+            with time_limit(ROOT_SOLVE_SECONDS):
+                found = _zeros(g, s, domains[s])
+        except (SymbolicTimeout, Exception):  # SymPy cannot solve it (in time): no zeros from it
+            continue
+        if found is not None:
+            return _exact_point(s, found, exact, domains[s])
+    return None
+
+
+def _slices(expr: sp.Expr, domains: Mapping[sp.Symbol, Domain]) -> Iterator[tuple[sp.Symbol, dict, sp.Expr]]:
+    """``(s, the others' values, expr there)`` for one symbol ``s`` of ``expr`` at a time, the others at simple
+    values of their domains (as the exact rationals they are), three sets of them, within :data:`ROOT_SECONDS`;
+    nothing for more than :data:`ROOT_SYMBOLS` symbols or a symbol without a numeric domain."""
     syms = sorted(expr.free_symbols, key=lambda s: s.name)
     if not syms or len(syms) > ROOT_SYMBOLS or any(s not in domains or bulk.column(domains[s]) is None for s in syms):
-        return None
+        return
     f = rewrite_special(expr)
     bases = fixed_points({s: domains[s] for s in syms}, 3)
-    solver_loaded()
     deadline = time.process_time() + ROOT_SECONDS
     for s in syms:
         for base in bases:
             if time.process_time() > deadline:
-                return None
+                return
             exact = {t: sp.Rational(base[t.name]) for t in syms if t is not s}
-            try:
-                with time_limit(ROOT_SOLVE_SECONDS):
-                    found = _zeros(f.xreplace(exact), s, domains[s])
-            except (SymbolicTimeout, Exception):  # SymPy cannot solve it (in time): no zeros from it
-                continue
-            if found is not None:
-                point = {t.name: float(v) for t, v in exact.items()} | {s.name: _float_inside(found, domains[s])}
-                shown = {t.name: str(v) for t, v in exact.items()} | {s.name: str(found)}
-                others = f" ({', '.join(f'{t} = {v}' for t, v in exact.items())})" if exact else ""
-                return point, shown, f"{s} = {found}{others}"
-    return None
+            yield s, exact, f.xreplace(exact)
+
+
+def _exact_point(s: sp.Symbol, value: sp.Expr, exact: dict, domain: Domain) -> tuple[dict, dict[str, str], str]:
+    """A point of :func:`_slices` with ``s`` at ``value``: as floats (``s`` the nearest inside ``domain``), as exact
+    text, and in words."""
+    point = {t.name: float(v) for t, v in exact.items()} | {s.name: _float_inside(value, domain)}
+    shown = {t.name: str(v) for t, v in exact.items()} | {s.name: str(value)}
+    others = f" ({', '.join(f'{t} = {v}' for t, v in exact.items())})" if exact else ""
+    return point, shown, f"{s} = {value}{others}"
 
 
 def _zeros(g: sp.Expr, s: sp.Symbol, domain: Domain) -> sp.Expr | None:
@@ -1428,35 +1442,22 @@ def exact_dip(expr: sp.Expr, domains: Mapping[sp.Symbol, Domain]) -> tuple[dict,
     lies between the two roots, and the polynomial's value there is an exact rational. Returns the point (as
     floats, the nearest inside the domain), the exact values as text, the point in words and the value; None
     when none is found (a non-polynomial, coefficients outside ℚ, no dip, or out of time)."""
-    syms = sorted(expr.free_symbols, key=lambda s: s.name)
-    if not syms or len(syms) > ROOT_SYMBOLS or any(s not in domains or bulk.column(domains[s]) is None for s in syms):
-        return None
-    f = rewrite_special(expr)
-    bases = fixed_points({s: domains[s] for s in syms}, 3)
-    deadline = time.process_time() + ROOT_SECONDS
-    for s in syms:
-        for base in bases:
-            if time.process_time() > deadline:
-                return None
-            exact = {t: sp.Rational(base[t.name]) for t in syms if t is not s}
-            g = f.xreplace(exact)
-            if not g.is_polynomial(s):
-                break  # not a polynomial in s at any base point
-            try:
-                with time_limit(ROOT_SOLVE_SECONDS):
-                    poly = sp.Poly(g, s)
-                    if poly.domain not in (sp.ZZ, sp.QQ) or poly.degree() < 2:
-                        break
-                    ends = [iv for iv, _ in poly.intervals()]
-                    found = _dip(poly, ends, domains[s])
-            except (SymbolicTimeout, Exception):  # SymPy cannot isolate the roots (in time): no dip from it
-                continue
-            if found is not None:
-                q, value = found
-                point = {t.name: float(v) for t, v in exact.items()} | {s.name: _float_inside(q, domains[s])}
-                shown = {t.name: str(v) for t, v in exact.items()} | {s.name: str(q)}
-                others = f" ({', '.join(f'{t} = {v}' for t, v in exact.items())})" if exact else ""
-                return point, shown, f"{s} = {q}{others}", str(sp.N(value, 20))
+    done: set[sp.Symbol] = set()  # not a polynomial with rational coefficients in it
+    for s, exact, g in _slices(expr, domains):
+        if s in done or not g.is_polynomial(s):
+            done.add(s)
+            continue
+        try:
+            with time_limit(ROOT_SOLVE_SECONDS):
+                poly = sp.Poly(g, s)
+                if poly.domain not in (sp.ZZ, sp.QQ) or poly.degree() < 2:
+                    done.add(s)
+                    continue
+                found = _dip(poly, [iv for iv, _ in poly.intervals()], domains[s])
+        except (SymbolicTimeout, Exception):  # SymPy cannot isolate the roots (in time): no dip from it
+            continue
+        if found is not None:
+            return (*_exact_point(s, found[0], exact, domains[s]), str(sp.N(found[1], 20)))
     return None
 
 
