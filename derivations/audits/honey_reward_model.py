@@ -142,8 +142,9 @@ grad = sp.diff(loss, logp_w) * g_w + sp.diff(loss, logp_l) * g_l
 d_ = var("reward_margin", REAL, r"\hat r_\theta(x,y_w) - \hat r_\theta(x,y_l)")
 grad_w = (var("g_w1", REAL, r"\partial_1\log\pi_\theta(y_w)"), var("g_w2", REAL, r"\partial_2\log\pi_\theta(y_w)"))
 grad_l = (var("g_l1", REAL, r"\partial_1\log\pi_\theta(y_l)"), var("g_l2", REAL, r"\partial_2\log\pi_\theta(y_l)"))
-#: −∇θℓ = β σ(r̂_l − r̂_w)(∇log π_w − ∇log π_l), coordinate by coordinate (any real margin r̂_w − r̂_l is reached)
-descent = [beta * sigmoid(-d_) * (w - l_) for w, l_ in zip(grad_w, grad_l, strict=True)]
+#: ∇θ(log π_w − log π_l), and −∇θℓ = β σ(r̂_l − r̂_w)(∇log π_w − ∇log π_l) (any real margin r̂_w − r̂_l is reached)
+grad_margin = tuple(w - l_ for w, l_ in zip(grad_w, grad_l, strict=True))
+descent = [beta * sigmoid(-d_) * g for g in grad_margin]
 
 
 def _first_order_change(gradient: tuple[sp.Expr, ...]) -> sp.Expr:
@@ -331,7 +332,7 @@ derivation = Derivation(
         ),
         Step(
             "f_descent_raises_the_margin",
-            Inequality(_first_order_change(tuple(w - l_ for w, l_ in zip(grad_w, grad_l, strict=True))), ">=", 0),
+            Inequality(_first_order_change(grad_margin), ">=", 0),
             "along −∇ℓ the margin log π_w − log π_l changes by β σ(r̂_l − r̂_w) ‖∇log π_w − ∇log π_l‖² ≥ 0: "
             "mass moves toward y_w relative to y_l (the uncertainty note)",
             "(f), 'pushes probability mass toward y_w and away from y_l'",
@@ -345,9 +346,7 @@ derivation = Derivation(
             "(f), 'pushing log π_θ(y_w|x) up and log π_θ(y_l|x) down'",
             uses=["f_grad_final_form"],
             expected="refuted",
-            correction=Inequality(
-                _first_order_change(tuple(w - l_ for w, l_ in zip(grad_w, grad_l, strict=True))), ">=", 0
-            ),
+            correction=Inequality(_first_order_change(grad_margin), ">=", 0),
             diagnosis="along −∇ℓ, log π_w changes by β σ(r̂_l − r̂_w) ∇log π_w·(∇log π_w − ∇log π_l), negative when "
             "∇log π_l has the larger component along ∇log π_w (parameters shared by the two responses): both "
             "log-probabilities can fall (likewise log π_l can rise). Only their difference is sure to rise; with one "
