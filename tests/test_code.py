@@ -214,6 +214,17 @@ def ipo(logp_w, logp_l, ref_logp_w, ref_logp_l, beta=1.0):
     return (h - 1 / (2 * beta)) ** 2
 
 
+def robust_hard_coded_beta(logp_w, logp_l, ref_logp_w, ref_logp_l, beta=0.1, eps=0.25):
+    h = (logp_w - ref_logp_w) - (logp_l - ref_logp_l)
+    loss = (1 - eps) * np.logaddexp(0.0, -BETA * h) - eps * np.logaddexp(0.0, BETA * h)
+    return loss / (1 - 2 * eps)  # ε doubled is 1/2, where the formula is undefined
+
+
+def refuses_large_beta(logp_w, logp_l, ref_logp_w, ref_logp_l, beta=0.1):
+    assert beta < 0.15, "beta too large"
+    return np.logaddexp(0.0, -beta * ((logp_w - ref_logp_w) - (logp_l - ref_logp_l)))
+
+
 def logsigmoid_of_minus(logp_w, logp_l, ref_logp_w, ref_logp_l, beta=0.1):
     h = (logp_w - ref_logp_w) - (logp_l - ref_logp_l)
     return -np.logaddexp(0.0, beta * h)  # "−logsigmoid(x)" misremembered as logsigmoid(−x)
@@ -226,6 +237,9 @@ def logsigmoid_of_minus(logp_w, logp_l, ref_logp_w, ref_logp_l, beta=0.1):
         ("hard_coded_beta", "dpo", 1, "formula_values_at_another_beta"),
         ("ipo_target_precedence", "ipo", 1, "formula_values_at_another_beta"),
         ("ipo", "ipo", 0, None),
+        # the formula's other hyperparameters doubled would be undefined (ε = 1/2): the error stands, no crash
+        ("robust_hard_coded_beta", "robust", 1, "formula_values_at_another_beta"),
+        ("refuses_large_beta", "dpo", 0, None),  # it cannot be called at 2β: that row is n/a
         # without a formula: with the winner preferred, its expected loss falls without limit toward the loser
         ("logsigmoid_of_minus", None, 1, "bounded_below"),
     ],
