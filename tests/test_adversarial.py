@@ -1042,3 +1042,18 @@ def test_a_polynomial_dip_between_two_close_roots_is_refuted_at_an_exact_point(c
 )
 def test_a_polynomial_without_a_dip_is_not_refuted(claim):
     assert check(claim).status in ("proved", "confirmed")
+
+
+def test_an_integer_domain_polynomial_dips_only_at_integers():
+    """(n − 1)(n − 2) ≥ 0 over the positive integers is negative only at n = 3/2, which is no integer: it hung
+    (a float walk toward an integer one ulp at a time) and would have been refuted there."""
+    import time
+
+    n = var("n", POSITIVE_INTEGER)
+    start = time.process_time()
+    for claim in (Inequality((n - 1) * (n - 2), ">=", 0), Inequality((n - 1) * (n - 2) * (n - 3), ">=", 0)):
+        assert check(claim).status in ("proved", "confirmed")
+    assert time.process_time() - start < 60
+    assert not POSITIVE_INTEGER.contains_exactly(sp.Rational(3, 2)) and POSITIVE_INTEGER.contains_exactly(sp.Integer(2))
+    r = check(Inequality((n - 10) * (n - 12), ">=", 0))  # negative at n = 11 only
+    assert r.status == "refuted" and float(r.counterexample["n"]) == 11

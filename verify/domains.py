@@ -184,7 +184,10 @@ class Domain:
 
     def contains_exactly(self, value: sp.Expr) -> bool:
         """Whether the exact real number ``value`` (a SymPy expression) lies in the support, compared exactly: its
-        float may round onto a closed end it lies beyond (1 + 10⁻²⁰ is 1.0). Undecided counts as outside."""
+        float may round onto a closed end it lies beyond (1 + 10⁻²⁰ is 1.0); an integer domain's value must be whole.
+        Undecided counts as outside."""
+        if self.scale == "integer" and sp.sympify(value).is_integer is not True:
+            return False
         lower, upper, lower_closed, upper_closed = self.support
         for end, closed, sign in ((lower, lower_closed, 1), (upper, upper_closed, -1)):
             if math.isinf(end):

@@ -1463,11 +1463,18 @@ def exact_dip(expr: sp.Expr, domains: Mapping[sp.Symbol, Domain]) -> tuple[dict,
 
 def _dip(poly: sp.Poly, ends: list[tuple], domain: Domain) -> tuple[sp.Rational, sp.Rational] | None:
     """A rational of ``domain`` strictly between two adjacent isolating intervals ``ends`` where ``poly`` is
-    negative, with that value; the float nearest the gap's middle when it lies in the gap, else the middle."""
+    negative, with that value; the float nearest the gap's middle when it lies in the gap, else the middle; in an
+    integer domain the first integer of the gap, if any."""
     for (_, hi), (lo, _) in itertools.pairwise(ends):
-        middle = (sp.Rational(hi) + sp.Rational(lo)) / 2
-        near = sp.Rational(float(middle))
-        q = near if sp.Rational(hi) < near < sp.Rational(lo) else middle
+        hi, lo = sp.Rational(hi), sp.Rational(lo)
+        if domain.scale == "integer":
+            q = sp.floor(hi) + 1
+            if not q < lo:
+                continue
+        else:
+            middle = (hi + lo) / 2
+            near = sp.Rational(float(middle))
+            q = near if hi < near < lo else middle
         if not domain.contains_exactly(q):
             continue
         value = poly.eval(q)
@@ -1487,10 +1494,10 @@ def _float_inside(value: sp.Expr, domain: Domain) -> float:
     (1 − 10⁻²⁰ is 1.0): the point the diagnosis probes beside the exact one."""
     x = float(value)
     lower, upper, _, _ = domain.support
-    while not domain.contains(x) and lower < x <= upper:
-        x = math.nextafter(x, lower)
-    while not domain.contains(x) and lower <= x < upper:
-        x = math.nextafter(x, upper)
+    for _ in range(64):  # a few ulps at most (an integer domain's non-integer is no point of it at any step)
+        if domain.contains(x) or not lower <= x <= upper:
+            break
+        x = math.nextafter(x, lower if x > lower else upper)
     return x
 
 
