@@ -531,3 +531,20 @@ def test_an_exact_limit_value_off_by_less_than_a_float_is_refuted(claim, true, g
         claimed = mpmath.mpf(sp.N(claim.obligations()[0].value, 60))
         assert abs((exact - claimed) - mpmath.mpf(gap)) < mpmath.mpf(10) ** -40
     assert check(Limit(sp.sin(xp) / xp, xp, 0, 1, "+")).status == "proved"
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        # SymPy expands (3a − 1)t into 3at − t: the part that vanishes (at a = 1/3) shows once t is collected
+        Limit((3 * a * xp - xp) / (1 + 3 * a * xp - xp), xp, sp.oo, 1),
+        Limit((a**2 * xp - 2 * a * xp + xp) / (1 + a**2 * xp - 2 * a * xp + xp), xp, sp.oo, 1),
+    ],
+)
+def test_a_coefficient_expanded_across_terms_is_still_a_part(claim):
+    (ob,) = claim.obligations()
+    out = prove_limit(ob, BUDGET)
+    assert out.status == "unproved" and "generic parameters" in out.reason, out
+    # independently: at the coefficient's zero the function is 0 for every x, not tending to 1
+    zero = sp.solve(sp.collect(ob.expr.as_numer_denom()[0], xp).coeff(xp), a)[0]
+    assert sp.simplify(ob.expr.xreplace({a: zero})) == 0

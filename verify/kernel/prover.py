@@ -10,6 +10,7 @@ is never used unless ``a, b > 0`` are declared.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 
 import sympy as sp
@@ -238,14 +239,15 @@ def _one_sided_limit(e: sp.Expr, x: sp.Symbol, to: sp.Expr, side: str) -> sp.Exp
 def _degenerate(ob: LimitOf, expr: sp.Expr, target: sp.Expr, budget: float) -> str | None:
     """Why ``sympy.limit``'s value may not hold at every parameter value, or None.
 
-    SymPy takes parameters as generic: ``(a − 1)²·t/(1 + (a − 1)²·t) → 1`` as ``t → ∞``, though at ``a = 1``
-    the function is 0 throughout. So where each part free of the variable that may vanish
-    (:meth:`LimitOf.parameter_parts`) vanishes, the limit is taken again and must be the claimed value: the
-    part set to 0 when its symbols enter only through it, else at each real zero in the domain of one of its
-    symbols (solved for it; symbols entering only through the part first, the next if SymPy cannot take the
-    limit there); the parts entering alone also all at once. Where the function is undefined throughout
-    (``sin(ht)/(ht)`` at ``h = 0``) nothing is claimed. A part that cannot be checked refuses the proof."""
+    SymPy takes parameters as generic: ``(a − 1)²t/(1 + (a − 1)²t) → 1`` as ``t → ∞``, though at ``a = 1`` the
+    function is 0. So where each part free of the variable that may vanish (:meth:`LimitOf.parameter_parts`)
+    vanishes, the limit must still be the claimed value: the part set to 0 when its symbols enter only through it
+    (those parts also all at once), else at each real zero in the domain of one of its symbols (symbols entering
+    only through it first, the next if SymPy cannot take the limit there). Where the function is undefined
+    throughout (``sin(ht)/(ht)`` at ``h = 0``) nothing is claimed. A part not checked so refuses the proof."""
     solver_loaded()
+    with suppress(SymbolicTimeout, Exception), time_limit(budget):  # gathered: 3at − t has the part 3a − 1
+        expr = expr.replace(lambda e: e.is_Add and e.has(ob.var), lambda e: sp.collect(e, ob.var))
     parts, hidden = ob.parameter_parts(expr), sp.Dummy()
     rest = {q: expr.xreplace({q: hidden}).free_symbols | target.xreplace({q: hidden}).free_symbols for q in parts}
     alone = {q: sp.S.Zero for q in parts if not q.free_symbols & rest[q]}  # entering only through q: set q to 0
@@ -269,8 +271,7 @@ def _degenerate(ob: LimitOf, expr: sp.Expr, target: sp.Expr, budget: float) -> s
     return None
 
 
-#: :func:`_limit_differs`'s answer when ``sympy.limit`` fails
-_FAILED = "sympy.limit failed"
+_FAILED = "sympy.limit failed"  # what _limit_differs answers when sympy.limit fails
 
 
 def _zeros(part: sp.Expr, s: sp.Symbol, expr: sp.Expr, target: sp.Expr, budget: float) -> list | None:
