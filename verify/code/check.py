@@ -8,6 +8,7 @@ formula or gradient-flow error, ``warning`` for other surprises, ``ok`` otherwis
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 import warnings
@@ -101,10 +102,11 @@ def _at_another_beta(fn: Callable, binding: Binding, label: str, formula: Formul
     moved = Binding(binding.inputs, {**binding.fixed, "beta": other}, binding.defaults)
     impl = Implementation(fn, moved, label)
     title = f"values = {formula.name} at β = {fmt(other)}"
+    row = functools.partial(PropertyResult, "formula_values_at_another_beta", title)  # the row, in each outcome
     try:
         impl.validate(random_batch(4, other, seed=1))
     except CodeInputError as exc:  # the function refuses 2β (an assert on β, a NaN there): nothing to compare
-        return PropertyResult("formula_values_at_another_beta", title, "n/a", "ok", f"not checked at 2β: {exc}")
+        return row("n/a", "ok", f"not checked at 2β: {exc}")
     found = formula_values(impl, formula, other)
     if found.severity != "ok" and formula.params:  # a hyperparameter the code ties to β (SimPO's γ = β·ratio)?
         against = formula.name if formula.name in CATALOG else formula.expression
@@ -115,9 +117,7 @@ def _at_another_beta(fn: Callable, binding: Binding, label: str, formula: Formul
             scaled = found
         if scaled.severity == "ok":
             names = ", ".join(sorted(doubled))
-            return PropertyResult(
-                "formula_values_at_another_beta",
-                title,
+            return row(
                 "violated",
                 "warning",
                 f"at β = {fmt(other)} the values agree only with {names} doubled too: the code ties {names} to β — "
@@ -126,17 +126,13 @@ def _at_another_beta(fn: Callable, binding: Binding, label: str, formula: Formul
                 details=scaled.details,
             )
     if found.severity == "ok":
-        return PropertyResult(
-            "formula_values_at_another_beta",
-            title,
+        return row(
             "holds",
             "ok",
             f"with the function's beta argument and the formula's β at {fmt(other)}: {found.summary}",
             details=found.details,
         )
-    return PropertyResult(
-        "formula_values_at_another_beta",
-        title,
+    return row(
         "violated",
         "error",
         f"at β = {fmt(beta)} the values agree, at β = {fmt(other)} (the function's beta argument and the formula's "
